@@ -1,0 +1,1 @@
+"""Maillage planner: territory data, travel times, coverage, scenarios, exports, CLI."""

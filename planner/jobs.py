@@ -1,0 +1,142 @@
+"""The coverage job: scenario in, computed coverage out. No files are written here."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from planner._errors import InputError
+from planner.coverage import e2sfca, nearest_service, summarise
+from planner.france import DEFAULT_TERRITORY, load_france
+from planner.layers import outside_territory, read_layer
+from planner.network import download_network, load_network
+from planner.scenario import Scenario
+from planner.territory import Territory, read_territory
+from planner.travel import EstimateModel, TravelModel
+
+Progress = Callable[[str], None]
+
+
+@dataclass
+class CoverageResult:
+    """Per-zone access (GeoDataFrame aligned to the zones), services used, summary, model, timings."""
+
+    territory: Territory
+    services: gpd.GeoDataFrame
+    access: gpd.GeoDataFrame
+    summary: dict[str, object]
+    travel: dict[str, object]
+    timings_s: dict[str, float] = field(default_factory=dict)
+
+
+def build_territory(scenario: Scenario) -> Territory:
+    """The scenario's territory, with its user service files added and checked."""
+    spec = scenario.territory
+    if spec.departement or spec.epci or spec.insee:
+        territory = load_france(
+            departements=[spec.departement] if spec.departement else None,
+            epci=[spec.epci] if spec.epci else None,
+            insee=spec.insee,
+        )
+    else:
+        territory = read_territory(DEFAULT_TERRITORY)
+    if spec.zones is not None:
+        zones = read_layer(scenario.resolve(spec.zones), "zones")
+        territory.notes.append(
+            f"demand from {spec.zones.name}: {len(zones)} zones, {zones['population'].sum():,.0f} people"
+        )
+        territory = Territory(territory.name, zones, territory.sites, territory.notes)
+    sites = territory.sites
+    if not scenario.services.canton_seats:
+        sites = sites[sites["kind"] != "service_point"]
+    for path in scenario.services.files:
+        extra = read_layer(scenario.resolve(path), "sites")
+        where = outside_territory(extra, territory.zones)
+        if where["far"].any():
+            ids = extra.loc[where["far"], "site_id"].tolist()
+            swapped = " (longitude and latitude look swapped)" if where["swapped"].any() else ""
+            territory.notes.append(
+                f"{path.name}: {len(ids)} of {len(extra)} sites more than 20 km outside the "
+                f"territory ignored{swapped}: {', '.join(ids[:5])}{' ...' if len(ids) > 5 else ''}"
+            )
+        extra = extra[~where["far"]]
+        sites = pd.concat([sites, extra], ignore_index=True)
+    duplicated = sites["site_id"].duplicated()
+    if duplicated.any():
+        raise InputError.one(
+            "services", "", f"site ids used twice across files: {', '.join(sites.loc[duplicated, 'site_id'])}"
+        )
+    return Territory(territory.name, territory.zones, gpd.GeoDataFrame(sites, crs="EPSG:4326"), territory.notes)
+
+
+def build_travel_model(scenario: Scenario, territory: Territory) -> TravelModel:
+    """The road network when one is given or downloadable, else (or when asked) the stated estimate."""
+    spec = scenario.travel
+    estimate = EstimateModel(speed_kmh=spec.speed_kmh, detour_factor=spec.detour_factor)
+    if spec.model == "estimate":
+        return estimate
+    if spec.network is not None:
+        return load_network(scenario.resolve(spec.network), access_speed_kmh=spec.access_speed_kmh)
+    if spec.download:
+        polygon = territory.zones.to_crs(territory.metric_crs()).buffer(5_000).to_crs("EPSG:4326").union_all()
+        return download_network(polygon, scenario.resolve(spec.cache_dir), access_speed_kmh=spec.access_speed_kmh)
+    if spec.model == "road":
+        raise InputError.one(
+            "travel.model",
+            "",
+            "is 'road' but no road network was given",
+            hint="set travel.network to a .osm.pbf/.graphml file, or travel.download: true",
+        )
+    return estimate
+
+
+def run_coverage(scenario: Scenario, progress: Progress = lambda _: None) -> CoverageResult:
+    """Load the territory, build the travel model, and measure access to the services."""
+    timings: dict[str, float] = {}
+    start = time.perf_counter()
+    progress("territory")
+    territory = build_territory(scenario)
+    services = territory.services()
+    if services.empty:
+        raise InputError.one(
+            "services",
+            "",
+            "no service point to measure against",
+            hint="keep services.canton_seats: true or add a services file",
+        )
+    timings["territory"] = time.perf_counter() - start
+    progress("travel model")
+    model = build_travel_model(scenario, territory)
+    timings["travel_model"] = time.perf_counter() - start - sum(timings.values())
+    progress("travel times")
+    times = model.matrix(territory.demand_points(), services.geometry)
+    timings["travel_times"] = time.perf_counter() - start - sum(timings.values())
+    progress("coverage")
+    minutes, column = nearest_service(times)
+    population = territory.zones["population"].to_numpy(dtype=float)
+    capacity = services["capacity"].fillna(1.0).to_numpy(dtype=float)
+    access = territory.zones.copy()
+    access["time_min"] = np.round(minutes, 1)
+    access["service_id"] = np.where(column >= 0, services["site_id"].to_numpy()[column], "")
+    access["service_name"] = np.where(column >= 0, services["name"].to_numpy()[column], "")
+    for t in scenario.coverage.thresholds_min:
+        access[f"within_{t:g}_min"] = minutes <= t
+    access["gap"] = minutes > scenario.coverage.target_min
+    access["e2sfca_per_1000"] = e2sfca(population, capacity, times, scenario.coverage.e2sfca_steps) * 1000
+    summary = summarise(population, minutes, scenario.coverage.thresholds_min)
+    summary |= {
+        "territory": territory.name,
+        "target_min": scenario.coverage.target_min,
+        "travel_model": model.kind,
+        "zones": len(access),
+        "services": len(services),
+        "gap_zones": int(access["gap"].sum()),
+        "notes": territory.notes + list(model.describe().get("notes", [])),  # type: ignore[call-overload]
+    }
+    timings["coverage"] = time.perf_counter() - start - sum(timings.values())
+    return CoverageResult(territory, services, access, summary, model.describe(), timings)

@@ -1,0 +1,305 @@
+"""Read and validate user layers: demand zones/points and sites, from the files people bring.
+
+Formats: GeoJSON, GeoPackage, Shapefile, GeoParquet, or CSV with lon/lat columns. Official
+open formats are recognised as they are published, without renaming columns:
+
+* the ANCT *France Services* list (data.gouv.fr CSV with ``lib_fs``, ``latitude``,
+  ``longitude``, ``h_lundi`` ... ``h_samedi``, ``format_fs``) -> service points;
+* the Eurostat/INSEE 1-km census grid (``GRD_ID``/``grd_id`` and ``T``, or ``TOT_P``) ->
+  demand points at the cell centres.
+
+Every problem found is collected and reported at once, naming the file, row and field.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from planner._errors import InputError, Problem
+from planner.hours import FRENCH_DAYS, HoursError, parse_opening_hours, to_osm
+from planner.territory import SITE_COLUMNS, SITE_KINDS, with_demand_points
+
+READABLE = (".geojson", ".json", ".gpkg", ".shp", ".parquet", ".geoparquet", ".csv")
+LON_NAMES = ("lon", "lng", "longitude", "long", "x")
+LAT_NAMES = ("lat", "latitude", "y")
+_GRID_ID = re.compile(r"CRS3035RES(\d+)mN(\d+)E(\d+)")
+
+
+def _row(index: object) -> str:
+    return f"row {int(index) + 2}" if isinstance(index, (int, np.integer)) else f"feature {index}"
+
+
+def _read_table(path: Path, layer: str | None) -> gpd.GeoDataFrame | pd.DataFrame:
+    suffix = path.suffix.lower()
+    if not path.exists():
+        raise InputError.one(str(path), "", "file not found")
+    if suffix not in READABLE:
+        raise InputError.one(str(path), "", f"unsupported format '{suffix}'", hint="use one of " + ", ".join(READABLE))
+    try:
+        if suffix == ".csv":
+            return pd.read_csv(path, dtype=str, keep_default_na=False, sep=None, engine="python")
+        if suffix in (".parquet", ".geoparquet"):
+            return gpd.read_parquet(path)
+        if suffix == ".gpkg":
+            import pyogrio
+
+            layers = [name for name, _ in pyogrio.list_layers(path)]
+            chosen = layer if layer in layers else layers[0]
+            return gpd.read_file(path, layer=chosen)
+        return gpd.read_file(path)
+    except InputError:
+        raise
+    except Exception as exc:  # the GIS readers raise many types; all mean "cannot read"
+        raise InputError.one(str(path), "", f"cannot be read ({type(exc).__name__}: {exc})".strip()) from None
+
+
+def _points_from_csv(table: pd.DataFrame, source: str) -> gpd.GeoDataFrame:
+    lower = {c.lower(): c for c in table.columns}
+    lon = next((lower[n] for n in LON_NAMES if n in lower), None)
+    lat = next((lower[n] for n in LAT_NAMES if n in lower), None)
+    if lon is None or lat is None:
+        raise InputError.one(
+            source,
+            "header",
+            f"no longitude/latitude columns among {list(table.columns)}",
+            hint="name them lon and lat (WGS84 degrees), or use a GIS format with a CRS",
+        )
+    problems = []
+    coords = {}
+    for name in (lon, lat):
+        values = pd.to_numeric(table[name].str.replace(",", ".", regex=False), errors="coerce")
+        for index in table.index[values.isna()]:
+            problems.append(
+                Problem(f"{_row(index)}, field '{name}'", f"expected a number, got '{table.at[index, name]}'")
+            )
+        coords[name] = values
+    if problems:
+        raise InputError(source, problems)
+    return gpd.GeoDataFrame(table, geometry=gpd.points_from_xy(coords[lon], coords[lat]), crs="EPSG:4326")
+
+
+def _grid_points(table: pd.DataFrame, source: str) -> gpd.GeoDataFrame:
+    """Eurostat census grid cells as demand points at their centres (EPSG:3035 ids)."""
+    id_column = next(c for c in table.columns if c.lower() == "grd_id")
+    pop_column = next(c for c in table.columns if c in ("T", "TOT_P", "OBS_VALUE_T"))
+    parts = table[id_column].str.extract(_GRID_ID)
+    bad = parts[0].isna()
+    if bad.any():
+        raise InputError(
+            source,
+            [
+                Problem(
+                    f"{_row(i)}, field '{id_column}'",
+                    f"'{table.at[i, id_column]}' is not an INSPIRE grid id like CRS3035RES1000mN2342000E3832000",
+                )
+                for i in table.index[bad]
+            ],
+        )
+    size, north, east = (parts[k].astype(float) for k in (0, 1, 2))
+    centres = gpd.points_from_xy(east + size / 2, north + size / 2, crs="EPSG:3035")
+    zones = pd.DataFrame({"zone_id": table[id_column], "name": table[id_column], "population": table[pop_column]})
+    return gpd.GeoDataFrame(zones, geometry=centres).to_crs("EPSG:4326")
+
+
+def _france_services(table: pd.DataFrame) -> gpd.GeoDataFrame:
+    """The ANCT France Services list as service points, hours turned into the OSM form."""
+    windows = []
+    for _, row in table.iterrows():
+        spans = []
+        for day, name in enumerate(FRENCH_DAYS[:6], start=1):
+            for span in filter(None, (s.strip() for s in str(row.get(f"h_{name}", "")).split("/"))):
+                start, _, end = span.partition("-")
+                spans.append(f"{['Mo', 'Tu', 'We', 'Th', 'Fr', 'Sa'][day - 1]} {start.strip()}-{end.strip()}")
+        windows.append("; ".join(spans))
+    sites = pd.DataFrame(
+        {
+            "site_id": "fs-" + table["id_fs"].astype(str),
+            "name": table["lib_fs"],
+            "kind": "service_point",
+            "capacity": 1.0,
+            "equipment": "",
+            "opening_hours": [_merge_osm(w) for w in windows],
+            "address": (
+                table["adresse"] + ", " + table.get("code_postal", "") + " " + table.get("lib_com", "")
+            ).str.strip(),
+            "format": table.get("format_fs", ""),
+            "lon": table["longitude"],
+            "lat": table["latitude"],
+        }
+    )
+    return _points_from_csv(sites, "France Services list")
+
+
+def _merge_osm(rules: str) -> str:
+    try:
+        return to_osm(parse_opening_hours(rules))
+    except HoursError:
+        return rules  # left as published; validation reports it with its row
+
+
+def read_layer(path: str | Path, kind: str, *, layer: str | None = None) -> gpd.GeoDataFrame:
+    """Read ``kind`` (``"zones"`` or ``"sites"``) from a file, recognise its format, validate it.
+
+    Returns a GeoDataFrame in EPSG:4326 with the project schema for that layer.
+    """
+    path = Path(path)
+    source = str(path)
+    table = _read_table(path, layer or kind)
+    columns = set(table.columns)
+    if not isinstance(table, gpd.GeoDataFrame):
+        if {"lib_fs", "latitude", "longitude"} <= columns:
+            table = _france_services(table)
+        elif any(c.lower() == "grd_id" for c in columns) and columns & {"T", "TOT_P", "OBS_VALUE_T"}:
+            table = _grid_points(table, source)
+        else:
+            table = _points_from_csv(table, source)
+    if len(table) == 0:
+        raise InputError.one(source, "", f"the {kind} layer is empty")
+    if table.crs is None:
+        raise InputError.one(
+            source,
+            "",
+            "has no coordinate reference system (CRS)",
+            hint="add a .prj file or save it again with its CRS (e.g. EPSG:2154 or EPSG:4326)",
+        )
+    table = table.to_crs("EPSG:4326")
+    return validate_zones(table, source) if kind == "zones" else validate_sites(table, source)
+
+
+def _coordinate_problems(frame: gpd.GeoDataFrame) -> list[Problem]:
+    problems = []
+    geometry = frame.geometry
+    if geometry.isna().any():
+        problems += [Problem(_row(i), "has no geometry") for i in frame.index[geometry.isna()]]
+    bounds = geometry.dropna().bounds
+    outside = bounds[(bounds["minx"] < -180) | (bounds["maxx"] > 180) | (bounds["miny"] < -90) | (bounds["maxy"] > 90)]
+    problems += [
+        Problem(
+            _row(i),
+            "coordinates outside the globe (latitude beyond ±90°): "
+            "are longitude and latitude swapped, or is the CRS wrong?",
+        )
+        for i in outside.index
+    ]
+    return problems
+
+
+def _id_problems(frame: pd.DataFrame, column: str) -> list[Problem]:
+    if column not in frame:
+        return []
+    ids = frame[column].astype(str).str.strip()
+    problems = [Problem(f"{_row(i)}, field '{column}'", "is empty") for i in frame.index[ids == ""]]
+    duplicated = frame.index[ids.duplicated(keep="first") & (ids != "")]
+    problems += [Problem(f"{_row(i)}, field '{column}'", f"duplicate id '{ids[i]}'") for i in duplicated]
+    return problems
+
+
+def _missing(frame: pd.DataFrame, required: list[str]) -> list[Problem]:
+    present = {c.lower(): c for c in frame.columns}
+    problems = []
+    for name in required:
+        if name not in frame.columns:
+            close = [present[c] for c in present if c.replace("_", "") == name.replace("_", "") or c == name]
+            hint = f" (found '{close[0]}': rename it '{name}')" if close else ""
+            problems.append(Problem(f"column '{name}'", f"is missing{hint}"))
+    return problems
+
+
+def validate_zones(frame: gpd.GeoDataFrame, source: str) -> gpd.GeoDataFrame:
+    """Check and normalise a demand layer: ids, non-negative population, usable geometry."""
+    frame = frame.rename(columns={c: c.lower() for c in frame.columns if c.lower() in ("population", "name")})
+    if "zone_id" not in frame and "name" in frame:
+        frame = frame.assign(zone_id=frame.index.astype(str))
+    problems = _missing(frame, ["zone_id", "population"])
+    if problems:
+        raise InputError(source, problems, hint="a zones layer needs zone_id and population (people)")
+    problems = _id_problems(frame, "zone_id") + _coordinate_problems(frame)
+    population = pd.to_numeric(frame["population"], errors="coerce")
+    for i in frame.index[population.isna() | (population < 0)]:
+        problems.append(
+            Problem(
+                f"{_row(i)}, field 'population'",
+                f"expected a number of people >= 0, got '{frame.at[i, 'population']}'",
+            )
+        )
+    polygons = frame.geometry.notna() & frame.geom_type.isin(["Polygon", "MultiPolygon"])
+    invalid = polygons & ~frame.geometry.is_valid
+    if invalid.any():
+        frame.loc[invalid, "geometry"] = shapely.make_valid(frame.loc[invalid].geometry.values)
+    if problems:
+        raise InputError(source, problems)
+    zones = frame.assign(zone_id=frame["zone_id"].astype(str).str.strip(), population=population)
+    if "name" not in zones:
+        zones["name"] = zones["zone_id"]
+    zones = with_demand_points(zones)
+    zones.attrs["repaired_geometries"] = int(invalid.sum())
+    return zones
+
+
+def validate_sites(frame: gpd.GeoDataFrame, source: str) -> gpd.GeoDataFrame:
+    """Check and normalise a sites layer: ids, kind, capacity, equipment, hours, points."""
+    if "kind" not in frame:
+        frame = frame.assign(kind="service_point")
+    if "name" not in frame and "site_id" in frame:
+        frame = frame.assign(name=frame["site_id"])
+    problems = _missing(frame, ["site_id", "name"])
+    if problems:
+        raise InputError(source, problems, hint="a sites layer needs site_id and name (kind defaults to service_point)")
+    problems = _id_problems(frame, "site_id") + _coordinate_problems(frame)
+    not_points = frame.geometry.notna() & (frame.geom_type != "Point")
+    problems += [
+        Problem(_row(i), f"geometry is a {frame.geom_type[i]}, expected a Point") for i in frame.index[not_points]
+    ]
+    bad_kind = ~frame["kind"].isin(SITE_KINDS)
+    problems += [
+        Problem(f"{_row(i)}, field 'kind'", f"'{frame.at[i, 'kind']}' is not one of {', '.join(SITE_KINDS)}")
+        for i in frame.index[bad_kind]
+    ]
+    capacity = pd.to_numeric(
+        frame.get("capacity", pd.Series(np.nan, index=frame.index)).replace("", np.nan), errors="coerce"
+    )
+    raw_capacity = frame.get("capacity", pd.Series("", index=frame.index)).astype(str).str.strip()
+    bad_capacity = (capacity < 0) | (capacity.isna() & ~raw_capacity.isin(["", "nan", "None", "<NA>"]))
+    problems += [
+        Problem(f"{_row(i)}, field 'capacity'", f"expected a number >= 0, got '{raw_capacity[i]}'")
+        for i in frame.index[bad_capacity]
+    ]
+    hours = frame.get("opening_hours", pd.Series("", index=frame.index)).fillna("").astype(str)
+    for i, text in hours.items():
+        try:
+            parse_opening_hours(text)
+        except HoursError as exc:
+            problems.append(
+                Problem(
+                    f"{_row(i)}, field 'opening_hours'",
+                    f"{exc} (expected e.g. 'Mo-Fr 09:00-12:00,14:00-17:00')",
+                )
+            )
+    if problems:
+        raise InputError(source, problems)
+    sites = frame.assign(
+        site_id=frame["site_id"].astype(str).str.strip(),
+        capacity=capacity,
+        opening_hours=hours,
+        equipment=frame.get("equipment", "").fillna("") if "equipment" in frame else "",
+        address=frame.get("address", "").fillna("") if "address" in frame else "",
+    )
+    return sites[[*SITE_COLUMNS, *[c for c in sites.columns if c not in SITE_COLUMNS]]]
+
+
+def outside_territory(points: gpd.GeoDataFrame, zones: gpd.GeoDataFrame, *, buffer_m: float = 20_000) -> pd.DataFrame:
+    """Per point: ``far`` (beyond ``buffer_m`` of the zones) and ``swapped`` (inside once lon/lat are swapped)."""
+    crs = "EPSG:2154" if zones.total_bounds[0] > -6 else zones.estimate_utm_crs()
+    area = zones.to_crs(crs).geometry.union_all().buffer(buffer_m)
+    far = ~points.to_crs(crs).within(area)
+    flipped = gpd.GeoSeries(
+        gpd.points_from_xy(points.geometry.y, points.geometry.x), index=points.index, crs="EPSG:4326"
+    )
+    swapped = far & flipped.to_crs(crs).within(area)
+    return pd.DataFrame({"far": far, "swapped": swapped})

@@ -1,0 +1,121 @@
+"""Standalone folium maps: access-time choropleth, gap zones outlined, services as markers."""
+
+from __future__ import annotations
+
+import html
+
+import folium
+import geopandas as gpd
+import numpy as np
+from branca.element import MacroElement, Template
+
+from planner.i18n import label
+
+# Upper bounds (minutes) of the access classes and their colours, green to red.
+CLASSES: tuple[tuple[float, str], ...] = (
+    (10, "#1a9850"),
+    (20, "#91cf60"),
+    (30, "#fee08b"),
+    (45, "#fc8d59"),
+    (np.inf, "#d73027"),
+)
+UNREACHABLE_COLOUR = "#7f7f7f"
+
+
+def class_colour(minutes: float) -> str:
+    """Fill colour of an access time (grey when unreachable)."""
+    if not np.isfinite(minutes):
+        return UNREACHABLE_COLOUR
+    return next(colour for upper, colour in CLASSES if minutes <= upper)
+
+
+def _legend(lang: str, target: float) -> MacroElement:
+    rows, lower = [], 0.0
+    for upper, colour in CLASSES:
+        text = (
+            f"{lower:g}–{upper:g} {label('minutes', lang)}"
+            if np.isfinite(upper)
+            else f"> {lower:g} {label('minutes', lang)}"
+        )
+        rows.append(f'<div><span style="background:{colour}"></span>{text}</div>')
+        lower = upper
+    rows.append(f'<div><span style="background:{UNREACHABLE_COLOUR}"></span>{label("unreachable", lang)}</div>')
+    rows.append(
+        f'<div><span style="border:3px solid #b2182b;background:none"></span>{html.escape(label("gap", lang, target=target))}</div>'
+    )
+    legend = MacroElement()
+    legend._template = Template(
+        "{% macro html(this, kwargs) %}"
+        '<div id="maillage-legend" style="position:fixed;bottom:24px;left:24px;z-index:9999;background:white;'
+        'padding:8px 12px;border-radius:4px;box-shadow:0 0 6px rgba(0,0,0,.3);font:13px sans-serif">'
+        f"<b>{html.escape(label('access_time', lang))}</b>"
+        + "".join(rows).replace(
+            "<span ",
+            '<span style="display:inline-block;width:14px;height:14px;margin-right:6px;vertical-align:middle" ',
+        )
+        + "</div>{% endmacro %}"
+    )
+    return legend
+
+
+def coverage_map(
+    access: gpd.GeoDataFrame,
+    services: gpd.GeoDataFrame,
+    *,
+    target_min: float,
+    travel: dict[str, object],
+    lang: str = "fr",
+) -> folium.Map:
+    """A folium map of access time per zone with gaps outlined and services as markers."""
+    shapes = access[access.geometry.notna()].copy()
+    shapes["geometry"] = shapes.geometry.simplify(0.0005, preserve_topology=True)
+    west, south, east, north = shapes.total_bounds
+    fmap = folium.Map(tiles="OpenStreetMap", control_scale=True)
+    fmap.fit_bounds([[south, west], [north, east]])
+    shapes["time_label"] = [
+        f"{t:.0f} {label('minutes', lang)}" if np.isfinite(t) else label("unreachable", lang)
+        for t in shapes["time_min"]
+    ]
+    columns = ["name", "population", "time_label", "service_name", "gap", "time_min", "geometry"]
+    folium.GeoJson(
+        shapes[columns].assign(time_min=shapes["time_min"].replace(np.inf, -1)),
+        name=label("zones", lang),
+        style_function=lambda f: {
+            "fillColor": class_colour(f["properties"]["time_min"] if f["properties"]["time_min"] >= 0 else np.inf),
+            "fillOpacity": 0.7,
+            "color": "#b2182b" if f["properties"]["gap"] else "#555555",
+            "weight": 3 if f["properties"]["gap"] else 0.5,
+        },
+        tooltip=folium.GeoJsonTooltip(
+            fields=["name", "population", "time_label", "service_name"],
+            aliases=[
+                "",
+                label("population", lang),
+                label("access_time", lang),
+                label("nearest_service", lang),
+            ],
+        ),
+    ).add_to(fmap)
+    markers = folium.FeatureGroup(name=label("services", lang)).add_to(fmap)
+    for _, site in services.iterrows():
+        popup = f"<b>{html.escape(str(site['name']))}</b>"
+        if site.get("address"):
+            popup += f"<br>{label('address', lang)} : {html.escape(str(site['address']))}"
+        if site.get("opening_hours"):
+            popup += f"<br>{label('hours', lang)} : {html.escape(str(site['opening_hours']))}"
+        folium.Marker(
+            [site.geometry.y, site.geometry.x],
+            popup=folium.Popup(popup, max_width=320),
+            tooltip=str(site["name"]),
+            icon=folium.Icon(color="blue", icon="info-sign"),
+        ).add_to(markers)
+    caption = label("travel_road", lang) if travel.get("model") == "road" else label("travel_estimate", lang, **travel)
+    fmap.get_root().html.add_child(
+        folium.Element(
+            f'<div style="position:fixed;top:10px;left:60px;z-index:9999;background:white;padding:4px 8px;'
+            f'font:12px sans-serif;border-radius:4px">{html.escape(caption)}</div>'
+        )
+    )
+    fmap.add_child(_legend(lang, target_min))
+    folium.LayerControl().add_to(fmap)
+    return fmap

@@ -1,0 +1,133 @@
+"""Scenario files: YAML parsed with ``yaml.safe_load`` into validated pydantic objects.
+
+Paths in a scenario are relative to its own folder and may not leave it (no ``../../etc``):
+a scenario shared by e-mail cannot make Maillage read files elsewhere on the machine.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from planner._errors import InputError, Problem
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class TerritorySpec(_Strict):
+    """Which territory: the embedded default (nothing set), packaged French codes, or files."""
+
+    departement: str | None = Field(None, description="INSEE code of a département, e.g. '48', '2A', '974'")
+    epci: str | None = Field(None, description="SIREN code of an EPCI (intercommunalité)")
+    insee: list[str] | None = Field(None, description="INSEE codes of communes")
+    zones: Path | None = Field(None, description="demand zones or points file replacing the communes")
+
+    @model_validator(mode="after")
+    def _one_choice(self) -> TerritorySpec:
+        chosen = [n for n in ("departement", "epci", "insee") if getattr(self, n)]
+        if len(chosen) > 1:
+            raise ValueError(f"choose one of departement, epci, insee (got {', '.join(chosen)})")
+        return self
+
+
+class ServicesSpec(_Strict):
+    """Service points to measure against."""
+
+    canton_seats: bool = Field(True, description="one service point at each canton seat (2019 France Services promise)")
+    files: list[Path] = Field(
+        default_factory=list, description="service point files (e.g. the ANCT France Services CSV)"
+    )
+
+
+class TravelSpec(_Strict):
+    """The travel-time model and its stated parameters."""
+
+    model: Literal["auto", "road", "estimate"] = "auto"
+    network: Path | None = Field(None, description="local road network: .osm, .osm.bz2, .osm.pbf or .graphml")
+    download: bool = Field(False, description="download the road network with osmnx (online, cached)")
+    cache_dir: Path = Field(Path(".cache/networks"), description="where downloaded networks are kept")
+    speed_kmh: float = Field(50.0, gt=0, le=130, description="estimate: average speed")
+    detour_factor: float = Field(1.3, ge=1, le=3, description="estimate: road over crow-fly distance")
+    access_speed_kmh: float = Field(30.0, gt=0, le=130, description="road: speed from a point to its snapped node")
+
+
+class CoverageSpec(_Strict):
+    """Thresholds and accessibility settings."""
+
+    thresholds_min: list[float] = Field([10, 20, 30], min_length=1, description="report population within each")
+    target_min: float = Field(30, gt=0, description="the access target; zones beyond it are gaps")
+    e2sfca_steps: list[tuple[float, float]] = Field(
+        [(10, 1.0), (20, 0.68), (30, 0.22)], min_length=1, description="E2SFCA (upper minutes, weight) steps"
+    )
+
+    @field_validator("thresholds_min")
+    @classmethod
+    def _positive_sorted(cls, value: list[float]) -> list[float]:
+        if any(t <= 0 for t in value):
+            raise ValueError("thresholds must be > 0 minutes")
+        return sorted(set(value))
+
+
+class Scenario(_Strict):
+    """A Maillage scenario: territory, services, travel model and coverage settings."""
+
+    name: str = "Maillage"
+    language: Literal["fr", "en"] = "fr"
+    territory: TerritorySpec = TerritorySpec()
+    services: ServicesSpec = ServicesSpec()
+    travel: TravelSpec = TravelSpec()
+    coverage: CoverageSpec = CoverageSpec()
+    base_dir: Path = Field(Path("."), exclude=True)
+
+    def resolve(self, path: Path) -> Path:
+        """A scenario path made absolute against the scenario's folder."""
+        return path if path.is_absolute() else (self.base_dir / path)
+
+
+def _inside(base: Path, path: Path) -> bool:
+    return (base / path).resolve().is_relative_to(base.resolve())
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Read and validate a scenario file; every problem is reported with its YAML key."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError.one(str(path), "", f"cannot be read ({exc})") from None
+    try:
+        raw = yaml.safe_load(text) or {}
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}" if mark else ""
+        raise InputError.one(
+            str(path),
+            where,
+            f"is not valid YAML ({getattr(exc, 'problem', exc)})",
+            hint="only plain YAML is accepted (no !!python tags)",
+        ) from None
+    if not isinstance(raw, dict):
+        raise InputError.one(str(path), "", "must be a YAML mapping (key: value)")
+    try:
+        scenario = Scenario.model_validate({**raw, "base_dir": path.parent})
+    except ValidationError as exc:
+        problems = [Problem(".".join(str(p) for p in err["loc"]) or "(top)", err["msg"]) for err in exc.errors()]
+        raise InputError(str(path), problems, hint="see the scenario format in the README") from None
+    outside = [p for p in _paths(scenario) if not _inside(path.parent, p)]
+    if outside:
+        raise InputError(
+            str(path),
+            [Problem(str(p), "points outside the scenario's folder") for p in outside],
+            hint="keep data files in the scenario's folder or below it",
+        )
+    return scenario
+
+
+def _paths(scenario: Scenario) -> list[Path]:
+    paths = [scenario.territory.zones, scenario.travel.network, *scenario.services.files]
+    return [p for p in paths if p is not None]

@@ -1,0 +1,83 @@
+"""Travel-time models: one interface, ``matrix(origins, destinations) -> minutes``.
+
+Two models: the road network (:class:`planner.network.RoadNetwork`) and the stated estimate
+below. Both return float32 minutes with ``inf`` for unreachable pairs, and ``describe()`` the
+parameters every output echoes, so nobody mistakes an estimate for a routed time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Protocol
+
+import geopandas as gpd
+import numpy as np
+
+EARTH_RADIUS_M = 6_371_008.8
+
+
+class TravelModel(Protocol):
+    """What coverage and the optimisers need from a travel-time model."""
+
+    @property
+    def kind(self) -> str: ...
+
+    def matrix(
+        self, origins: gpd.GeoSeries, destinations: gpd.GeoSeries, *, limit_min: float | None = None
+    ) -> np.ndarray: ...
+
+    def describe(self) -> dict[str, object]: ...
+
+
+def haversine_m(lon1: np.ndarray, lat1: np.ndarray, lon2: np.ndarray, lat2: np.ndarray) -> np.ndarray:
+    """Great-circle distance in metres, broadcasting over the inputs."""
+    lon1, lat1, lon2, lat2 = map(np.radians, (lon1, lat1, lon2, lat2))
+    a = np.sin((lat2 - lat1) / 2) ** 2 + np.cos(lat1) * np.cos(lat2) * np.sin((lon2 - lon1) / 2) ** 2
+    return 2 * EARTH_RADIUS_M * np.arcsin(np.sqrt(a))
+
+
+@dataclass(frozen=True)
+class EstimateModel:
+    """Crow-fly distance x ``detour_factor`` at ``speed_kmh``: a stated estimate, not a route.
+
+    Defaults describe rural French roads: a detour factor of 1.3 (road distance over crow-fly
+    distance) and 50 km/h average door-to-door speed.
+    """
+
+    speed_kmh: float = 50.0
+    detour_factor: float = 1.3
+
+    def __post_init__(self) -> None:
+        if not (self.speed_kmh > 0 and self.detour_factor >= 1):
+            raise ValueError(
+                f"speed_kmh must be > 0 and detour_factor >= 1 (got {self.speed_kmh}, {self.detour_factor})"
+            )
+
+    @property
+    def kind(self) -> str:
+        return "estimate"
+
+    def distance_m(self, origins: gpd.GeoSeries, destinations: gpd.GeoSeries) -> np.ndarray:
+        """Estimated road distance in metres, origin x destination."""
+        crow = haversine_m(
+            origins.x.to_numpy()[:, None],
+            origins.y.to_numpy()[:, None],
+            destinations.x.to_numpy()[None, :],
+            destinations.y.to_numpy()[None, :],
+        )
+        return crow * self.detour_factor
+
+    def matrix(
+        self, origins: gpd.GeoSeries, destinations: gpd.GeoSeries, *, limit_min: float | None = None
+    ) -> np.ndarray:
+        minutes = (self.distance_m(origins, destinations) / (self.speed_kmh * 1000.0 / 60.0)).astype(np.float32)
+        if limit_min is not None:
+            minutes[minutes > limit_min] = np.inf
+        return minutes
+
+    def describe(self) -> dict[str, object]:
+        return {
+            "model": "estimate",
+            **asdict(self),
+            "formula": "crow-fly distance x detour_factor / speed_kmh",
+        }
