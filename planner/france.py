@@ -41,7 +41,7 @@ def departements() -> pd.DataFrame:
 def _check_codes(kind: str, asked: Sequence[str], known: pd.Series, example: str) -> None:
     unknown = [code for code in asked if code not in set(known)]
     if unknown:
-        close = {c: difflib.get_close_matches(c, list(known), n=3) for c in unknown}
+        close = {c: difflib.get_close_matches(c, list(known), n=3, cutoff=0.5) for c in unknown}
         problems = ", ".join(f"'{c}'" + (f" (did you mean {', '.join(m)}?)" if m else "") for c, m in close.items())
         raise InputError.one(
             f"--{kind}",
@@ -122,7 +122,12 @@ def load_france(
         ]
     )
     zones["population"] = zones["population"].astype("int64")
-    sites = pd.concat([_town_halls(chosen), _canton_seats(zones)], ignore_index=True)
+    seats = _canton_seats(zones)
+    if seats.empty:
+        seats = _epci_main_towns(zones)
+        notes.append("no canton in this territory (Martinique and Guyane have none since 2015): the default "
+                     f"services are the {len(seats)} most populous communes of each EPCI instead")
+    sites = pd.concat([_town_halls(chosen), seats], ignore_index=True)
     return Territory(label, zones.reset_index(drop=True), sites, notes)
 
 
@@ -152,12 +157,22 @@ def _canton_seats(zones: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """
     cantons = _table("cantons")
     cantons = cantons[cantons["type"] != "N"]
-    names = cantons.groupby("seat_zone_id")["name"].agg(", ".join).rename("cantons")
-    seats = zones[["zone_id", "name", "demand_lon", "demand_lat"]].join(names, on="zone_id", how="inner")
+    names = cantons.groupby("seat_zone_id")["name"].agg(", ".join)
+    seats = zones.join(names.rename("cantons"), on="zone_id", how="inner")
+    return _service_points(seats, "canton-", " (siège du canton " + seats["cantons"] + ")")
+
+
+def _epci_main_towns(zones: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """The most populous commune of each EPCI, for territories that have no canton."""
+    towns = zones.loc[zones.groupby("epci")["population"].idxmax()]
+    return _service_points(towns, "epci-", " (commune la plus peuplée de l'EPCI)")
+
+
+def _service_points(seats: gpd.GeoDataFrame, prefix: str, suffix: pd.Series | str) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(
         {
-            "site_id": "canton-" + seats["zone_id"],
-            "name": seats["name"] + " (siège du canton " + seats["cantons"] + ")",
+            "site_id": prefix + seats["zone_id"],
+            "name": seats["name"] + suffix,
             "kind": "service_point",
             "capacity": 1.0,
             "equipment": "",

@@ -31,8 +31,11 @@ LAT_NAMES = ("lat", "latitude", "y")
 _GRID_ID = re.compile(r"CRS3035RES(\d+)mN(\d+)E(\d+)")
 
 
-def _row(index: object) -> str:
-    return f"row {int(index) + 2}" if isinstance(index, (int, np.integer)) else f"feature {index}"
+def _row(frame: pd.DataFrame, index: object) -> str:
+    """How a user finds a record: the CSV line (header is line 1) or the 1-based feature number."""
+    if not isinstance(index, (int, np.integer)):
+        return f"feature {index}"
+    return f"row {int(index) + 2}" if frame.attrs.get("origin") == "csv" else f"feature {int(index) + 1}"
 
 
 def _read_table(path: Path, layer: str | None) -> gpd.GeoDataFrame | pd.DataFrame:
@@ -43,7 +46,9 @@ def _read_table(path: Path, layer: str | None) -> gpd.GeoDataFrame | pd.DataFram
         raise InputError.one(str(path), "", f"unsupported format '{suffix}'", hint="use one of " + ", ".join(READABLE))
     try:
         if suffix == ".csv":
-            return pd.read_csv(path, dtype=str, keep_default_na=False, sep=None, engine="python")
+            table = pd.read_csv(path, dtype=str, keep_default_na=False, sep=None, engine="python")
+            table.attrs["origin"] = "csv"
+            return table
         if suffix in (".parquet", ".geoparquet"):
             return gpd.read_parquet(path)
         if suffix == ".gpkg":
@@ -76,12 +81,14 @@ def _points_from_csv(table: pd.DataFrame, source: str) -> gpd.GeoDataFrame:
         values = pd.to_numeric(table[name].str.replace(",", ".", regex=False), errors="coerce")
         for index in table.index[values.isna()]:
             problems.append(
-                Problem(f"{_row(index)}, field '{name}'", f"expected a number, got '{table.at[index, name]}'")
+                Problem(f"{_row(table, index)}, field '{name}'", f"expected a number, got '{table.at[index, name]}'")
             )
         coords[name] = values
     if problems:
         raise InputError(source, problems)
-    return gpd.GeoDataFrame(table, geometry=gpd.points_from_xy(coords[lon], coords[lat]), crs="EPSG:4326")
+    points = gpd.GeoDataFrame(table, geometry=gpd.points_from_xy(coords[lon], coords[lat]), crs="EPSG:4326")
+    points.attrs["origin"] = "csv"
+    return points
 
 
 def _grid_points(table: pd.DataFrame, source: str) -> gpd.GeoDataFrame:
@@ -95,7 +102,7 @@ def _grid_points(table: pd.DataFrame, source: str) -> gpd.GeoDataFrame:
             source,
             [
                 Problem(
-                    f"{_row(i)}, field '{id_column}'",
+                    f"{_row(table, i)}, field '{id_column}'",
                     f"'{table.at[i, id_column]}' is not an INSPIRE grid id like CRS3035RES1000mN2342000E3832000",
                 )
                 for i in table.index[bad]
@@ -104,7 +111,9 @@ def _grid_points(table: pd.DataFrame, source: str) -> gpd.GeoDataFrame:
     size, north, east = (parts[k].astype(float) for k in (0, 1, 2))
     centres = gpd.points_from_xy(east + size / 2, north + size / 2, crs="EPSG:3035")
     zones = pd.DataFrame({"zone_id": table[id_column], "name": table[id_column], "population": table[pop_column]})
-    return gpd.GeoDataFrame(zones, geometry=centres).to_crs("EPSG:4326")
+    points = gpd.GeoDataFrame(zones, geometry=centres).to_crs("EPSG:4326")
+    points.attrs["origin"] = "csv"
+    return points
 
 
 def _france_services(table: pd.DataFrame) -> gpd.GeoDataFrame:
@@ -115,6 +124,8 @@ def _france_services(table: pd.DataFrame) -> gpd.GeoDataFrame:
         for day, name in enumerate(FRENCH_DAYS[:6], start=1):
             for span in filter(None, (s.strip() for s in str(row.get(f"h_{name}", "")).split("/"))):
                 start, _, end = span.partition("-")
+                if start.strip() == end.strip():  # the list writes "00:00 - 00:00" for a closed day
+                    continue
                 spans.append(f"{['Mo', 'Tu', 'We', 'Th', 'Fr', 'Sa'][day - 1]} {start.strip()}-{end.strip()}")
         windows.append("; ".join(spans))
     sites = pd.DataFrame(
@@ -176,12 +187,12 @@ def _coordinate_problems(frame: gpd.GeoDataFrame) -> list[Problem]:
     problems = []
     geometry = frame.geometry
     if geometry.isna().any():
-        problems += [Problem(_row(i), "has no geometry") for i in frame.index[geometry.isna()]]
+        problems += [Problem(_row(frame, i), "has no geometry") for i in frame.index[geometry.isna()]]
     bounds = geometry.dropna().bounds
     outside = bounds[(bounds["minx"] < -180) | (bounds["maxx"] > 180) | (bounds["miny"] < -90) | (bounds["maxy"] > 90)]
     problems += [
         Problem(
-            _row(i),
+            _row(frame, i),
             "coordinates outside the globe (latitude beyond ±90°): "
             "are longitude and latitude swapped, or is the CRS wrong?",
         )
@@ -194,9 +205,9 @@ def _id_problems(frame: pd.DataFrame, column: str) -> list[Problem]:
     if column not in frame:
         return []
     ids = frame[column].astype(str).str.strip()
-    problems = [Problem(f"{_row(i)}, field '{column}'", "is empty") for i in frame.index[ids == ""]]
+    problems = [Problem(f"{_row(frame, i)}, field '{column}'", "is empty") for i in frame.index[ids == ""]]
     duplicated = frame.index[ids.duplicated(keep="first") & (ids != "")]
-    problems += [Problem(f"{_row(i)}, field '{column}'", f"duplicate id '{ids[i]}'") for i in duplicated]
+    problems += [Problem(f"{_row(frame, i)}, field '{column}'", f"duplicate id '{ids[i]}'") for i in duplicated]
     return problems
 
 
@@ -224,7 +235,7 @@ def validate_zones(frame: gpd.GeoDataFrame, source: str) -> gpd.GeoDataFrame:
     for i in frame.index[population.isna() | (population < 0)]:
         problems.append(
             Problem(
-                f"{_row(i)}, field 'population'",
+                f"{_row(frame, i)}, field 'population'",
                 f"expected a number of people >= 0, got '{frame.at[i, 'population']}'",
             )
         )
@@ -254,11 +265,11 @@ def validate_sites(frame: gpd.GeoDataFrame, source: str) -> gpd.GeoDataFrame:
     problems = _id_problems(frame, "site_id") + _coordinate_problems(frame)
     not_points = frame.geometry.notna() & (frame.geom_type != "Point")
     problems += [
-        Problem(_row(i), f"geometry is a {frame.geom_type[i]}, expected a Point") for i in frame.index[not_points]
+        Problem(_row(frame, i), f"geometry is a {frame.geom_type[i]}, expected a Point") for i in frame.index[not_points]
     ]
     bad_kind = ~frame["kind"].isin(SITE_KINDS)
     problems += [
-        Problem(f"{_row(i)}, field 'kind'", f"'{frame.at[i, 'kind']}' is not one of {', '.join(SITE_KINDS)}")
+        Problem(f"{_row(frame, i)}, field 'kind'", f"'{frame.at[i, 'kind']}' is not one of {', '.join(SITE_KINDS)}")
         for i in frame.index[bad_kind]
     ]
     capacity = pd.to_numeric(
@@ -267,7 +278,7 @@ def validate_sites(frame: gpd.GeoDataFrame, source: str) -> gpd.GeoDataFrame:
     raw_capacity = frame.get("capacity", pd.Series("", index=frame.index)).astype(str).str.strip()
     bad_capacity = (capacity < 0) | (capacity.isna() & ~raw_capacity.isin(["", "nan", "None", "<NA>"]))
     problems += [
-        Problem(f"{_row(i)}, field 'capacity'", f"expected a number >= 0, got '{raw_capacity[i]}'")
+        Problem(f"{_row(frame, i)}, field 'capacity'", f"expected a number >= 0, got '{raw_capacity[i]}'")
         for i in frame.index[bad_capacity]
     ]
     hours = frame.get("opening_hours", pd.Series("", index=frame.index)).fillna("").astype(str)
@@ -277,7 +288,7 @@ def validate_sites(frame: gpd.GeoDataFrame, source: str) -> gpd.GeoDataFrame:
         except HoursError as exc:
             problems.append(
                 Problem(
-                    f"{_row(i)}, field 'opening_hours'",
+                    f"{_row(frame, i)}, field 'opening_hours'",
                     f"{exc} (expected e.g. 'Mo-Fr 09:00-12:00,14:00-17:00')",
                 )
             )
