@@ -38,7 +38,7 @@ def weighted_quantile(values: np.ndarray, weights: np.ndarray, q: float) -> floa
     """
     order = np.argsort(values, kind="stable")
     cumulative = np.cumsum(weights[order])
-    if cumulative[-1] <= 0:
+    if len(cumulative) == 0 or cumulative[-1] <= 0:
         return float("nan")
     position = np.searchsorted(cumulative, q * cumulative[-1] - 1e-9 * cumulative[-1])
     return float(values[order][min(position, len(values) - 1)])

@@ -142,6 +142,12 @@ def _drivable(tags: osmium.osm.TagList) -> bool:
     return not (tags.get("highway") == "service" and tags.get("service") in SERVICE_EXCLUDED)
 
 
+def _drivable_class(highway: str | list[str] | None) -> bool:
+    """True when an osmnx edge's ``highway`` value (or any of a merged list) is a drivable class."""
+    values = highway if isinstance(highway, list) else [highway]
+    return any(v in DRIVABLE for v in values)
+
+
 def _clean_osm(path: Path, out: Path) -> list[str]:
     """Write the drivable ways of an OSM file (XML, .bz2/.gz or PBF) as plain OSM XML."""
     kept = cut = dropped = other = 0
@@ -216,6 +222,11 @@ def network_from_graph(
 ) -> RoadNetwork:
     """Largest strongly connected part of an osmnx graph, with travel times, as a RoadNetwork."""
     notes = list(notes or [])
+    foreign = [(u, v, k) for u, v, k, hwy in graph.edges(keys=True, data="highway") if not _drivable_class(hwy)]
+    if foreign:
+        graph = graph.copy()
+        graph.remove_edges_from(foreign)
+        notes.append(f"{len(foreign)} edges that are not drivable roads removed")
     before = graph.number_of_nodes()
     graph = ox.truncate.largest_component(graph, strongly=True)
     if graph.number_of_nodes() < before:
