@@ -125,8 +125,10 @@ def load_france(
     seats = _canton_seats(zones)
     if seats.empty:
         seats = _epci_main_towns(zones)
-        notes.append("no canton in this territory (Martinique and Guyane have none since 2015): the default "
-                     f"services are the {len(seats)} most populous communes of each EPCI instead")
+        notes.append(
+            "no canton in this territory (Martinique and Guyane have none since 2015): the default "
+            f"services are the {len(seats)} most populous communes of each EPCI instead"
+        )
     sites = pd.concat([_town_halls(chosen), seats], ignore_index=True)
     return Territory(label, zones.reset_index(drop=True), sites, notes)
 

@@ -15,7 +15,9 @@ LABELS: dict[str, dict[str, str]] = {
         "gaps": "Zones blanches",
         "hours": "Horaires",
         "address": "Adresse",
-        "travel_estimate": "Temps estimés (vol d'oiseau x {detour_factor:g} à {speed_kmh:g} km/h), pas un itinéraire routier",
+        "travel_estimate": (
+            "Temps estimés (vol d'oiseau x {detour_factor:g} à {speed_kmh:g} km/h), pas un itinéraire routier"
+        ),
         "travel_road": "Temps sur le réseau routier OpenStreetMap",
         "headline": "{name} : {population} habitants",
         "within": "à moins de {t} min d'un service : {people} ({share})",

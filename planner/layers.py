@@ -265,7 +265,8 @@ def validate_sites(frame: gpd.GeoDataFrame, source: str) -> gpd.GeoDataFrame:
     problems = _id_problems(frame, "site_id") + _coordinate_problems(frame)
     not_points = frame.geometry.notna() & (frame.geom_type != "Point")
     problems += [
-        Problem(_row(frame, i), f"geometry is a {frame.geom_type[i]}, expected a Point") for i in frame.index[not_points]
+        Problem(_row(frame, i), f"geometry is a {frame.geom_type[i]}, expected a Point")
+        for i in frame.index[not_points]
     ]
     bad_kind = ~frame["kind"].isin(SITE_KINDS)
     problems += [

@@ -40,9 +40,8 @@ def _legend(lang: str, target: float) -> MacroElement:
         rows.append(f'<div><span style="background:{colour}"></span>{text}</div>')
         lower = upper
     rows.append(f'<div><span style="background:{UNREACHABLE_COLOUR}"></span>{label("unreachable", lang)}</div>')
-    rows.append(
-        f'<div><span style="border:3px solid #b2182b;background:none"></span>{html.escape(label("gap", lang, target=target))}</div>'
-    )
+    gap = html.escape(label("gap", lang, target=target))
+    rows.append(f'<div><span style="border:3px solid #b2182b;background:none"></span>{gap}</div>')
     legend = MacroElement()
     legend._template = Template(
         "{% macro html(this, kwargs) %}"

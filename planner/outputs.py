@@ -25,7 +25,8 @@ def run_folder(out: Path) -> Iterator[Path]:
     """Yield a temporary sibling of ``out``; on success it replaces ``out`` in one rename."""
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.part-{uuid.uuid4().hex[:8]}")
+    _remove_abandoned(out)
+    tmp = out.with_name(f".{out.name}.part-{os.getpid()}-{uuid.uuid4().hex[:8]}")
     tmp.mkdir()
     try:
         yield tmp
@@ -37,6 +38,24 @@ def run_folder(out: Path) -> Iterator[Path]:
         os.replace(out, old)
     os.replace(tmp, out)
     shutil.rmtree(old, ignore_errors=True)
+
+
+def _remove_abandoned(out: Path) -> None:
+    """Delete partial folders of ``out`` left by runs that were killed (their process is gone)."""
+    for part in out.parent.glob(f".{out.name}.part-*"):
+        pid = part.name.rsplit(".part-", 1)[1].split("-")[0]
+        if pid.isdigit() and not _alive(int(pid)):
+            shutil.rmtree(part, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def default_out(name: str) -> Path:

@@ -36,7 +36,9 @@ def test_canton_seats_are_the_default_services():
     """Lozère's 13 cantons have 12 seats (Mende seats two cantons): 12 service points."""
     services = load_france(departements=["48"]).services()
     assert len(services) == 12 and services["site_id"].is_unique
-    assert services.loc[services["site_id"] == "canton-48095", "name"].iloc[0].startswith("Mende (siège du canton Mende-1")
+    assert (
+        services.loc[services["site_id"] == "canton-48095", "name"].iloc[0].startswith("Mende (siège du canton Mende-1")
+    )
 
 
 def test_every_departement_runs():

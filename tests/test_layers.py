@@ -15,9 +15,15 @@ from planner.territory import read_territory
 
 def _sites(n: int = 3) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(
-        {"site_id": [f"s{i}" for i in range(n)], "name": [f"Site {i}" for i in range(n)],
-         "kind": "third_place", "capacity": [2.0] * n, "opening_hours": "Mo-Fr 09:00-17:00"},
-        geometry=[Point(3.5 + i / 100, 44.5) for i in range(n)], crs="EPSG:4326",
+        {
+            "site_id": [f"s{i}" for i in range(n)],
+            "name": [f"Site {i}" for i in range(n)],
+            "kind": "third_place",
+            "capacity": [2.0] * n,
+            "opening_hours": "Mo-Fr 09:00-17:00",
+        },
+        geometry=[Point(3.5 + i / 100, 44.5) for i in range(n)],
+        crs="EPSG:4326",
     )
 
 
@@ -74,8 +80,9 @@ def test_polygon_zones_get_an_interior_demand_point(tmp_path):
     bowtie = Polygon([(3, 44), (3.1, 44.1), (3.1, 44), (3, 44.1)])
     square = Polygon([(3.2, 44), (3.3, 44), (3.3, 44.1), (3.2, 44.1)])
     path = tmp_path / "zones.geojson"
-    gpd.GeoDataFrame({"zone_id": ["a", "b"], "population": [10, 20]}, geometry=[bowtie, square],
-                     crs="EPSG:4326").to_file(path)
+    gpd.GeoDataFrame(
+        {"zone_id": ["a", "b"], "population": [10, 20]}, geometry=[bowtie, square], crs="EPSG:4326"
+    ).to_file(path)
     zones = read_layer(path, "zones")
     assert zones.attrs["repaired_geometries"] == 1 and zones.geometry.is_valid.all()
     assert Point(zones.at[1, "demand_lon"], zones.at[1, "demand_lat"]).within(square)
@@ -92,7 +99,10 @@ def _write(tmp_path, frame, name="layer.geojson"):
     [
         (lambda f: f.drop(columns="site_id"), "column 'site_id': is missing"),
         (lambda f: f.assign(site_id=["s0", "s0", "s2"]), "feature 2, field 'site_id': duplicate id 's0'"),
-        (lambda f: f.assign(capacity=[1.0, -2.0, 1.0]), "feature 2, field 'capacity': expected a number >= 0, got '-2.0'"),
+        (
+            lambda f: f.assign(capacity=[1.0, -2.0, 1.0]),
+            "feature 2, field 'capacity': expected a number >= 0, got '-2.0'",
+        ),
         (lambda f: f.assign(kind=["third_place", "bus", "stop"]), "feature 2, field 'kind': 'bus' is not one of"),
         (lambda f: f.assign(opening_hours=["Mo-Fr 9h-12h", "", ""]), "feature 1, field 'opening_hours': '9h' is not"),
         (lambda f: f.set_geometry(f.buffer(0.01)), "feature 1: geometry is a Polygon, expected a Point"),
@@ -182,8 +192,11 @@ def test_unreadable_files(tmp_path, name, content, message):
 def test_points_outside_and_swapped():
     """A point in Paris is outside Lozère; a point with lon/lat swapped is flagged as swapped."""
     zones = read_territory(DEFAULT_TERRITORY).zones
-    points = gpd.GeoDataFrame({"site_id": ["in", "paris", "swapped"]},
-                              geometry=[Point(3.5, 44.5), Point(2.35, 48.85), Point(44.52, 3.5)], crs="EPSG:4326")
+    points = gpd.GeoDataFrame(
+        {"site_id": ["in", "paris", "swapped"]},
+        geometry=[Point(3.5, 44.5), Point(2.35, 48.85), Point(44.52, 3.5)],
+        crs="EPSG:4326",
+    )
     where = outside_territory(points, zones)
     assert where["far"].tolist() == [False, True, True]
     assert where["swapped"].tolist() == [False, False, True]
