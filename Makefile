@@ -16,6 +16,7 @@ demo: $(VENV)/.installed
 test: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy planner optimize
 	$(PY) -m pytest -n 2
 
 bench: $(VENV)/.installed

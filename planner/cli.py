@@ -91,7 +91,7 @@ def _coverage(scenario: Scenario, out: Path | None, lang: str, scenario_file: Pa
             )
     for line in headline(result, lang):
         typer.echo(line)
-    for note in result.summary["notes"]:  # type: ignore[attr-defined]
+    for note in result.summary["notes"]:
         typer.echo(f"note: {note}")
     typer.echo(f"-> {out}/ ({', '.join(files)}, run.json)")
 

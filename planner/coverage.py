@@ -7,6 +7,7 @@ plain tables aligned to the zones, so the same code serves the CLI, the app and 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TypedDict
 
 import numpy as np
 import pandas as pd
@@ -44,7 +45,19 @@ def weighted_quantile(values: np.ndarray, weights: np.ndarray, q: float) -> floa
     return float(values[order][min(position, len(values) - 1)])
 
 
-def summarise(population: np.ndarray, minutes: np.ndarray, thresholds: Sequence[float]) -> dict[str, object]:
+class CoverageSummary(TypedDict):
+    """Population-weighted access figures; threshold keys are minutes as text (``"30"``)."""
+
+    population_total: float
+    population_within: dict[str, float]
+    share_within: dict[str, float]
+    population_unreachable: float
+    mean_time_min: float
+    median_time_min: float
+    p90_time_min: float
+
+
+def summarise(population: np.ndarray, minutes: np.ndarray, thresholds: Sequence[float]) -> CoverageSummary:
     """Population-weighted access statistics and the population within each threshold.
 
     Keys of ``population_within``/``share_within`` are thresholds in minutes as text (``"30"``).

@@ -9,7 +9,7 @@ import pandas as pd
 
 from planner.coverage import gap_zones
 from planner.i18n import label, number, percent
-from planner.jobs import CoverageResult
+from planner.jobs import CoverageReport, CoverageResult
 from planner.maps import coverage_map
 from planner.outputs import write_json
 
@@ -25,12 +25,12 @@ ZONE_EXPORT = [
 ]
 
 
-def summary_table(summary: dict[str, object], lang: str = "fr") -> pd.DataFrame:
+def summary_table(summary: CoverageReport, lang: str = "fr") -> pd.DataFrame:
     """The headline figures as two columns (indicator, value), labelled in ``lang``."""
-    rows = [(label("population_total", lang), summary["population_total"])]
-    for t, people in summary["population_within"].items():  # type: ignore[attr-defined]
+    rows: list[tuple[str, object]] = [(label("population_total", lang), summary["population_total"])]
+    for t, people in summary["population_within"].items():
         rows.append((label("population_within", lang, t=t), people))
-        rows.append((label("share_within", lang, t=t), round(summary["share_within"][t], 4)))  # type: ignore[index]
+        rows.append((label("share_within", lang, t=t), round(summary["share_within"][t], 4)))
     rows += [
         (label(k, lang), summary[k])
         for k in (
@@ -48,7 +48,7 @@ def headline(result: CoverageResult, lang: str = "fr", top: int = 5) -> list[str
     """The lines printed at the end of a run: population, shares within 20/30 min, largest gaps."""
     s = result.summary
     lines = [label("headline", lang, name=s["territory"], population=number(s["population_total"], lang))]
-    for t in s["population_within"]:  # type: ignore[attr-defined]
+    for t in s["population_within"]:
         lines.append(
             "  "
             + label(
@@ -58,8 +58,8 @@ def headline(result: CoverageResult, lang: str = "fr", top: int = 5) -> list[str
                 people=number(s["population_within"][t], lang),
                 share=percent(s["share_within"][t], lang),
             )
-        )  # type: ignore[index]
-    gaps = gap_zones(result.access, float(s["target_min"]))  # type: ignore[arg-type]
+        )
+    gaps = gap_zones(result.access, float(s["target_min"]))
     lines.append(label("largest_gaps", lang, target=s["target_min"]) + f" ({len(gaps)}) :")
     people = "hab." if lang == "fr" else "inh."
     lines += [
@@ -74,7 +74,7 @@ def write_coverage(result: CoverageResult, folder: Path, lang: str = "fr") -> li
     zones = result.access[[*ZONE_EXPORT, *[c for c in result.access if c.startswith("within_")], "geometry"]]
     gpkg = folder / "coverage.gpkg"
     gpd.GeoDataFrame(zones, crs="EPSG:4326").to_file(gpkg, layer="zones_access", driver="GPKG")
-    gaps = gap_zones(zones, float(result.summary["target_min"]))  # type: ignore[arg-type]
+    gaps = gap_zones(zones, float(result.summary["target_min"]))
     if len(gaps):
         gpd.GeoDataFrame(gaps, crs="EPSG:4326").to_file(gpkg, layer="gap_zones", driver="GPKG")
     result.services.to_file(gpkg, layer="services", driver="GPKG")
@@ -84,7 +84,7 @@ def write_coverage(result: CoverageResult, folder: Path, lang: str = "fr") -> li
     coverage_map(
         result.access,
         result.services,
-        target_min=float(result.summary["target_min"]),  # type: ignore[arg-type]
+        target_min=float(result.summary["target_min"]),
         travel=result.travel,
         lang=lang,
     ).save(str(folder / "map.html"))

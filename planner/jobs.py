@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from planner._errors import InputError
-from planner.coverage import e2sfca, nearest_service, summarise
+from planner.coverage import CoverageSummary, e2sfca, nearest_service, summarise
 from planner.france import DEFAULT_TERRITORY, load_france
 from planner.layers import outside_territory, read_layer
 from planner.network import download_network, load_network
@@ -22,6 +22,18 @@ from planner.travel import EstimateModel, TravelModel
 Progress = Callable[[str], None]
 
 
+class CoverageReport(CoverageSummary):
+    """The summary of a coverage run, as written to ``summary.json``."""
+
+    territory: str
+    target_min: float
+    travel_model: str
+    zones: int
+    services: int
+    gap_zones: int
+    notes: list[str]
+
+
 @dataclass
 class CoverageResult:
     """Per-zone access (GeoDataFrame aligned to the zones), services used, summary, model, timings."""
@@ -29,7 +41,7 @@ class CoverageResult:
     territory: Territory
     services: gpd.GeoDataFrame
     access: gpd.GeoDataFrame
-    summary: dict[str, object]
+    summary: CoverageReport
     travel: dict[str, object]
     timings_s: dict[str, float] = field(default_factory=dict)
 
@@ -128,15 +140,16 @@ def run_coverage(scenario: Scenario, progress: Progress = lambda _: None) -> Cov
         access[f"within_{t:g}_min"] = minutes <= t
     access["gap"] = minutes > scenario.coverage.target_min
     access["e2sfca_per_1000"] = e2sfca(population, capacity, times, scenario.coverage.e2sfca_steps) * 1000
-    summary = summarise(population, minutes, scenario.coverage.thresholds_min)
-    summary |= {
-        "territory": territory.name,
-        "target_min": scenario.coverage.target_min,
-        "travel_model": model.kind,
-        "zones": len(access),
-        "services": len(services),
-        "gap_zones": int(access["gap"].sum()),
-        "notes": territory.notes + list(model.describe().get("notes", [])),  # type: ignore[call-overload]
-    }
+    model_notes = model.describe().get("notes", [])
+    summary = CoverageReport(
+        **summarise(population, minutes, scenario.coverage.thresholds_min),
+        territory=territory.name,
+        target_min=scenario.coverage.target_min,
+        travel_model=model.kind,
+        zones=len(access),
+        services=len(services),
+        gap_zones=int(access["gap"].sum()),
+        notes=territory.notes + (list(model_notes) if isinstance(model_notes, list) else []),
+    )
     timings["coverage"] = time.perf_counter() - start - sum(timings.values())
     return CoverageResult(territory, services, access, summary, model.describe(), timings)

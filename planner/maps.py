@@ -7,7 +7,7 @@ import html
 import folium
 import geopandas as gpd
 import numpy as np
-from branca.element import MacroElement, Template
+from branca.element import Figure, MacroElement, Template
 
 from planner.i18n import label
 
@@ -109,7 +109,9 @@ def coverage_map(
             icon=folium.Icon(color="blue", icon="info-sign"),
         ).add_to(markers)
     caption = label("travel_road", lang) if travel.get("model") == "road" else label("travel_estimate", lang, **travel)
-    fmap.get_root().html.add_child(
+    root = fmap.get_root()
+    assert isinstance(root, Figure)
+    root.html.add_child(
         folium.Element(
             f'<div style="position:fixed;top:10px;left:60px;z-index:9999;background:white;padding:4px 8px;'
             f'font:12px sans-serif;border-radius:4px">{html.escape(caption)}</div>'

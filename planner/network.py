@@ -46,7 +46,7 @@ DRIVABLE = {
 NOT_FOR_CARS = {"private", "no"}
 SERVICE_EXCLUDED = {"parking_aisle", "driveway", "private", "emergency_access", "drive-through"}
 # Typical free-flow speeds (km/h) on French roads by class, used where `maxspeed` is not tagged.
-FRENCH_SPEEDS_KMH = {
+FRENCH_SPEEDS_KMH: dict[str, float] = {
     "motorway": 120,
     "motorway_link": 70,
     "trunk": 100,
@@ -186,8 +186,8 @@ def _clean_osm(path: Path, out: Path) -> list[str]:
         )
     writer = osmium.SimpleWriter(str(out))
     try:
-        for ref in sorted(nodes):
-            writer.add_node(osmium.osm.mutable.Node(id=ref, location=nodes[ref], version=1))
+        for node_id in sorted(nodes):
+            writer.add_node(osmium.osm.mutable.Node(id=node_id, location=nodes[node_id], version=1))
         for way_id, refs, tags in ways:
             writer.add_way(osmium.osm.mutable.Way(id=way_id, nodes=refs, tags=tags, version=1))
     finally:
