@@ -10,7 +10,7 @@ import pandas as pd
 from planner.coverage import gap_zones
 from planner.i18n import label, number, percent
 from planner.jobs import CoverageReport, CoverageResult
-from planner.maps import coverage_map
+from planner.maps import coverage_map, standalone_html
 from planner.outputs import write_json
 
 ZONE_EXPORT = [
@@ -81,12 +81,9 @@ def write_coverage(result: CoverageResult, folder: Path, lang: str = "fr") -> li
     zones.drop(columns="geometry").to_csv(folder / "access_by_zone.csv", index=False)
     gaps.drop(columns="geometry").to_csv(folder / "gap_zones.csv", index=False)
     summary_table(result.summary, lang).to_csv(folder / "summary.csv", index=False)
-    coverage_map(
-        result.access,
-        result.services,
-        target_min=float(result.summary["target_min"]),
-        travel=result.travel,
-        lang=lang,
-    ).save(str(folder / "map.html"))
+    fmap = coverage_map(
+        result.access, result.services, target_min=result.summary["target_min"], travel=result.travel, lang=lang
+    )
+    (folder / "map.html").write_text(standalone_html(fmap), encoding="utf-8")
     write_json(folder / "summary.json", {**result.summary, "travel": result.travel})
     return ["coverage.gpkg", "access_by_zone.csv", "gap_zones.csv", "summary.csv", "map.html", "summary.json"]

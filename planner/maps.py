@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import html
+import re
+from pathlib import Path
 
 import folium
 import geopandas as gpd
@@ -20,6 +22,9 @@ CLASSES: tuple[tuple[float, str], ...] = (
     (np.inf, "#d73027"),
 )
 UNREACHABLE_COLOUR = "#7f7f7f"
+ASSETS = Path(__file__).resolve().parent / "assets"
+_SWATCH = "display:inline-block;width:14px;height:14px;margin-right:6px;vertical-align:middle;"
+_CDN_TAG = re.compile(r'<script src="https?://[^"]+"></script>|<link rel="stylesheet" href="https?://[^"]+"/>')
 
 
 def class_colour(minutes: float) -> str:
@@ -37,22 +42,19 @@ def _legend(lang: str, target: float) -> MacroElement:
             if np.isfinite(upper)
             else f"> {lower:g} {label('minutes', lang)}"
         )
-        rows.append(f'<div><span style="background:{colour}"></span>{text}</div>')
+        rows.append(f'<div><span style="{_SWATCH}background:{colour}"></span>{text}</div>')
         lower = upper
-    rows.append(f'<div><span style="background:{UNREACHABLE_COLOUR}"></span>{label("unreachable", lang)}</div>')
+    rows.append(
+        f'<div><span style="{_SWATCH}background:{UNREACHABLE_COLOUR}"></span>{label("unreachable", lang)}</div>'
+    )
     gap = html.escape(label("gap", lang, target=target))
-    rows.append(f'<div><span style="border:3px solid #b2182b;background:none"></span>{gap}</div>')
+    rows.append(f'<div><span style="{_SWATCH}border:3px solid #b2182b;box-sizing:border-box"></span>{gap}</div>')
     legend = MacroElement()
     legend._template = Template(
         "{% macro html(this, kwargs) %}"
-        '<div id="maillage-legend" style="position:fixed;bottom:24px;left:24px;z-index:9999;background:white;'
+        '<div id="maillage-legend" style="position:fixed;bottom:28px;right:10px;z-index:9999;background:white;'
         'padding:8px 12px;border-radius:4px;box-shadow:0 0 6px rgba(0,0,0,.3);font:13px sans-serif">'
-        f"<b>{html.escape(label('access_time', lang))}</b>"
-        + "".join(rows).replace(
-            "<span ",
-            '<span style="display:inline-block;width:14px;height:14px;margin-right:6px;vertical-align:middle" ',
-        )
-        + "</div>{% endmacro %}"
+        f"<b>{html.escape(label('access_time', lang))}</b>" + "".join(rows) + "</div>{% endmacro %}"
     )
     return legend
 
@@ -102,11 +104,15 @@ def coverage_map(
             popup += f"<br>{label('address', lang)} : {html.escape(str(site['address']))}"
         if site.get("opening_hours"):
             popup += f"<br>{label('hours', lang)} : {html.escape(str(site['opening_hours']))}"
-        folium.Marker(
+        folium.CircleMarker(
             [site.geometry.y, site.geometry.x],
+            radius=7,
+            color="white",
+            weight=2,
+            fill_color="#2166ac",
+            fill_opacity=1,
             popup=folium.Popup(popup, max_width=320),
             tooltip=str(site["name"]),
-            icon=folium.Icon(color="blue", icon="info-sign"),
         ).add_to(markers)
     caption = label("travel_road", lang) if travel.get("model") == "road" else label("travel_estimate", lang, **travel)
     root = fmap.get_root()
@@ -120,3 +126,18 @@ def coverage_map(
     fmap.add_child(_legend(lang, target_min))
     folium.LayerControl().add_to(fmap)
     return fmap
+
+
+def standalone_html(fmap: folium.Map) -> str:
+    """The map as one HTML file that displays offline: Leaflet and jQuery (used by folium's popups)
+    inlined, the other CDN scripts and styles removed.
+
+    Background tiles still come from OpenStreetMap when the browser is online.
+    """
+    page = _CDN_TAG.sub("", fmap.get_root().render())
+    inline = (
+        f"<style>{(ASSETS / 'leaflet' / 'leaflet.css').read_text(encoding='utf-8')}</style>\n"
+        f"<script>{(ASSETS / 'leaflet' / 'leaflet.js').read_text(encoding='utf-8')}</script>\n"
+        f"<script>{(ASSETS / 'jquery' / 'jquery.min.js').read_text(encoding='utf-8')}</script>\n"
+    )
+    return page.replace("<head>", "<head>\n" + inline, 1)

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from shapely.geometry import Point, box
 
-from planner.maps import UNREACHABLE_COLOUR, class_colour, coverage_map
+from planner.maps import UNREACHABLE_COLOUR, class_colour, coverage_map, standalone_html
 
 
 @pytest.mark.parametrize(
@@ -53,3 +53,16 @@ def test_map_has_zones_gaps_markers_and_legend():
     assert ("Près" in html or "Pr\\u00e8s" in html) and "Loin" in html and "#b2182b" in html
     assert "Mairie &lt;b&gt;A&lt;/b&gt;" in html  # names are escaped in popups
     assert "maillage-legend" in html and "au-delà de 30 min" in html and "1.3" in html
+
+
+def test_standalone_map_needs_no_cdn():
+    """The written map inlines Leaflet and jQuery and references no CDN, so it opens offline."""
+    access = gpd.GeoDataFrame(
+        {"name": ["A"], "population": [1], "time_min": [5.0], "service_name": ["S"], "gap": [False]},
+        geometry=[box(3, 44, 3.1, 44.1)],
+        crs="EPSG:4326",
+    )
+    services = gpd.GeoDataFrame({"name": ["S"]}, geometry=[Point(3.05, 44.05)], crs="EPSG:4326")
+    html = standalone_html(coverage_map(access, services, target_min=30, travel={"model": "road"}))
+    assert "cdn.jsdelivr" not in html and "code.jquery.com" not in html and "cdnjs" not in html
+    assert "Leaflet 1.9.3" in html and "jQuery v3.7.1" in html and html.index("Leaflet 1.9.3") < html.index("L.map(")

@@ -1,0 +1,282 @@
+"""Scratch experiments: can a 1,000 x 1,000 matrix at département scale run in under 2 s?
+
+Same synthetic instance as ``bench/travel_matrix.py`` (~100,000 nodes, seeded), same contract as
+``RoadNetwork.matrix`` (snapping, access term, ``inf`` beyond ``limit_min``), different ways to
+run the shortest paths. Every variant is checked against ``RoadNetwork.matrix`` (within 1e-4 min,
+same unreachable pairs) on the synthetic instance and on the largest real OSM extract, which has
+one-way streets.
+
+Variants:
+
+* ``threads x2``: chunks of sources in a ``ThreadPoolExecutor`` (scipy's Dijkstra holds the GIL);
+* ``processes x2``: chunks of sources in a persistent ``ProcessPoolExecutor`` (one task per worker);
+* ``RCM order``: nodes renumbered by reverse Cuthill-McKee (cache locality), computed once per network;
+* ``contract <= d``: per call, exact graph reduction that keeps every origin and destination node:
+  non-terminal nodes with at most ``d`` distinct neighbours are contracted (removed, with a shortcut
+  u->w of weight w(u,v)+w(v,w) for each pair of neighbours; dead-end trees vanish since leaves get no
+  shortcut). Distances between kept nodes are unchanged. Combined with the above.
+
+Usage: ``.venv/bin/python bench/matrix_speedups.py [--quick]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+from collections.abc import Callable
+from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
+
+import geopandas as gpd
+import numpy as np
+from scipy.sparse import csr_matrix
+from scipy.sparse.csgraph import dijkstra, reverse_cuthill_mckee
+from travel_matrix import CAP_MIN, SEED, largest_osm_network, points, synthetic_instance
+
+from planner.network import SOURCE_CHUNK, RoadNetwork
+
+TOLERANCE_MIN = 1e-4
+NodeBlock = Callable[[csr_matrix, np.ndarray, np.ndarray, float], np.ndarray]
+
+
+def rows_serial(graph: csr_matrix, sources: np.ndarray, targets: np.ndarray, limit: float) -> np.ndarray:
+    """Minutes sources x targets with scipy's Dijkstra, SOURCE_CHUNK sources per call (as ``matrix`` does)."""
+    block = np.empty((len(sources), len(targets)), dtype=np.float32)
+    for start in range(0, len(sources), SOURCE_CHUNK):
+        rows = dijkstra(graph, directed=True, indices=sources[start : start + SOURCE_CHUNK], limit=limit)
+        block[start : start + SOURCE_CHUNK] = rows[:, targets]
+    return block
+
+
+def rows_pooled(pool: Executor, workers: int) -> NodeBlock:
+    """``rows_serial`` split into one task per worker."""
+
+    def run(graph: csr_matrix, sources: np.ndarray, targets: np.ndarray, limit: float) -> np.ndarray:
+        parts = np.array_split(sources, workers)
+        return np.vstack(list(pool.map(rows_serial, [graph] * workers, parts, [targets] * workers, [limit] * workers)))
+
+    return run
+
+
+def _dedupe_min(u: np.ndarray, v: np.ndarray, w: np.ndarray, n: int) -> tuple[np.ndarray, ...]:
+    """Drop self-loops, keep the lightest of parallel arcs; arcs sorted by key u*n+v."""
+    keep = u != v
+    key = u[keep] * n + v[keep]
+    w = w[keep]
+    order = np.lexsort((w, key))
+    key, w = key[order], w[order]
+    first = np.r_[True, key[1:] != key[:-1]]
+    key, w = key[first], w[first]
+    return key // n, key % n, w, key
+
+
+def arc_weight(key: np.ndarray, w: np.ndarray, n: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Weight of each arc a->b (``inf`` if absent), looked up in arcs sorted by ``key`` = u*n+v."""
+    k = a * n + b
+    i = np.minimum(np.searchsorted(key, k), len(key) - 1)
+    return np.where(key[i] == k, w[i], np.inf)
+
+
+def contract(graph: csr_matrix, keep: np.ndarray, max_degree: int) -> tuple[csr_matrix, np.ndarray]:
+    """Contract non-``keep`` nodes with at most ``max_degree`` distinct neighbours; exact between kept nodes.
+
+    Rounds contract an independent set (a node goes when its (degree, random) rank is below every
+    candidate neighbour's), until no candidate is left. Returns the reduced graph and the new
+    index of every old node (-1 when contracted).
+    """
+    n = graph.shape[0]
+    coo = graph.tocoo()
+    u, v, w, key = _dedupe_min(coo.row.astype(np.int64), coo.col.astype(np.int64), coo.data.astype(np.float64), n)
+    kept = np.zeros(n, dtype=bool)
+    kept[keep] = True
+    jitter = np.random.default_rng(SEED).random(n)
+    while True:
+        pair = np.unique(np.minimum(u, v) * n + np.maximum(u, v))
+        p, q = pair // n, pair % n
+        degree = np.bincount(p, minlength=n) + np.bincount(q, minlength=n)
+        node, nbr = np.r_[p, q], np.r_[q, p]
+        order = np.argsort(node, kind="stable")
+        node, nbr = node[order], nbr[order]
+        first = np.searchsorted(node, np.arange(n))
+        candidate = (degree <= max_degree) & ~kept
+        rank = np.where(candidate, degree + jitter, np.inf)
+        chosen = []
+        for d in range(max_degree + 1):
+            c = np.flatnonzero(candidate & (degree == d))
+            around = nbr[first[c][:, None] + np.arange(d)]
+            chosen.append((c[(rank[around] > rank[c][:, None]).all(axis=1)], d))
+        if sum(len(c) for c, _ in chosen) == 0:
+            break
+
+        gone = np.zeros(n, dtype=bool)
+        new_u, new_v, new_w = [], [], []
+        for c, d in chosen:
+            gone[c] = True
+            around = nbr[first[c][:, None] + np.arange(d)]
+            for i in range(d):
+                for j in range(d):
+                    if i != j:
+                        new_u.append(around[:, i])
+                        new_v.append(around[:, j])
+                        new_w.append(arc_weight(key, w, n, around[:, i], c) + arc_weight(key, w, n, c, around[:, j]))
+        stay = ~gone[u] & ~gone[v]
+        su, sv, sw = (np.concatenate([x[stay], *extra]) for x, extra in ((u, new_u), (v, new_v), (w, new_w)))
+        finite = np.isfinite(sw)
+        u, v, w, key = _dedupe_min(su[finite], sv[finite], sw[finite], n)
+    alive = kept.copy()
+    alive[u] = alive[v] = True
+    index = np.full(n, -1)
+    index[alive] = np.arange(alive.sum())
+    return csr_matrix((w, (index[u], index[v])), shape=(alive.sum(), alive.sum())), index
+
+
+def contracted(max_degree: int, inner: NodeBlock) -> NodeBlock:
+    """Run ``inner`` on the graph contracted around this call's source and target nodes."""
+
+    def run(graph: csr_matrix, sources: np.ndarray, targets: np.ndarray, limit: float) -> np.ndarray:
+        small, index = contract(graph, np.r_[sources, targets], max_degree)
+        return inner(small, index[sources], index[targets], limit)
+
+    return run
+
+
+def reordered(graph: csr_matrix) -> Callable[[NodeBlock], NodeBlock]:
+    """Wrap a NodeBlock to run on ``graph`` renumbered by reverse Cuthill-McKee (computed once here)."""
+    order = reverse_cuthill_mckee(graph, symmetric_mode=False)
+    position = np.empty_like(order)
+    position[order] = np.arange(len(order))
+    renumbered = csr_matrix(graph[order][:, order])
+    transposed = renumbered.T.tocsr()
+
+    def wrap(inner: NodeBlock) -> NodeBlock:
+        def run(g: csr_matrix, sources: np.ndarray, targets: np.ndarray, limit: float) -> np.ndarray:
+            same = renumbered if g is graph else transposed
+            return inner(same, position[sources], position[targets], limit)
+
+        return run
+
+    return wrap
+
+
+def matrix_with(
+    net: RoadNetwork, origins: gpd.GeoSeries, destinations: gpd.GeoSeries, limit_min: float | None, block: NodeBlock
+) -> np.ndarray:
+    """``RoadNetwork.matrix`` with the shortest-path step replaced by ``block``."""
+    o_node, o_m = net.snap(origins)
+    d_node, d_m = net.snap(destinations)
+    o_unique, o_inv = np.unique(o_node, return_inverse=True)
+    d_unique, d_inv = np.unique(d_node, return_inverse=True)
+    forward = len(o_unique) <= len(d_unique)
+    graph, sources, targets = (net.graph, o_unique, d_unique) if forward else (net.graph.T.tocsr(), d_unique, o_unique)
+    limit = np.inf if limit_min is None else float(limit_min)
+    node_minutes = block(graph, sources, targets, limit)
+    node_minutes = node_minutes if forward else node_minutes.T
+    access = 60.0 / (net.access_speed_kmh * 1000.0)
+    minutes = node_minutes[np.ix_(o_inv, d_inv)] + (o_m[:, None] + d_m[None, :]).astype(np.float32) * access
+    if limit_min is not None:
+        minutes[minutes > limit_min] = np.inf
+    return minutes
+
+
+def same(ours: np.ndarray, reference: np.ndarray) -> float:
+    """Max |difference| between two matrices; raise if it exceeds the tolerance or reachability differs."""
+    if not np.array_equal(np.isfinite(ours), np.isfinite(reference)):
+        raise AssertionError("reachability differs from RoadNetwork.matrix")
+    finite = np.isfinite(reference)
+    worst = float(np.max(np.abs(ours[finite].astype(np.float64) - reference[finite]), initial=0.0))
+    if worst > TOLERANCE_MIN:
+        raise AssertionError(f"differs from RoadNetwork.matrix by {worst:.2e} min")
+    return worst
+
+
+def timed(run: Callable[[], np.ndarray], repeats: int) -> tuple[np.ndarray, float]:
+    """Result and best wall-clock time of ``repeats`` calls."""
+    best, out = np.inf, np.empty(0)
+    for _ in range(repeats):
+        start = time.perf_counter()
+        out = run()
+        best = min(best, time.perf_counter() - start)
+    return out, best
+
+
+def experiment(
+    name: str,
+    net: RoadNetwork,
+    od: tuple[gpd.GeoSeries, gpd.GeoSeries],
+    variants: dict[str, NodeBlock],
+    repeats: int,
+) -> None:
+    """Time every variant uncapped and capped, check it, print a markdown table."""
+    print(f"\n### {name}: {net.graph.shape[0]:,} nodes, {len(od[0]):,} x {len(od[1]):,}, best of {repeats}\n")
+    print("| variant | uncapped s | capped 60 min s | max abs diff (min) |")
+    print("| --- | ---: | ---: | ---: |")
+    reference = {cap: net.matrix(*od, limit_min=cap) for cap in (None, CAP_MIN)}
+    for label, block in variants.items():
+        seconds, worst = [], 0.0
+        for cap in (None, CAP_MIN):
+            out, s = timed(lambda cap=cap, block=block: matrix_with(net, *od, cap, block), repeats)
+            worst = max(worst, same(out, reference[cap]))
+            seconds.append(s)
+        print(f"| {label} | {seconds[0]:.3f} | {seconds[1]:.3f} | {worst:.1e} |")
+
+
+def reduction_sizes(net: RoadNetwork, od: tuple[gpd.GeoSeries, gpd.GeoSeries]) -> None:
+    """Nodes and arcs left after contraction, and the time the contraction takes."""
+    sources, targets = np.unique(net.snap(od[0])[0]), np.unique(net.snap(od[1])[0])
+    print("\n| contraction | nodes | arcs | contraction s |")
+    print("| --- | ---: | ---: | ---: |")
+    print(f"| none | {net.graph.shape[0]:,} | {net.graph.nnz:,} | - |")
+    for d in (1, 2, 3, 4, 6, 8):
+        start = time.perf_counter()
+        small, _ = contract(net.graph, np.r_[sources, targets], d)
+        print(f"| degree <= {d} | {small.shape[0]:,} | {small.nnz:,} | {time.perf_counter() - start:.3f} |")
+
+
+def main() -> None:
+    """Run the experiments on the real extract and the synthetic département."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="10,000-node synthetic graph, 300 x 300")
+    args = parser.parse_args()
+    points_n, m, repeats = (10_500, 300, 1) if args.quick else (104_500, 1_000, 3)
+    workers = os.cpu_count() or 1
+    start = time.perf_counter()
+    with ProcessPoolExecutor(workers) as processes, ThreadPoolExecutor(workers) as threads:
+        list(processes.map(abs, range(workers)))  # start the workers before timing
+        print(f"process pool of {workers} started in {time.perf_counter() - start:.2f} s (not in the times below)")
+        pooled = rows_pooled(processes, workers)
+
+        path, real, _ = largest_osm_network()
+        rng = np.random.default_rng(SEED)
+        box = (real.lon.min(), real.lon.max(), real.lat.min(), real.lat.max())
+        od_real = tuple(points(rng.uniform(*box[:2], 1_000), rng.uniform(*box[2:], 1_000)) for _ in range(2))
+        experiment(
+            f"{path.name} (one-way streets)",
+            real,
+            od_real,
+            {"plain (RoadNetwork.matrix path)": rows_serial, "contract <= 6": contracted(6, rows_serial)},
+            repeats,
+        )
+
+        net, o_node, d_node = synthetic_instance(points_n, m)
+        od = (points(net.lon[o_node], net.lat[o_node]), points(net.lon[d_node], net.lat[d_node]))
+        start = time.perf_counter()
+        rcm = reordered(net.graph)
+        print(f"\nRCM renumbering of the synthetic graph: {time.perf_counter() - start:.3f} s, once per network")
+        reduction_sizes(net, od)
+        variants: dict[str, NodeBlock] = {
+            "plain (RoadNetwork.matrix path)": rows_serial,
+            f"threads x{workers}": rows_pooled(threads, workers),
+            f"processes x{workers}": pooled,
+            "RCM order": rcm(rows_serial),
+            "contract <= 1 (dead-end trees)": contracted(1, rows_serial),
+            "contract <= 2 (+ chains)": contracted(2, rows_serial),
+            "contract <= 4": contracted(4, rows_serial),
+            "contract <= 6": contracted(6, rows_serial),
+            f"contract <= 4 + processes x{workers}": contracted(4, pooled),
+            f"contract <= 6 + processes x{workers}": contracted(6, pooled),
+        }
+        experiment("synthetic département", net, od, variants, repeats)
+
+
+if __name__ == "__main__":
+    main()
