@@ -255,6 +255,7 @@ def validate_zones(frame: gpd.GeoDataFrame, source: str) -> gpd.GeoDataFrame:
 
 def validate_sites(frame: gpd.GeoDataFrame, source: str) -> gpd.GeoDataFrame:
     """Check and normalise a sites layer: ids, kind, capacity, equipment, hours, points."""
+    frame = frame.rename(columns={"opening_ho": "opening_hours"})  # shapefiles cut names at 10 characters
     if "kind" not in frame:
         frame = frame.assign(kind="service_point")
     if "name" not in frame and "site_id" in frame:

@@ -35,6 +35,7 @@ def test_sites_in_every_gis_format(tmp_path, suffix):
     frame.to_parquet(path) if suffix == ".parquet" else frame.to_file(path)
     sites = read_layer(path, "sites")
     assert list(sites["site_id"]) == ["s0", "s1", "s2"]
+    assert list(sites["opening_hours"]) == ["Mo-Fr 09:00-17:00"] * 3  # even from a shapefile's 'opening_ho'
     assert sites.crs.to_epsg() == 4326 and list(sites["capacity"]) == [2.0, 2.0, 2.0]
 
 
