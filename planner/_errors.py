@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from optimize._errors import InfeasibleError
+
+__all__ = ["InfeasibleError", "InputError", "Problem"]
+
 
 @dataclass(frozen=True)
 class Problem:
@@ -46,11 +50,3 @@ class InputError(ValueError):
 
     def __str__(self) -> str:
         return self.message
-
-
-class InfeasibleError(ValueError):
-    """A plan cannot satisfy its constraints; ``conflicts`` lists them in plain words."""
-
-    def __init__(self, conflicts: list[str]) -> None:
-        self.conflicts = conflicts
-        super().__init__("No feasible plan:\n" + "\n".join(f"  - {c}" for c in conflicts))
