@@ -1,21 +1,17 @@
 """Weekly rounds of mobile service trucks: which stops, which truck, which days, in which order.
 
-Formulation (logic-based Benders decomposition, measured against alternatives in bench/RESULTS.md):
+Formulation (chosen by measurement against a Benders decomposition, see bench/RESULTS.md):
 
-* **Master (CP-SAT)** chooses the open stops and their visits ``x[s, t, d]`` (stop, truck, day of the
-  horizon). Each open stop gets exactly its frequency (weekly: once a week on the same weekday and
-  truck both weeks; fortnightly: once in two weeks; ``n``/week: on ``n`` different days). A zone is
-  served at the frequency of the most frequent open stop within reach (each person counted once).
-  Objective: value of people served (people x visits per week x ``person_value``) minus driving cost,
-  where a truck-day's cost is at least a lower bound from each stop's cheapest arcs, and at least the
-  exact cost of any stop set already sequenced that it contains (optimality cuts).
-* **Sub-problem** (exact, :mod:`optimize._sequencing`): each truck-day's stops are ordered with time
-  windows, the lunch break, the shift and the driving limit. An impossible day gets a feasibility cut
-  (not this set again on that truck and weekday); the loop stops when every day fits and every cost
-  is exact, or at the time limit.
-
-The master's best bound is a valid upper bound of the true objective, since its costs never exceed
-the true ones and its feasible set contains every feasible plan.
+1. **Enumerate feasible truck-days.** For each truck and weekday, every set of up to
+   ``max_stops_per_day`` stops that one truck can serve that day is sequenced exactly
+   (:mod:`optimize._sequencing`: time windows, lunch break, shift, driving limit), growing sets from
+   feasible smaller ones through each stop's nearest neighbours. Each gets its exact cost.
+2. **Choose with CP-SAT.** An integer count per truck-day pattern (how many weeks it is driven)
+   and a boolean per stop: one pattern per truck-day; each open stop gets exactly its frequency
+   (weekly or ``n``/week: the same truck and weekday every week; fortnightly: once in two weeks);
+   a zone is served at the frequency of its most frequent open stop within reach, each person
+   counted once. Objective: value of people served (people x visits per week x ``person_value``)
+   minus the exact driving cost. The best bound is a true bound over the enumerated patterns.
 """
 
 from __future__ import annotations
@@ -149,8 +145,7 @@ class RoundsResult:
     served_level: np.ndarray  # visits per week reaching each zone (0 = not served)
     value: float
     cost: float
-    iterations: int
-    notes: tuple[str, ...] = field(default_factory=tuple)
+    notes: tuple[str, ...] = ()
 
     def summary(self) -> str:
         """One line: status, objective, bound, routes, stops."""
@@ -233,118 +228,54 @@ def explain_infeasible(problem: RoundsProblem) -> list[str]:
     return reasons
 
 
-class _Master:
-    """The CP-SAT selection model, kept alive across Benders iterations to add cuts."""
+@dataclass(frozen=True)
+class _Pattern:
+    """A feasible truck-day: its stops (indices) and exact sequenced plan."""
 
-    def __init__(self, problem: RoundsProblem, singles: dict[tuple[int, int, int], DayPlan]) -> None:
-        self.p = problem
-        self.model = cp_model.CpModel()
-        m = self.model
-        horizon = problem.horizon()
-        self.open = [m.new_bool_var(f"open_{s}") for s in range(len(problem.stops))]
-        self.x: dict[tuple[int, int, int, int], cp_model.IntVar] = {}  # (stop, vehicle, week, day)
-        for s, v, d in singles:
-            for w in range(1, problem.horizon_weeks + 1):
-                self.x[s, v, w, d] = m.new_bool_var(f"x_{s}_{v}_{w}_{d}")
-        by_stop: dict[int, list[tuple[int, int, int]]] = {}
-        for s, v, w, d in self.x:
-            by_stop.setdefault(s, []).append((v, w, d))
-        for s, stop in enumerate(problem.stops):
-            keys = by_stop.get(s, [])
-            if stop.required:
-                m.add(self.open[s] == 1)
-            if not keys:
-                m.add(self.open[s] == 0)
+    vehicle: int
+    weekday: int
+    stops: tuple[int, ...]
+    plan: DayPlan
+
+
+def _day_patterns(
+    problem: RoundsProblem, v: int, day: int, *, neighbours: int, max_patterns: int
+) -> tuple[list[_Pattern], bool]:
+    """Every feasible set of up to ``max_stops_per_day`` stops for truck ``v`` on ``day``, built upwards.
+
+    A set grows only by stops among the ``neighbours`` nearest (in minutes) of a stop already in it,
+    and only from feasible smaller sets. Returns the patterns and whether ``max_patterns`` cut the list.
+    """
+    vehicle = problem.vehicles[v]
+    singles = [s for s in range(len(problem.stops)) if _can_visit(problem, s, vehicle, day) is not None]
+    if not singles:
+        return [], False
+    locations = np.array([problem.stops[s].location for s in singles])
+    times = problem.time_min[np.ix_(locations, locations)]
+    near = {singles[i]: {singles[j] for j in np.argsort(times[i])[1 : neighbours + 1]} for i in range(len(singles))}
+    patterns: list[_Pattern] = []
+    layer = [(s,) for s in singles]
+    truncated = False
+    while layer:
+        grown: set[tuple[int, ...]] = set()
+        for stops in layer:
+            plan = _sequence(problem, vehicle, day, stops)
+            if plan is None:
                 continue
-            for w, d in horizon:  # at most one visit a day
-                m.add(sum(self.x[s, v, w, d] for v, ww, dd in keys if (ww, dd) == (w, d)) <= 1)
-            self._frequency(s, stop, keys)
-        self.cost: dict[tuple[int, int, int], cp_model.IntVar] = {}
-        for v, vehicle in enumerate(problem.vehicles):
-            arc = problem.arc_cost(vehicle)
-            lower = _stop_lower_bounds(problem, vehicle, arc)
-            lower_min = _stop_lower_bounds(problem, vehicle, problem.time_min)
-            for w, d in horizon:
-                day_x = {s: self.x[s, v, w, d] for s in range(len(problem.stops)) if (s, v, w, d) in self.x}
-                if not day_x:
-                    continue
-                capacity = (
-                    vehicle.shift_end_min
-                    - vehicle.shift_start_min
-                    - (vehicle.lunch.duration_min if vehicle.lunch else 0)
-                )
-                busy = {s: problem.stops[s].service_min + int(lower_min[problem.stops[s].location]) for s in day_x}
-                m.add(sum(busy[s] * x for s, x in day_x.items()) <= capacity)
-                m.add(
-                    sum(int(lower_min[problem.stops[s].location]) * x for s, x in day_x.items())
-                    <= vehicle.max_drive_min
-                )
-                m.add(sum(day_x.values()) <= problem.max_stops_per_day)
-                cost = m.new_int_var(0, to_cents(10_000), f"cost_{v}_{w}_{d}")
-                m.add(cost >= sum(to_cents(lower[problem.stops[s].location]) * x for s, x in day_x.items()))
-                for s, x in day_x.items():  # any route through s costs at least depot -> s -> depot
-                    loc = problem.stops[s].location
-                    m.add(cost >= to_cents(arc[vehicle.depot, loc] + arc[loc, vehicle.depot]) * x)
-                self.cost[v, w, d] = cost
-        self.levels = sorted({st.visits_per_week for st in problem.stops})
-        value = []
-        zone_stops: dict[int, list[int]] = {}
-        for s, zones in enumerate(problem.covers):
-            for z in zones:
-                zone_stops.setdefault(z, []).append(s)
-        for z, stops in zone_stops.items():
-            if problem.population[z] <= 0:
-                continue
-            chosen = []
-            for level in self.levels:
-                reach = [self.open[s] for s in stops if problem.stops[s].visits_per_week >= level]
-                if not reach:
-                    continue
-                b = m.new_bool_var(f"served_{z}_{level}")
-                m.add(b <= sum(reach))
-                chosen.append((level, b))
-                value.append(to_cents(problem.population[z] * level * problem.person_value) * b)
-            m.add(sum(b for _, b in chosen) <= 1)
-        self.value_expr = sum(value)
-        self.cost_expr = sum(self.cost.values())
-        m.maximize(self.value_expr - self.cost_expr)
-
-    def _frequency(self, s: int, stop: Stop, keys: list[tuple[int, int, int]]) -> None:
-        m, p = self.model, self.p
-        if stop.visits_per_week < 1:  # once per horizon (fortnightly over two weeks)
-            if p.horizon_weeks * stop.visits_per_week != 1:
-                raise ValueError(
-                    f"stop {stop.stop_id}: {stop.visits_per_week:g} visits a week needs a two-week horizon"
-                )
-            m.add(sum(self.x[s, v, w, d] for v, w, d in keys) == self.open[s])
-            return
-        per_week = int(stop.visits_per_week)
-        for w in range(1, p.horizon_weeks + 1):
-            m.add(sum(self.x[s, v, ww, d] for v, ww, d in keys if ww == w) == per_week * self.open[s])
-        for v, w, d in keys:  # same weekday and truck every week: a regular schedule
-            if w > 1:
-                m.add(self.x[s, v, w, d] == self.x[s, v, 1, d])
-
-    def feasibility_cut(self, v: int, day: int, stops: tuple[int, ...]) -> None:
-        for w in range(1, self.p.horizon_weeks + 1):
-            if all((s, v, w, day) in self.x for s in stops):
-                self.model.add(sum(self.x[s, v, w, day] for s in stops) <= len(stops) - 1)
-
-    def optimality_cut(self, v: int, day: int, stops: tuple[int, ...], cost: float) -> None:
-        for w in range(1, self.p.horizon_weeks + 1):
-            if (v, w, day) in self.cost and all((s, v, w, day) in self.x for s in stops):
-                hit = sum(self.x[s, v, w, day] for s in stops) - (len(stops) - 1)
-                self.model.add(self.cost[v, w, day] >= to_cents(cost) * hit)
+            patterns.append(_Pattern(v, day, stops, plan))
+            if len(stops) < problem.max_stops_per_day:
+                reach = set().union(*(near[s] for s in stops))
+                grown.update(tuple(sorted((*stops, t))) for t in reach if t > stops[-1] and t not in stops)
+        if len(patterns) + len(grown) > max_patterns:
+            truncated = bool(grown)
+            break
+        layer = sorted(grown)
+    return patterns, truncated
 
 
-def _stop_lower_bounds(problem: RoundsProblem, vehicle: Vehicle, arc: np.ndarray) -> np.ndarray:
-    """Per location, half its cheapest way in plus half its cheapest way out (a valid share of any route)."""
-    places = sorted({st.location for st in problem.stops} | {vehicle.depot})
-    sub = arc[np.ix_(places, places)].astype(float)
-    np.fill_diagonal(sub, np.inf)
-    lower = np.zeros(arc.shape[0])
-    lower[places] = (np.min(sub, axis=0) + np.min(sub, axis=1)) / 2
-    return np.where(np.isfinite(lower), lower, 0.0)
+def _regular_visits(stop: Stop, weeks: int) -> int:
+    """Visits of a stop over the horizon."""
+    return max(1, round(stop.visits_per_week * weeks))
 
 
 def solve(
@@ -353,120 +284,168 @@ def solve(
     time_limit_s: float = 60.0,
     seed: int = 0,
     workers: int = 2,
+    neighbours: int = 12,
+    max_patterns: int = 20_000,
     progress: Callable[[str], None] = lambda _: None,
 ) -> RoundsResult:
-    """Plan the rounds; raises :class:`InfeasibleError` with reasons when required stops cannot be served."""
+    """Plan the rounds with CP-SAT over enumerated feasible truck-days (see the module docstring).
+
+    Raises :class:`InfeasibleError` with plain-words reasons when required stops cannot be served.
+    """
     started = time.perf_counter()
     reasons = explain_infeasible(problem)
     if reasons:
         raise InfeasibleError(reasons)
-    singles = {
-        (s, v, d): plan
-        for s in range(len(problem.stops))
-        for v, vehicle in enumerate(problem.vehicles)
-        for d in problem.days
-        if (plan := _can_visit(problem, s, vehicle, d)) is not None
-    }
-    master = _Master(problem, singles)
-    cache: dict[tuple[int, int, tuple[int, ...]], DayPlan | None] = {}
-
-    def plan_of(v: int, d: int, stops: tuple[int, ...]) -> DayPlan | None:
-        key = (v, d, tuple(sorted(stops)))
-        if key not in cache:
-            cache[key] = _sequence(problem, problem.vehicles[v], d, key[2])
-        return cache[key]
-
-    iterations, status, bound = 0, Status.UNKNOWN, float("inf")
-    best: _Incumbent | None = None
-    while (remaining := time_limit_s - (time.perf_counter() - started)) > 0.05:
-        iterations += 1
-        solver = cp_model.CpSolver()
-        solver.parameters.max_time_in_seconds = min(remaining, max(1.0, time_limit_s / 5))
-        solver.parameters.random_seed = seed
-        solver.parameters.num_workers = workers
-        code = solver.solve(master.model)
-        if code == cp_model.INFEASIBLE and best is None:
-            raise InfeasibleError(["the required stops cannot all be fitted into feasible truck-days"])
-        if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-            break
-        bound = min(bound, solver.best_objective_bound / 100)
-        days: dict[tuple[int, int, int], tuple[int, ...]] = {}
-        for (s, v, w, d), var in master.x.items():
-            if solver.value(var):
-                days[v, w, d] = (*days.get((v, w, d), ()), s)
-        cuts = 0
-        for (v, w, d), stops in days.items():
-            plan = plan_of(v, d, stops)
-            if plan is None:
-                for conflict in _conflicts(stops, lambda sub, v=v, d=d: plan_of(v, d, sub) is not None):
-                    master.feasibility_cut(v, d, conflict)
-                    cuts += 1
-            elif to_cents(plan.cost) > solver.value(master.cost[v, w, d]):
-                master.optimality_cut(v, d, tuple(sorted(stops)), plan.cost)
-                cuts += 1
-        open_stops = {s for s in range(len(problem.stops)) if solver.value(master.open[s])}
-        candidate = _repair(problem, days, open_stops, plan_of)
-        if candidate is not None and (best is None or candidate.objective > best.objective):
-            best = candidate
-        progress(
-            f"iteration {iterations}: {len(days)} truck-days, {cuts} cuts, best {best.objective if best else 0:.0f},"
-            f" bound {bound:.0f}"
-        )
-        if cuts == 0:
-            status = Status.OPTIMAL if code == cp_model.OPTIMAL else Status.FEASIBLE
-            break
-        master.model.clear_hints()
-        for var in [*master.open, *master.x.values()]:
-            master.model.add_hint(var, solver.value(var))
-    elapsed = time.perf_counter() - started
-    if best is None:
-        info = SolveInfo(Status.UNKNOWN, float("nan"), bound, elapsed, seed)
-        return RoundsResult(info, (), (), {}, np.zeros(len(problem.population)), 0.0, 0.0, iterations)
-    if status != Status.OPTIMAL or best.objective < bound - 0.01:
-        status = Status.FEASIBLE  # a plan exists; optimal only when it meets the master's bound
-    info = SolveInfo(status, best.objective, max(bound, best.objective), elapsed, seed)
-    return _result(problem, info, best, singles, iterations)
-
-
-@dataclass(frozen=True)
-class _Incumbent:
-    objective: float
-    plans: dict[tuple[int, int, int], DayPlan]
-    open_stops: frozenset[int]
-
-
-def _conflicts(stops: tuple[int, ...], fits: Callable[[tuple[int, ...]], bool]) -> list[tuple[int, ...]]:
-    """Smallest infeasible subsets of an infeasible day: the pairs that do not fit, else the whole set."""
-    pairs = [(a, b) for i, a in enumerate(stops) for b in stops[i + 1 :] if not fits((a, b))]
-    return pairs or [tuple(stops)]
-
-
-def _repair(problem, days, open_stops, plan_of) -> _Incumbent | None:
-    """A feasible plan from a master solution: close stops of impossible days until every day fits."""
-    open_now = set(open_stops)
-    while True:
-        plans, broken = {}, None
-        for (v, w, d), stops in days.items():
-            kept = tuple(s for s in stops if s in open_now)
-            if not kept:
+    weeks = problem.horizon_weeks
+    for stop in problem.stops:
+        if stop.visits_per_week < 1 and stop.visits_per_week * weeks != 1:
+            raise InfeasibleError(
+                [f"stop {stop.name}: {stop.visits_per_week:g} visits a week needs a two-week horizon"]
+            )
+    patterns: list[_Pattern] = []
+    notes: list[str] = []
+    day_class: dict[tuple[int, int], tuple[int, ...]] = {}  # (vehicle, representative weekday) -> weekdays
+    only_fortnightly = all(st.visits_per_week < 1 for st in problem.stops)
+    for v in range(len(problem.vehicles)):
+        seen: dict[tuple[tuple[int, ...], ...], int] = {}
+        for day in problem.days:
+            found, truncated = _day_patterns(problem, v, day, neighbours=neighbours, max_patterns=max_patterns)
+            if truncated:
+                notes.append(f"truck {problem.vehicles[v].vehicle_id}, day {day}: day patterns cut at {max_patterns}")
+            signature = tuple((p.stops, p.plan.start_min, p.plan.cost) for p in found)  # same days, same plans
+            if only_fortnightly and signature in seen:  # same possible days: one class, no symmetric copies
+                first = seen[signature]
+                day_class[v, first] = (*day_class[v, first], day)
                 continue
-            plan = plan_of(v, d, kept)
-            if plan is None:
-                broken = kept
-                break
-            plans[v, w, d] = plan
-        if broken is None:
-            break
-        if any(problem.stops[s].required for s in broken):
-            return None
-        open_now.discard(min(broken, key=lambda s: problem.population[list(problem.covers[s])].sum()))
-    value = float(np.sum(problem.population * served_levels(problem, open_now)) * problem.person_value)
-    return _Incumbent(value - sum(p.cost for p in plans.values()), plans, frozenset(open_now))
+            seen[signature] = day
+            day_class[v, day] = (day,)
+            patterns += found
+    progress(f"{len(patterns)} feasible truck-days enumerated")
+    notes.append(
+        f"optimal means optimal among {len(patterns)} feasible truck-days of up to {problem.max_stops_per_day} stops, "
+        f"each stop paired with its {neighbours} nearest"
+    )
+    model = cp_model.CpModel()
+    count = [
+        model.new_int_var(0, weeks * len(day_class[p.vehicle, p.weekday]), f"n_{i}") for i, p in enumerate(patterns)
+    ]
+    open_ = [model.new_bool_var(f"open_{s}") for s in range(len(problem.stops))]
+    by_day: dict[tuple[int, int], list[int]] = {}
+    by_stop_day: dict[tuple[int, int, int], list[int]] = {}
+    for i, pattern in enumerate(patterns):
+        by_day.setdefault((pattern.vehicle, pattern.weekday), []).append(i)
+        for s in pattern.stops:
+            by_stop_day.setdefault((s, pattern.vehicle, pattern.weekday), []).append(i)
+    for (v, day), members in by_day.items():  # one pattern per truck-day
+        model.add(sum(count[i] for i in members) <= weeks * len(day_class[v, day]))
+    required = {}
+    for s, stop in enumerate(problem.stops):
+        slots = [key for key in by_stop_day if key[0] == s]
+        if stop.required:
+            required[s] = model.new_bool_var(f"required_{s}")
+            model.add(open_[s] == 1).only_enforce_if(required[s])
+        if not slots:
+            model.add(open_[s] == 0)
+            continue
+        if stop.visits_per_week < 1:  # once over the two weeks, any truck and day
+            model.add(sum(count[i] for key in slots for i in by_stop_day[key]) == open_[s])
+            continue
+        chosen = {}
+        for key in slots:  # a regular stop keeps its truck and weekday every week
+            chosen[key] = model.new_bool_var(f"slot_{key}")
+            model.add(sum(count[i] for i in by_stop_day[key]) == weeks * chosen[key])
+        model.add(sum(chosen.values()) == int(stop.visits_per_week) * open_[s])
+        for day in problem.days:
+            model.add(sum(c for (_, _, d), c in chosen.items() if d == day) <= 1)
+    value_terms = []
+    zone_stops: dict[int, list[int]] = {}
+    for s, zones in enumerate(problem.covers):
+        for z in zones:
+            zone_stops.setdefault(z, []).append(s)
+    levels = sorted({st.visits_per_week for st in problem.stops})
+    for z, stops in zone_stops.items():
+        if problem.population[z] <= 0:
+            continue
+        served = []
+        for level in levels:
+            reach = [open_[s] for s in stops if problem.stops[s].visits_per_week >= level]
+            if reach:
+                b = model.new_bool_var(f"served_{z}_{level}")
+                model.add(b <= sum(reach))
+                served.append(b)
+                value_terms.append(to_cents(problem.population[z] * level * problem.person_value) * b)
+        model.add(sum(served) <= 1)
+    cost = sum(to_cents(p.plan.cost) * count[i] for i, p in enumerate(patterns))
+    model.maximize(sum(value_terms) - cost)
+    model.add_assumptions(list(required.values()))
+    solver = cp_model.CpSolver()
+    solver.parameters.max_time_in_seconds = max(0.1, time_limit_s - (time.perf_counter() - started))
+    solver.parameters.random_seed = seed
+    solver.parameters.num_workers = workers
+    code = solver.solve(model)
+    elapsed = time.perf_counter() - started
+    if code == cp_model.INFEASIBLE:
+        culprits = [
+            problem.stops[s].name
+            for s, lit in required.items()
+            if lit.index in set(solver.sufficient_assumptions_for_infeasibility())
+        ]
+        raise InfeasibleError(
+            [
+                f"these required stops cannot all be served with the fleet's truck-days: "
+                f"{', '.join(culprits) or 'all required stops'}"
+            ]
+        )
+    if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        info = SolveInfo(Status.UNKNOWN, float("nan"), solver.best_objective_bound / 100, elapsed, seed)
+        return RoundsResult(info, (), (), {}, np.zeros(len(problem.population)), 0.0, 0.0, tuple(notes))
+    status = Status.OPTIMAL if code == cp_model.OPTIMAL else Status.FEASIBLE
+    info = SolveInfo(status, solver.objective_value / 100, solver.best_objective_bound / 100, elapsed, seed)
+    used = [(patterns[i], solver.value(c)) for i, c in enumerate(count) if solver.value(c)]
+    open_stops = frozenset(s for s in range(len(problem.stops)) if solver.value(open_[s]))
+    reachable = {s for s, _, _ in by_stop_day}
+    return _result(problem, info, _place(used, weeks, day_class), open_stops, reachable, tuple(notes))
 
 
-def _result(problem: RoundsProblem, info: SolveInfo, best: _Incumbent, singles, iterations: int) -> RoundsResult:
+def _place(
+    used: list[tuple[_Pattern, int]], weeks: int, day_class: dict[tuple[int, int], tuple[int, ...]]
+) -> dict[tuple[int, int, int], _Pattern]:
+    """Give each used pattern copy a (vehicle, week, weekday) slot of its class.
+
+    Patterns driven every week (count = weeks) keep one weekday; the others fill the free slots.
+    """
+    placed: dict[tuple[int, int, int], _Pattern] = {}
+    for pattern, copies in sorted(used, key=lambda item: (-item[1], item[0].stops)):
+        days = day_class[pattern.vehicle, pattern.weekday]
+        while (
+            copies >= weeks
+            and (
+                day := next(
+                    (d for d in days if all((pattern.vehicle, w, d) not in placed for w in range(1, weeks + 1))), None
+                )
+            )
+            is not None
+        ):
+            for w in range(1, weeks + 1):
+                placed[pattern.vehicle, w, day] = replace(pattern, weekday=day)
+            copies -= weeks
+        free = [(w, d) for d in days for w in range(1, weeks + 1) if (pattern.vehicle, w, d) not in placed]
+        for w, d in free[:copies]:
+            placed[pattern.vehicle, w, d] = replace(pattern, weekday=d)
+    return placed
+
+
+def _result(
+    problem: RoundsProblem,
+    info: SolveInfo,
+    placed: dict[tuple[int, int, int], _Pattern],
+    open_stops: frozenset[int],
+    reachable: set[int],
+    notes: tuple[str, ...],
+) -> RoundsResult:
     routes = []
-    for (v, w, d), plan in sorted(best.plans.items(), key=lambda item: (item[0][1], item[0][2], item[0][0])):
+    for (v, w, d), pattern in sorted(placed.items(), key=lambda item: (item[0][1], item[0][2], item[0][0])):
+        plan = pattern.plan
         vehicle = problem.vehicles[v]
         visits, place = [], vehicle.depot
         for s, arrival, start, end in zip(plan.order, plan.arrival_min, plan.start_min, plan.end_min, strict=True):
@@ -492,11 +471,10 @@ def _result(problem: RoundsProblem, info: SolveInfo, best: _Incumbent, singles, 
                 plan.cost,
             )
         )
-    served = served_levels(problem, best.open_stops)
-    reachable = {s for s, _, _ in singles}
+    served = served_levels(problem, open_stops)
     left_out = {}
     for s, stop in enumerate(problem.stops):
-        if s in best.open_stops:
+        if s in open_stops:
             continue
         if s not in reachable:
             left_out[stop.stop_id] = "no truck can serve it within a shift (time windows, distance or services)"
@@ -505,8 +483,8 @@ def _result(problem: RoundsProblem, info: SolveInfo, best: _Incumbent, singles, 
         else:
             left_out[stop.stop_id] = "not worth its driving, or no room left in the trucks' days"
     value = float(np.sum(problem.population * served) * problem.person_value)
-    open_ids = tuple(problem.stops[s].stop_id for s in sorted(best.open_stops))
-    return RoundsResult(info, tuple(routes), open_ids, left_out, served, value, sum(r.cost for r in routes), iterations)
+    open_ids = tuple(problem.stops[s].stop_id for s in sorted(open_stops))
+    return RoundsResult(info, tuple(routes), open_ids, left_out, served, value, sum(r.cost for r in routes), notes)
 
 
 def served_levels(problem: RoundsProblem, open_stops: set[int] | frozenset[int]) -> np.ndarray:
