@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import tempfile
 from dataclasses import dataclass, field
+from itertools import pairwise
 from pathlib import Path
 
 import geopandas as gpd
@@ -23,6 +24,7 @@ from pyproj import Transformer
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
 from scipy.spatial import cKDTree
+from shapely.geometry import Point
 
 from planner._errors import InputError
 
@@ -71,6 +73,7 @@ class RoadNetwork:
     """A drivable road graph as a CSR matrix of minutes, with node positions for snapping."""
 
     graph: csr_matrix
+    length_m: csr_matrix
     node_ids: np.ndarray
     lon: np.ndarray
     lat: np.ndarray
@@ -78,6 +81,7 @@ class RoadNetwork:
     source: str
     access_speed_kmh: float = 30.0
     notes: list[str] = field(default_factory=list)
+    shapes: dict[tuple[int, int], list[tuple[float, float]]] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         self._to_metric = Transformer.from_crs("EPSG:4326", self.crs, always_xy=True)
@@ -121,6 +125,42 @@ class RoadNetwork:
         if limit_min is not None:
             minutes[minutes > limit_min] = np.inf
         return minutes
+
+    def distance_m(self, origins: gpd.GeoSeries, destinations: gpd.GeoSeries) -> np.ndarray:
+        """Metres along the fastest path, origin x destination, snapping distances included.
+
+        One Dijkstra per distinct origin node gives the fastest-path tree; a second pass over that
+        tree sums the edge lengths. Meant for stop-to-stop matrices (hundreds of points).
+        """
+        o_node, o_m = self.snap(origins)
+        d_node, d_m = self.snap(destinations)
+        sources, o_inv = np.unique(o_node, return_inverse=True)
+        n = self.graph.shape[0]
+        metres = np.empty((len(sources), len(d_node)))
+        for i, source in enumerate(sources):
+            _, pred = dijkstra(self.graph, directed=True, indices=source, return_predecessors=True)
+            child = np.nonzero(pred >= 0)[0]
+            parent = pred[child]
+            edge = np.asarray(self.length_m[parent, child]).ravel()
+            tree = csr_matrix((edge + 1e-9, (parent, child)), shape=(n, n))  # 1e-9 keeps zero-length edges
+            metres[i] = dijkstra(tree, directed=True, indices=source)[d_node]
+        return metres[o_inv] + o_m[:, None] + d_m[None, :]
+
+    def path(self, origin: Point, destination: Point) -> list[tuple[float, float]]:
+        """(lon, lat) vertices of the fastest path between two points, for maps."""
+        (a,), _ = self.snap(gpd.GeoSeries([origin], crs="EPSG:4326"))
+        (b,), _ = self.snap(gpd.GeoSeries([destination], crs="EPSG:4326"))
+        _, pred = dijkstra(self.graph, directed=True, indices=a, return_predecessors=True)
+        nodes = [b]
+        while nodes[-1] != a and pred[nodes[-1]] >= 0:
+            nodes.append(pred[nodes[-1]])
+        if nodes[-1] != a:
+            return [(origin.x, origin.y), (destination.x, destination.y)]
+        nodes.reverse()
+        vertices = [(origin.x, origin.y), (float(self.lon[a]), float(self.lat[a]))]
+        for u, v in pairwise(nodes):
+            vertices += [*self.shapes.get((int(u), int(v)), [])[1:-1], (float(self.lon[v]), float(self.lat[v]))]
+        return [*vertices, (destination.x, destination.y)]
 
     def describe(self) -> dict[str, object]:
         return {
@@ -242,20 +282,25 @@ def network_from_graph(
     position = {n: i for i, n in enumerate(node_ids)}
     edges = (
         pd.DataFrame(
-            [(position[u], position[v], d["travel_time"] / 60.0) for u, v, d in graph.edges(data=True)],
-            columns=["u", "v", "time_min"],
+            [
+                (position[u], position[v], d["travel_time"] / 60.0, d["length"], d.get("geometry"))
+                for u, v, d in graph.edges(data=True)
+            ],
+            columns=["u", "v", "time_min", "length_m", "shape"],
         )
-        .groupby(["u", "v"], as_index=False)["time_min"]
-        .min()
+        .sort_values("time_min", kind="stable")
+        .drop_duplicates(["u", "v"])  # parallel edges: keep the fastest
     )
     n = len(node_ids)
     csr = csr_matrix((edges["time_min"].to_numpy(), (edges["u"], edges["v"])), shape=(n, n))
+    length = csr_matrix((edges["length_m"].to_numpy(), (edges["u"], edges["v"])), shape=(n, n))
     lon = np.array([graph.nodes[i]["x"] for i in node_ids])
     lat = np.array([graph.nodes[i]["y"] for i in node_ids])
     crs = str(gpd.GeoSeries(gpd.points_from_xy(lon, lat), crs="EPSG:4326").estimate_utm_crs())
     if -5.5 <= lon.mean() <= 10 and 41 <= lat.mean() <= 51.5:
         crs = "EPSG:2154"
-    return RoadNetwork(csr, node_ids, lon, lat, crs, source, access_speed_kmh, notes)
+    shapes = {(int(u), int(v)): list(g.coords) for u, v, g in edges[["u", "v", "shape"]].itertuples(index=False) if g}
+    return RoadNetwork(csr, length, node_ids, lon, lat, crs, source, access_speed_kmh, notes, shapes)
 
 
 def load_network(path: str | Path, *, access_speed_kmh: float = 30.0) -> RoadNetwork:

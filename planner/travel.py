@@ -12,6 +12,7 @@ from typing import Protocol
 
 import geopandas as gpd
 import numpy as np
+from shapely.geometry import Point
 
 EARTH_RADIUS_M = 6_371_008.8
 
@@ -25,6 +26,10 @@ class TravelModel(Protocol):
     def matrix(
         self, origins: gpd.GeoSeries, destinations: gpd.GeoSeries, *, limit_min: float | None = None
     ) -> np.ndarray: ...
+
+    def distance_m(self, origins: gpd.GeoSeries, destinations: gpd.GeoSeries) -> np.ndarray: ...
+
+    def path(self, origin: Point, destination: Point) -> list[tuple[float, float]]: ...
 
     def describe(self) -> dict[str, object]: ...
 

@@ -165,3 +165,21 @@ def test_download_is_cached(tmp_path, shared, monkeypatch):
     second = download_network(polygon, tmp_path)
     assert len(calls) == 1 and calls[0]["network_type"] == "drive"
     assert first.graph.shape == second.graph.shape and "cached" in second.notes[0]
+
+
+def test_distance_along_the_fastest_path(tiny):
+    """Metres follow the fastest path: A->C on the primary road (2 x 1112 m), C->A round by D (2 x 1573 m)."""
+    points = _points(NODES[1], NODES[3])
+    metres = tiny.distance_m(points, points)
+    assert metres[0, 1] == pytest.approx(2 * haversine_m(*NODES[1], *NODES[2]), rel=1e-3)
+    assert metres[1, 0] == pytest.approx(2 * haversine_m(*NODES[1], *NODES[4]), rel=1e-3)
+    assert metres[0, 0] == pytest.approx(0, abs=1e-6)
+
+
+def test_path_geometry_follows_the_roads(tiny):
+    """The drawn path from C to A passes through D, the way the truck drives."""
+    from shapely.geometry import Point
+
+    vertices = tiny.path(Point(NODES[3]), Point(NODES[1]))
+    assert vertices[0] == NODES[3] and vertices[-1] == NODES[1]
+    assert NODES[4] in [(round(x, 6), round(y, 6)) for x, y in vertices]
