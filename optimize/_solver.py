@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from ortools.sat.python import cp_model
+
 # OR-Tools CP-SAT works on integers: money in cents, times in whole minutes, distances in metres.
 CENTS_PER_EURO = 100
 
@@ -39,3 +41,28 @@ class SolveInfo:
 def to_cents(euros: float) -> int:
     """Euros rounded to whole cents, the one money scaling used in the integer models."""
     return round(euros * CENTS_PER_EURO)
+
+
+def cp_sat(time_limit_s: float, seed: int, workers: int = 2) -> cp_model.CpSolver:
+    """A CP-SAT solver whose results depend only on the model, the seed and the limit.
+
+    The work limit is CP-SAT's deterministic time (about a second of work each) and parallel
+    workers interleave deterministically; the same limit in wall-clock seconds is a guard in case
+    the machine is much slower, and only then can a result differ between runs.
+    """
+    solver = cp_model.CpSolver()
+    solver.parameters.max_deterministic_time = time_limit_s
+    solver.parameters.max_time_in_seconds = time_limit_s
+    solver.parameters.random_seed = seed
+    solver.parameters.num_workers = workers
+    solver.parameters.interleave_search = True
+    return solver
+
+
+def stopped_by_wall_clock(solver: cp_model.CpSolver) -> bool:
+    """True when the wall-clock guard, not the deterministic work limit, ended the search."""
+    params = solver.parameters
+    return (
+        solver.wall_time >= params.max_time_in_seconds * 0.99
+        and solver.deterministic_time < params.max_deterministic_time
+    )

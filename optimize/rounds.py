@@ -26,7 +26,7 @@ from ortools.sat.python import cp_model
 
 from optimize._errors import InfeasibleError
 from optimize._sequencing import MAX_STOPS, Break, DayPlan, sequence_day
-from optimize._solver import SolveInfo, Status, to_cents
+from optimize._solver import SolveInfo, Status, cp_sat, stopped_by_wall_clock, to_cents
 
 Window = tuple[int, int, int]  # (iso weekday, start minute, end minute)
 
@@ -378,11 +378,10 @@ def solve(
     cost = sum(to_cents(p.plan.cost) * count[i] for i, p in enumerate(patterns))
     model.maximize(sum(value_terms) - cost)
     model.add_assumptions(list(required.values()))
-    solver = cp_model.CpSolver()
-    solver.parameters.max_time_in_seconds = max(0.1, time_limit_s - (time.perf_counter() - started))
-    solver.parameters.random_seed = seed
-    solver.parameters.num_workers = workers
+    solver = cp_sat(max(0.1, time_limit_s - (time.perf_counter() - started)), seed, workers)
     code = solver.solve(model)
+    if stopped_by_wall_clock(solver):
+        notes.append("the wall-clock limit ended the search before the work limit: another run may differ")
     elapsed = time.perf_counter() - started
     if code == cp_model.INFEASIBLE:
         culprits = [

@@ -16,8 +16,11 @@ from rich.console import Console
 from planner._errors import InfeasibleError, InputError
 from planner.exports import headline, write_coverage
 from planner.france import DEFAULT_TERRITORY, FRANCE_DIR
+from planner.itinerary import rounds_headline, write_rounds
 from planner.jobs import run_coverage
+from planner.maps import coverage_map
 from planner.outputs import default_out, file_record, run_folder, versions, write_json
+from planner.rounds import run_rounds
 from planner.scenario import CoverageSpec, Scenario, ServicesSpec, TerritorySpec, TravelSpec, load_scenario
 
 app = typer.Typer(
@@ -65,15 +68,36 @@ def _inputs(scenario: Scenario, scenario_file: Path | None) -> dict[str, object]
     return {"files": [file_record(p) for p in [packaged, *files]]}
 
 
-def _coverage(scenario: Scenario, out: Path | None, lang: str, scenario_file: Path | None = None) -> None:
+def _execute(scenario: Scenario, out: Path | None, lang: str, scenario_file: Path | None = None) -> None:
+    """Coverage, then the rounds when the scenario has them; one atomic output folder."""
     started = datetime.now(UTC)
+    rounds = None
     with console.status("Maillage…") as status:
-        result = run_coverage(scenario, progress=lambda step: status.update(f"Maillage: {step}…"))
+
+        def progress(step: str) -> None:
+            status.update(f"Maillage: {step}…")
+
+        result = run_coverage(scenario, progress=progress)
+        if scenario.rounds is not None:
+            rounds = run_rounds(scenario, result, progress=progress)
         out = out or default_out(scenario.name)
-        status.update("Maillage: writing outputs…")
+        progress("writing outputs")
         write_start = time.perf_counter()
         with run_folder(out) as folder:
             files = write_coverage(result, folder, lang)
+            summary: dict[str, object] = {**result.summary, "travel": result.travel}
+            if rounds is not None:
+                base = coverage_map(
+                    result.access,
+                    result.services,
+                    target_min=result.summary["target_min"],
+                    travel=result.travel,
+                    lang=lang,
+                )
+                files += [f"rounds/{name}" for name in write_rounds(rounds, folder / "rounds", base, lang)]
+                summary["rounds"] = rounds.kpis
+                summary["coverage_with_stops"] = rounds.coverage_with_stops
+            write_json(folder / "summary.json", summary)
             result.timings_s["write"] = time.perf_counter() - write_start
             write_json(
                 folder / "run.json",
@@ -86,14 +110,17 @@ def _coverage(scenario: Scenario, out: Path | None, lang: str, scenario_file: Pa
                     "travel": result.travel,
                     "versions": versions(),
                     "timings_s": result.timings_s,
-                    "outputs": [*files, "run.json"],
+                    "outputs": [*files, "summary.json", "run.json"],
                 },
             )
     for line in headline(result, lang):
         typer.echo(line)
-    for note in result.summary["notes"]:
+    if rounds is not None:
+        for line in rounds_headline(rounds, lang):
+            typer.echo(line)
+    for note in [*result.summary["notes"], *(rounds.result.notes if rounds else ())]:
         typer.echo(f"note: {note}")
-    typer.echo(f"-> {out}/ ({', '.join(files)}, run.json)")
+    typer.echo(f"-> {out}/ ({len(files) + 2} files: summary.json, run.json, {', '.join(files[:6])}, ...)")
 
 
 def _floats(text: str, option: str) -> list[float]:
@@ -166,7 +193,7 @@ def coverage(
                 "coverage": CoverageSpec(thresholds_min=_floats(thresholds, "--thresholds"), target_min=target),
             }
         )
-        _coverage(scenario, out, lang)
+        _execute(scenario.model_copy(update={"rounds": None}), out, lang)
 
     _guarded(debug, work)
 
@@ -185,7 +212,39 @@ def run(
 
     def work() -> None:
         scenario = load_scenario(scenario_file)
-        _coverage(scenario, out, lang or scenario.language, scenario_file)
+        _execute(scenario, out, lang or scenario.language, scenario_file)
+
+    _guarded(debug, work)
+
+
+@app.command()
+def rounds(
+    scenario_file: Annotated[Path, typer.Argument(help="Scenario YAML file with a rounds: section.")] = Path(
+        "scenarios/lozere-bus.yaml"
+    ),
+    out: OutOption = None,
+    time_limit: Annotated[float | None, typer.Option("--time-limit", help="Solver time limit, seconds.")] = None,
+    seed: Annotated[int | None, typer.Option(help="Solver seed (same seed, same plan).")] = None,
+    lang: Annotated[str | None, typer.Option("--lang", help="Override the scenario's language: fr or en.")] = None,
+    debug: DebugOption = False,
+) -> None:
+    """Plan the weekly rounds of mobile service trucks (and measure coverage with their stops).
+
+    Writes, per truck: itineraire.csv, itineraire.ics, feuille-de-route.html, tournees.geojson;
+    and routes.geojson, stops.geojson, stops_left_out.csv, map.html for the whole fleet.
+
+    Example: maillage rounds scenarios/lozere-bus.yaml --time-limit 30 --out outputs/bus
+    """
+
+    def work() -> None:
+        scenario = load_scenario(scenario_file)
+        if scenario.rounds is None:
+            raise InputError.one(
+                str(scenario_file), "rounds", "is missing", hint="add a rounds: section (see scenarios/lozere-bus.yaml)"
+            )
+        changes = {k: v for k, v in {"time_limit_s": time_limit, "seed": seed}.items() if v is not None}
+        scenario = scenario.model_copy(update={"rounds": scenario.rounds.model_copy(update=changes)})
+        _execute(scenario, out, lang or scenario.language, scenario_file)
 
     _guarded(debug, work)
 

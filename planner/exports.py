@@ -11,7 +11,6 @@ from planner.coverage import gap_zones
 from planner.i18n import label, number, percent
 from planner.jobs import CoverageReport, CoverageResult
 from planner.maps import coverage_map, standalone_html
-from planner.outputs import write_json
 
 ZONE_EXPORT = [
     "zone_id",
@@ -85,5 +84,4 @@ def write_coverage(result: CoverageResult, folder: Path, lang: str = "fr") -> li
         result.access, result.services, target_min=result.summary["target_min"], travel=result.travel, lang=lang
     )
     (folder / "map.html").write_text(standalone_html(fmap), encoding="utf-8")
-    write_json(folder / "summary.json", {**result.summary, "travel": result.travel})
-    return ["coverage.gpkg", "access_by_zone.csv", "gap_zones.csv", "summary.csv", "map.html", "summary.json"]
+    return ["coverage.gpkg", "access_by_zone.csv", "gap_zones.csv", "summary.csv", "map.html"]

@@ -43,6 +43,7 @@ class CoverageResult:
     access: gpd.GeoDataFrame
     summary: CoverageReport
     travel: dict[str, object]
+    model: TravelModel
     timings_s: dict[str, float] = field(default_factory=dict)
 
 
@@ -152,4 +153,4 @@ def run_coverage(scenario: Scenario, progress: Progress = lambda _: None) -> Cov
         notes=territory.notes + (list(model_notes) if isinstance(model_notes, list) else []),
     )
     timings["coverage"] = time.perf_counter() - start - sum(timings.values())
-    return CoverageResult(territory, services, access, summary, model.describe(), timings)
+    return CoverageResult(territory, services, access, summary, model.describe(), model, timings)

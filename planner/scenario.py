@@ -6,6 +6,7 @@ a scenario shared by e-mail cannot make Maillage read files elsewhere on the mac
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 from typing import Literal
 
@@ -73,6 +74,93 @@ class CoverageSpec(_Strict):
         return sorted(set(value))
 
 
+_CLOCK = r"^([01]\d|2[0-3]):[0-5]\d$"
+
+
+def clock_min(text: str) -> int:
+    """Minutes from midnight of an ``HH:MM`` time."""
+    hours, minutes = text.split(":")
+    return int(hours) * 60 + int(minutes)
+
+
+class LunchSpec(_Strict):
+    """The crew's break: ``duration_min`` starting no earlier than ``earliest``, over by ``latest_end``."""
+
+    earliest: str = Field("11:30", pattern=_CLOCK)
+    latest_end: str = Field("14:00", pattern=_CLOCK)
+    duration_min: int = Field(60, ge=0, le=180)
+
+
+class VehicleSpec(_Strict):
+    """One truck or bus of the fleet."""
+
+    vehicle_id: str = Field(min_length=1)
+    depot: str = Field(description="INSEE code of the depot's commune (its town hall) or a site_id")
+    days: list[int] = Field([1, 2, 3, 4, 5], description="ISO weekdays worked (1 = Monday)")
+    shift_start: str = Field("08:30", pattern=_CLOCK)
+    shift_end: str = Field("17:30", pattern=_CLOCK)
+    max_drive_min: int = Field(240, gt=0, le=720)
+    lunch: LunchSpec | None = LunchSpec()
+    cost_per_km: float = Field(0.6, ge=0, description="euros per km (fuel, wear)")
+    cost_per_hour: float = Field(30.0, ge=0, description="euros per hour of driving (crew)")
+    co2_g_per_km: float = Field(270.0, ge=0, description="grams of CO2 per km")
+    services: list[str] = Field(default_factory=list, description="services carried (empty: any)")
+
+    @field_validator("days")
+    @classmethod
+    def _weekdays(cls, value: list[int]) -> list[int]:
+        if not value or any(d not in range(1, 8) for d in value):
+            raise ValueError("days are ISO weekdays 1 (Monday) to 7 (Sunday)")
+        return sorted(set(value))
+
+    @model_validator(mode="after")
+    def _shift_order(self) -> VehicleSpec:
+        if clock_min(self.shift_end) <= clock_min(self.shift_start):
+            raise ValueError(f"shift_end {self.shift_end} must come after shift_start {self.shift_start}")
+        return self
+
+
+class StopsSpec(_Strict):
+    """Candidate stops and how they are visited."""
+
+    kinds: list[str] = Field(["town_hall"], description="site kinds that may host a stop")
+    files: list[Path] = Field(default_factory=list, description="extra candidate stop files (sites schema)")
+    service_min: int = Field(150, gt=0, le=600, description="length of one visit")
+    frequency: str = Field("fortnightly", pattern=r"^(weekly|fortnightly|[1-5]/week)$")
+    use_opening_hours: bool = Field(False, description="visit a stop only within its opening hours")
+    required: list[str] = Field(default_factory=list, description="site ids that must be served")
+
+
+class RoundsSpec(_Strict):
+    """The mobile-service rounds to plan."""
+
+    horizon_weeks: int = Field(2, ge=1, le=2)
+    start_date: date | None = Field(None, description="Monday of week 1 (default: next Monday)")
+    serve_within_min: float = Field(15, gt=0, le=120, description="a stop serves zones this close")
+    person_value_eur: float = Field(0.5, ge=0, description="value of serving one person once a week")
+    carbon_price_eur_per_t: float = Field(100, ge=0)
+    max_stops_per_day: int = Field(3, ge=1, le=6)
+    time_limit_s: float = Field(60, gt=0, le=3600)
+    seed: int = 0
+    stops: StopsSpec = StopsSpec()
+    fleet: list[VehicleSpec] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _frequency_fits_horizon(self) -> RoundsSpec:
+        if self.stops.frequency == "fortnightly" and self.horizon_weeks != 2:
+            raise ValueError("a fortnightly frequency needs horizon_weeks: 2")
+        ids = [v.vehicle_id for v in self.fleet]
+        if len(ids) != len(set(ids)):
+            raise ValueError(f"vehicle ids must be unique (got {ids})")
+        return self
+
+    def visits_per_week(self) -> float:
+        """Visits per week each open stop receives."""
+        if self.stops.frequency == "fortnightly":
+            return 0.5
+        return 1.0 if self.stops.frequency == "weekly" else float(self.stops.frequency.split("/")[0])
+
+
 class Scenario(_Strict):
     """A Maillage scenario: territory, services, travel model and coverage settings."""
 
@@ -82,6 +170,7 @@ class Scenario(_Strict):
     services: ServicesSpec = ServicesSpec()
     travel: TravelSpec = TravelSpec()
     coverage: CoverageSpec = CoverageSpec()
+    rounds: RoundsSpec | None = None
     base_dir: Path = Field(Path("."), exclude=True)
 
     def resolve(self, path: Path) -> Path:
@@ -130,4 +219,6 @@ def load_scenario(path: str | Path) -> Scenario:
 
 def _paths(scenario: Scenario) -> list[Path]:
     paths = [scenario.territory.zones, scenario.travel.network, *scenario.services.files]
+    if scenario.rounds:
+        paths += scenario.rounds.stops.files
     return [p for p in paths if p is not None]

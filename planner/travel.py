@@ -80,6 +80,10 @@ class EstimateModel:
             minutes[minutes > limit_min] = np.inf
         return minutes
 
+    def path(self, origin: Point, destination: Point) -> list[tuple[float, float]]:
+        """A straight segment: the estimate knows no roads."""
+        return [(origin.x, origin.y), (destination.x, destination.y)]
+
     def describe(self) -> dict[str, object]:
         return {
             "model": "estimate",

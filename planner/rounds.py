@@ -1,0 +1,297 @@
+"""The rounds job: from a scenario's ``rounds:`` section to a planned week of every truck.
+
+Builds the plain :class:`optimize.rounds.RoundsProblem` from the territory (candidate stops, depots,
+travel matrices, which zones each stop serves), solves it, and turns the plan into tables with
+dates, times and route geometry. No files are written here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+from shapely.geometry import LineString
+
+from optimize._sequencing import Break
+from optimize.rounds import RoundsProblem, RoundsResult, Stop, Vehicle, solve
+from planner._errors import InputError, Problem
+from planner.coverage import CoverageSummary, nearest_service, summarise
+from planner.hours import FRENCH_DAYS, parse_opening_hours
+from planner.jobs import CoverageResult
+from planner.layers import read_layer
+from planner.scenario import RoundsSpec, Scenario, clock_min
+from planner.territory import Territory
+from planner.travel import TravelModel
+
+Progress = Callable[[str], None]
+
+
+@dataclass
+class RoundsRun:
+    """A solved rounds scenario: the plan, its visits and routes as tables, and its KPIs."""
+
+    territory: Territory
+    spec: RoundsSpec
+    result: RoundsResult
+    places: gpd.GeoDataFrame  # candidate stops then depots, one row per location of the matrices
+    visits: pd.DataFrame  # one row per stop visit, in route order, with dates
+    routes: gpd.GeoDataFrame  # one line per truck-day
+    kpis: dict[str, object]
+    travel: dict[str, object]
+    start_date: dt.date
+    coverage_with_stops: CoverageSummary
+
+
+def next_monday(today: dt.date | None = None) -> dt.date:
+    """The Monday after ``today`` (today's date by default)."""
+    today = today or dt.date.today()
+    return today + dt.timedelta(days=7 - today.weekday())
+
+
+def _candidates(scenario: Scenario, territory: Territory, spec: RoundsSpec) -> gpd.GeoDataFrame:
+    sites = territory.sites[territory.sites["kind"].isin(spec.stops.kinds)]
+    extra = [read_layer(scenario.resolve(path), "sites") for path in spec.stops.files]
+    candidates = pd.concat([sites, *extra], ignore_index=True) if extra else sites.reset_index(drop=True)
+    if candidates.empty:
+        raise InputError.one(
+            "rounds.stops",
+            "kinds",
+            f"no candidate stop of kind {', '.join(spec.stops.kinds)} in the territory",
+            hint="use kinds: [town_hall] or add candidate stop files",
+        )
+    unknown = sorted(set(spec.stops.required) - set(candidates["site_id"]))
+    if unknown:
+        raise InputError.one("rounds.stops", "required", f"unknown site ids {', '.join(unknown)}")
+    return gpd.GeoDataFrame(candidates.drop_duplicates("site_id"), crs="EPSG:4326").reset_index(drop=True)
+
+
+def _depots(territory: Territory, spec: RoundsSpec) -> gpd.GeoDataFrame:
+    """One point per vehicle depot: a site id, or an INSEE code meaning that commune's town hall."""
+    sites = territory.sites.set_index("site_id")
+    rows, problems = [], []
+    for number, vehicle in enumerate(spec.fleet):
+        key = vehicle.depot if vehicle.depot in sites.index else f"mairie-{vehicle.depot}"
+        if key not in sites.index:
+            problems.append(
+                Problem(
+                    f"fleet[{number}] ({vehicle.vehicle_id}), field 'depot'",
+                    f"'{vehicle.depot}' is neither a site id nor the INSEE code of a commune "
+                    "with a town hall in the territory",
+                )
+            )
+            continue
+        rows.append(
+            {
+                "site_id": f"depot-{vehicle.vehicle_id}",
+                "name": f"Dépôt {sites.at[key, 'name']}",
+                "address": sites.at[key, "address"],
+                "geometry": sites.at[key, "geometry"],
+            }
+        )
+    if problems:
+        raise InputError("rounds", problems, hint="e.g. depot: '48095' for Mende")
+    return gpd.GeoDataFrame(rows, crs="EPSG:4326")
+
+
+def _windows(hours: str, use: bool) -> tuple[tuple[int, int, int], ...]:
+    return tuple(parse_opening_hours(hours)) if use else ()
+
+
+def build_problem(
+    territory: Territory, candidates: gpd.GeoDataFrame, depots: gpd.GeoDataFrame, spec: RoundsSpec, model: TravelModel
+) -> tuple[RoundsProblem, gpd.GeoDataFrame]:
+    """The plain rounds problem and the places (stops then depots) its matrices are indexed by."""
+    places = gpd.GeoDataFrame(pd.concat([candidates, depots], ignore_index=True), crs="EPSG:4326")
+    time_min = model.matrix(places.geometry, places.geometry).astype(float)
+    dist_m = model.distance_m(places.geometry, places.geometry)
+    reach = model.matrix(territory.demand_points(), candidates.geometry, limit_min=spec.serve_within_min)
+    covers = tuple(tuple(np.nonzero(np.isfinite(reach[:, s]))[0].tolist()) for s in range(len(candidates)))
+    visits = spec.visits_per_week()
+    stops = tuple(
+        Stop(
+            stop_id=row.site_id,
+            name=row.name,
+            location=i,
+            service_min=spec.stops.service_min,
+            visits_per_week=visits,
+            windows=_windows(row.opening_hours, spec.stops.use_opening_hours),
+            required=row.site_id in spec.stops.required,
+        )
+        for i, row in enumerate(candidates.itertuples())
+    )
+    vehicles = tuple(
+        Vehicle(
+            vehicle_id=v.vehicle_id,
+            depot=len(candidates) + number,
+            days=tuple(v.days),
+            shift_start_min=clock_min(v.shift_start),
+            shift_end_min=clock_min(v.shift_end),
+            max_drive_min=v.max_drive_min,
+            lunch=Break(clock_min(v.lunch.earliest), clock_min(v.lunch.latest_end), v.lunch.duration_min)
+            if v.lunch
+            else None,
+            cost_per_km=v.cost_per_km,
+            cost_per_hour=v.cost_per_hour,
+            co2_g_per_km=v.co2_g_per_km,
+            services=tuple(v.services),
+        )
+        for number, v in enumerate(spec.fleet)
+    )
+    days = tuple(sorted({d for v in spec.fleet for d in v.days}))
+    problem = RoundsProblem(
+        stops=stops,
+        vehicles=vehicles,
+        time_min=time_min,
+        dist_m=dist_m,
+        covers=covers,
+        population=territory.zones["population"].to_numpy(dtype=float),
+        horizon_weeks=spec.horizon_weeks,
+        days=days,
+        person_value=spec.person_value_eur,
+        carbon_price_per_t=spec.carbon_price_eur_per_t,
+        max_stops_per_day=spec.max_stops_per_day,
+    )
+    return problem, places
+
+
+def run_rounds(scenario: Scenario, coverage: CoverageResult, progress: Progress = lambda _: None) -> RoundsRun:
+    """Plan the scenario's rounds on the territory and travel model of its coverage run."""
+    spec = scenario.rounds
+    if spec is None:
+        raise InputError.one("scenario", "rounds", "has no rounds: section", hint="see scenarios/lozere-bus.yaml")
+    territory, model = coverage.territory, coverage.model
+    candidates = _candidates(scenario, territory, spec)
+    depots = _depots(territory, spec)
+    progress("travel times between stops")
+    problem, places = build_problem(territory, candidates, depots, spec, model)
+    progress(f"planning the rounds ({spec.time_limit_s:g} s at most)")
+    result = solve(problem, time_limit_s=spec.time_limit_s, seed=spec.seed, progress=progress)
+    start = spec.start_date or next_monday()
+    visits = _visit_table(result, places, start)
+    routes = _route_lines(result, places, problem, model)
+    stops = places[places["site_id"].isin(result.open_stops)]
+    to_stops = model.matrix(territory.demand_points(), stops.geometry)
+    minutes = np.minimum(coverage.access["time_min"].to_numpy(), nearest_service(to_stops)[0])
+    with_stops = summarise(problem.population, minutes, scenario.coverage.thresholds_min)
+    return RoundsRun(
+        territory,
+        spec,
+        result,
+        places,
+        visits,
+        routes,
+        _kpis(problem, result, spec),
+        model.describe(),
+        start,
+        with_stops,
+    )
+
+
+def _visit_table(result: RoundsResult, places: gpd.GeoDataFrame, start: dt.date) -> pd.DataFrame:
+    index = {sid: i for i, sid in enumerate(places["site_id"])}
+    rows = []
+    for route in result.routes:
+        date = start + dt.timedelta(weeks=route.week - 1, days=route.day - 1)
+        for order, visit in enumerate(route.visits, start=1):
+            place = places.iloc[index[visit.stop_id]]
+            rows.append(
+                {
+                    "vehicle_id": route.vehicle_id,
+                    "week": route.week,
+                    "day": route.day,
+                    "day_name": FRENCH_DAYS[route.day - 1],
+                    "date": date.isoformat(),
+                    "order": order,
+                    "stop_id": visit.stop_id,
+                    "name": place["name"],
+                    "address": place["address"],
+                    "arrival": _clock(visit.arrival_min),
+                    "start": _clock(visit.start_min),
+                    "end": _clock(visit.end_min),
+                    "leg_drive_min": round(visit.leg_drive_min, 1),
+                    "leg_dist_km": round(visit.leg_dist_m / 1000, 1),
+                    "lon": place.geometry.x,
+                    "lat": place.geometry.y,
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def _clock(minutes: int) -> str:
+    return f"{minutes // 60:02d}:{minutes % 60:02d}"
+
+
+def _route_lines(
+    result: RoundsResult, places: gpd.GeoDataFrame, problem: RoundsProblem, model: TravelModel
+) -> gpd.GeoDataFrame:
+    index = {sid: i for i, sid in enumerate(places["site_id"])}
+    rows, cache = [], {}
+    for route in result.routes:
+        vehicle = next(v for v in problem.vehicles if v.vehicle_id == route.vehicle_id)
+        nodes = [vehicle.depot, *(index[v.stop_id] for v in route.visits), vehicle.depot]
+        vertices: list[tuple[float, float]] = []
+        for a, b in itertools.pairwise(nodes):
+            if (a, b) not in cache:
+                cache[a, b] = model.path(places.geometry.iloc[a], places.geometry.iloc[b])
+            vertices += cache[a, b]
+        rows.append(
+            {
+                "vehicle_id": route.vehicle_id,
+                "week": route.week,
+                "day": route.day,
+                "day_name": FRENCH_DAYS[route.day - 1],
+                "stops": len(route.visits),
+                "departure": _clock(route.departure_min),
+                "back": _clock(route.return_min),
+                "lunch": _clock(route.break_start_min) if route.break_start_min is not None else "",
+                "drive_min": round(route.drive_min, 1),
+                "dist_km": round(route.dist_m / 1000, 1),
+                "cost_eur": round(route.cost, 2),
+                "geometry": LineString(vertices),
+            }
+        )
+    return (
+        gpd.GeoDataFrame(rows, geometry="geometry", crs="EPSG:4326")
+        if rows
+        else gpd.GeoDataFrame(columns=["vehicle_id", "geometry"], geometry="geometry", crs="EPSG:4326")
+    )
+
+
+def _kpis(problem: RoundsProblem, result: RoundsResult, spec: RoundsSpec) -> dict[str, object]:
+    """Weekly figures: people served and how often, driving, CO2, cost; and the solve's status."""
+    population = problem.population
+    total = float(population.sum())
+    weeks = problem.horizon_weeks
+    km = sum(r.dist_m for r in result.routes) / 1000
+    co2 = sum(
+        r.dist_m / 1000 * next(v.co2_g_per_km for v in problem.vehicles if v.vehicle_id == r.vehicle_id) / 1000
+        for r in result.routes
+    )
+    served = result.served_level
+    return {
+        "serve_within_min": spec.serve_within_min,
+        "population_total": total,
+        "population_near_a_stop": float(population[served > 0].sum()),
+        "share_near_a_stop": float(population[served > 0].sum() / total) if total else float("nan"),
+        "population_weekly_or_more": float(population[served >= 1].sum()),
+        "population_fortnightly": float(population[(served > 0) & (served < 1)].sum()),
+        "stops_open": len(result.open_stops),
+        "stops_left_out": len(result.left_out),
+        "truck_days": len(result.routes),
+        "km_per_week": km / weeks,
+        "drive_hours_per_week": sum(r.drive_min for r in result.routes) / 60 / weeks,
+        "co2_kg_per_week": co2 / weeks,
+        "cost_eur_per_week": result.cost / weeks,
+        "status": str(result.info.status),
+        "objective_eur": result.info.objective,
+        "bound_eur": result.info.bound,
+        "gap": result.info.gap,
+        "solve_time_s": result.info.time_s,
+        "seed": result.info.seed,
+        "notes": list(result.notes),
+    }
