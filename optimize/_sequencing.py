@@ -90,13 +90,14 @@ def _simulate(order, depot, time_min, service_min, windows, shift, lunch, slot, 
         return None
     # leave as late as useful: arrive at the first stop when it opens, not before
     departure = max(shift[0], (first_window or 0) - time_min[depot, order[0]]) if order else shift[0]
-    if lunch and slot == 0:
-        departure = max(departure, lunch.earliest_min) + lunch.duration_min
+    break_start = None
+    if lunch and slot == 0:  # lunch at the depot, as early as allowed, then leave
+        break_start = max(shift[0], lunch.earliest_min)
+        if break_start + lunch.duration_min > lunch.latest_end_min:
+            return None
+        departure = max(departure, break_start + lunch.duration_min)
     now, place = float(departure), depot
     arrivals, starts, ends = [], [], []
-    break_start = None if not lunch else (departure - lunch.duration_min if slot == 0 else None)
-    if break_start is not None and break_start + lunch.duration_min > lunch.latest_end_min:
-        return None
     for position, stop in enumerate(order, start=1):
         arrival = now + time_min[place, stop]
         start = _service_start(arrival, service_min[stop], windows[stop])

@@ -254,7 +254,7 @@ def _day_patterns(
     times = problem.time_min[np.ix_(locations, locations)]
     near = {singles[i]: {singles[j] for j in np.argsort(times[i])[1 : neighbours + 1]} for i in range(len(singles))}
     patterns: list[_Pattern] = []
-    layer = [(s,) for s in singles]
+    layer: list[tuple[int, ...]] = [(s,) for s in singles]
     truncated = False
     while layer:
         grown: set[tuple[int, ...]] = set()
@@ -307,7 +307,7 @@ def solve(
     day_class: dict[tuple[int, int], tuple[int, ...]] = {}  # (vehicle, representative weekday) -> weekdays
     only_fortnightly = all(st.visits_per_week < 1 for st in problem.stops)
     for v in range(len(problem.vehicles)):
-        seen: dict[tuple[tuple[int, ...], ...], int] = {}
+        seen: dict[tuple[object, ...], int] = {}
         for day in problem.days:
             found, truncated = _day_patterns(problem, v, day, neighbours=neighbours, max_patterns=max_patterns)
             if truncated:

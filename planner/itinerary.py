@@ -202,7 +202,7 @@ def write_rounds(run: RoundsRun, folder: Path, base_map: folium.Map, lang: str =
 def rounds_headline(run: RoundsRun, lang: str = "fr") -> list[str]:
     """The lines printed after a rounds run: stops, people served, driving, CO2, solve status."""
     k = run.kpis
-    gap = percent(float(k["gap"]), lang)  # type: ignore[arg-type]
+    gap = percent(k["gap"], lang)
     if lang == "fr":
         return [
             f"Tournées : {k['stops_open']} arrêts sur {k['truck_days']} journées-véhicule "

@@ -124,7 +124,6 @@ def coverage_map(
         )
     )
     fmap.add_child(_legend(lang, target_min))
-    folium.LayerControl().add_to(fmap)
     return fmap
 
 
@@ -134,6 +133,7 @@ def standalone_html(fmap: folium.Map) -> str:
 
     Background tiles still come from OpenStreetMap when the browser is online.
     """
+    folium.LayerControl().add_to(fmap)  # last, so that it lists every layer added before
     page = _CDN_TAG.sub("", fmap.get_root().render())
     inline = (
         f"<style>{(ASSETS / 'leaflet' / 'leaflet.css').read_text(encoding='utf-8')}</style>\n"

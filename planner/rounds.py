@@ -11,6 +11,7 @@ import datetime as dt
 import itertools
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypedDict
 
 import geopandas as gpd
 import numpy as np
@@ -31,17 +32,43 @@ from planner.travel import TravelModel
 Progress = Callable[[str], None]
 
 
+class RoundsKpis(TypedDict):
+    """Weekly figures of a plan and how its solve went (written to summary.json under ``rounds``)."""
+
+    serve_within_min: float
+    population_total: float
+    population_near_a_stop: float
+    share_near_a_stop: float
+    population_weekly_or_more: float
+    population_fortnightly: float
+    stops_open: int
+    stops_left_out: int
+    truck_days: int
+    km_per_week: float
+    drive_hours_per_week: float
+    co2_kg_per_week: float
+    cost_eur_per_week: float
+    status: str
+    objective_eur: float
+    bound_eur: float
+    gap: float
+    solve_time_s: float
+    seed: int
+    notes: list[str]
+
+
 @dataclass
 class RoundsRun:
     """A solved rounds scenario: the plan, its visits and routes as tables, and its KPIs."""
 
     territory: Territory
     spec: RoundsSpec
+    problem: RoundsProblem
     result: RoundsResult
     places: gpd.GeoDataFrame  # candidate stops then depots, one row per location of the matrices
     visits: pd.DataFrame  # one row per stop visit, in route order, with dates
     routes: gpd.GeoDataFrame  # one line per truck-day
-    kpis: dict[str, object]
+    kpis: RoundsKpis
     travel: dict[str, object]
     start_date: dt.date
     coverage_with_stops: CoverageSummary
@@ -181,6 +208,7 @@ def run_rounds(scenario: Scenario, coverage: CoverageResult, progress: Progress 
     return RoundsRun(
         territory,
         spec,
+        problem,
         result,
         places,
         visits,
@@ -262,7 +290,7 @@ def _route_lines(
     )
 
 
-def _kpis(problem: RoundsProblem, result: RoundsResult, spec: RoundsSpec) -> dict[str, object]:
+def _kpis(problem: RoundsProblem, result: RoundsResult, spec: RoundsSpec) -> RoundsKpis:
     """Weekly figures: people served and how often, driving, CO2, cost; and the solve's status."""
     population = problem.population
     total = float(population.sum())
@@ -273,25 +301,27 @@ def _kpis(problem: RoundsProblem, result: RoundsResult, spec: RoundsSpec) -> dic
         for r in result.routes
     )
     served = result.served_level
-    return {
-        "serve_within_min": spec.serve_within_min,
-        "population_total": total,
-        "population_near_a_stop": float(population[served > 0].sum()),
-        "share_near_a_stop": float(population[served > 0].sum() / total) if total else float("nan"),
-        "population_weekly_or_more": float(population[served >= 1].sum()),
-        "population_fortnightly": float(population[(served > 0) & (served < 1)].sum()),
-        "stops_open": len(result.open_stops),
-        "stops_left_out": len(result.left_out),
-        "truck_days": len(result.routes),
-        "km_per_week": km / weeks,
-        "drive_hours_per_week": sum(r.drive_min for r in result.routes) / 60 / weeks,
-        "co2_kg_per_week": co2 / weeks,
-        "cost_eur_per_week": result.cost / weeks,
-        "status": str(result.info.status),
-        "objective_eur": result.info.objective,
-        "bound_eur": result.info.bound,
-        "gap": result.info.gap,
-        "solve_time_s": result.info.time_s,
-        "seed": result.info.seed,
-        "notes": list(result.notes),
-    }
+    return RoundsKpis(
+        **{
+            "serve_within_min": spec.serve_within_min,
+            "population_total": total,
+            "population_near_a_stop": float(population[served > 0].sum()),
+            "share_near_a_stop": float(population[served > 0].sum() / total) if total else float("nan"),
+            "population_weekly_or_more": float(population[served >= 1].sum()),
+            "population_fortnightly": float(population[(served > 0) & (served < 1)].sum()),
+            "stops_open": len(result.open_stops),
+            "stops_left_out": len(result.left_out),
+            "truck_days": len(result.routes),
+            "km_per_week": km / weeks,
+            "drive_hours_per_week": sum(r.drive_min for r in result.routes) / 60 / weeks,
+            "co2_kg_per_week": co2 / weeks,
+            "cost_eur_per_week": result.cost / weeks,
+            "status": str(result.info.status),
+            "objective_eur": result.info.objective,
+            "bound_eur": result.info.bound,
+            "gap": result.info.gap,
+            "solve_time_s": result.info.time_s,
+            "seed": result.info.seed,
+            "notes": list(result.notes),
+        }
+    )
