@@ -166,10 +166,10 @@ def _can_visit(problem: RoundsProblem, s: int, v: Vehicle, day: int) -> DayPlan 
     stop = problem.stops[s]
     if day not in v.days or (stop.service and v.services and stop.service not in v.services):
         return None
-    return _sequence(problem, v, day, (s,))
+    return day_plan(problem, v, day, (s,))
 
 
-def _sequence(problem: RoundsProblem, v: Vehicle, day: int, stops: tuple[int, ...]) -> DayPlan | None:
+def day_plan(problem: RoundsProblem, v: Vehicle, day: int, stops: tuple[int, ...]) -> DayPlan | None:
     """Exact best order of ``stops`` on ``v``'s ``day``; the plan's ``order`` holds stop indices."""
     shift = (v.shift_start_min, v.shift_end_min)
     nodes = [v.depot, *(problem.stops[s].location for s in stops)]  # local node 0 is the depot
@@ -259,7 +259,7 @@ def _day_patterns(
     while layer:
         grown: set[tuple[int, ...]] = set()
         for stops in layer:
-            plan = _sequence(problem, vehicle, day, stops)
+            plan = day_plan(problem, vehicle, day, stops)
             if plan is None:
                 continue
             patterns.append(_Pattern(v, day, stops, plan))
