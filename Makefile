@@ -12,6 +12,7 @@ $(VENV)/.installed: pyproject.toml
 .PHONY: demo test lint bench
 demo: $(VENV)/.installed
 	$(VENV)/bin/maillage run scenarios/lozere-coverage.yaml --out outputs/lozere-coverage
+	$(VENV)/bin/maillage rounds scenarios/lozere-bus.yaml --out outputs/lozere-bus
 
 test: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
