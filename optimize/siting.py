@@ -1,0 +1,334 @@
+"""Which sites to open: the classic location models on a travel-time matrix, solved exactly.
+
+All four models take a :class:`SitingProblem` (demand x candidate minutes, populations, sites that
+must stay open, optional capacities) and return a :class:`SitingResult`. Each is a mixed-integer
+program built from sparse matrices in one call and solved with SCIP through OR-Tools' model builder:
+
+* **MCLP** (Church & ReVelle 1974): open ``p`` sites to maximise the population within ``radius_min``.
+  ``max sum_i w_i y_i  s.t.  y_i <= sum_{j in N_i} x_j,  sum_j x_j = p``; demand points with the
+  same neighbourhood ``N_i`` are merged first (same optimum, fewer rows).
+* **LSCP** (Toregas et al. 1971): the fewest sites so that every reachable demand is within the radius.
+* **p-median** (Hakimi 1964): open ``p`` sites to minimise population-weighted travel time, each demand
+  assigned to one open site (capacities, when given, cap the population assigned to a site).
+* **p-center**: open ``p`` sites to minimise the worst travel time, found exactly as the smallest
+  radius whose set cover needs at most ``p`` sites (binary search over the distinct times).
+
+Demand that no candidate can reach (``inf`` minutes) is left out of every model and counted apart.
+"""
+
+from __future__ import annotations
+
+import itertools
+import time
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+from ortools.linear_solver.python import model_builder as mb
+from scipy.sparse import csr_matrix, hstack, identity, vstack
+
+from optimize._errors import InfeasibleError
+from optimize._solver import SolveInfo, Status
+
+
+@dataclass(frozen=True)
+class SitingProblem:
+    """Travel minutes demand x candidate (``inf`` = unreachable), population per demand point.
+
+    ``forced`` are candidates that stay open (existing services); ``capacity`` (people per site),
+    when given, is used by the p-median model.
+    """
+
+    time_min: np.ndarray
+    population: np.ndarray
+    forced: tuple[int, ...] = ()
+    capacity: np.ndarray | None = None
+
+    def __post_init__(self) -> None:
+        n_demand, n_sites = self.time_min.shape
+        if self.population.shape != (n_demand,):
+            raise ValueError(f"population has {self.population.shape[0]} values for {n_demand} demand points")
+        if np.any(self.population < 0):
+            raise ValueError("population must be >= 0")
+        if any(not 0 <= j < n_sites for j in self.forced):
+            raise ValueError("forced sites must be candidate indices")
+        if self.capacity is not None and self.capacity.shape != (n_sites,):
+            raise ValueError("capacity needs one value per candidate")
+
+    def reachable(self) -> np.ndarray:
+        """Demand points that at least one candidate can reach."""
+        return np.isfinite(self.time_min).any(axis=1)
+
+
+@dataclass(frozen=True)
+class SitingResult:
+    """Open sites, each demand point's nearest open site and time, and the solve info."""
+
+    info: SolveInfo
+    model: str
+    open_sites: tuple[int, ...]
+    time_min: np.ndarray
+    nearest: np.ndarray
+    covered_population: float = float("nan")
+    radius_min: float = float("nan")
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+
+def _neighbourhoods(problem: SitingProblem, radius_min: float) -> csr_matrix:
+    return csr_matrix(problem.time_min <= radius_min, dtype=float)
+
+
+def _check_p(problem: SitingProblem, p: int) -> None:
+    n_sites = problem.time_min.shape[1]
+    if not len(problem.forced) <= p <= n_sites:
+        raise InfeasibleError(
+            [f"p = {p} sites must be between the {len(problem.forced)} forced open and the {n_sites} candidates"]
+        )
+
+
+def _solve_mip(
+    objective: np.ndarray,
+    rows: csr_matrix,
+    row_lb: np.ndarray,
+    row_ub: np.ndarray,
+    var_lb: np.ndarray,
+    var_ub: np.ndarray,
+    integer: np.ndarray,
+    *,
+    maximize: bool,
+    time_limit_s: float,
+    seed: int,
+) -> tuple[Status, np.ndarray, float, float, float]:
+    """Solve ``opt c.x  s.t.  row_lb <= A x <= row_ub, var_lb <= x <= var_ub`` with SCIP."""
+    started = time.perf_counter()
+    model = mb.Model()
+    # OR-Tools' stub types these arrays wrongly ("ndarray[float64, ...]"); float64 arrays are what it wants
+    model.helper.fill_model_from_sparse_data(var_lb, var_ub, objective, row_lb, row_ub, rows.tocsr())  # type: ignore[arg-type]
+    for j in np.nonzero(integer)[0]:
+        model.helper.set_var_integrality(int(j), True)
+    model.helper.set_maximize(maximize)
+    solver = mb.Solver("scip")
+    solver.set_time_limit_in_seconds(time_limit_s)
+    solver.set_solver_specific_parameters(f"randomization/randomseedshift = {seed}")
+    code = solver.solve(model)
+    elapsed = time.perf_counter() - started
+    status = {
+        mb.SolveStatus.OPTIMAL: Status.OPTIMAL,
+        mb.SolveStatus.FEASIBLE: Status.FEASIBLE,
+        mb.SolveStatus.INFEASIBLE: Status.INFEASIBLE,
+    }.get(code, Status.UNKNOWN)
+    if status not in (Status.OPTIMAL, Status.FEASIBLE):
+        return status, np.zeros(len(objective)), float("nan"), float("nan"), elapsed
+    values = np.array([solver.value(model.var_from_index(i)) for i in range(len(objective))])
+    return status, values, solver.objective_value, solver.best_objective_bound, elapsed
+
+
+def _binary_bounds(problem: SitingProblem) -> tuple[np.ndarray, np.ndarray]:
+    lower = np.zeros(problem.time_min.shape[1])
+    lower[list(problem.forced)] = 1
+    return lower, np.ones(problem.time_min.shape[1])
+
+
+def _result(
+    problem: SitingProblem,
+    model: str,
+    status: Status,
+    chosen: np.ndarray,
+    objective: float,
+    bound: float,
+    elapsed: float,
+    seed: int,
+) -> SitingResult:
+    open_sites = tuple(int(j) for j in np.nonzero(chosen > 0.5)[0])
+    sub = problem.time_min[:, list(open_sites)] if open_sites else np.full((len(problem.population), 0), np.inf)
+    nearest = np.argmin(sub, axis=1) if open_sites else np.full(len(problem.population), -1)
+    minutes = sub[np.arange(len(nearest)), nearest] if open_sites else np.full(len(problem.population), np.inf)
+    info = SolveInfo(status, objective, bound, elapsed, seed)
+    nearest_site = np.where(np.isfinite(minutes), np.array(open_sites)[nearest] if open_sites else -1, -1)
+    return SitingResult(info, model, open_sites, minutes, nearest_site)
+
+
+def mclp(
+    problem: SitingProblem, p: int, radius_min: float, *, time_limit_s: float = 60.0, seed: int = 0
+) -> SitingResult:
+    """Maximal covering: ``p`` open sites (forced ones included) covering the most people within the radius."""
+    _check_p(problem, p)
+    groups, weights = _merged_neighbourhoods(_neighbourhoods(problem, radius_min), problem.population)
+    n_groups, n_sites = groups.shape
+    rows = vstack(
+        [
+            hstack([-groups, identity(n_groups, format="csr")]),
+            hstack([csr_matrix(np.ones((1, n_sites))), csr_matrix((1, n_groups))]),
+        ]
+    ).tocsr()
+    lower, upper = _binary_bounds(problem)
+    status, values, objective, bound, elapsed = _solve_mip(
+        np.r_[np.zeros(n_sites), weights],
+        rows,
+        np.r_[np.full(n_groups, -np.inf), p],
+        np.r_[np.zeros(n_groups), p],
+        np.r_[lower, np.zeros(n_groups)],
+        np.r_[upper, np.ones(n_groups)],
+        np.r_[np.ones(n_sites, bool), np.zeros(n_groups, bool)],
+        maximize=True,
+        time_limit_s=time_limit_s,
+        seed=seed,
+    )
+    result = _result(problem, "mclp", status, values[:n_sites], objective, bound, elapsed, seed)
+    covered = float(problem.population[result.time_min <= radius_min].sum())
+    return replace(result, covered_population=covered, radius_min=radius_min)
+
+
+def _merged_neighbourhoods(cover: csr_matrix, population: np.ndarray) -> tuple[csr_matrix, np.ndarray]:
+    """Demand points with the same non-empty set of covering sites merged into one weighted row."""
+    cover = cover.tocsr()
+    keys = [cover.indices[a:b].tobytes() for a, b in itertools.pairwise(cover.indptr)]
+    codes: dict[bytes, int] = {}
+    first: list[int] = []
+    inverse = np.empty(len(keys), dtype=int)
+    for i, key in enumerate(keys):
+        if key not in codes:
+            codes[key] = len(first)
+            first.append(i)
+        inverse[i] = codes[key]
+    weights = np.bincount(inverse, weights=population, minlength=len(first))
+    rows = cover[first]
+    useful = np.diff(rows.indptr) > 0
+    return rows[useful], weights[useful]
+
+
+def lscp(problem: SitingProblem, radius_min: float, *, time_limit_s: float = 60.0, seed: int = 0) -> SitingResult:
+    """Set covering: the fewest sites (forced ones included) putting every coverable demand within the radius."""
+    cover = _neighbourhoods(problem, radius_min)
+    coverable = np.asarray(cover.sum(axis=1)).ravel() > 0
+    rows = cover[coverable]
+    n_sites = cover.shape[1]
+    lower, upper = _binary_bounds(problem)
+    status, values, objective, bound, elapsed = _solve_mip(
+        np.ones(n_sites),
+        rows,
+        np.ones(rows.shape[0]),
+        np.full(rows.shape[0], np.inf),
+        lower,
+        upper,
+        np.ones(n_sites, bool),
+        maximize=False,
+        time_limit_s=time_limit_s,
+        seed=seed,
+    )
+    result = replace(_result(problem, "lscp", status, values, objective, bound, elapsed, seed), radius_min=radius_min)
+    left = float(problem.population[~coverable].sum())
+    notes = (
+        (f"{int((~coverable).sum())} demand points ({left:,.0f} people) beyond {radius_min:g} min of any candidate",)
+        if left
+        else ()
+    )
+    return replace(result, covered_population=float(problem.population[coverable].sum()), notes=notes)
+
+
+def p_median(problem: SitingProblem, p: int, *, time_limit_s: float = 60.0, seed: int = 0) -> SitingResult:
+    """p-median: ``p`` open sites minimising the population-weighted time to the assigned site."""
+    _check_p(problem, p)
+    reach = problem.reachable()
+    times = problem.time_min[reach]
+    weights = problem.population[reach]
+    n_demand, n_sites = times.shape
+    pairs = np.argwhere(np.isfinite(times))  # assignment variables only where a route exists
+    n_pairs = len(pairs)
+    pair_ids = np.arange(n_pairs)
+    assign_once = csr_matrix((np.ones(n_pairs), (pairs[:, 0], n_sites + pair_ids)), shape=(n_demand, n_sites + n_pairs))
+    only_if_open = csr_matrix(
+        (
+            np.r_[np.ones(n_pairs), -np.ones(n_pairs)],
+            (np.r_[pair_ids, pair_ids], np.r_[n_sites + pair_ids, pairs[:, 1]]),
+        ),
+        shape=(n_pairs, n_sites + n_pairs),
+    )
+    count = csr_matrix(np.r_[np.ones(n_sites), np.zeros(n_pairs)][None, :])
+    blocks = [assign_once, only_if_open, count]
+    row_lb: list[np.ndarray] = [np.ones(n_demand), np.full(n_pairs, -np.inf), np.array([p])]
+    row_ub: list[np.ndarray] = [np.ones(n_demand), np.zeros(n_pairs), np.array([p])]
+    if problem.capacity is not None:
+        load = csr_matrix(
+            (
+                np.r_[weights[pairs[:, 0]], -problem.capacity],
+                (np.r_[pairs[:, 1], np.arange(n_sites)], np.r_[n_sites + pair_ids, np.arange(n_sites)]),
+            ),
+            shape=(n_sites, n_sites + n_pairs),
+        )
+        blocks.append(load)
+        row_lb.append(np.full(n_sites, -np.inf))
+        row_ub.append(np.zeros(n_sites))
+    lower, upper = _binary_bounds(problem)
+    cost = np.r_[np.zeros(n_sites), weights[pairs[:, 0]] * times[pairs[:, 0], pairs[:, 1]]]
+    status, values, objective, bound, elapsed = _solve_mip(
+        cost,
+        vstack(blocks).tocsr(),
+        np.concatenate(row_lb),
+        np.concatenate(row_ub),
+        np.r_[lower, np.zeros(n_pairs)],
+        np.r_[upper, np.ones(n_pairs)],
+        np.r_[np.ones(n_sites, bool), np.zeros(n_pairs, bool)],
+        maximize=False,
+        time_limit_s=time_limit_s,
+        seed=seed,
+    )
+    if status == Status.INFEASIBLE:
+        raise InfeasibleError([f"the capacities of {p} sites cannot hold the {weights.sum():,.0f} people to assign"])
+    return _result(problem, "p_median", status, values[:n_sites], objective, bound, elapsed, seed)
+
+
+def p_center(problem: SitingProblem, p: int, *, time_limit_s: float = 60.0, seed: int = 0) -> SitingResult:
+    """p-center: ``p`` open sites minimising the longest time from any reachable demand point."""
+    _check_p(problem, p)
+    started = time.perf_counter()
+    times = problem.time_min[problem.reachable()]
+    radii = np.unique(times[np.isfinite(times)])
+    # the answer is at least the largest "best single site" time of any demand point
+    low = int(np.searchsorted(radii, np.min(times, axis=1).max()))
+    high = len(radii) - 1
+    best: SitingResult | None = None
+    status = Status.OPTIMAL
+    while low <= high:
+        remaining = time_limit_s - (time.perf_counter() - started)
+        if remaining <= 0:
+            status = Status.FEASIBLE
+            break
+        middle = (low + high) // 2
+        cover = lscp(problem, float(radii[middle]), time_limit_s=remaining, seed=seed)
+        if cover.info.status != Status.OPTIMAL:
+            status = Status.FEASIBLE
+        if len(cover.open_sites) <= p:
+            best, high = cover, middle - 1
+        else:
+            low = middle + 1
+    if best is None:
+        raise InfeasibleError(["no radius was proven feasible within the time limit"])
+    chosen = np.zeros(problem.time_min.shape[1])
+    chosen[list(best.open_sites)] = 1
+    spare = [j for j in np.argsort(problem.time_min.min(axis=0)) if chosen[j] == 0]
+    chosen[spare[: p - len(best.open_sites)]] = 1  # up to p sites: more sites never lengthen the worst time
+    radius = best.radius_min
+    bound = radius if status == Status.OPTIMAL else float(radii[min(low, len(radii) - 1)])
+    result = _result(problem, "p_center", status, chosen, radius, bound, time.perf_counter() - started, seed)
+    return replace(result, radius_min=radius)
+
+
+def tradeoff(
+    problem: SitingProblem,
+    radius_min: float,
+    *,
+    max_sites: int | None = None,
+    time_limit_s: float = 60.0,
+    seed: int = 0,
+) -> list[tuple[int, float]]:
+    """Population covered within the radius as the number of sites grows, until everyone reachable is covered."""
+    cover = _neighbourhoods(problem, radius_min)
+    coverable = float(problem.population[np.asarray(cover.sum(axis=1)).ravel() > 0].sum())
+    curve = []
+    limit = max_sites or problem.time_min.shape[1]
+    for p in range(max(1, len(problem.forced)), limit + 1):
+        result = mclp(problem, p, radius_min, time_limit_s=time_limit_s, seed=seed)
+        curve.append((p, result.covered_population))
+        if result.covered_population >= coverable - 1e-6:
+            break
+    return curve

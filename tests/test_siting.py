@@ -1,0 +1,147 @@
+"""Tests for optimize.siting: exact optima against brute force and against PySAL spopt."""
+
+from __future__ import annotations
+
+import warnings
+from itertools import combinations
+
+import numpy as np
+import pulp
+import pytest
+
+from optimize._errors import InfeasibleError
+from optimize.siting import SitingProblem, lscp, mclp, p_center, p_median, tradeoff
+from planner.france import load_france
+from planner.travel import EstimateModel
+
+
+def _random_problem(seed: int, n_demand: int = 14, n_sites: int = 7) -> SitingProblem:
+    """Random minutes 0-40 with some unreachable pairs, random populations."""
+    rng = np.random.default_rng(seed)
+    minutes = rng.uniform(0, 40, (n_demand, n_sites))
+    minutes[rng.random(minutes.shape) < 0.15] = np.inf
+    return SitingProblem(minutes, rng.integers(1, 500, n_demand).astype(float))
+
+
+def _best(problem: SitingProblem, p: int, score, forced=()) -> float:
+    """Brute force: the best score over every set of p sites containing the forced ones."""
+    n_sites = problem.time_min.shape[1]
+    sets = [c for c in combinations(range(n_sites), p) if set(forced) <= set(c)]
+    return max(score(problem.time_min[:, list(c)].min(axis=1)) for c in sets)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_mclp_equals_brute_force(seed):
+    """MCLP's covered population is the best over all sets of 3 sites (radius 15 min), with one site forced."""
+    problem = _random_problem(seed)
+    forced = SitingProblem(problem.time_min, problem.population, forced=(seed,))
+    for prob, fixed in ((problem, ()), (forced, (seed,))):
+        result = mclp(prob, 3, 15)
+        expected = _best(prob, 3, lambda t, prob=prob: prob.population[t <= 15].sum(), fixed)
+        assert result.info.status == "optimal" and result.covered_population == pytest.approx(expected)
+        assert set(fixed) <= set(result.open_sites) and len(result.open_sites) == 3
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_p_median_equals_brute_force(seed):
+    """p-median's weighted time is the smallest over all sets of 3 sites (demand nobody reaches left out)."""
+    problem = _random_problem(seed)
+    reach = problem.reachable()
+    result = p_median(problem, 3)
+    expected = -_best(
+        problem,
+        3,
+        lambda t: -np.where(reach, problem.population * t, 0).sum() if np.isfinite(t[reach]).all() else -np.inf,
+    )
+    assert result.info.objective == pytest.approx(expected)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_p_center_equals_brute_force(seed):
+    """p-center's worst time is the smallest over all sets of 3 sites."""
+    problem = _random_problem(seed)
+    reach = problem.reachable()
+    result = p_center(problem, 3)
+    expected = -_best(problem, 3, lambda t: -t[reach].max())
+    assert result.radius_min == pytest.approx(expected) and len(result.open_sites) == 3
+    assert result.time_min[reach].max() == pytest.approx(expected)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_lscp_equals_brute_force(seed):
+    """LSCP opens the fewest sites covering every coverable demand point within 20 min."""
+    problem = _random_problem(seed)
+    coverable = (problem.time_min <= 20).any(axis=1)
+    fewest = next(p for p in range(1, 8) if _best(problem, p, lambda t: float((t[coverable] <= 20).all())) == 1)
+    result = lscp(problem, 20)
+    assert len(result.open_sites) == fewest
+    assert (result.time_min[coverable] <= 20).all()
+
+
+def test_capacitated_p_median():
+    """Two demand points of 100 people next to site 0 (capacity 100): one must go to the farther site 1."""
+    minutes = np.array([[1.0, 10.0], [1.0, 12.0]])
+    problem = SitingProblem(minutes, np.array([100.0, 100.0]), capacity=np.array([100.0, 1000.0]))
+    result = p_median(problem, 2)
+    assert result.info.objective == pytest.approx(100 * 1 + 100 * 10)  # the cheaper one moves
+    with pytest.raises(InfeasibleError, match="cannot hold the 200 people"):
+        p_median(SitingProblem(minutes, np.array([100.0, 100.0]), capacity=np.array([50.0, 50.0])), 2)
+
+
+def test_tradeoff_curve_grows_to_full_coverage():
+    """Covered population never decreases with more sites and stops once everyone coverable is covered."""
+    problem = _random_problem(4, n_demand=30, n_sites=10)
+    curve = tradeoff(problem, 15)
+    covered = [c for _, c in curve]
+    assert covered == sorted(covered)
+    assert covered[-1] == pytest.approx(problem.population[(problem.time_min <= 15).any(axis=1)].sum())
+
+
+def test_bad_problems_are_refused():
+    """Wrong shapes, negative population and impossible p are refused with a reason."""
+    with pytest.raises(ValueError, match="population has 2 values for 3"):
+        SitingProblem(np.zeros((3, 2)), np.ones(2))
+    with pytest.raises(ValueError, match="must be >= 0"):
+        SitingProblem(np.zeros((2, 2)), np.array([1.0, -1.0]))
+    with pytest.raises(InfeasibleError, match="p = 5 sites must be between"):
+        mclp(SitingProblem(np.zeros((2, 2)), np.ones(2)), 5, 10)
+
+
+@pytest.fixture(scope="module")
+def lozere():
+    """Lozère's 152 communes x 152 town halls, estimated minutes."""
+    territory = load_france(departements=["48"])
+    halls = territory.sites[territory.sites["kind"] == "town_hall"]
+    minutes = EstimateModel().matrix(territory.demand_points(), halls.geometry).astype(float)
+    return SitingProblem(minutes, territory.zones["population"].to_numpy(float))
+
+
+def _spopt(build):
+    """spopt's optimal objective; PuLP's deprecation warnings about its own API are silenced here only."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        solved = build().solve(pulp.PULP_CBC_CMD(msg=False))
+    return pulp.value(solved.problem.objective)
+
+
+def test_same_optima_as_spopt_on_lozere(lozere):
+    """MCLP, LSCP and p-median on Lozère give spopt's optimal objective (PuLP + CBC)."""
+    from spopt.locate import LSCP, MCLP, PMedian
+
+    minutes, population = lozere.time_min, lozere.population
+    assert mclp(lozere, 10, 20).info.objective == pytest.approx(
+        _spopt(lambda: MCLP.from_cost_matrix(minutes, population, service_radius=20, p_facilities=10))
+    )
+    assert lscp(lozere, 20).info.objective == pytest.approx(_spopt(lambda: LSCP.from_cost_matrix(minutes, 20)))
+    assert p_median(lozere, 10).info.objective == pytest.approx(
+        _spopt(lambda: PMedian.from_cost_matrix(minutes, population, p_facilities=10)), rel=1e-6
+    )
+
+
+def test_same_p_center_as_spopt(lozere):
+    """p-center on 60 communes x 30 town halls of Lozère gives spopt's optimal worst time."""
+    from spopt.locate import PCenter
+
+    sub = SitingProblem(lozere.time_min[:60, :30], lozere.population[:60])
+    expected = _spopt(lambda: PCenter.from_cost_matrix(sub.time_min, p_facilities=5))
+    assert p_center(sub, 5).radius_min == pytest.approx(expected, rel=1e-6)
