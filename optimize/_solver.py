@@ -43,16 +43,17 @@ def to_cents(euros: float) -> int:
     return round(euros * CENTS_PER_EURO)
 
 
-def cp_sat(time_limit_s: float, seed: int, workers: int = 2) -> cp_model.CpSolver:
+def cp_sat(time_limit_s: float, seed: int, workers: int = 2, *, wall_limit_s: float | None = None) -> cp_model.CpSolver:
     """A CP-SAT solver whose results depend only on the model, the seed and the limit.
 
     The work limit is CP-SAT's deterministic time (about a second of work each) and parallel
-    workers interleave deterministically; the same limit in wall-clock seconds is a guard in case
-    the machine is much slower, and only then can a result differ between runs.
+    workers interleave deterministically; a wall-clock limit (``wall_limit_s``, default the same
+    seconds) guards against a much slower machine, and only when it ends the search can a result
+    differ between runs.
     """
     solver = cp_model.CpSolver()
     solver.parameters.max_deterministic_time = time_limit_s
-    solver.parameters.max_time_in_seconds = time_limit_s
+    solver.parameters.max_time_in_seconds = time_limit_s if wall_limit_s is None else wall_limit_s
     solver.parameters.random_seed = seed
     solver.parameters.num_workers = workers
     solver.parameters.interleave_search = True

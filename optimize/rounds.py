@@ -378,7 +378,7 @@ def solve(
     cost = sum(to_cents(p.plan.cost) * count[i] for i, p in enumerate(patterns))
     model.maximize(sum(value_terms) - cost)
     model.add_assumptions(list(required.values()))
-    solver = cp_sat(max(0.1, time_limit_s - (time.perf_counter() - started)), seed, workers)
+    solver = cp_sat(time_limit_s, seed, workers, wall_limit_s=max(0.1, time_limit_s - (time.perf_counter() - started)))
     code = solver.solve(model)
     if stopped_by_wall_clock(solver):
         notes.append("the wall-clock limit ended the search before the work limit: another run may differ")

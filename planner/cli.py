@@ -14,13 +14,9 @@ import typer
 from rich.console import Console
 
 from planner._errors import InfeasibleError, InputError
-from planner.exports import headline, write_coverage
 from planner.france import DEFAULT_TERRITORY, FRANCE_DIR
-from planner.itinerary import rounds_headline, write_rounds
-from planner.jobs import run_coverage
-from planner.maps import coverage_map
 from planner.outputs import default_out, file_record, run_folder, versions, write_json
-from planner.rounds import run_rounds
+from planner.pipeline import report, run_scenario, write_scenario
 from planner.scenario import CoverageSpec, Scenario, ServicesSpec, TerritorySpec, TravelSpec, load_scenario
 
 app = typer.Typer(
@@ -69,36 +65,17 @@ def _inputs(scenario: Scenario, scenario_file: Path | None) -> dict[str, object]
 
 
 def _execute(scenario: Scenario, out: Path | None, lang: str, scenario_file: Path | None = None) -> None:
-    """Coverage, then the rounds when the scenario has them; one atomic output folder."""
+    """Run the scenario's stages and write one atomic output folder with run.json and summary.json."""
     started = datetime.now(UTC)
-    rounds = None
     with console.status("Maillage…") as status:
-
-        def progress(step: str) -> None:
-            status.update(f"Maillage: {step}…")
-
-        result = run_coverage(scenario, progress=progress)
-        if scenario.rounds is not None:
-            rounds = run_rounds(scenario, result, progress=progress)
+        run = run_scenario(scenario, progress=lambda step: status.update(f"Maillage: {step}…"))
         out = out or default_out(scenario.name)
-        progress("writing outputs")
+        status.update("Maillage: writing outputs…")
         write_start = time.perf_counter()
         with run_folder(out) as folder:
-            files = write_coverage(result, folder, lang)
-            summary: dict[str, object] = {**result.summary, "travel": result.travel}
-            if rounds is not None:
-                base = coverage_map(
-                    result.access,
-                    result.services,
-                    target_min=result.summary["target_min"],
-                    travel=result.travel,
-                    lang=lang,
-                )
-                files += [f"rounds/{name}" for name in write_rounds(rounds, folder / "rounds", base, lang)]
-                summary["rounds"] = rounds.kpis
-                summary["coverage_with_stops"] = rounds.coverage_with_stops
+            files, summary = write_scenario(run, folder, lang)
             write_json(folder / "summary.json", summary)
-            result.timings_s["write"] = time.perf_counter() - write_start
+            run.timings_s["write"] = time.perf_counter() - write_start
             write_json(
                 folder / "run.json",
                 {
@@ -107,19 +84,14 @@ def _execute(scenario: Scenario, out: Path | None, lang: str, scenario_file: Pat
                     "command": sys.argv,
                     "inputs": _inputs(scenario, scenario_file),
                     "parameters": scenario.model_dump(mode="json"),
-                    "travel": result.travel,
+                    "travel": run.coverage.travel,
                     "versions": versions(),
-                    "timings_s": result.timings_s,
+                    "timings_s": run.timings_s,
                     "outputs": [*files, "summary.json", "run.json"],
                 },
             )
-    for line in headline(result, lang):
+    for line in report(run, lang):
         typer.echo(line)
-    if rounds is not None:
-        for line in rounds_headline(rounds, lang):
-            typer.echo(line)
-    for note in [*result.summary["notes"], *(rounds.result.notes if rounds else ())]:
-        typer.echo(f"note: {note}")
     typer.echo(f"-> {out}/ ({len(files) + 2} files: summary.json, run.json, {', '.join(files[:6])}, ...)")
 
 
@@ -193,7 +165,7 @@ def coverage(
                 "coverage": CoverageSpec(thresholds_min=_floats(thresholds, "--thresholds"), target_min=target),
             }
         )
-        _execute(scenario.model_copy(update={"rounds": None}), out, lang)
+        _execute(scenario, out, lang)
 
     _guarded(debug, work)
 
@@ -244,6 +216,37 @@ def rounds(
             )
         changes = {k: v for k, v in {"time_limit_s": time_limit, "seed": seed}.items() if v is not None}
         scenario = scenario.model_copy(update={"rounds": scenario.rounds.model_copy(update=changes)})
+        _execute(scenario, out, lang or scenario.language, scenario_file)
+
+    _guarded(debug, work)
+
+
+@app.command()
+def site(
+    scenario_file: Annotated[Path, typer.Argument(help="Scenario YAML file with a siting: section.")] = Path(
+        "scenarios/lozere-plan.yaml"
+    ),
+    out: OutOption = None,
+    lang: Annotated[str | None, typer.Option("--lang", help="Override the scenario's language: fr or en.")] = None,
+    debug: DebugOption = False,
+) -> None:
+    """Choose which premises to open (MCLP, LSCP, p-median or p-center), then the scenario's other stages.
+
+    Writes siting/chosen_sites.geojson, chosen_sites.csv, tradeoff.csv (people within reach as the
+    number of sites grows) and map.html, besides the coverage outputs.
+
+    Example: maillage site scenarios/lozere-plan.yaml --out outputs/plan
+    """
+
+    def work() -> None:
+        scenario = load_scenario(scenario_file)
+        if scenario.siting is None:
+            raise InputError.one(
+                str(scenario_file),
+                "siting",
+                "is missing",
+                hint="add a siting: section (see scenarios/lozere-plan.yaml)",
+            )
         _execute(scenario, out, lang or scenario.language, scenario_file)
 
     _guarded(debug, work)

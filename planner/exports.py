@@ -70,7 +70,9 @@ def headline(result: CoverageResult, lang: str = "fr", top: int = 5) -> list[str
 
 def write_coverage(result: CoverageResult, folder: Path, lang: str = "fr") -> list[str]:
     """Write every coverage output into ``folder``; return the file names written."""
-    zones = result.access[[*ZONE_EXPORT, *[c for c in result.access if c.startswith("within_")], "geometry"]]
+    zones = result.access[[*ZONE_EXPORT, *[c for c in result.access if c.startswith("within_")], "geometry"]].round(
+        {"time_min": 1, "e2sfca_per_1000": 4}
+    )
     gpkg = folder / "coverage.gpkg"
     gpd.GeoDataFrame(zones, crs="EPSG:4326").to_file(gpkg, layer="zones_access", driver="GPKG")
     gaps = gap_zones(zones, float(result.summary["target_min"]))

@@ -134,7 +134,7 @@ def run_coverage(scenario: Scenario, progress: Progress = lambda _: None) -> Cov
     population = territory.zones["population"].to_numpy(dtype=float)
     capacity = services["capacity"].fillna(1.0).to_numpy(dtype=float)
     access = territory.zones.copy()
-    access["time_min"] = np.round(minutes, 1)
+    access["time_min"] = minutes
     access["service_id"] = np.where(column >= 0, services["site_id"].to_numpy()[column], "")
     access["service_name"] = np.where(column >= 0, services["name"].to_numpy()[column], "")
     for t in scenario.coverage.thresholds_min:

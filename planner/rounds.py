@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TypedDict
 
 import geopandas as gpd
@@ -36,7 +36,8 @@ class RoundsKpis(TypedDict):
     """Weekly figures of a plan and how its solve went (written to summary.json under ``rounds``)."""
 
     serve_within_min: float
-    population_total: float
+    demand: str
+    population_targeted: float
     population_near_a_stop: float
     share_near_a_stop: float
     population_weekly_or_more: float
@@ -186,8 +187,17 @@ def build_problem(
     return problem, places
 
 
-def run_rounds(scenario: Scenario, coverage: CoverageResult, progress: Progress = lambda _: None) -> RoundsRun:
-    """Plan the scenario's rounds on the territory and travel model of its coverage run."""
+def run_rounds(
+    scenario: Scenario,
+    coverage: CoverageResult,
+    progress: Progress = lambda _: None,
+    fixed_minutes: np.ndarray | None = None,
+) -> RoundsRun:
+    """Plan the scenario's rounds on the territory and travel model of its coverage run.
+
+    ``fixed_minutes`` (per zone, to the nearest fixed service; default: the coverage run's) decides
+    who is already served when ``rounds.demand`` is ``uncovered``.
+    """
     spec = scenario.rounds
     if spec is None:
         raise InputError.one("scenario", "rounds", "has no rounds: section", hint="see scenarios/lozere-bus.yaml")
@@ -195,7 +205,10 @@ def run_rounds(scenario: Scenario, coverage: CoverageResult, progress: Progress 
     candidates = _candidates(scenario, territory, spec)
     depots = _depots(territory, spec)
     progress("travel times between stops")
+    fixed = coverage.access["time_min"].to_numpy() if fixed_minutes is None else fixed_minutes
     problem, places = build_problem(territory, candidates, depots, spec, model)
+    if spec.demand == "uncovered":
+        problem = replace(problem, population=problem.population * (fixed > scenario.coverage.target_min))
     progress(f"planning the rounds ({spec.time_limit_s:g} s at most)")
     result = solve(problem, time_limit_s=spec.time_limit_s, seed=spec.seed, progress=progress)
     start = spec.start_date or next_monday()
@@ -203,8 +216,9 @@ def run_rounds(scenario: Scenario, coverage: CoverageResult, progress: Progress 
     routes = _route_lines(result, places, problem, model)
     stops = places[places["site_id"].isin(result.open_stops)]
     to_stops = model.matrix(territory.demand_points(), stops.geometry)
-    minutes = np.minimum(coverage.access["time_min"].to_numpy(), nearest_service(to_stops)[0])
-    with_stops = summarise(problem.population, minutes, scenario.coverage.thresholds_min)
+    minutes = np.minimum(fixed, nearest_service(to_stops)[0])
+    population = territory.zones["population"].to_numpy(dtype=float)
+    with_stops = summarise(population, minutes, scenario.coverage.thresholds_min)
     return RoundsRun(
         territory,
         spec,
@@ -304,7 +318,8 @@ def _kpis(problem: RoundsProblem, result: RoundsResult, spec: RoundsSpec) -> Rou
     return RoundsKpis(
         **{
             "serve_within_min": spec.serve_within_min,
-            "population_total": total,
+            "demand": spec.demand,
+            "population_targeted": total,
             "population_near_a_stop": float(population[served > 0].sum()),
             "share_near_a_stop": float(population[served > 0].sum() / total) if total else float("nan"),
             "population_weekly_or_more": float(population[served >= 1].sum()),

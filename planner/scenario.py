@@ -140,6 +140,9 @@ class RoundsSpec(_Strict):
     person_value_eur: float = Field(0.5, ge=0, description="value of serving one person once a week")
     carbon_price_eur_per_t: float = Field(100, ge=0)
     max_stops_per_day: int = Field(3, ge=1, le=6)
+    demand: Literal["all", "uncovered"] = Field(
+        "all", description="all inhabitants, or only those beyond coverage.target_min of a fixed service"
+    )
     time_limit_s: float = Field(60, gt=0, le=3600)
     seed: int = 0
     stops: StopsSpec = StopsSpec()
@@ -161,6 +164,20 @@ class RoundsSpec(_Strict):
         return 1.0 if self.stops.frequency == "weekly" else float(self.stops.frequency.split("/")[0])
 
 
+class SitingSpec(_Strict):
+    """Which new sites to open, with which model."""
+
+    model: Literal["mclp", "lscp", "p_median", "p_center"] = Field("mclp", description="location model")
+    new_sites: int = Field(3, ge=0, le=500, description="sites to open besides the existing services")
+    radius_min: float | None = Field(None, gt=0, description="covering radius (default: coverage.target_min)")
+    kinds: list[str] = Field(["town_hall", "vacant_premises"], description="site kinds that are candidates")
+    files: list[Path] = Field(default_factory=list, description="candidate premises files (sites schema)")
+    keep_existing: bool = Field(True, description="existing services stay open")
+    tradeoff_max_sites: int = Field(15, ge=1, le=500, description="trade-off curve up to this many new sites")
+    time_limit_s: float = Field(60, gt=0, le=3600)
+    seed: int = 0
+
+
 class Scenario(_Strict):
     """A Maillage scenario: territory, services, travel model and coverage settings."""
 
@@ -170,6 +187,7 @@ class Scenario(_Strict):
     services: ServicesSpec = ServicesSpec()
     travel: TravelSpec = TravelSpec()
     coverage: CoverageSpec = CoverageSpec()
+    siting: SitingSpec | None = None
     rounds: RoundsSpec | None = None
     base_dir: Path = Field(Path("."), exclude=True)
 
@@ -221,4 +239,6 @@ def _paths(scenario: Scenario) -> list[Path]:
     paths = [scenario.territory.zones, scenario.travel.network, *scenario.services.files]
     if scenario.rounds:
         paths += scenario.rounds.stops.files
+    if scenario.siting:
+        paths += scenario.siting.files
     return [p for p in paths if p is not None]

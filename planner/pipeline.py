@@ -1,0 +1,126 @@
+"""A whole scenario, in order: coverage, siting, rounds, then the combined report; and its outputs.
+
+The CLI and the app both call :func:`run_scenario` then :func:`write_scenario`; each stage reuses
+the territory and travel model of the coverage stage.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import folium
+import geopandas as gpd
+
+from planner.exports import headline, write_coverage
+from planner.i18n import percent
+from planner.itinerary import rounds_headline, rounds_map, write_rounds
+from planner.jobs import CoverageResult, run_coverage
+from planner.maps import coverage_map, standalone_html
+from planner.plan import combined_access, siting_layer, write_plan, write_siting
+from planner.rounds import RoundsRun, run_rounds
+from planner.scenario import Scenario
+from planner.siting import SitingRun, run_siting
+
+Progress = Callable[[str], None]
+
+
+@dataclass
+class ScenarioRun:
+    """Every stage's result; ``plan`` and ``plan_summary`` only when siting or rounds ran."""
+
+    scenario: Scenario
+    coverage: CoverageResult
+    siting: SitingRun | None = None
+    rounds: RoundsRun | None = None
+    plan: gpd.GeoDataFrame | None = None
+    plan_summary: dict[str, object] = field(default_factory=dict)
+    timings_s: dict[str, float] = field(default_factory=dict)
+
+
+def run_scenario(scenario: Scenario, progress: Progress = lambda _: None) -> ScenarioRun:
+    """Run the scenario's stages; siting's new sites count as fixed services for the rounds."""
+    started = time.perf_counter()
+    run = ScenarioRun(scenario, run_coverage(scenario, progress=progress))
+    run.timings_s.update(run.coverage.timings_s)
+    if scenario.siting is not None:
+        mark = time.perf_counter()
+        run.siting = run_siting(scenario, run.coverage, scenario.siting, progress)
+        run.timings_s["siting"] = time.perf_counter() - mark
+    if scenario.rounds is not None:
+        mark = time.perf_counter()
+        fixed = run.siting.minutes_after if run.siting else None
+        run.rounds = run_rounds(scenario, run.coverage, progress, fixed_minutes=fixed)
+        run.timings_s["rounds"] = time.perf_counter() - mark
+    if run.siting or run.rounds:
+        run.plan, run.plan_summary = combined_access(run.coverage, run.siting, run.rounds)
+    run.timings_s["total"] = time.perf_counter() - started
+    return run
+
+
+def write_scenario(run: ScenarioRun, folder: Path, lang: str) -> tuple[list[str], dict[str, object]]:
+    """Write every stage's outputs into ``folder``; return the files and the summary document."""
+    coverage = run.coverage
+    files = write_coverage(coverage, folder, lang)
+    summary: dict[str, object] = {**coverage.summary, "travel": coverage.travel}
+
+    def base_map() -> folium.Map:  # a fresh map per output: folium maps are rendered once
+        fmap = coverage_map(
+            coverage.access,
+            coverage.services,
+            target_min=coverage.summary["target_min"],
+            travel=coverage.travel,
+            lang=lang,
+        )
+        return siting_layer(run.siting, fmap) if run.siting else fmap
+
+    if run.siting is not None:
+        files += [f"siting/{name}" for name in write_siting(run.siting, folder / "siting")]
+        (folder / "siting" / "map.html").write_text(standalone_html(base_map()), encoding="utf-8")
+        files.append("siting/map.html")
+        summary["siting"] = {
+            "model": run.siting.spec.model,
+            "radius_min": run.siting.radius_min,
+            "new_sites": run.siting.chosen["site_id"].tolist(),
+            "status": str(run.siting.result.info.status),
+            "objective": run.siting.result.info.objective,
+            "bound": run.siting.result.info.bound,
+            "solve_time_s": run.siting.result.info.time_s,
+            "share_within_after_sites": run.siting.summary_after["share_within"],
+        }
+    if run.rounds is not None:
+        files += [f"rounds/{name}" for name in write_rounds(run.rounds, folder / "rounds", base_map(), lang)]
+        summary["rounds"] = run.rounds.kpis
+        summary["coverage_with_stops"] = run.rounds.coverage_with_stops
+    if run.plan is not None:
+        files += [f"plan/{name}" for name in write_plan(run.plan, folder / "plan")]
+        if run.rounds is not None:
+            (folder / "plan" / "map.html").write_text(
+                standalone_html(rounds_map(run.rounds, base_map())), encoding="utf-8"
+            )
+            files.append("plan/map.html")
+        summary.update(run.plan_summary)
+    return files, summary
+
+
+def report(run: ScenarioRun, lang: str) -> list[str]:
+    """The lines printed at the end of a run."""
+    lines = headline(run.coverage, lang)
+    if run.siting is not None:
+        names = ", ".join(run.siting.chosen["name"])
+        lines.append(("Nouveaux sites : " if lang == "fr" else "New sites: ") + (names or "-"))
+    if run.rounds is not None:
+        lines += rounds_headline(run.rounds, lang)
+    if run.plan is not None:
+        target = f"{run.plan_summary['target_min']:g}"
+        before = run.plan_summary["share_within_before"][target]  # type: ignore[index]
+        after = run.plan_summary["share_within_after"][target]  # type: ignore[index]
+        lines.append(
+            f"Plan : à moins de {target} min, {percent(before, lang)} avant, {percent(after, lang)} après"
+            if lang == "fr"
+            else f"Plan: within {target} min, {percent(before, lang)} before, {percent(after, lang)} after"
+        )
+    notes = [*run.coverage.summary["notes"], *(run.rounds.result.notes if run.rounds else ())]
+    return lines + [f"note: {note}" for note in notes]

@@ -1,0 +1,128 @@
+"""The integrated plan: fixed sites opened, truck stops, provider sessions — who is within reach, by which means.
+
+Combines the coverage run (existing services), the siting run (new fixed sites), the rounds (truck
+stops, on their visiting days) and any other means given as minutes per zone, into one table and
+the before/after figures of ``summary.json`` (``share_within_before``, ``share_within_after``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import folium
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from planner.coverage import summarise
+from planner.jobs import CoverageResult
+from planner.rounds import RoundsRun
+from planner.siting import SitingRun
+
+MEANS_FR = {
+    "existing": "service existant",
+    "new_site": "nouveau site fixe",
+    "stop": "arrêt du bus",
+    "session": "permanence",
+    "none": "aucun",
+}
+
+
+def combined_access(
+    coverage: CoverageResult,
+    siting: SitingRun | None = None,
+    rounds: RoundsRun | None = None,
+    sessions_minutes: np.ndarray | None = None,
+) -> tuple[gpd.GeoDataFrame, dict[str, object]]:
+    """Per zone, minutes by each means and the best means within the target; and the summary figures."""
+    target = coverage.summary["target_min"]
+    thresholds = list(map(float, coverage.summary["population_within"]))
+    zones = coverage.access[["zone_id", "name", "population", "geometry"]].copy()
+    means = {"existing": coverage.access["time_min"].to_numpy(dtype=float)}
+    if siting is not None:
+        means["new_site"] = siting.minutes_new
+    if rounds is not None:
+        means["stop"] = _minutes_to_stops(coverage, rounds)
+        zones["stop_days"] = _stop_days(coverage, rounds)
+    if sessions_minutes is not None:
+        means["session"] = sessions_minutes
+    for name, minutes in means.items():
+        zones[f"time_{name}_min"] = np.round(minutes, 1)
+    stacked = np.column_stack(list(means.values()))
+    best = stacked.min(axis=1)
+    zones["time_best_min"] = np.round(best, 1)
+    names = np.array(list(means))
+    zones["means"] = np.where(best <= target, names[np.argmin(stacked, axis=1)], "none")
+    zones["means_fr"] = zones["means"].map(MEANS_FR)
+    population = zones["population"].to_numpy(dtype=float)
+    before = summarise(population, means["existing"], thresholds)
+    after = summarise(population, best, thresholds)
+    summary: dict[str, object] = {
+        "target_min": target,
+        "means": list(means),
+        "share_within_before": before["share_within"],
+        "share_within_after": after["share_within"],
+        "population_within_before": before["population_within"],
+        "population_within_after": after["population_within"],
+        "population_by_means": {m: float(population[zones["means"] == m].sum()) for m in [*means, "none"]},
+        "p90_time_min_before": before["p90_time_min"],
+        "p90_time_min_after": after["p90_time_min"],
+    }
+    return gpd.GeoDataFrame(zones, crs="EPSG:4326"), summary
+
+
+def _minutes_to_stops(coverage: CoverageResult, rounds: RoundsRun) -> np.ndarray:
+    stops = rounds.places[rounds.places["site_id"].isin(rounds.result.open_stops)]
+    if stops.empty:
+        return np.full(len(coverage.access), np.inf)
+    return coverage.model.matrix(coverage.territory.demand_points(), stops.geometry).min(axis=1).astype(float)
+
+
+def _stop_days(coverage: CoverageResult, rounds: RoundsRun) -> list[str]:
+    """For each zone, the visiting days of the stops within the rounds' serving radius."""
+    if rounds.visits.empty:
+        return [""] * len(coverage.access)
+    stops = rounds.places[rounds.places["site_id"].isin(rounds.result.open_stops)].reset_index(drop=True)
+    reach = coverage.model.matrix(
+        coverage.territory.demand_points(), stops.geometry, limit_min=rounds.spec.serve_within_min
+    )
+    days = rounds.visits.groupby("stop_id").apply(
+        lambda v: ", ".join(f"{d} (S{w})" for d, w in zip(v["day_name"], v["week"], strict=True)), include_groups=False
+    )
+    return ["; ".join(days.get(stops.at[j, "site_id"], "") for j in np.nonzero(np.isfinite(row))[0]) for row in reach]
+
+
+def write_siting(siting: SitingRun, folder: Path) -> list[str]:
+    """Chosen sites (GeoJSON, CSV) and the trade-off curve (CSV)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    columns = ["site_id", "name", "kind", "address", "population_within", "geometry"]
+    chosen = siting.chosen.reindex(columns=columns)
+    gpd.GeoDataFrame(chosen, crs="EPSG:4326").to_file(folder / "chosen_sites.geojson", driver="GeoJSON")
+    chosen.drop(columns="geometry").to_csv(folder / "chosen_sites.csv", index=False)
+    siting.tradeoff.to_csv(folder / "tradeoff.csv", index=False)
+    return ["chosen_sites.geojson", "chosen_sites.csv", "tradeoff.csv"]
+
+
+def siting_layer(siting: SitingRun, fmap: folium.Map) -> folium.Map:
+    """Add the new sites to a map as green markers with the people they bring within reach."""
+    layer = folium.FeatureGroup(name="Nouveaux sites").add_to(fmap)
+    for site in siting.chosen.itertuples():
+        folium.CircleMarker(
+            [site.geometry.y, site.geometry.x],
+            radius=9,
+            color="white",
+            weight=2,
+            fill_color="#1a9850",
+            fill_opacity=1,
+            tooltip=f"Nouveau site : {site.name} ({site.population_within:,.0f} hab. à moins de "
+            f"{siting.radius_min:g} min)",
+        ).add_to(layer)
+    return fmap
+
+
+def write_plan(zones: gpd.GeoDataFrame, folder: Path) -> list[str]:
+    """The combined access table: per zone, minutes by each means, the best means, the stop days."""
+    folder.mkdir(parents=True, exist_ok=True)
+    zones.to_file(folder / "combined_access.gpkg", layer="combined_access", driver="GPKG")
+    pd.DataFrame(zones.drop(columns="geometry")).to_csv(folder / "combined_access.csv", index=False)
+    return ["combined_access.gpkg", "combined_access.csv"]

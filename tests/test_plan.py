@@ -1,0 +1,80 @@
+"""Tests for the siting job and the integrated plan (planner.siting, planner.plan, planner.pipeline)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from planner.cli import app
+from planner.scenario import load_scenario
+
+ROOT = Path(__file__).resolve().parents[1]
+PLAN = ROOT / "scenarios" / "lozere-plan.yaml"
+
+
+@pytest.fixture(scope="module")
+def plan_out(tmp_path_factory):
+    """`maillage run` on the integrated Lozère plan, with 20 s per solve."""
+    text = PLAN.read_text().replace("time_limit_s: 60", "time_limit_s: 20")
+    folder = tmp_path_factory.mktemp("plan")
+    scenario = folder / "plan.yaml"
+    scenario.write_text(text)
+    result = CliRunner().invoke(app, ["run", str(scenario), "--out", str(folder / "out")], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return folder / "out", result.output
+
+
+def test_plan_reaches_everyone_within_30_minutes(plan_out):
+    """Before: 95.5 % within 30 min of a canton seat; after two new sites and the buses: more, never less."""
+    out, output = plan_out
+    summary = json.loads((out / "summary.json").read_text())
+    before, after = summary["share_within_before"], summary["share_within_after"]
+    assert before["30"] == pytest.approx(summary["share_within"]["30"])  # the coverage run's own figure
+    assert all(after[t] >= before[t] for t in before) and after["30"] > before["30"]
+    assert sum(summary["population_by_means"].values()) == pytest.approx(76601)
+    assert "Plan : à moins de 30 min" in output and "Nouveaux sites :" in output
+
+
+def test_new_sites_are_the_mclp_choice(plan_out):
+    """The two new sites are town halls, not existing services, and the trade-off curve never goes down."""
+    out, _ = plan_out
+    chosen = gpd.read_file(out / "siting" / "chosen_sites.geojson")
+    assert len(chosen) == 2 and chosen["site_id"].str.startswith("mairie-").all()
+    curve = pd.read_csv(out / "siting" / "tradeoff.csv")
+    assert curve["new_sites"].iloc[0] == 0 and curve["population_within"].is_monotonic_increasing
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["siting"]["status"] == "optimal"
+    two = curve.loc[curve["new_sites"] == 2, "share_within"].iloc[0]
+    assert summary["siting"]["share_within_after_sites"]["30"] == pytest.approx(two)
+
+
+def test_buses_serve_only_people_still_beyond_30_minutes(plan_out):
+    """With demand: uncovered, every bus stop serves people the fixed sites leave beyond 30 minutes."""
+    out, _ = plan_out
+    combined = pd.read_csv(out / "plan" / "combined_access.csv")
+    fixed = np.minimum(combined["time_existing_min"], combined["time_new_site_min"])
+    left = combined[fixed > 30]  # beyond 30 min of every fixed site, old or new
+    assert len(left) > 0 and (left["means"] == "stop").all() and left["stop_days"].str.len().gt(0).all()
+    assert set(combined["means_fr"]) <= {"service existant", "nouveau site fixe", "arrêt du bus", "aucun"}
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["rounds"]["demand"] == "uncovered"
+    assert summary["rounds"]["population_targeted"] < 76601 * 0.05
+
+
+def test_site_command_requires_a_siting_section(tmp_path):
+    """`maillage site` on a scenario without siting: exits 2 and says what to add."""
+    result = CliRunner().invoke(app, ["site", str(ROOT / "scenarios" / "lozere-coverage.yaml")])
+    assert result.exit_code == 2 and "siting: is missing" in result.output
+
+
+def test_plan_scenario_is_valid():
+    """scenarios/lozere-plan.yaml parses: MCLP, two new sites, buses on uncovered demand."""
+    scenario = load_scenario(PLAN)
+    assert scenario.siting.model == "mclp" and scenario.siting.new_sites == 2
+    assert scenario.rounds.demand == "uncovered"
