@@ -15,7 +15,7 @@ from planner.coverage import CoverageSummary, e2sfca, nearest_service, summarise
 from planner.france import DEFAULT_TERRITORY, load_france
 from planner.layers import outside_territory, read_layer
 from planner.network import download_network, load_network
-from planner.scenario import Scenario
+from planner.scenario import CoverageSpec, Scenario
 from planner.territory import Territory, read_territory
 from planner.travel import EstimateModel, TravelModel
 
@@ -130,6 +130,16 @@ def run_coverage(scenario: Scenario, progress: Progress = lambda _: None) -> Cov
     times = model.matrix(territory.demand_points(), services.geometry)
     timings["travel_times"] = time.perf_counter() - start - sum(timings.values())
     progress("coverage")
+    result = measure_coverage(territory, services, times, model, scenario.coverage)
+    timings["coverage"] = time.perf_counter() - start - sum(timings.values())
+    result.timings_s.update(timings)
+    return result
+
+
+def measure_coverage(
+    territory: Territory, services: gpd.GeoDataFrame, times: np.ndarray, model: TravelModel, spec: CoverageSpec
+) -> CoverageResult:
+    """Coverage from a ready zones x services matrix: cheap, so thresholds can change without re-routing."""
     minutes, column = nearest_service(times)
     population = territory.zones["population"].to_numpy(dtype=float)
     capacity = services["capacity"].fillna(1.0).to_numpy(dtype=float)
@@ -137,20 +147,19 @@ def run_coverage(scenario: Scenario, progress: Progress = lambda _: None) -> Cov
     access["time_min"] = minutes
     access["service_id"] = np.where(column >= 0, services["site_id"].to_numpy()[column], "")
     access["service_name"] = np.where(column >= 0, services["name"].to_numpy()[column], "")
-    for t in scenario.coverage.thresholds_min:
+    for t in spec.thresholds_min:
         access[f"within_{t:g}_min"] = minutes <= t
-    access["gap"] = minutes > scenario.coverage.target_min
-    access["e2sfca_per_1000"] = e2sfca(population, capacity, times, scenario.coverage.e2sfca_steps) * 1000
+    access["gap"] = minutes > spec.target_min
+    access["e2sfca_per_1000"] = e2sfca(population, capacity, times, spec.e2sfca_steps) * 1000
     model_notes = model.describe().get("notes", [])
     summary = CoverageReport(
-        **summarise(population, minutes, scenario.coverage.thresholds_min),
+        **summarise(population, minutes, spec.thresholds_min),
         territory=territory.name,
-        target_min=scenario.coverage.target_min,
+        target_min=spec.target_min,
         travel_model=model.kind,
         zones=len(access),
         services=len(services),
         gap_zones=int(access["gap"].sum()),
         notes=territory.notes + (list(model_notes) if isinstance(model_notes, list) else []),
     )
-    timings["coverage"] = time.perf_counter() - start - sum(timings.values())
-    return CoverageResult(territory, services, access, summary, model.describe(), model, timings)
+    return CoverageResult(territory, services, access, summary, model.describe(), model)
