@@ -30,6 +30,7 @@ console = Console(stderr=True)
 DebugOption = Annotated[bool, typer.Option("--debug", help="Show the full traceback on errors.")]
 OutOption = Annotated[Path | None, typer.Option("--out", help="Output folder (default: outputs/<name>-<time>).")]
 LangOption = Annotated[str, typer.Option("--lang", help="Language of maps and tables: fr or en.")]
+LangOverride = Annotated[str | None, typer.Option("--lang", help="Override the scenario's language: fr or en.")]
 
 
 def _guarded(debug: bool, work: Callable[[], None]) -> None:
@@ -93,6 +94,14 @@ def _execute(scenario: Scenario, out: Path | None, lang: str, scenario_file: Pat
     for line in report(run, lang):
         typer.echo(line)
     typer.echo(f"-> {out}/ ({len(files) + 2} files: summary.json, run.json, {', '.join(files[:6])}, ...)")
+
+
+def _scenario_with(path: Path, section: str, example: str) -> Scenario:
+    """The scenario file, refused when it lacks the section a command needs."""
+    scenario = load_scenario(path)
+    if getattr(scenario, section) is None:
+        raise InputError.one(str(path), section, "is missing", hint=f"add a {section}: section (see {example})")
+    return scenario
 
 
 def _floats(text: str, option: str) -> list[float]:
@@ -174,7 +183,7 @@ def coverage(
 def run(
     scenario_file: Annotated[Path, typer.Argument(help="Scenario YAML file, e.g. scenarios/lozere-coverage.yaml.")],
     out: OutOption = None,
-    lang: Annotated[str | None, typer.Option("--lang", help="Override the scenario's language: fr or en.")] = None,
+    lang: LangOverride = None,
     debug: DebugOption = False,
 ) -> None:
     """Run a scenario file (see the scenario format in the README).
@@ -197,7 +206,7 @@ def rounds(
     out: OutOption = None,
     time_limit: Annotated[float | None, typer.Option("--time-limit", help="Solver time limit, seconds.")] = None,
     seed: Annotated[int | None, typer.Option(help="Solver seed (same seed, same plan).")] = None,
-    lang: Annotated[str | None, typer.Option("--lang", help="Override the scenario's language: fr or en.")] = None,
+    lang: LangOverride = None,
     debug: DebugOption = False,
 ) -> None:
     """Plan the weekly rounds of mobile service trucks (and measure coverage with their stops).
@@ -209,11 +218,8 @@ def rounds(
     """
 
     def work() -> None:
-        scenario = load_scenario(scenario_file)
-        if scenario.rounds is None:
-            raise InputError.one(
-                str(scenario_file), "rounds", "is missing", hint="add a rounds: section (see scenarios/lozere-bus.yaml)"
-            )
+        scenario = _scenario_with(scenario_file, "rounds", "scenarios/lozere-bus.yaml")
+        assert scenario.rounds is not None
         changes = {k: v for k, v in {"time_limit_s": time_limit, "seed": seed}.items() if v is not None}
         scenario = scenario.model_copy(update={"rounds": scenario.rounds.model_copy(update=changes)})
         _execute(scenario, out, lang or scenario.language, scenario_file)
@@ -227,7 +233,7 @@ def site(
         "scenarios/lozere-plan.yaml"
     ),
     out: OutOption = None,
-    lang: Annotated[str | None, typer.Option("--lang", help="Override the scenario's language: fr or en.")] = None,
+    lang: LangOverride = None,
     debug: DebugOption = False,
 ) -> None:
     """Choose which premises to open (MCLP, LSCP, p-median or p-center), then the scenario's other stages.

@@ -16,7 +16,7 @@ import icalendar
 import pandas as pd
 
 from planner.i18n import number, percent
-from planner.maps import standalone_html
+from planner.maps import point, standalone_html
 from planner.rounds import RoundsRun
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -161,15 +161,10 @@ def rounds_map(run: RoundsRun, base: folium.Map) -> folium.Map:
                 tooltip=f"{route.vehicle_id}, {route.day_name} (semaine {route.week})",
             ).add_to(layer)
         for visit in run.visits[run.visits["day"] == day].itertuples():
-            folium.CircleMarker(
-                [visit.lat, visit.lon],
-                radius=6,
-                color=colours[visit.vehicle_id],
-                fill=True,
-                fill_opacity=1,
-                tooltip=f"{visit.name} : {visit.day_name} {visit.start}–{visit.end} "
-                f"(semaine {visit.week}, {visit.vehicle_id})",
-            ).add_to(layer)
+            tooltip = (
+                f"{visit.name} : {visit.day_name} {visit.start}–{visit.end} (semaine {visit.week}, {visit.vehicle_id})"
+            )
+            point(layer, visit.lat, visit.lon, colours[visit.vehicle_id], tooltip, radius=6)
     return base
 
 

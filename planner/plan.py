@@ -16,6 +16,7 @@ import pandas as pd
 
 from planner.coverage import summarise
 from planner.jobs import CoverageResult
+from planner.maps import point
 from planner.rounds import RoundsRun
 from planner.siting import SitingRun
 
@@ -107,16 +108,10 @@ def siting_layer(siting: SitingRun, fmap: folium.Map) -> folium.Map:
     """Add the new sites to a map as green markers with the people they bring within reach."""
     layer = folium.FeatureGroup(name="Nouveaux sites").add_to(fmap)
     for site in siting.chosen.itertuples():
-        folium.CircleMarker(
-            [site.geometry.y, site.geometry.x],
-            radius=9,
-            color="white",
-            weight=2,
-            fill_color="#1a9850",
-            fill_opacity=1,
-            tooltip=f"Nouveau site : {site.name} ({site.population_within:,.0f} hab. à moins de "
-            f"{siting.radius_min:g} min)",
-        ).add_to(layer)
+        tooltip = (
+            f"Nouveau site : {site.name} ({site.population_within:,.0f} hab. à moins de {siting.radius_min:g} min)"
+        )
+        point(layer, site.geometry.y, site.geometry.x, "#1a9850", tooltip, radius=9)
     return fmap
 
 
