@@ -31,7 +31,7 @@ import geopandas as gpd
 import numpy as np
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra, reverse_cuthill_mckee
-from travel_matrix import CAP_MIN, SEED, largest_osm_network, points, synthetic_instance
+from travel_matrix import CAP_MIN, QUIET, SEED, best_of_each, largest_osm_network, points, synthetic_instance
 
 from planner.network import SOURCE_CHUNK, RoadNetwork
 
@@ -63,10 +63,11 @@ def _dedupe_min(u: np.ndarray, v: np.ndarray, w: np.ndarray, n: int) -> tuple[np
     keep = u != v
     key = u[keep] * n + v[keep]
     w = w[keep]
-    order = np.lexsort((w, key))
+    order = np.argsort(key, kind="stable")
     key, w = key[order], w[order]
-    first = np.r_[True, key[1:] != key[:-1]]
-    key, w = key[first], w[first]
+    first = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
+    w = np.minimum.reduceat(w, first) if len(first) else w
+    key = key[first]
     return key // n, key % n, w, key
 
 
@@ -98,10 +99,10 @@ def contract(graph: csr_matrix, keep: np.ndarray, max_degree: int) -> tuple[csr_
         order = np.argsort(node, kind="stable")
         node, nbr = node[order], nbr[order]
         first = np.searchsorted(node, np.arange(n))
-        candidate = (degree <= max_degree) & ~kept
+        candidate = (degree <= max_degree) & (degree > 0) & ~kept
         rank = np.where(candidate, degree + jitter, np.inf)
         chosen = []
-        for d in range(max_degree + 1):
+        for d in range(1, max_degree + 1):
             c = np.flatnonzero(candidate & (degree == d))
             around = nbr[first[c][:, None] + np.arange(d)]
             chosen.append((c[(rank[around] > rank[c][:, None]).all(axis=1)], d))
@@ -130,11 +131,33 @@ def contract(graph: csr_matrix, keep: np.ndarray, max_degree: int) -> tuple[csr_
     return csr_matrix((w, (index[u], index[v])), shape=(alive.sum(), alive.sum())), index
 
 
-def contracted(max_degree: int, inner: NodeBlock) -> NodeBlock:
+def prune_shortcuts(graph: csr_matrix) -> csr_matrix:
+    """Drop every arc u->v for which some u->x->v is strictly shorter (it is on no shortest path)."""
+    graph = csr_matrix(graph)
+    graph.sort_indices()
+    n = graph.shape[0]
+    out_degree = np.diff(graph.indptr)
+    u, v, w = np.repeat(np.arange(n), out_degree), graph.indices, graph.data
+    count = out_degree[v]  # two-arc paths u->x->v: arc a = u->x, then each arc b leaving x
+    a = np.repeat(np.arange(len(v)), count)
+    b = graph.indptr[v][a] + np.arange(len(a)) - np.repeat(np.cumsum(count) - count, count)
+    key = u * n + v
+    via = u[a] * n + v[b]
+    i = np.minimum(np.searchsorted(key, via), len(key) - 1)
+    hit = key[i] == via
+    best = np.full(len(key), np.inf)
+    np.minimum.at(best, i[hit], (w[a] + w[b])[hit])
+    keep = ~(best < w)
+    return csr_matrix((w[keep], (u[keep], v[keep])), shape=graph.shape)
+
+
+def contracted(max_degree: int, inner: NodeBlock, *, prune: bool = False) -> NodeBlock:
     """Run ``inner`` on the graph contracted around this call's source and target nodes."""
 
     def run(graph: csr_matrix, sources: np.ndarray, targets: np.ndarray, limit: float) -> np.ndarray:
         small, index = contract(graph, np.r_[sources, targets], max_degree)
+        if prune:
+            small = prune_shortcuts(small)
         return inner(small, index[sources], index[targets], limit)
 
     return run
@@ -189,16 +212,6 @@ def same(ours: np.ndarray, reference: np.ndarray) -> float:
     return worst
 
 
-def timed(run: Callable[[], np.ndarray], repeats: int) -> tuple[np.ndarray, float]:
-    """Result and best wall-clock time of ``repeats`` calls."""
-    best, out = np.inf, np.empty(0)
-    for _ in range(repeats):
-        start = time.perf_counter()
-        out = run()
-        best = min(best, time.perf_counter() - start)
-    return out, best
-
-
 def experiment(
     name: str,
     net: RoadNetwork,
@@ -207,29 +220,50 @@ def experiment(
     repeats: int,
 ) -> None:
     """Time every variant uncapped and capped, check it, print a markdown table."""
-    print(f"\n### {name}: {net.graph.shape[0]:,} nodes, {len(od[0]):,} x {len(od[1]):,}, best of {repeats}\n")
-    print("| variant | uncapped s | capped 60 min s | max abs diff (min) |")
+    print(
+        f"\n### {name}: {net.graph.shape[0]:,} nodes, {len(od[0]):,} x {len(od[1]):,}, "
+        f"best of {repeats} interleaved rounds\n"
+    )
+    print("Wall-clock seconds (CPU seconds of the main process; the pool's work is not in it).\n")
+    print("| variant | uncapped s (CPU) | capped 60 min s (CPU) | max abs diff (min) |")
     print("| --- | ---: | ---: | ---: |")
     reference = {cap: net.matrix(*od, limit_min=cap) for cap in (None, CAP_MIN)}
-    for label, block in variants.items():
-        seconds, worst = [], 0.0
+    measured = {
+        cap: best_of_each(
+            repeats, [lambda cap=cap, block=block: matrix_with(net, *od, cap, block) for block in variants.values()]
+        )
+        for cap in (None, CAP_MIN)
+    }
+    for i, label in enumerate(variants):
+        cells, worst = [], 0.0
         for cap in (None, CAP_MIN):
-            out, s = timed(lambda cap=cap, block=block: matrix_with(net, *od, cap, block), repeats)
+            out, t = measured[cap][i]
             worst = max(worst, same(out, reference[cap]))
-            seconds.append(s)
-        print(f"| {label} | {seconds[0]:.3f} | {seconds[1]:.3f} | {worst:.1e} |")
+            cells.append(f"{t.wall:.3f} ({t.cpu:.3f})")
+        print(f"| {label} | {cells[0]} | {cells[1]} | {worst:.1e} |")
 
 
-def reduction_sizes(net: RoadNetwork, od: tuple[gpd.GeoSeries, gpd.GeoSeries]) -> None:
-    """Nodes and arcs left after contraction, and the time the contraction takes."""
-    sources, targets = np.unique(net.snap(od[0])[0]), np.unique(net.snap(od[1])[0])
-    print("\n| contraction | nodes | arcs | contraction s |")
-    print("| --- | ---: | ---: | ---: |")
-    print(f"| none | {net.graph.shape[0]:,} | {net.graph.nnz:,} | - |")
-    for d in (1, 2, 3, 4, 6, 8):
+def reduction_sizes(name: str, net: RoadNetwork, terminals: np.ndarray) -> None:
+    """Nodes and arcs left after contraction (and shortcut pruning) around ``terminals``, with timings."""
+    print(f"\n{name}: {net.graph.shape[0]:,} nodes, {len(terminals):,} terminal nodes kept\n")
+    print("| contraction | nodes | arcs | contraction s | arcs after pruning | pruning s |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: |")
+    print(f"| none | {net.graph.shape[0]:,} | {net.graph.nnz:,} | - | - | - |")
+    for d in (1, 2, 3, 4, 6, 8, 12):
         start = time.perf_counter()
-        small, _ = contract(net.graph, np.r_[sources, targets], d)
-        print(f"| degree <= {d} | {small.shape[0]:,} | {small.nnz:,} | {time.perf_counter() - start:.3f} |")
+        small, _ = contract(net.graph, terminals, d)
+        middle = time.perf_counter()
+        pruned = prune_shortcuts(small)
+        end = time.perf_counter()
+        print(
+            f"| degree <= {d} | {small.shape[0]:,} | {small.nnz:,} | {middle - start:.3f} | {pruned.nnz:,} | "
+            f"{end - middle:.3f} |"
+        )
+
+
+def terminal_nodes(net: RoadNetwork, od: tuple[gpd.GeoSeries, gpd.GeoSeries]) -> np.ndarray:
+    """Distinct nodes the origins and destinations snap to."""
+    return np.unique(np.r_[net.snap(od[0])[0], net.snap(od[1])[0]])
 
 
 def main() -> None:
@@ -238,7 +272,9 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="10,000-node synthetic graph, 300 x 300")
     args = parser.parse_args()
     points_n, m, repeats = (10_500, 300, 1) if args.quick else (104_500, 1_000, 3)
+    QUIET.max_s = 0.0 if args.quick else 30.0
     workers = os.cpu_count() or 1
+    print(f"load average before: {os.getloadavg()[0]:.2f} (1 min), {workers} CPUs")
     start = time.perf_counter()
     with ProcessPoolExecutor(workers) as processes, ThreadPoolExecutor(workers) as threads:
         list(processes.map(abs, range(workers)))  # start the workers before timing
@@ -249,11 +285,18 @@ def main() -> None:
         rng = np.random.default_rng(SEED)
         box = (real.lon.min(), real.lon.max(), real.lat.min(), real.lat.max())
         od_real = tuple(points(rng.uniform(*box[:2], 1_000), rng.uniform(*box[2:], 1_000)) for _ in range(2))
+        reduction_sizes(f"{path.name}, 1,000 x 1,000 random points", real, terminal_nodes(real, od_real))
+        few = rng.choice(real.graph.shape[0], 50, replace=False)
+        reduction_sizes(f"{path.name}, 50 random nodes (structure only)", real, few)
         experiment(
             f"{path.name} (one-way streets)",
             real,
             od_real,
-            {"plain (RoadNetwork.matrix path)": rows_serial, "contract <= 6": contracted(6, rows_serial)},
+            {
+                "plain (RoadNetwork.matrix path)": rows_serial,
+                "contract <= 6 + pruning": contracted(6, rows_serial, prune=True),
+                f"contract <= 6 + pruning + processes x{workers}": contracted(6, pooled, prune=True),
+            },
             repeats,
         )
 
@@ -262,7 +305,7 @@ def main() -> None:
         start = time.perf_counter()
         rcm = reordered(net.graph)
         print(f"\nRCM renumbering of the synthetic graph: {time.perf_counter() - start:.3f} s, once per network")
-        reduction_sizes(net, od)
+        reduction_sizes(f"synthetic département, {m:,} x {m:,} random nodes", net, terminal_nodes(net, od))
         variants: dict[str, NodeBlock] = {
             "plain (RoadNetwork.matrix path)": rows_serial,
             f"threads x{workers}": rows_pooled(threads, workers),
@@ -270,12 +313,13 @@ def main() -> None:
             "RCM order": rcm(rows_serial),
             "contract <= 1 (dead-end trees)": contracted(1, rows_serial),
             "contract <= 2 (+ chains)": contracted(2, rows_serial),
-            "contract <= 4": contracted(4, rows_serial),
             "contract <= 6": contracted(6, rows_serial),
-            f"contract <= 4 + processes x{workers}": contracted(4, pooled),
-            f"contract <= 6 + processes x{workers}": contracted(6, pooled),
+            "contract <= 6 + pruning": contracted(6, rows_serial, prune=True),
+            f"contract <= 6 + pruning + processes x{workers}": contracted(6, pooled, prune=True),
+            f"contract <= 8 + pruning + processes x{workers}": contracted(8, pooled, prune=True),
         }
         experiment("synthetic département", net, od, variants, repeats)
+    print(f"\nload average after: {os.getloadavg()[0]:.2f} (1 min); {QUIET.summary()}")
 
 
 if __name__ == "__main__":

@@ -56,6 +56,8 @@ OSM_SUFFIXES = (".osm", ".osm.bz2", ".osm.gz", ".osm.pbf", ".pbf")
 TOLERANCE_MIN = 1e-4
 SEED = 20240611
 CAP_MIN = 60.0
+PROC_STAT = Path("/proc/stat")
+QUIET_BUSY = 0.10
 # Synthetic graph: points in a square of SIDE_M around CENTRE (Lambert-93); 4.5 % of the nodes fall
 # outside the largest component, so 104,500 points leave ~100,000 nodes.
 SIDE_M = 70_000.0
@@ -74,10 +76,31 @@ class Sizes:
     synthetic_matrix: int
     networkx_sources: int
     repeats: int
+    quiet_wait_s: float
 
 
-FULL = Sizes(osm_points=1_000, synthetic_points=104_500, synthetic_matrix=1_000, networkx_sources=20, repeats=3)
-QUICK = Sizes(osm_points=300, synthetic_points=10_500, synthetic_matrix=300, networkx_sources=5, repeats=1)
+FULL = Sizes(
+    osm_points=1_000,
+    synthetic_points=104_500,
+    synthetic_matrix=1_000,
+    networkx_sources=20,
+    repeats=3,
+    quiet_wait_s=30.0,
+)
+QUICK = Sizes(
+    osm_points=300, synthetic_points=10_500, synthetic_matrix=300, networkx_sources=5, repeats=1, quiet_wait_s=0.0
+)
+
+
+@dataclass(frozen=True)
+class Timing:
+    """Best wall-clock seconds and best CPU seconds of this process over the repeats."""
+
+    wall: float
+    cpu: float
+
+    def __mul__(self, factor: float) -> Timing:
+        return Timing(self.wall * factor, self.cpu * factor)
 
 
 @dataclass(frozen=True)
@@ -88,15 +111,16 @@ class Row:
     nodes: int
     edges: int
     size: str
-    maillage_s: float
-    networkx_s: float
+    maillage: Timing
+    networkx: Timing
     networkx_how: str
 
     def markdown(self) -> str:
-        ratio = self.networkx_s / self.maillage_s
+        wall, cpu = self.networkx.wall / self.maillage.wall, self.networkx.cpu / self.maillage.cpu
         return (
-            f"| {self.instance} | {self.nodes:,} | {self.edges:,} | {self.size} | {self.maillage_s:.3f} | "
-            f"{self.networkx_s:.2f} ({self.networkx_how}) | {ratio:,.0f}x |"
+            f"| {self.instance} | {self.nodes:,} | {self.edges:,} | {self.size} | {self.maillage.wall:.3f} "
+            f"({self.maillage.cpu:.3f}) | {self.networkx.wall:.2f} ({self.networkx.cpu:.2f}); {self.networkx_how} | "
+            f"{wall:,.0f}x ({cpu:,.0f}x) |"
         )
 
 
@@ -115,15 +139,67 @@ def machine_info() -> list[str]:
     ]
 
 
-def best_of(repeats: int, run: Callable[[], np.ndarray]) -> tuple[np.ndarray, float]:
-    """Result of ``run`` and its fastest wall-clock time over ``repeats`` calls."""
-    best = np.inf
-    result = np.empty(0)
+def cpu_busy(seconds: float) -> float:
+    """Share of all CPUs' time spent busy over the next ``seconds`` (from /proc/stat)."""
+
+    def sample() -> tuple[int, int]:
+        ticks = [int(x) for x in PROC_STAT.read_text().split("\n", 1)[0].split()[1:]]
+        return sum(ticks), ticks[3] + ticks[4]  # total, idle + iowait
+
+    total, idle = sample()
+    time.sleep(seconds)
+    total2, idle2 = sample()
+    return 1.0 - (idle2 - idle) / max(total2 - total, 1)
+
+
+@dataclass
+class QuietWait:
+    """Before a timed run, wait (up to ``max_s``, ``budget_s`` in all) for CPUs idle for 1 s: machines are shared."""
+
+    max_s: float = 0.0
+    budget_s: float = 600.0
+    waited_s: float = 0.0
+    gave_up: int = 0
+
+    def __call__(self) -> None:
+        if self.max_s <= 0 or self.waited_s >= self.budget_s or not PROC_STAT.exists():
+            return
+        start, calm = time.perf_counter(), 0
+        while calm < 2:
+            calm = calm + 1 if cpu_busy(0.5) < QUIET_BUSY else 0
+            if time.perf_counter() - start > self.max_s:
+                self.gave_up += 1
+                break
+        self.waited_s += time.perf_counter() - start
+
+    def summary(self) -> str:
+        if self.max_s <= 0:
+            return "no wait for idle CPUs (quick mode)"
+        return (
+            f"waited {self.waited_s:.0f} s in all for idle CPUs (< {QUIET_BUSY:.0%} busy) before timed runs; "
+            f"gave up after {self.max_s:g} s {self.gave_up} time(s)"
+            + (f"; stopped waiting after a {self.budget_s:g} s budget" if self.waited_s >= self.budget_s else "")
+        )
+
+
+QUIET = QuietWait()
+
+
+def best_of_each(repeats: int, runs: Sequence[Callable[[], np.ndarray]]) -> list[tuple[np.ndarray, Timing]]:
+    """Result and best wall-clock and CPU times of each callable, run in turn for ``repeats`` rounds.
+
+    Interleaving gives every contender the same share of whatever else the machine is doing.
+    """
+    results = [np.empty(0) for _ in runs]
+    wall, cpu = [np.inf] * len(runs), [np.inf] * len(runs)
     for _ in range(repeats):
-        start = time.perf_counter()
-        result = run()
-        best = min(best, time.perf_counter() - start)
-    return result, best
+        for i, run in enumerate(runs):
+            QUIET()
+            start, start_cpu = time.perf_counter(), time.process_time()
+            results[i] = run()
+            wall[i] = min(wall[i], time.perf_counter() - start)
+            cpu[i] = min(cpu[i], time.process_time() - start_cpu)
+    return [(result, Timing(w, c)) for result, w, c in zip(results, wall, cpu, strict=True)]
 
 
 def points(lon: np.ndarray, lat: np.ndarray) -> gpd.GeoSeries:
@@ -201,28 +277,32 @@ def bench_osm(sizes: Sizes) -> Row:
     n = sizes.osm_points
     origins = points(rng.uniform(net.lon.min(), net.lon.max(), n), rng.uniform(net.lat.min(), net.lat.max(), n))
     destinations = points(rng.uniform(net.lon.min(), net.lon.max(), n), rng.uniform(net.lat.min(), net.lat.max(), n))
-    _, maillage_s = best_of(sizes.repeats, lambda: net.matrix(origins, destinations))
-
     o_node = np.unique(net.snap(origins)[0])
     d_node = net.snap(destinations)[0]
     o_ids, d_ids = net.node_ids[o_node].tolist(), net.node_ids[d_node].tolist()
-    theirs, networkx_s = best_of(sizes.repeats, lambda: networkx_minutes(graph, o_ids, d_ids, None))
+    every = net.node_ids[net.snap(origins)[0]].tolist()
+    (_, maillage), (theirs, networkx), (_, per_point) = best_of_each(
+        sizes.repeats,
+        [
+            lambda: net.matrix(origins, destinations),
+            lambda: networkx_minutes(graph, o_ids, d_ids, None),
+            lambda: networkx_minutes(graph, every, d_ids, None),
+        ],
+    )
     print(
         f"  {len(o_node)} distinct origin nodes: " + check_equal(node_minutes(net, o_node, d_node, None), theirs, None)
     )
-    every = net.node_ids[net.snap(origins)[0]].tolist()
-    _, per_point_s = best_of(sizes.repeats, lambda: networkx_minutes(graph, every, d_ids, None))
     print(
-        f"  networkx once per origin point ({n:,} calls, no deduplication): {per_point_s:.2f} s, "
-        f"{per_point_s / maillage_s:,.0f}x Maillage (not in the table)"
+        f"  networkx once per origin point ({n:,} calls, no deduplication): {per_point.wall:.2f} s "
+        f"(CPU {per_point.cpu:.2f} s), {per_point.wall / maillage.wall:,.0f}x Maillage (not in the table)"
     )
     return Row(
         f"{path.name} (real OSM)",
         net.graph.shape[0],
         net.graph.nnz,
         f"{n:,} x {n:,}",
-        maillage_s,
-        networkx_s,
+        maillage,
+        networkx,
         f"measured, {len(o_node)} distinct origins",
     )
 
@@ -235,14 +315,24 @@ def synthetic_network(n_points: int, rng: np.random.Generator) -> RoadNetwork:
     pairs = np.unique(np.sort(pairs, axis=1), axis=0)
     pairs = pairs[rng.random(len(pairs)) < KEEP_EDGES]
     u, v = pairs[:, 0], pairs[:, 1]
-    minutes = np.hypot(*(xy[u] - xy[v]).T) * DETOUR / (SPEED_KMH * 1000.0 / 60.0)
-    both = coo_matrix((np.r_[minutes, minutes], (np.r_[u, v], np.r_[v, u])), shape=(n_points, n_points)).tocsr()
+    metres = np.hypot(*(xy[u] - xy[v]).T) * DETOUR
+    arcs = (np.r_[u, v], np.r_[v, u])
+    both = coo_matrix((np.tile(metres / (SPEED_KMH * 1000.0 / 60.0), 2), arcs), shape=(n_points, n_points)).tocsr()
+    length = coo_matrix((np.tile(metres, 2), arcs), shape=(n_points, n_points)).tocsr()
     _, label = connected_components(both, directed=False)
     keep = np.flatnonzero(label == np.bincount(label).argmax())
-    graph = csr_matrix(both[keep][:, keep])
+    graph, length_m = csr_matrix(both[keep][:, keep]), csr_matrix(length[keep][:, keep])
     lon, lat = Transformer.from_crs("EPSG:2154", "EPSG:4326", always_xy=True).transform(xy[keep, 0], xy[keep, 1])
     source = f"synthetic Delaunay, {n_points:,} points, {KEEP_EDGES:.0%} edges kept, seed {SEED}"
-    return RoadNetwork(graph, np.arange(len(keep)), np.asarray(lon), np.asarray(lat), "EPSG:2154", source)
+    return RoadNetwork(
+        graph=graph,
+        length_m=length_m,
+        node_ids=np.arange(len(keep)),
+        lon=np.asarray(lon),
+        lat=np.asarray(lat),
+        crs="EPSG:2154",
+        source=source,
+    )
 
 
 def osmnx_like(net: RoadNetwork) -> nx.MultiDiGraph:
@@ -276,17 +366,20 @@ def bench_synthetic(sizes: Sizes) -> list[Row]:
     sample = o_node[:k]
     rows = []
     for cap in (None, CAP_MIN):
-        _, maillage_s = best_of(sizes.repeats, lambda cap=cap: net.matrix(origins, destinations, limit_min=cap))
-        theirs, sample_s = best_of(
-            sizes.repeats, lambda cap=cap: networkx_minutes(graph, sample.tolist(), d_node.tolist(), cap)
+        (_, maillage), (theirs, subset) = best_of_each(
+            sizes.repeats,
+            [
+                lambda cap=cap: net.matrix(origins, destinations, limit_min=cap),
+                lambda cap=cap: networkx_minutes(graph, sample.tolist(), d_node.tolist(), cap),
+            ],
         )
         label = "uncapped" if cap is None else f"limit_min={cap:g}"
         print(
             f"  {label}: networkx on {k} sources: " + check_equal(node_minutes(net, sample, d_node, cap), theirs, cap)
         )
         name = "synthetic département" + ("" if cap is None else f", capped at {cap:g} min (limit_min / cutoff)")
-        how = f"extrapolated: {sample_s:.2f} s for {k} sources x {m / k:g}"
-        rows.append(Row(name, nodes, net.graph.nnz, f"{m:,} x {m:,}", maillage_s, sample_s * m / k, how))
+        how = f"extrapolated: {subset.wall:.2f} s for {k} sources x {m / k:g}"
+        rows.append(Row(name, nodes, net.graph.nnz, f"{m:,} x {m:,}", maillage, subset * (m / k), how))
     return rows
 
 
@@ -296,20 +389,26 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--quick", action="store_true", help="smaller sizes, one repeat: a smoke test under 60 s")
     args = parser.parse_args(argv)
     sizes = QUICK if args.quick else FULL
+    QUIET.max_s = sizes.quiet_wait_s
     print(f"# Travel-time matrix benchmark ({'quick' if args.quick else 'full'})")
     print(f"date: {datetime.now(UTC).strftime('%Y-%m-%d %H:%M UTC')}")
     for line in machine_info():
         print(line)
-    print(f"seed {SEED}; times are the best of {sizes.repeats} run(s), wall clock\n")
+    print(f"load average before: {os.getloadavg()[0]:.2f} (1 min; other work on the machine skews times)")
+    print(
+        f"seed {SEED}; times are the best of {sizes.repeats} interleaved run(s): wall clock, "
+        "and CPU time of this process\n"
+    )
     rows = [bench_osm(sizes), *bench_synthetic(sizes)]
     print(
         "\nMaillage: RoadNetwork.matrix end to end (snapping included). networkx: shortest paths only, per "
         "distinct origin node, snapping not timed.\n"
     )
-    print("| instance | nodes | directed edges | matrix | Maillage s | networkx s | speed-up |")
+    print("| instance | nodes | directed edges | matrix | Maillage s (CPU s) | networkx s (CPU s) | speed-up (CPU) |")
     print("| --- | ---: | ---: | --- | ---: | --- | ---: |")
     for row in rows:
         print(row.markdown())
+    print(f"\nload average after: {os.getloadavg()[0]:.2f} (1 min); {QUIET.summary()}")
 
 
 if __name__ == "__main__":

@@ -151,7 +151,8 @@ def rounds_map(run: RoundsRun, base: folium.Map) -> folium.Map:
         v: TRUCK_COLOURS[i % len(TRUCK_COLOURS)] for i, v in enumerate(sorted(run.routes["vehicle_id"].unique()))
     }
     for day, lines in run.routes.groupby("day"):
-        layer = folium.FeatureGroup(name=f"Tournées — {lines['day_name'].iloc[0]}").add_to(base)
+        layer = folium.FeatureGroup(name=f"Tournées — {lines['day_name'].iloc[0]}")
+        layer.add_to(base)
         for route in lines.itertuples():
             folium.PolyLine(
                 [(y, x) for x, y in route.geometry.coords],

@@ -120,7 +120,8 @@ def coverage_map(
             ],
         ),
     ).add_to(fmap)
-    markers = folium.FeatureGroup(name=label("services", lang)).add_to(fmap)
+    markers = folium.FeatureGroup(name=label("services", lang))
+    markers.add_to(fmap)
     for _, site in services.iterrows():
         popup = f"<b>{html.escape(str(site['name']))}</b>"
         if site.get("address"):

@@ -18,7 +18,6 @@ import geopandas as gpd
 import networkx as nx
 import numpy as np
 import osmium
-import osmnx as ox
 import pandas as pd
 from pyproj import Transformer
 from scipy.sparse import csr_matrix
@@ -239,6 +238,8 @@ def _clean_osm(path: Path, out: Path) -> list[str]:
 
 
 def _read_graph(path: Path) -> tuple[nx.MultiDiGraph, list[str]]:
+    import osmnx as ox  # imported on use: saves seconds at app start-up
+
     name = path.name.lower()
     if name.endswith(".graphml"):
         return ox.load_graphml(path), []
@@ -261,6 +262,8 @@ def network_from_graph(
     graph: nx.MultiDiGraph, *, source: str, access_speed_kmh: float = 30.0, notes: list[str] | None = None
 ) -> RoadNetwork:
     """Largest strongly connected part of an osmnx graph, with travel times, as a RoadNetwork."""
+    import osmnx as ox  # imported on use: saves seconds at app start-up
+
     notes = list(notes or [])
     foreign = [(u, v, k) for u, v, k, hwy in graph.edges(keys=True, data="highway") if not _drivable_class(hwy)]
     if foreign:
@@ -317,6 +320,8 @@ def download_network(polygon: object, cache_dir: str | Path, *, access_speed_kmh
 
     This is the only function in Maillage that goes online.
     """
+    import osmnx as ox  # imported on use: saves seconds at app start-up
+
     cache = Path(cache_dir)
     cache.mkdir(parents=True, exist_ok=True)
     key = hashlib.sha256(polygon.wkb).hexdigest()[:16]  # type: ignore[attr-defined]

@@ -106,7 +106,8 @@ def write_siting(siting: SitingRun, folder: Path) -> list[str]:
 
 def siting_layer(siting: SitingRun, fmap: folium.Map) -> folium.Map:
     """Add the new sites to a map as green markers with the people they bring within reach."""
-    layer = folium.FeatureGroup(name="Nouveaux sites").add_to(fmap)
+    layer = folium.FeatureGroup(name="Nouveaux sites")
+    layer.add_to(fmap)
     for site in siting.chosen.itertuples():
         tooltip = (
             f"Nouveau site : {site.name} ({site.population_within:,.0f} hab. à moins de {siting.radius_min:g} min)"

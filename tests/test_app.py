@@ -1,0 +1,222 @@
+"""The Streamlit app's page logic, without a browser (``streamlit.testing.v1.AppTest``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from planner import app_support as ui
+
+APP = Path(__file__).resolve().parents[1] / "app.py"
+NNBSP = "\u202f"  # the narrow no-break space of French numbers: 76 601, 95,5 %
+
+
+def metrics(at: AppTest) -> dict[str, str]:
+    """Every st.metric on the page, label -> value."""
+    return {m.label: m.value for m in at.metric}
+
+
+def errors(at: AppTest) -> list[str]:
+    """The texts of the page's error boxes."""
+    return [e.value for e in at.error]
+
+
+@pytest.fixture
+def app() -> AppTest:
+    """The app after its first run: the coverage page of the embedded Lozère, in French."""
+    at = AppTest.from_file(str(APP), default_timeout=120).run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def test_default_page_shows_lozere_headline(app: AppTest) -> None:
+    """The default page is the coverage of Lozère: 76 601 inhabitants, 95,5 % within 30 minutes."""
+    shown = metrics(app)
+    assert shown["Population"] == f"76{NNBSP}601"
+    assert shown["À moins de 10 min"] == f"62,0{NNBSP}%"
+    assert shown["À moins de 30 min"] == f"95,5{NNBSP}%"
+    assert shown["Au-delà de 30 min"] == "13"
+    assert "90e centile du temps" in shown
+    assert not errors(app)
+    assert app.title[0].value.startswith("Qui vit à plus de 30 minutes")
+
+
+def test_target_change_changes_gap_count(app: AppTest) -> None:
+    """A stricter target (20 min) reclassifies communes as gaps; the 30-min headline is unchanged."""
+    app.number_input(key="cov_target").set_value(20).run()
+    shown = metrics(app)
+    assert shown["Au-delà de 20 min"] == "51"
+    assert shown["À moins de 30 min"] == f"95,5{NNBSP}%"
+    assert "Au-delà de 30 min" not in shown
+
+
+def test_threshold_change_reuses_cached_travel_times(app: AppTest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Changing the thresholds re-measures coverage from the cached matrix: no travel time is recomputed."""
+    from planner.travel import EstimateModel
+
+    def fail(*_: object, **__: object) -> None:
+        raise AssertionError("travel times recomputed")
+
+    monkeypatch.setattr(EstimateModel, "matrix", fail)
+    app.multiselect(key="cov_thresholds").set_value([15, 45]).run()
+    assert not app.exception
+    shown = metrics(app)
+    assert "À moins de 15 min" in shown and "À moins de 45 min" in shown
+    assert "À moins de 10 min" not in shown
+
+
+def test_broken_upload_shows_the_loader_message(app: AppTest) -> None:
+    """A zones CSV with a bad latitude gives the loader's message, naming the file, row and field."""
+    bad = b"zone_id,population,lon,lat\na,120,3.5,44.5\nb,80,3.6,oops\n"
+    app.file_uploader(key="cov_zones").set_value(("communes.csv", bad, "text/csv")).run()
+    assert not app.exception
+    (message,) = errors(app)
+    assert "communes.csv, row 3, field 'lat': expected a number, got 'oops'" in message
+    assert str(ui.UPLOAD_DIR) not in message
+    assert not app.metric
+
+
+def test_uploaded_zones_and_sites_replace_the_territory(app: AppTest) -> None:
+    """Uploaded zones and service points are measured instead of the communes and canton seats."""
+    zones = b"zone_id,name,population,lon,lat\nz1,Mende,1000,3.4986,44.5181\nz2,Far,500,3.9,44.2\n"
+    sites = b"site_id,name,lon,lat\ns1,Service Mende,3.4990,44.5180\n"
+    app.file_uploader(key="cov_zones").set_value(("zones.csv", zones, "text/csv"))
+    app.file_uploader(key="cov_sites").set_value(("sites.csv", sites, "text/csv"))
+    app.checkbox(key="cov_canton_seats").uncheck().run()
+    assert not errors(app), errors(app)
+    shown = metrics(app)
+    assert shown["Population"] == f"1{NNBSP}500"
+    assert shown["Au-delà de 30 min"] == "1"
+
+
+def test_any_departement_from_the_packaged_data(app: AppTest) -> None:
+    """Choosing Aveyron (12) measures its 279 206 inhabitants against its canton seats."""
+    app.radio(key="cov_territory").set_value("departement").run()
+    app.selectbox(key="cov_departement").set_value("12").run()
+    assert not errors(app), errors(app)
+    assert metrics(app)["Population"] == f"279{NNBSP}206"
+
+
+def test_road_network_upload(app: AppTest, shared: Path) -> None:
+    """An uploaded OSM extract gives routed times; a broken one the reader's message."""
+    zones = b"zone_id,name,population,lon,lat\ng,Gustavia,2500,-62.8498,17.8962\nl,Lorient,1000,-62.8200,17.9050\n"
+    sites = b"site_id,name,lon,lat\ns1,Mairie de Gustavia,-62.8500,17.8965\n"
+    app.file_uploader(key="cov_zones").set_value(("saint-barth.csv", zones, "text/csv"))
+    app.file_uploader(key="cov_sites").set_value(("mairie.csv", sites, "text/csv"))
+    app.checkbox(key="cov_canton_seats").uncheck()
+    app.radio(key="cov_travel").set_value("network").run()
+    assert "réseau routier" in app.info[0].value
+    network = (shared / "osm" / "saint_barthelemy_FR_2014.osm.pbf").read_bytes()
+    app.file_uploader(key="cov_network").set_value(("saint-barth.osm.pbf", network, "application/octet-stream"))
+    app.run()
+    assert not errors(app), errors(app)
+    assert metrics(app)["Population"] == f"3{NNBSP}500"
+    assert any(c.value == "saint-barth.csv" for c in app.caption)
+    app.file_uploader(key="cov_network").set_value(("broken.osm.pbf", b"not a pbf", "application/octet-stream"))
+    app.run()
+    assert not app.exception
+    (message,) = errors(app)
+    assert message.startswith("Erreur : broken.osm.pbf, cannot be read")
+
+
+def test_no_service_is_a_clear_error(app: AppTest) -> None:
+    """Without canton seats nor uploaded services there is nothing to measure: said in plain words."""
+    app.checkbox(key="cov_canton_seats").uncheck().run()
+    assert not app.exception
+    assert any("no service point to measure against" in e for e in errors(app))
+
+
+def test_english_switch(app: AppTest) -> None:
+    """The sidebar switch turns labels and number formats to English."""
+    app.sidebar.radio(key="lang").set_value("en").run()
+    shown = metrics(app)
+    assert shown["Population"] == "76,601"
+    assert shown["Within 30 min"] == "95.5%"
+
+
+def test_rounds_page_runs_default_scenario_and_keeps_runs(app: AppTest) -> None:
+    """The rounds page runs lozere-bus.yaml with a short limit; a failed run leaves the results; two runs compare."""
+    app.sidebar.radio(key="page").set_value("rounds").run()
+    assert app.selectbox(key="rounds_scenario").value.name == "lozere-bus.yaml"
+    app.number_input(key="rounds_time_limit").set_value(10)
+    app.button(key="rounds_run").click().run(timeout=180)
+    assert not app.exception, [e.value for e in app.exception]
+    assert not errors(app), errors(app)
+    shown = metrics(app)
+    assert int(shown["Arrêts"]) > 0
+    assert shown["km par semaine"].endswith("km")
+    assert len(app.session_state["rounds_runs"]) == 1
+
+    broken = b"name: broken\nrounds:\n  fleet:\n    - vehicle_id: bus\n      depot: '99999'\n"
+    app.file_uploader(key="rounds_upload").set_value(("broken.yaml", broken, "application/x-yaml"))
+    app.run()
+    app.number_input(key="rounds_time_limit").set_value(10)
+    app.button(key="rounds_run").click().run(timeout=180)
+    assert not app.exception
+    assert any("depot" in e and "'99999' is neither" in e for e in errors(app)), errors(app)
+    assert "Arrêts" in metrics(app), "the previous results stay on screen"
+    assert len(app.session_state["rounds_runs"]) == 1
+
+    app.file_uploader(key="rounds_upload").set_value(None)
+    app.run()
+    app.number_input(key="rounds_seed").set_value(2)
+    app.button(key="rounds_run").click().run(timeout=180)
+    assert len(app.session_state["rounds_runs"]) == 2
+    table = app.dataframe[-1].value
+    assert list(table.columns)[1:] == ["A: #1", "B: #2", "B − A"]
+    assert any("km par semaine" in str(v) for v in table.iloc[:, 0])
+
+
+def test_week_page_needs_a_run_then_offers_crew_files(app: AppTest) -> None:
+    """My week asks for a rounds run first; after one it offers the CSV, iCalendar and sheet of a truck."""
+    app.sidebar.radio(key="page").set_value("week").run()
+    assert "Tournées" in app.info[0].value
+    app.sidebar.radio(key="page").set_value("rounds").run()
+    app.number_input(key="rounds_time_limit").set_value(10)
+    app.button(key="rounds_run").click().run(timeout=180)
+    app.sidebar.radio(key="page").set_value("week").run()
+    assert not app.exception, [e.value for e in app.exception]
+    assert app.selectbox(key="week_truck").options == ["bus-mende", "bus-marvejols"]
+    assert len(app.get("download_button")) == 3
+
+
+def test_plan_page_runs_siting(app: AppTest) -> None:
+    """The plan page runs lozere-plan.yaml: the share within 30 min goes up with the new sites."""
+    app.sidebar.radio(key="page").set_value("plan").run()
+    assert app.selectbox(key="plan_scenario").value.name == "lozere-plan.yaml"
+    app.number_input(key="plan_time_limit").set_value(5)
+    app.button(key="plan_run").click().run(timeout=180)
+    assert not app.exception, [e.value for e in app.exception]
+    shown = metrics(app)
+    assert shown["Avant : à moins de 30 min"] == f"95,5{NNBSP}%"
+    before = float(shown["Avant : à moins de 30 min"].split(NNBSP)[0].replace(",", "."))
+    after = float(shown["Avec les nouveaux sites"].split(NNBSP)[0].replace(",", "."))
+    assert after > before
+    assert len(app.dataframe[0].value) == 2  # the scenario opens two new sites
+
+
+def test_upload_keeps_its_name_and_suffixes() -> None:
+    """Uploads are saved under their own name (``.osm.pbf`` kept) in a folder named by their content."""
+    first = ui.save_upload("../../lozère.osm.pbf", b"abc")
+    again = ui.save_upload("lozère.osm.pbf", b"abc")
+    other = ui.save_upload("lozère.osm.pbf", b"abd")
+    assert first == again != other
+    assert first.name == "lozère.osm.pbf" and first.parent.parent == ui.UPLOAD_DIR
+    message = ui.user_message(ValueError(f"{first}, row 2: bad"))
+    assert message == "lozère.osm.pbf, row 2: bad"
+
+
+def test_with_solver_overrides_rounds_and_siting() -> None:
+    """The time limit and seed inputs replace those of every solve section of the scenario."""
+    from planner.scenario import load_scenario
+
+    scenario = ui.with_solver(load_scenario(ui.SCENARIOS_DIR / "lozere-plan.yaml"), 7, 3)
+    assert scenario.rounds is not None and scenario.siting is not None
+    assert (scenario.rounds.time_limit_s, scenario.rounds.seed) == (7.0, 3)
+    assert (scenario.siting.time_limit_s, scenario.siting.seed) == (7.0, 3)
+    rounds = [p.name for p in ui.scenario_files("rounds")]
+    assert {"lozere-bus.yaml", "lozere-plan.yaml"} <= set(rounds)
+    assert "lozere-coverage.yaml" not in rounds
+    assert "lozere-plan.yaml" in [p.name for p in ui.scenario_files("siting")]

@@ -1,0 +1,259 @@
+"""End to end: ``streamlit run app.py`` on a free local port, driven in headless Debian chromium.
+
+Needs ``/usr/bin/chromium`` (``apt-get install -y chromium``, as ``.ci/run`` does) and the ``playwright``
+Python package; when either is missing the tests fail with the fix, they are never skipped.
+Writes a screenshot of each page to ``docs/screenshots/<page>.png`` and the time from server start-up
+to the first map render of the default territory to ``tests/_artifacts/first_render.json``
+(recorded, not asserted).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import icalendar
+import pytest
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, Locator, Page
+
+ROOT = Path(__file__).resolve().parents[1]
+SCREENSHOTS = ROOT / "docs" / "screenshots"
+ARTIFACTS = Path(__file__).resolve().parent / "_artifacts"
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"]
+CHROMIUM_ARGS.append("--disable-sync")
+VIEWPORT = {"width": 1440, "height": 1500}
+NNBSP = "\u202f"
+MAP_SELECTOR = "path.leaflet-interactive"
+SOLVE_S = 10  # short, yet enough on 2 busy cores to get past the enumeration of truck-days
+SLOW_MS = 120_000  # a solve plus writing the run folder, with room for a loaded CI machine
+
+pytestmark = pytest.mark.slow
+
+
+@dataclass
+class App:
+    """The running app: its address, and when it became ready (``time.perf_counter``)."""
+
+    url: str
+    ready_at: float
+    log: Path
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _healthy(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(f"{url}/_stcore/health", timeout=1) as response:
+            return bool(response.status == 200)
+    except OSError:
+        return False
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """Headless Debian chromium through Playwright; a clear failure when it is not installed."""
+    if not CHROMIUM.exists():
+        pytest.fail(f"{CHROMIUM} not found: install Debian's chromium (apt-get install -y chromium), see .ci/run")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        pytest.fail("the playwright Python package is missing: .venv/bin/pip install playwright")
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
+
+
+def _wait_for_map(page: Page, timeout_ms: int = 60_000) -> None:
+    page.frame_locator('[data-testid="stIFrame"]').first.locator(MAP_SELECTOR).first.wait_for(
+        state="attached", timeout=timeout_ms
+    )
+
+
+@pytest.fixture(scope="module")
+def app(browser: Browser, tmp_path_factory: pytest.TempPathFactory) -> Iterator[App]:
+    """``streamlit run app.py`` on a free port (stopped at the end); the first map render is timed here."""
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    log = tmp_path_factory.mktemp("streamlit") / "server.log"
+    command = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port)]
+    command += ["--server.headless", "true", "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"]
+    started = time.perf_counter()
+    with log.open("w") as out:
+        server = subprocess.Popen(command, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
+    try:
+        while not _healthy(url):
+            if server.poll() is not None or time.perf_counter() - started > 60:
+                pytest.fail(f"streamlit did not start:\n{log.read_text()}")
+            time.sleep(0.05)
+        ready = time.perf_counter()
+        _record_first_render(browser, url, ready, ready - started)
+        yield App(url, ready, log)
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+
+
+def _record_first_render(browser: Browser, url: str, ready: float, startup_s: float) -> None:
+    """Open the app once on the fresh server and time the default territory's map until drawn."""
+    timings = []
+    for _ in range(2):  # the first visit pays the imports and loads; the second shows a warm server
+        page = browser.new_page(viewport=VIEWPORT)
+        try:
+            opened = time.perf_counter()
+            page.goto(url)
+            _wait_for_map(page)
+            timings.append((opened, time.perf_counter()))
+        finally:
+            page.close()
+    (opened, drawn), (again, redrawn) = timings
+    ARTIFACTS.mkdir(exist_ok=True)
+    record = {
+        "what": "server ready (/_stcore/health ok) to the first coverage map of the default territory drawn",
+        "first_render_s": round(drawn - ready, 2),
+        "page_open_to_map_s": round(drawn - opened, 2),
+        "server_start_to_ready_s": round(startup_s, 2),
+        "second_visit_page_open_to_map_s": round(redrawn - again, 2),
+        "measured_utc": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
+    }
+    (ARTIFACTS / "first_render.json").write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
+
+
+@pytest.fixture
+def page(browser: Browser, app: App) -> Iterator[Page]:
+    """A new browser session on the app's coverage page, its map drawn."""
+    context = browser.new_context(viewport=VIEWPORT, accept_downloads=True)
+    opened = context.new_page()
+    opened.goto(app.url)
+    _wait_for_map(opened)
+    yield opened
+    context.close()
+
+
+def _metric_value(page: Page, label: str) -> Locator:
+    """The value element of the st.metric labelled exactly ``label``."""
+    label_element = page.get_by_test_id("stMetricLabel").get_by_text(label, exact=True)
+    return page.get_by_test_id("stMetric").filter(has=label_element).get_by_test_id("stMetricValue")
+
+
+def _metric(page: Page, label: str) -> str:
+    """The value of the st.metric labelled ``label``, spaces normalised."""
+    return _metric_value(page, label).inner_text().replace(NNBSP, " ").strip()
+
+
+def _wait_metric(page: Page, label: str, value: str, timeout_ms: int = 30_000) -> None:
+    from playwright.sync_api import expect
+
+    expect(_metric_value(page, label)).to_have_text(value.replace(" ", NNBSP), timeout=timeout_ms)
+
+
+def _go(page: Page, title: str) -> None:
+    page.get_by_test_id("stSidebar").get_by_text(title, exact=True).click()
+
+
+def _screenshot(page: Page, name: str) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.wait_for_timeout(500)  # let the iframe and charts paint
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"))
+
+
+def _wait_scenario(page: Page, name: str) -> None:
+    from playwright.sync_api import expect
+
+    expect(page.get_by_role("combobox", name="Scénario")).to_have_value(name, timeout=30_000)
+
+
+def _set_number(page: Page, label: str, value: int) -> None:
+    field = page.get_by_label(label, exact=True)
+    field.fill(str(value))
+    field.press("Enter")
+
+
+def test_coverage_headline_and_threshold_change(page: Page) -> None:
+    """The coverage page shows Lozère's headline (76 601, 95,5 % within 30 min); a stricter target reclassifies."""
+    assert _metric(page, "Population") == "76 601"
+    assert _metric(page, "À moins de 30 min") == "95,5 %"
+    assert _metric(page, "Au-delà de 30 min") == "13"
+    _screenshot(page, "coverage")
+    with page.expect_download(timeout=30_000) as download:  # written on click (deferred download)
+        page.get_by_role("button", name="CSV par commune").click()
+    rows = Path(download.value.path()).read_text(encoding="utf-8").splitlines()
+    assert rows[0].startswith("zone_id,name,population,time_min") and len(rows) == 1 + 152
+    _set_number(page, "Objectif (min)", 20)
+    _wait_metric(page, "Au-delà de 20 min", "51")
+    assert _metric(page, "À moins de 30 min") == "95,5 %"
+    _wait_for_map(page)
+
+
+def test_broken_upload_shows_error(page: Page) -> None:
+    """A broken zones file gives the loader's message in the page, not a traceback."""
+    uploader = page.get_by_test_id("stFileUploader").filter(has_text="Zones de demande")
+    broken = b"zone_id,population,lon,lat\na,1,3.5,oops\n"
+    uploader.locator("input[type=file]").set_input_files(
+        files=[{"name": "communes.csv", "mimeType": "text/csv", "buffer": broken}]
+    )
+    alert = page.get_by_test_id("stAlertContentError")
+    alert.wait_for(timeout=30_000)
+    assert "communes.csv, row 2, field 'lat': expected a number, got 'oops'" in alert.inner_text()
+    assert page.get_by_test_id("stException").count() == 0
+    assert page.get_by_test_id("stMetric").count() == 0
+
+
+def test_rounds_week_icalendar_and_plan(page: Page) -> None:
+    """Run the default rounds, open a truck's week, download its iCalendar (it parses), then run the plan."""
+    _go(page, "Tournées")
+    _wait_scenario(page, "lozere-bus.yaml")
+    _set_number(page, "Temps de calcul maximal (s)", SOLVE_S)
+    page.get_by_role("button", name="Lancer").click()
+    page.get_by_test_id("stMetricLabel").get_by_text("km par semaine").wait_for(timeout=SLOW_MS)
+    stops = _metric(page, "Arrêts")
+    shown = page.get_by_test_id("stMetric").all_inner_texts()
+    assert int(stops.replace(" ", "")) > 0, f"no stop planned in {SOLVE_S} s: {shown}"
+    _wait_for_map(page)
+    _screenshot(page, "rounds")
+
+    _go(page, "Ma semaine")
+    page.get_by_test_id("stVegaLiteChart").first.wait_for(timeout=30_000)
+    _wait_for_map(page)
+    _screenshot(page, "week")
+    with page.expect_download(timeout=30_000) as download:
+        page.get_by_role("button", name="Agenda (iCalendar)").click()
+    path = download.value.path()
+    assert download.value.suggested_filename == "bus-mende-itineraire.ics"
+    calendar = icalendar.Calendar.from_ical(Path(path).read_bytes())
+    events = list(calendar.walk("VEVENT"))
+    assert events, "the truck's calendar has its stops"
+    assert all(str(e["dtstart"].dt.tzinfo) == "Europe/Paris" for e in events)
+
+    _go(page, "Plan")
+    _wait_scenario(page, "lozere-plan.yaml")
+    _set_number(page, "Temps de calcul maximal (s)", SOLVE_S)
+    page.get_by_role("button", name="Lancer").click()
+    page.get_by_test_id("stMetricLabel").get_by_text("Avec les nouveaux sites").wait_for(timeout=SLOW_MS)
+    assert _metric(page, "Avant : à moins de 30 min") == "95,5 %"
+    page.get_by_test_id("stVegaLiteChart").first.wait_for(timeout=30_000)
+    _wait_for_map(page)
+    _screenshot(page, "plan")
