@@ -35,7 +35,8 @@ Why two stages rather than one weighted objective: with weights making a tenth o
 any cost, proving optimality of a 10-provider instance took 20 s, almost all of it spent on the last
 cents; the coverage stage alone proves in about a second. Objective and bound are reported in people
 (stage 1); stage 2's outcome is in the notes. The search starts from a greedy plan (lazy greedy on
-people newly reached, every hard constraint kept).
+people newly reached, every hard constraint kept, every variable hinted); when the solver finds no
+plan in time (very large instances), that greedy plan is returned with the solver's bound.
 """
 
 from __future__ import annotations
@@ -852,12 +853,13 @@ def _hint_solution(model: cp_model.CpModel, solver: cp_model.CpSolver) -> None:
 
 
 def _stage_two_note(solver: cp_model.CpSolver, code: cp_model.CpSolverStatus) -> str:
+    """The cost stage's outcome; its bound is floored at 0, as no plan costs less."""
     if code == cp_model.OPTIMAL:
         return f"travel and hire at that coverage: {solver.objective_value / 100:,.2f} EUR, optimal"
     if code == cp_model.FEASIBLE:
         return (
             f"travel and hire at that coverage: {solver.objective_value / 100:,.2f} EUR "
-            f"(bound {solver.best_objective_bound / 100:,.2f} EUR)"
+            f"(bound {max(0.0, solver.best_objective_bound) / 100:,.2f} EUR)"
         )
     return "travel and hire: no time left to reduce them after the coverage stage"
 
