@@ -228,6 +228,34 @@ def rounds(
 
 
 @app.command()
+def rooms(
+    scenario_file: Annotated[Path, typer.Argument(help="Scenario YAML file with a rooms: section.")] = Path(
+        "scenarios/lozere-rooms.yaml"
+    ),
+    out: OutOption = None,
+    time_limit: Annotated[float | None, typer.Option("--time-limit", help="Solver time limit, seconds.")] = None,
+    seed: Annotated[int | None, typer.Option(help="Solver seed (same seed, same bookings).")] = None,
+    lang: LangOverride = None,
+    debug: DebugOption = False,
+) -> None:
+    """Book rooms in premises for itinerant providers' weekly sessions (and measure coverage).
+
+    Example: maillage rooms scenarios/lozere-rooms.yaml --time-limit 30 --out outputs/rooms
+    """
+
+    def work() -> None:
+        scenario = _scenario_with(scenario_file, "rooms", "scenarios/lozere-rooms.yaml")
+        assert scenario.rooms is not None
+        changes = {k: v for k, v in {"time_limit_s": time_limit, "seed": seed}.items() if v is not None}
+        scenario = scenario.model_copy(
+            update={"rooms": scenario.rooms.model_copy(update=changes), "siting": None, "rounds": None}
+        )
+        _execute(scenario, out, lang or scenario.language, scenario_file)
+
+    _guarded(debug, work)
+
+
+@app.command()
 def site(
     scenario_file: Annotated[Path, typer.Argument(help="Scenario YAML file with a siting: section.")] = Path(
         "scenarios/lozere-plan.yaml"

@@ -20,6 +20,8 @@ from planner.itinerary import rounds_headline, rounds_map, write_rounds
 from planner.jobs import CoverageResult, run_coverage
 from planner.maps import coverage_map, standalone_html
 from planner.plan import combined_access, siting_layer, write_plan, write_siting
+from planner.rooms import RoomsRun, run_rooms
+from planner.rooms_exports import rooms_headline, write_rooms
 from planner.rounds import RoundsRun, run_rounds
 from planner.scenario import Scenario
 from planner.siting import SitingRun, run_siting
@@ -35,6 +37,7 @@ class ScenarioRun:
     coverage: CoverageResult
     siting: SitingRun | None = None
     rounds: RoundsRun | None = None
+    rooms: RoomsRun | None = None
     plan: gpd.GeoDataFrame | None = None
     plan_summary: dict[str, object] = field(default_factory=dict)
     timings_s: dict[str, float] = field(default_factory=dict)
@@ -54,6 +57,10 @@ def run_scenario(scenario: Scenario, progress: Progress = lambda _: None) -> Sce
         fixed = run.siting.minutes_after if run.siting else None
         run.rounds = run_rounds(scenario, run.coverage, progress, fixed_minutes=fixed)
         run.timings_s["rounds"] = time.perf_counter() - mark
+    if scenario.rooms is not None:
+        mark = time.perf_counter()
+        run.rooms = run_rooms(scenario, run.coverage, scenario.rooms, progress)
+        run.timings_s["rooms"] = time.perf_counter() - mark
     if run.siting or run.rounds:
         run.plan, run.plan_summary = combined_access(run.coverage, run.siting, run.rounds)
     run.timings_s["total"] = time.perf_counter() - started
@@ -94,6 +101,9 @@ def write_scenario(run: ScenarioRun, folder: Path, lang: str) -> tuple[list[str]
         files += [f"rounds/{name}" for name in write_rounds(run.rounds, folder / "rounds", base_map(), lang)]
         summary["rounds"] = run.rounds.kpis
         summary["coverage_with_stops"] = run.rounds.coverage_with_stops
+    if run.rooms is not None:
+        files += [f"rooms/{name}" for name in write_rooms(run.rooms, folder / "rooms", base_map(), lang)]
+        summary["rooms"] = run.rooms.kpis
     if run.plan is not None:
         files += [f"plan/{name}" for name in write_plan(run.plan, folder / "plan")]
         if run.rounds is not None:
@@ -113,6 +123,8 @@ def report(run: ScenarioRun, lang: str) -> list[str]:
         lines.append(("Nouveaux sites : " if lang == "fr" else "New sites: ") + (names or "-"))
     if run.rounds is not None:
         lines += rounds_headline(run.rounds, lang)
+    if run.rooms is not None:
+        lines += rooms_headline(run.rooms, lang)
     if run.plan is not None:
         target = f"{run.plan_summary['target_min']:g}"
         before = run.plan_summary["share_within_before"][target]  # type: ignore[index]

@@ -14,6 +14,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from planner._errors import InputError, Problem
+from planner.rooms import RoomsSpec
 
 
 class _Strict(BaseModel):
@@ -189,6 +190,7 @@ class Scenario(_Strict):
     coverage: CoverageSpec = CoverageSpec()
     siting: SitingSpec | None = None
     rounds: RoundsSpec | None = None
+    rooms: RoomsSpec | None = None
     base_dir: Path = Field(Path("."), exclude=True)
 
     def resolve(self, path: Path) -> Path:
@@ -241,4 +243,6 @@ def _paths(scenario: Scenario) -> list[Path]:
         paths += scenario.rounds.stops.files
     if scenario.siting:
         paths += scenario.siting.files
+    if scenario.rooms:
+        paths += scenario.rooms.premises.files
     return [p for p in paths if p is not None]

@@ -1,11 +1,11 @@
 """Tests for the rooms job and its exports, end to end on the default Lozère rooms scenario.
 
-The scenario's ``rooms:`` section is validated with :class:`planner.rooms.RoomsSpec` and the rest
-builds the :class:`planner.scenario.Scenario`, until ``Scenario`` carries a ``rooms`` field itself.
+The checker in :mod:`tests.rooms_checker` verifies every hard constraint on the bookings produced.
 """
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import time
@@ -15,14 +15,15 @@ from pathlib import Path
 import icalendar
 import pandas as pd
 import pytest
-import yaml
+from typer.testing import CliRunner
 
 from planner._errors import InputError
+from planner.cli import app
 from planner.jobs import run_coverage
 from planner.maps import coverage_map
 from planner.rooms import RoomsSpec, run_rooms
 from planner.rooms_exports import rooms_headline, write_rooms
-from planner.scenario import Scenario
+from planner.scenario import Scenario, load_scenario
 from tests.rooms_checker import check
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -30,10 +31,10 @@ SCENARIO = ROOT / "scenarios" / "lozere-rooms.yaml"
 
 
 def load(path: Path = SCENARIO) -> tuple[Scenario, RoomsSpec]:
-    """The scenario without its rooms section, and that section validated."""
-    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    spec = RoomsSpec.model_validate(raw.pop("rooms"))
-    return Scenario.model_validate({**raw, "base_dir": path.parent}), spec
+    """The scenario and its rooms section."""
+    scenario = load_scenario(path)
+    assert scenario.rooms is not None
+    return scenario, scenario.rooms
 
 
 @pytest.fixture(scope="module")
@@ -195,3 +196,15 @@ def test_a_week_without_sessions_still_writes_every_file(rooms_run, tmp_path):
     written = write_rooms(empty, tmp_path, base, "fr")
     assert all((tmp_path / name).exists() for name in written) and not (tmp_path / "lieux").exists()
     assert "aucune permanence" in (tmp_path / "intervenants" / "caf" / "feuille-de-semaine.html").read_text()
+
+
+def test_rooms_command_writes_the_bookings(tmp_path):
+    """`maillage rooms` on the default scenario exits 0 and puts the rooms KPIs in summary.json."""
+    out = tmp_path / "out"
+    result = CliRunner().invoke(
+        app, ["rooms", str(SCENARIO), "--time-limit", "20", "--out", str(out)], catch_exceptions=False
+    )
+    assert result.exit_code == 0, result.output
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["rooms"]["status"] in ("optimal", "feasible")
+    assert (out / "rooms" / "reservations.csv").exists() and "siting" not in summary
