@@ -13,6 +13,7 @@ $(VENV)/.installed: pyproject.toml
 demo: $(VENV)/.installed
 	$(VENV)/bin/maillage run scenarios/lozere-coverage.yaml --out outputs/lozere-coverage
 	$(VENV)/bin/maillage rounds scenarios/lozere-bus.yaml --out outputs/lozere-bus
+	$(VENV)/bin/maillage rooms scenarios/lozere-rooms.yaml --out outputs/lozere-rooms
 
 test: $(VENV)/.installed
 	$(VENV)/bin/ruff check .

@@ -484,9 +484,9 @@ def uploaded_scenario(name: str, data: bytes) -> Scenario:
 
 
 def with_solver(scenario: Scenario, time_limit_s: float, seed: int) -> Scenario:
-    """The scenario with the solve time limit and seed of its rounds and siting sections replaced."""
+    """The scenario with the solve time limit and seed of its rounds, siting and rooms sections replaced."""
     update: dict[str, object] = {}
-    for section in ("rounds", "siting"):
+    for section in ("rounds", "siting", "rooms"):
         spec = getattr(scenario, section)
         if spec is not None:
             update[section] = spec.model_copy(update={"time_limit_s": float(time_limit_s), "seed": int(seed)})

@@ -31,7 +31,7 @@ Progress = Callable[[str], None]
 
 @dataclass
 class ScenarioRun:
-    """Every stage's result; ``plan`` and ``plan_summary`` only when siting or rounds ran."""
+    """Every stage's result; ``plan`` and ``plan_summary`` only when siting, rounds or rooms ran."""
 
     scenario: Scenario
     coverage: CoverageResult
@@ -61,8 +61,8 @@ def run_scenario(scenario: Scenario, progress: Progress = lambda _: None) -> Sce
         mark = time.perf_counter()
         run.rooms = run_rooms(scenario, run.coverage, scenario.rooms, progress)
         run.timings_s["rooms"] = time.perf_counter() - mark
-    if run.siting or run.rounds:
-        run.plan, run.plan_summary = combined_access(run.coverage, run.siting, run.rounds)
+    if run.siting or run.rounds or run.rooms:
+        run.plan, run.plan_summary = combined_access(run.coverage, run.siting, run.rounds, run.rooms)
     run.timings_s["total"] = time.perf_counter() - started
     return run
 

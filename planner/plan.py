@@ -17,6 +17,7 @@ import pandas as pd
 from planner.coverage import summarise
 from planner.jobs import CoverageResult
 from planner.maps import point
+from planner.rooms import RoomsRun
 from planner.rounds import RoundsRun
 from planner.siting import SitingRun
 
@@ -33,9 +34,13 @@ def combined_access(
     coverage: CoverageResult,
     siting: SitingRun | None = None,
     rounds: RoundsRun | None = None,
-    sessions_minutes: np.ndarray | None = None,
+    rooms: RoomsRun | None = None,
 ) -> tuple[gpd.GeoDataFrame, dict[str, object]]:
-    """Per zone, minutes by each means and the best means within the target; and the summary figures."""
+    """Per zone, minutes by each means and the best means within the target; and the summary figures.
+
+    The means are the existing services, the new fixed sites, the bus stops and the premises where
+    a provider holds at least one session in the week, whichever stages ran.
+    """
     target = coverage.summary["target_min"]
     thresholds = list(map(float, coverage.summary["population_within"]))
     zones = coverage.access[["zone_id", "name", "population", "geometry"]].copy()
@@ -45,8 +50,8 @@ def combined_access(
     if rounds is not None:
         means["stop"] = _minutes_to_stops(coverage, rounds)
         zones["stop_days"] = _stop_days(coverage, rounds)
-    if sessions_minutes is not None:
-        means["session"] = sessions_minutes
+    if rooms is not None:
+        means["session"] = _minutes_to_sessions(coverage, rooms)
     for name, minutes in means.items():
         zones[f"time_{name}_min"] = np.round(minutes, 1)
     stacked = np.column_stack(list(means.values()))
@@ -74,9 +79,18 @@ def combined_access(
 
 def _minutes_to_stops(coverage: CoverageResult, rounds: RoundsRun) -> np.ndarray:
     stops = rounds.places[rounds.places["site_id"].isin(rounds.result.open_stops)]
-    if stops.empty:
+    return _minutes_to_nearest(coverage, stops)
+
+
+def _minutes_to_sessions(coverage: CoverageResult, rooms: RoomsRun) -> np.ndarray:
+    return _minutes_to_nearest(coverage, rooms.premises[rooms.premises["half_days_booked"] > 0])
+
+
+def _minutes_to_nearest(coverage: CoverageResult, places: gpd.GeoDataFrame) -> np.ndarray:
+    """Minutes from each zone to the nearest of the places (infinite when there are none)."""
+    if places.empty:
         return np.full(len(coverage.access), np.inf)
-    return coverage.model.matrix(coverage.territory.demand_points(), stops.geometry).min(axis=1).astype(float)
+    return coverage.model.matrix(coverage.territory.demand_points(), places.geometry).min(axis=1).astype(float)
 
 
 def _stop_days(coverage: CoverageResult, rounds: RoundsRun) -> list[str]:

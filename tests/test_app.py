@@ -208,14 +208,14 @@ def test_upload_keeps_its_name_and_suffixes() -> None:
     assert message == "lozère.osm.pbf, row 2: bad"
 
 
-def test_with_solver_overrides_rounds_and_siting() -> None:
+def test_with_solver_overrides_every_solve_section() -> None:
     """The time limit and seed inputs replace those of every solve section of the scenario."""
     from planner.scenario import load_scenario
 
     scenario = ui.with_solver(load_scenario(ui.SCENARIOS_DIR / "lozere-plan.yaml"), 7, 3)
-    assert scenario.rounds is not None and scenario.siting is not None
-    assert (scenario.rounds.time_limit_s, scenario.rounds.seed) == (7.0, 3)
-    assert (scenario.siting.time_limit_s, scenario.siting.seed) == (7.0, 3)
+    assert scenario.rounds is not None and scenario.siting is not None and scenario.rooms is not None
+    for spec in (scenario.rounds, scenario.siting, scenario.rooms):
+        assert (spec.time_limit_s, spec.seed) == (7.0, 3)
     rounds = [p.name for p in ui.scenario_files("rounds")]
     assert {"lozere-bus.yaml", "lozere-plan.yaml"} <= set(rounds)
     assert "lozere-coverage.yaml" not in rounds

@@ -12,6 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from planner.cli import app
+from planner.jobs import build_territory, build_travel_model
 from planner.scenario import load_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -60,11 +61,29 @@ def test_buses_serve_only_people_still_beyond_30_minutes(plan_out):
     combined = pd.read_csv(out / "plan" / "combined_access.csv")
     fixed = np.minimum(combined["time_existing_min"], combined["time_new_site_min"])
     left = combined[fixed > 30]  # beyond 30 min of every fixed site, old or new
-    assert len(left) > 0 and (left["means"] == "stop").all() and left["stop_days"].str.len().gt(0).all()
-    assert set(combined["means_fr"]) <= {"service existant", "nouveau site fixe", "arrêt du bus", "aucun"}
+    assert len(left) > 0 and (left["time_stop_min"] <= 30).all() and left["stop_days"].str.len().gt(0).all()
+    assert set(left["means"]) <= {"stop", "session"}
+    assert set(combined["means_fr"]) <= {"service existant", "nouveau site fixe", "arrêt du bus", "permanence", "aucun"}
     summary = json.loads((out / "summary.json").read_text())
     assert summary["rounds"]["demand"] == "uncovered"
     assert summary["rounds"]["population_targeted"] < 76601 * 0.05
+
+
+def test_provider_sessions_are_a_means_of_the_plan(plan_out):
+    """Minutes to a session are minutes to the nearest premises where a provider holds one."""
+    out, _ = plan_out
+    combined = pd.read_csv(out / "plan" / "combined_access.csv", dtype={"zone_id": str}).set_index("zone_id")
+    bookings = pd.read_csv(out / "rooms" / "reservations.csv").drop_duplicates("premises_id")
+    scenario = load_scenario(PLAN)
+    territory = build_territory(scenario)
+    model = build_travel_model(scenario, territory)
+    held = gpd.GeoSeries(gpd.points_from_xy(bookings["lon"], bookings["lat"]), crs="EPSG:4326")
+    nearest = model.matrix(territory.demand_points(), held).min(axis=1)
+    zones = territory.zones["zone_id"].astype(str)
+    assert combined.loc[zones, "time_session_min"].to_numpy() == pytest.approx(nearest, abs=0.06)
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["means"] == ["existing", "new_site", "stop", "session"]
+    assert summary["population_by_means"]["session"] == combined.loc[combined["means"] == "session", "population"].sum()
 
 
 def test_site_command_requires_a_siting_section(tmp_path):
