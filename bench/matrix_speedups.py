@@ -1,8 +1,9 @@
-"""Scratch experiments: can a 1,000 x 1,000 matrix at département scale run in under 2 s?
+"""Experiments behind ``planner/contraction.py``: can a 1,000 x 1,000 matrix at département scale run in 2 s?
 
 Same synthetic instance as ``bench/travel_matrix.py`` (~100,000 nodes, seeded), same contract as
 ``RoadNetwork.matrix`` (snapping, access term, ``inf`` beyond ``limit_min``), different ways to
-run the shortest paths. Every variant is checked against ``RoadNetwork.matrix`` (within 1e-4 min,
+run the shortest paths. The winner (contract <= 6 + pruning) is what ``RoadNetwork.matrix`` now does
+on large graphs. Every variant is checked against ``RoadNetwork.matrix`` (within 1e-4 min,
 same unreachable pairs) on the synthetic instance and on the largest real OSM extract, which has
 one-way streets.
 
@@ -30,22 +31,17 @@ from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 import geopandas as gpd
 import numpy as np
 from scipy.sparse import csr_matrix
-from scipy.sparse.csgraph import dijkstra, reverse_cuthill_mckee
+from scipy.sparse.csgraph import reverse_cuthill_mckee
 from travel_matrix import CAP_MIN, QUIET, SEED, best_of_each, largest_osm_network, points, synthetic_instance
 
-from planner.network import SOURCE_CHUNK, RoadNetwork
+from planner.contraction import contract, dijkstra_rows, prune_shortcuts
+from planner.network import RoadNetwork
 
 TOLERANCE_MIN = 1e-4
 NodeBlock = Callable[[csr_matrix, np.ndarray, np.ndarray, float], np.ndarray]
 
 
-def rows_serial(graph: csr_matrix, sources: np.ndarray, targets: np.ndarray, limit: float) -> np.ndarray:
-    """Minutes sources x targets with scipy's Dijkstra, SOURCE_CHUNK sources per call (as ``matrix`` does)."""
-    block = np.empty((len(sources), len(targets)), dtype=np.float32)
-    for start in range(0, len(sources), SOURCE_CHUNK):
-        rows = dijkstra(graph, directed=True, indices=sources[start : start + SOURCE_CHUNK], limit=limit)
-        block[start : start + SOURCE_CHUNK] = rows[:, targets]
-    return block
+rows_serial: NodeBlock = dijkstra_rows
 
 
 def rows_pooled(pool: Executor, workers: int) -> NodeBlock:
@@ -56,99 +52,6 @@ def rows_pooled(pool: Executor, workers: int) -> NodeBlock:
         return np.vstack(list(pool.map(rows_serial, [graph] * workers, parts, [targets] * workers, [limit] * workers)))
 
     return run
-
-
-def _dedupe_min(u: np.ndarray, v: np.ndarray, w: np.ndarray, n: int) -> tuple[np.ndarray, ...]:
-    """Drop self-loops, keep the lightest of parallel arcs; arcs sorted by key u*n+v."""
-    keep = u != v
-    key = u[keep] * n + v[keep]
-    w = w[keep]
-    order = np.argsort(key, kind="stable")
-    key, w = key[order], w[order]
-    first = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
-    w = np.minimum.reduceat(w, first) if len(first) else w
-    key = key[first]
-    return key // n, key % n, w, key
-
-
-def arc_weight(key: np.ndarray, w: np.ndarray, n: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Weight of each arc a->b (``inf`` if absent), looked up in arcs sorted by ``key`` = u*n+v."""
-    k = a * n + b
-    i = np.minimum(np.searchsorted(key, k), len(key) - 1)
-    return np.where(key[i] == k, w[i], np.inf)
-
-
-def contract(graph: csr_matrix, keep: np.ndarray, max_degree: int) -> tuple[csr_matrix, np.ndarray]:
-    """Contract non-``keep`` nodes with at most ``max_degree`` distinct neighbours; exact between kept nodes.
-
-    Rounds contract an independent set (a node goes when its (degree, random) rank is below every
-    candidate neighbour's), until no candidate is left. Returns the reduced graph and the new
-    index of every old node (-1 when contracted).
-    """
-    n = graph.shape[0]
-    coo = graph.tocoo()
-    u, v, w, key = _dedupe_min(coo.row.astype(np.int64), coo.col.astype(np.int64), coo.data.astype(np.float64), n)
-    kept = np.zeros(n, dtype=bool)
-    kept[keep] = True
-    jitter = np.random.default_rng(SEED).random(n)
-    while True:
-        pair = np.unique(np.minimum(u, v) * n + np.maximum(u, v))
-        p, q = pair // n, pair % n
-        degree = np.bincount(p, minlength=n) + np.bincount(q, minlength=n)
-        node, nbr = np.r_[p, q], np.r_[q, p]
-        order = np.argsort(node, kind="stable")
-        node, nbr = node[order], nbr[order]
-        first = np.searchsorted(node, np.arange(n))
-        candidate = (degree <= max_degree) & (degree > 0) & ~kept
-        rank = np.where(candidate, degree + jitter, np.inf)
-        chosen = []
-        for d in range(1, max_degree + 1):
-            c = np.flatnonzero(candidate & (degree == d))
-            around = nbr[first[c][:, None] + np.arange(d)]
-            chosen.append((c[(rank[around] > rank[c][:, None]).all(axis=1)], d))
-        if sum(len(c) for c, _ in chosen) == 0:
-            break
-
-        gone = np.zeros(n, dtype=bool)
-        new_u, new_v, new_w = [], [], []
-        for c, d in chosen:
-            gone[c] = True
-            around = nbr[first[c][:, None] + np.arange(d)]
-            for i in range(d):
-                for j in range(d):
-                    if i != j:
-                        new_u.append(around[:, i])
-                        new_v.append(around[:, j])
-                        new_w.append(arc_weight(key, w, n, around[:, i], c) + arc_weight(key, w, n, c, around[:, j]))
-        stay = ~gone[u] & ~gone[v]
-        su, sv, sw = (np.concatenate([x[stay], *extra]) for x, extra in ((u, new_u), (v, new_v), (w, new_w)))
-        finite = np.isfinite(sw)
-        u, v, w, key = _dedupe_min(su[finite], sv[finite], sw[finite], n)
-    alive = kept.copy()
-    alive[u] = alive[v] = True
-    index = np.full(n, -1)
-    index[alive] = np.arange(alive.sum())
-    return csr_matrix((w, (index[u], index[v])), shape=(alive.sum(), alive.sum())), index
-
-
-def prune_shortcuts(graph: csr_matrix) -> csr_matrix:
-    """Drop every arc u->v for which some u->x->v is strictly shorter (it is on no shortest path)."""
-    graph = csr_matrix(graph)
-    graph.sort_indices()
-    n = graph.shape[0]
-    out_degree = np.diff(graph.indptr)
-    u, v, w = np.repeat(np.arange(n), out_degree), graph.indices, graph.data
-    count = out_degree[v]  # two-arc paths u->x->v: arc a = u->x, then each arc b leaving x
-    a = np.repeat(np.arange(len(v)), count)
-    b = graph.indptr[v][a] + np.arange(len(a)) - np.repeat(np.cumsum(count) - count, count)
-    key = u * n + v
-    via = u[a] * n + v[b]
-    i = np.minimum(np.searchsorted(key, via), len(key) - 1)
-    hit = key[i] == via
-    best = np.full(len(key), np.inf)
-    np.minimum.at(best, i[hit], (w[a] + w[b])[hit])
-    keep = ~(best < w)
-    return csr_matrix((w[keep], (u[keep], v[keep])), shape=graph.shape)
 
 
 def contracted(max_degree: int, inner: NodeBlock, *, prune: bool = False) -> NodeBlock:
@@ -293,7 +196,7 @@ def main() -> None:
             real,
             od_real,
             {
-                "plain (RoadNetwork.matrix path)": rows_serial,
+                "plain Dijkstra": rows_serial,
                 "contract <= 6 + pruning": contracted(6, rows_serial, prune=True),
                 f"contract <= 6 + pruning + processes x{workers}": contracted(6, pooled, prune=True),
             },
@@ -307,7 +210,7 @@ def main() -> None:
         print(f"\nRCM renumbering of the synthetic graph: {time.perf_counter() - start:.3f} s, once per network")
         reduction_sizes(f"synthetic département, {m:,} x {m:,} random nodes", net, terminal_nodes(net, od))
         variants: dict[str, NodeBlock] = {
-            "plain (RoadNetwork.matrix path)": rows_serial,
+            "plain Dijkstra": rows_serial,
             f"threads x{workers}": rows_pooled(threads, workers),
             f"processes x{workers}": pooled,
             "RCM order": rcm(rows_serial),

@@ -26,6 +26,8 @@ from scipy.spatial import cKDTree
 from shapely.geometry import Point
 
 from planner._errors import InputError
+from planner._safety import check_network_file
+from planner.contraction import shortest_minutes
 
 DRIVABLE = {
     "motorway",
@@ -64,7 +66,6 @@ FRENCH_SPEEDS_KMH: dict[str, float] = {
     "living_street": 20,
     "service": 20,
 }
-SOURCE_CHUNK = 64  # sources per Dijkstra call: bounds memory to 64 x nodes x 8 bytes
 
 
 @dataclass
@@ -102,8 +103,8 @@ class RoadNetwork:
         """Driving minutes origin x destination (float32, ``inf`` when unreachable or beyond the limit).
 
         Each point is snapped to its nearest node; the snapping distance is added at
-        ``access_speed_kmh`` on both ends. Shortest paths run as multi-source Dijkstra
-        from the smaller set of distinct nodes.
+        ``access_speed_kmh`` on both ends. Shortest paths run as Dijkstra from the smaller set of
+        distinct nodes, on the graph contracted around the terminals when it is large.
         """
         o_node, o_m = self.snap(origins)
         d_node, d_m = self.snap(destinations)
@@ -114,10 +115,7 @@ class RoadNetwork:
             (self.graph, o_unique, d_unique) if forward else (self.graph.T.tocsr(), d_unique, o_unique)
         )
         limit = np.inf if limit_min is None else float(limit_min)
-        block = np.empty((len(sources), len(targets)), dtype=np.float32)
-        for start in range(0, len(sources), SOURCE_CHUNK):
-            rows = dijkstra(graph, directed=True, indices=sources[start : start + SOURCE_CHUNK], limit=limit)
-            block[start : start + SOURCE_CHUNK] = rows[:, targets]
+        block = shortest_minutes(graph, sources, targets, limit)
         node_minutes = block if forward else block.T
         access = 60.0 / (self.access_speed_kmh * 1000.0)
         minutes = node_minutes[np.ix_(o_inv, d_inv)] + (o_m[:, None] + d_m[None, :]).astype(np.float32) * access
@@ -251,11 +249,12 @@ def _read_graph(path: Path) -> tuple[nx.MultiDiGraph, list[str]]:
         clean = Path(tmp) / "drive.osm"
         try:
             notes = _clean_osm(path, clean)
+            graph = ox.graph_from_xml(clean, simplify=True, retain_all=True)  # fails on degenerate networks
         except InputError:
             raise
         except Exception as exc:  # libosmium reports corrupt input with RuntimeError and others
             raise InputError.one(str(path), "", f"cannot be read as OpenStreetMap data ({exc})") from None
-        return ox.graph_from_xml(clean, simplify=True, retain_all=True), notes
+        return graph, notes
 
 
 def network_from_graph(
@@ -311,7 +310,10 @@ def load_network(path: str | Path, *, access_speed_kmh: float = 30.0) -> RoadNet
     path = Path(path)
     if not path.exists():
         raise InputError.one(str(path), "", "road network file not found")
+    check_network_file(path)  # no XML entities, no decompression bomb
     graph, notes = _read_graph(path)
+    if graph.number_of_edges() == 0:
+        raise InputError.one(str(path), "", "has no road left to route on once simplified (a lone loop or way)")
     return network_from_graph(graph, source=str(path), access_speed_kmh=access_speed_kmh, notes=notes)
 
 

@@ -11,6 +11,7 @@ import osmnx as ox
 import pytest
 from pyproj import Geod
 
+from planner import contraction
 from planner._errors import InputError
 from planner.network import DRIVABLE, download_network, load_network
 from planner.travel import haversine_m
@@ -88,11 +89,19 @@ def test_limit_gives_inf_beyond(tiny):
     assert np.isfinite(minutes[0, 1]) and np.isinf(minutes[1, 0])
 
 
+@pytest.mark.parametrize("contracted", [False, True], ids=["plain", "contracted"])
 @pytest.mark.parametrize(
     "name", ["andorra_2013.osm.pbf", "north_bayreuth_DE_2014.osm.bz2", "saint_barthelemy_FR_2014.osm.bz2"]
 )
-def test_real_extracts_match_networkx(shared, name):
-    """On real OSM extracts the bulk matrix equals networkx Dijkstra on the same osmnx graph."""
+def test_real_extracts_match_networkx(shared, name, contracted, monkeypatch):
+    """On real OSM extracts the bulk matrix equals networkx Dijkstra on the same osmnx graph.
+
+    ``contracted`` lowers the size thresholds so the graph is contracted around the points first,
+    as it is for département-scale graphs.
+    """
+    if contracted:
+        monkeypatch.setattr(contraction, "CONTRACT_MIN_NODES", 0)
+        monkeypatch.setattr(contraction, "CONTRACT_MIN_SOURCES", 0)
     network = load_network(shared / "osm" / name)
     assert network.graph.shape[0] > 700
     rng = np.random.default_rng(0)
