@@ -1,6 +1,6 @@
-"""Vehicle-routing engines on the Solomon VRPTW instances: PyVRP, OR-Tools and VROOM in one run.
+"""Vehicle-routing engines on the Solomon VRPTW instances: Maillage, PyVRP, OR-Tools and VROOM in one run.
 
-All three solvers get the same instance data, the same wall-clock limit per instance, one
+All solvers get the same instance data, the same wall-clock limit per instance, one
 thread each, and run one after another (never concurrently) so that timings are comparable.
 
 Conventions (identical for the three solvers):
@@ -23,7 +23,10 @@ Conventions (identical for the three solvers):
   exactly once, capacity, time windows, depot return, fleet size). An infeasible or missing
   solution is reported as such, never as a number.
 
-Solvers: PyVRP ``solve(data, stop=MaxRuntime(t), seed=...)``; OR-Tools routing with
+Solvers: Maillage's engine ``optimize.vrp.solve(problem, time_limit_s=t, seed=...)`` (PyVRP's
+iterated local search with default parameters behind Maillage's own problem types: the same
+algorithm as the "pyvrp" peer, so any difference between the two columns is run-to-run noise and
+the model build); PyVRP ``solve(data, stop=MaxRuntime(t), seed=...)``; OR-Tools routing with
 PATH_CHEAPEST_ARC then GUIDED_LOCAL_SEARCH, a time and a capacity dimension, ``time_limit``
 (the routing solver is single-threaded and has no seed); VROOM (``pyvroom``) exploration level 5,
 ``nb_threads=1``, ``timeout=t`` (VROOM stops earlier when its search is exhausted, its own
@@ -53,7 +56,7 @@ import numpy as np
 BENCHMARKS = Path(__file__).resolve().parents[1].parent / "shared" / "benchmarks"
 DATA_DIR = BENCHMARKS / "solomon_vrptw"
 SCALE = 1000
-SOLVERS = ("pyvrp", "ortools", "vroom")
+SOLVERS = ("maillage", "pyvrp", "ortools", "vroom")
 # Not in the default set: OR-Tools with PARALLEL_CHEAPEST_INSERTION as first-solution strategy, a
 # supplementary run for the instances where PATH_CHEAPEST_ARC finds no first solution in time.
 EXTRA_SOLVERS = ("ortools_pci",)
@@ -258,6 +261,44 @@ def solve_pyvrp(inst: Instance, time_limit: float, seed: int) -> SolverRun:
     return SolverRun("pyvrp", routes, runtime, "ok", result.cost() / SCALE)
 
 
+def solve_maillage(inst: Instance, time_limit: float, seed: int) -> SolverRun:
+    """Maillage's routing engine (``optimize.vrp``) on the instance, same integer conventions."""
+    from optimize.vrp import VrpClient, VrpProblem, VrpVehicleType
+    from optimize.vrp import solve as solve_vrp
+
+    start = time.perf_counter()
+    dist, dur = scaled_matrices(inst)
+    problem = VrpProblem(
+        distance=dist,
+        duration=dur,
+        clients=tuple(
+            VrpClient(
+                location=i,
+                demand=int(inst.demand[i]),
+                service=int(inst.service[i]) * SCALE,
+                tw_early=int(inst.ready[i]) * SCALE,
+                tw_late=int(inst.due[i]) * SCALE,
+            )
+            for i in range(1, inst.num_nodes)
+        ),
+        vehicle_types=(
+            VrpVehicleType(
+                depot=0,
+                count=inst.num_vehicles,
+                capacity=inst.capacity,
+                shift_start=int(inst.ready[0]) * SCALE,
+                shift_end=int(inst.due[0]) * SCALE,
+            ),
+        ),
+    )
+    result = solve_vrp(problem, time_limit_s=time_limit - (time.perf_counter() - start), seed=seed)
+    runtime = time.perf_counter() - start
+    if not result.feasible:
+        return SolverRun("maillage", None, runtime, f"no feasible solution ({result.status})")
+    routes = [[problem.clients[c].location for c in r.clients] for r in result.routes]
+    return SolverRun("maillage", routes, runtime, "ok", result.distance / SCALE)
+
+
 def solve_ortools(inst: Instance, time_limit: float, first: str = "PATH_CHEAPEST_ARC") -> SolverRun:
     """OR-Tools routing: ``first`` solution strategy then GUIDED_LOCAL_SEARCH until ``time_limit``."""
     from ortools.constraint_solver import pywrapcp, routing_enums_pb2
@@ -348,6 +389,7 @@ def solve_vroom(inst: Instance, time_limit: float) -> SolverRun:
 def run_solver(name: str, inst: Instance, time_limit: float, seed: int) -> SolverRun:
     """Run one solver, turning any exception into an 'error' run."""
     solvers: dict[str, Callable[[], SolverRun]] = {
+        "maillage": lambda: solve_maillage(inst, time_limit, seed),
         "pyvrp": lambda: solve_pyvrp(inst, time_limit, seed),
         "ortools": lambda: solve_ortools(inst, time_limit),
         "ortools_pci": lambda: solve_ortools(inst, time_limit, "PARALLEL_CHEAPEST_INSERTION"),
@@ -486,9 +528,11 @@ def main(argv: Sequence[str] | None = None) -> list[Row]:
     parser.add_argument("--instances", default="all", help="'all' or comma-separated names, e.g. C101,R101")
     parser.add_argument("--time-limit", type=float, default=10.0, help="seconds per solver and instance")
     parser.add_argument(
-        "--solvers", default=",".join(SOLVERS), help="comma-separated among pyvrp,ortools,vroom (and ortools_pci)"
+        "--solvers",
+        default=",".join(SOLVERS),
+        help="comma-separated among maillage,pyvrp,ortools,vroom (and ortools_pci)",
     )
-    parser.add_argument("--seed", type=int, default=1, help="PyVRP seed (OR-Tools and VROOM have none)")
+    parser.add_argument("--seed", type=int, default=1, help="Maillage and PyVRP seed (OR-Tools and VROOM have none)")
     parser.add_argument("--out", type=Path, default=Path("bench/results/vrptw.csv"), help="CSV output")
     args = parser.parse_args(argv)
     solvers = [s.strip() for s in args.solvers.split(",") if s.strip()]

@@ -40,8 +40,8 @@ def _row(rows: list, instance: str, solver: str):
 
 
 def test_every_solver_reports_a_checked_result(rows: list) -> None:
-    """PyVRP and VROOM are feasible on both; OR-Tools is feasible or honestly reports no solution."""
-    assert len(rows) == 6
+    """Maillage, PyVRP and VROOM are feasible on both; OR-Tools is feasible or honestly reports no solution."""
+    assert len(rows) == 2 * len(vrptw.SOLVERS) == 8
     for r in rows:
         if r.solver == "ortools" and r.status.startswith("no solution"):
             assert r.distance is None and r.gap_pct is None and not r.feasible
@@ -50,6 +50,13 @@ def test_every_solver_reports_a_checked_result(rows: list) -> None:
         assert r.distance is not None and r.gap_pct is not None
         assert r.gap_pct > -0.01, "better than the distance BKS: suspicious"
         assert r.vehicles is not None and r.vehicles <= 25
+
+
+def test_maillage_engine_near_bks(rows: list) -> None:
+    """Maillage's engine (optimize/vrp.py) is within 1 % of the distance-only best-known on C101 and R101."""
+    for instance in ("C101", "R101"):
+        r = _row(rows, instance, "maillage")
+        assert r.feasible and r.gap_pct < 1.0, (instance, r.status, r.gap_pct)
 
 
 def test_pyvrp_near_bks_on_c101(rows: list) -> None:
