@@ -12,11 +12,12 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape  # user data such as an id '[/x]' is text, not markup
 
 from planner._errors import InfeasibleError, InputError
-from planner.france import DEFAULT_TERRITORY, FRANCE_DIR
-from planner.outputs import default_out, file_record, run_folder, versions, write_json
-from planner.pipeline import report, run_scenario, write_scenario
+from planner.outputs import default_out
+from planner.pipeline import report, run_scenario
+from planner.runs import write_scenario_run
 from planner.scenario import CoverageSpec, Scenario, ServicesSpec, TerritorySpec, TravelSpec, load_scenario
 
 app = typer.Typer(
@@ -40,29 +41,17 @@ def _guarded(debug: bool, work: Callable[[], None]) -> None:
     except (InputError, InfeasibleError) as exc:
         if debug:
             traceback.print_exc()
-        console.print(f"[bold red]Error:[/] {exc}", highlight=False, markup=True, soft_wrap=True)
+        console.print(f"[bold red]Error:[/] {escape(str(exc))}", highlight=False, markup=True, soft_wrap=True)
         raise typer.Exit(2) from None
     except Exception as exc:
         if debug:
             traceback.print_exc()
         console.print(
-            f"[bold red]Unexpected error:[/] {type(exc).__name__}: {exc}\n(run again with --debug for details)",
+            f"[bold red]Unexpected error:[/] {type(exc).__name__}: {escape(str(exc))}\n"
+            "(run again with --debug for details)",
             highlight=False,
         )
         raise typer.Exit(1) from None
-
-
-def _inputs(scenario: Scenario, scenario_file: Path | None) -> dict[str, object]:
-    files = [scenario.resolve(p) for p in (scenario.territory.zones, scenario.travel.network) if p]
-    files += [scenario.resolve(p) for p in scenario.services.files]
-    if scenario_file:
-        files.append(scenario_file)
-    packaged = (
-        FRANCE_DIR / "communes.parquet"
-        if scenario.territory.departement or scenario.territory.epci or scenario.territory.insee
-        else DEFAULT_TERRITORY
-    )
-    return {"files": [file_record(p) for p in [packaged, *files]]}
 
 
 def _execute(scenario: Scenario, out: Path | None, lang: str, scenario_file: Path | None = None) -> None:
@@ -72,28 +61,66 @@ def _execute(scenario: Scenario, out: Path | None, lang: str, scenario_file: Pat
         run = run_scenario(scenario, progress=lambda step: status.update(f"Maillage: {step}…"))
         out = out or default_out(scenario.name)
         status.update("Maillage: writing outputs…")
-        write_start = time.perf_counter()
-        with run_folder(out) as folder:
-            files, summary = write_scenario(run, folder, lang)
-            write_json(folder / "summary.json", summary)
-            run.timings_s["write"] = time.perf_counter() - write_start
-            write_json(
-                folder / "run.json",
-                {
-                    "started_utc": started.isoformat(timespec="seconds"),
-                    "finished_utc": datetime.now(UTC).isoformat(timespec="seconds"),
-                    "command": sys.argv,
-                    "inputs": _inputs(scenario, scenario_file),
-                    "parameters": scenario.model_dump(mode="json"),
-                    "travel": run.coverage.travel,
-                    "versions": versions(),
-                    "timings_s": run.timings_s,
-                    "outputs": [*files, "summary.json", "run.json"],
-                },
-            )
+        files = write_scenario_run(run, out, lang, started=started, command=sys.argv, scenario_file=scenario_file)
     for line in report(run, lang):
         typer.echo(line)
     typer.echo(f"-> {out}/ ({len(files) + 2} files: summary.json, run.json, {', '.join(files[:6])}, ...)")
+
+
+def _execute_national(scenario: Scenario, out: Path | None, lang: str) -> None:
+    """National coverage (every commune of France) into one atomic output folder."""
+    from planner.national import run_national
+    from planner.national_exports import national_report, write_national_run
+
+    started = datetime.now(UTC)
+    with console.status("Maillage: France…") as status:
+        national = run_national(scenario, lang=lang)
+        out = out or default_out(scenario.name)
+        status.update("Maillage: writing outputs…")
+        files = write_national_run(national, scenario, out, lang, started=started, command=sys.argv)
+    for line in national_report(national, lang):
+        typer.echo(line)
+    typer.echo(f"-> {out}/ ({len(files) + 2} files: summary.json, run.json, {', '.join(files)})")
+
+
+def _execute_fanout(
+    scenario: Scenario,
+    codes_text: str,
+    out: Path | None,
+    lang: str,
+    scenario_file: Path,
+    workers: int | None,
+    scheduler: str | None,
+) -> int:
+    """One Dask task per département, a progress bar, then the merged national tables; the failures count."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from planner.fanout import Outcome, dask_client, departement_codes, fan_out
+
+    codes = departement_codes(codes_text)
+    out = out or default_out(scenario.name)
+    clock = time.perf_counter()
+    with dask_client(workers=workers, scheduler=scheduler) as client:
+        console.print(f"Dask dashboard: {client.dashboard_link}", highlight=False)
+        columns = (TextColumn("Départements"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+        with Progress(*columns, console=console) as bar:
+            task = bar.add_task("", total=len(codes))
+
+            def seen(outcome: Outcome) -> None:
+                bar.advance(task)
+                if outcome.status == "error":
+                    bar.console.print(f"[red]{outcome.code}[/]: {escape(outcome.error)}", highlight=False)
+
+            outcomes = fan_out(scenario, codes, out, client, lang=lang, scenario_file=scenario_file, on_outcome=seen)
+    counts = {s: sum(o.status == s for o in outcomes) for s in ("done", "skipped", "error")}
+    typer.echo(
+        f"{counts['done']} département(s) calculé(s), {counts['skipped']} déjà complet(s), "
+        f"{counts['error']} en erreur, {time.perf_counter() - clock:.1f} s"
+    )
+    typer.echo(f"-> {out}/ (<code>/, national_summary.csv, national_access_by_zone.csv, errors.csv, summary.json)")
+    if counts["error"]:
+        console.print(f"[bold red]Error:[/] {counts['error']} département(s) failed: see {escape(str(out))}/errors.csv")
+    return counts["error"]
 
 
 def _scenario_with(path: Path, section: str, example: str) -> Scenario:
@@ -138,7 +165,13 @@ def coverage(
     estimate: Annotated[bool, typer.Option("--estimate", help="Force the stated crow-fly estimate.")] = False,
     speed: Annotated[float, typer.Option(help="Estimate: average speed, km/h.")] = 50.0,
     detour: Annotated[float, typer.Option(help="Estimate: road over crow-fly distance.")] = 1.3,
-    thresholds: Annotated[str, typer.Option(help="Report population within these minutes.")] = "10,20,30",
+    thresholds: Annotated[
+        str | None, typer.Option(help="Report population within these minutes (default 10,20,30; 20,30 with --france).")
+    ] = None,
+    france: Annotated[
+        bool,
+        typer.Option("--france", help="All communes of France against canton seats or --sites (stated estimate)."),
+    ] = False,
     target: Annotated[float, typer.Option(help="Access target in minutes; zones beyond are gaps.")] = 30.0,
     out: OutOption = None,
     lang: LangOption = "fr",
@@ -158,7 +191,7 @@ def coverage(
     def work() -> None:
         scenario = Scenario.model_validate(
             {
-                "name": f"coverage-{departement or epci or 'territory'}",
+                "name": f"coverage-{'france' if france else departement or epci or 'territory'}",
                 "language": lang,
                 "territory": TerritorySpec(
                     departement=departement, epci=epci, insee=insee.split(",") if insee else None, zones=zones
@@ -171,10 +204,16 @@ def coverage(
                     speed_kmh=speed,
                     detour_factor=detour,
                 ),
-                "coverage": CoverageSpec(thresholds_min=_floats(thresholds, "--thresholds"), target_min=target),
+                "coverage": CoverageSpec(
+                    thresholds_min=_floats(thresholds or ("20,30" if france else "10,20,30"), "--thresholds"),
+                    target_min=target,
+                ),
             }
         )
-        _execute(scenario, out, lang)
+        if france:
+            _execute_national(scenario, out, lang)
+        else:
+            _execute(scenario, out, lang)
 
     _guarded(debug, work)
 
@@ -184,18 +223,43 @@ def run(
     scenario_file: Annotated[Path, typer.Argument(help="Scenario YAML file, e.g. scenarios/lozere-coverage.yaml.")],
     out: OutOption = None,
     lang: LangOverride = None,
+    departements: Annotated[
+        str | None,
+        typer.Option(help="Run on each of these départements (12,15,48 or all), one Dask task each, into OUT/<code>/."),
+    ] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(min=1, help="With --departements: local Dask worker processes (default: one per core)."),
+    ] = None,
+    scheduler: Annotated[
+        str | None, typer.Option(help="With --departements: a running Dask scheduler, e.g. tcp://host:8786.")
+    ] = None,
     debug: DebugOption = False,
 ) -> None:
     """Run a scenario file (see the scenario format in the README).
 
     Example: maillage run scenarios/lozere-coverage.yaml --out outputs/lozere
+
+    Every département, on a local Dask cluster (a restart skips the départements already complete):
+    maillage run scenarios/departements-siting.yaml --departements all --workers 2 --out outputs/france
     """
 
+    failed = 0
+
     def work() -> None:
+        nonlocal failed
         scenario = load_scenario(scenario_file)
-        _execute(scenario, out, lang or scenario.language, scenario_file)
+        if departements:
+            language = lang or scenario.language
+            failed = _execute_fanout(scenario, departements, out, language, scenario_file, workers, scheduler)
+        elif workers or scheduler:
+            raise InputError.one("--workers/--scheduler", "", "only apply with --departements")
+        else:
+            _execute(scenario, out, lang or scenario.language, scenario_file)
 
     _guarded(debug, work)
+    if failed:  # the other départements are complete; a rerun retries only the failed ones
+        raise typer.Exit(1)
 
 
 @app.command()
@@ -293,6 +357,23 @@ def departements() -> None:
 
     for _, row in table().iterrows():
         typer.echo(f"{row['code']:>3}  {row['name']}")
+
+
+@app.command("app")
+def app_command(
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8501,
+    address: Annotated[str, typer.Option(help="Address to listen on (127.0.0.1: this machine only).")] = "127.0.0.1",
+    debug: DebugOption = False,
+) -> None:
+    """Start the web app (coverage, rounds, my week, plan) on http://ADDRESS:PORT, offline.
+
+    The libraries and the default territory are loaded before the server starts, so the first
+    visitor's map appears as fast as the next ones'. Stop with Ctrl+C.
+    """
+    from planner.app_server import serve
+
+    console.print(f"Maillage : chargement, puis http://{address}:{port} (Ctrl+C pour arrêter)")
+    _guarded(debug, lambda: serve(port, address))
 
 
 if __name__ == "__main__":
