@@ -15,6 +15,7 @@ import streamlit as st
 
 from planner import app_support as ui
 from planner._errors import InfeasibleError, InputError
+from planner.background import BackgroundJob
 from planner.france import departements
 from planner.jobs import build_territory, build_travel_model, measure_coverage
 from planner.scenario import Scenario, load_scenario
@@ -34,6 +35,7 @@ st.set_page_config(page_title="Maillage", layout="wide")
 PAGES = ("coverage", "rounds", "week", "plan")
 THRESHOLD_CHOICES = [5, 10, 15, 20, 30, 45, 60]
 MAP_HEIGHT = 560
+POLL_S = 0.25  # how often a running scenario's progress box is refreshed
 
 
 # --- cached loaders: territory, travel model and travel times are keyed on their own inputs only,
@@ -110,23 +112,50 @@ def checked_upload(upload: UploadedFile | None, kind: str) -> Path | None:
 
 
 def run_scenario_with_status(scenario: Scenario, time_limit: float, seed: int, store: str, lang: str) -> None:
-    """Run a scenario with a progress box; keep the result in the session, or show why it failed."""
+    """Run a scenario with a progress box and a cancel button; keep the result, or show why it failed.
+
+    The run goes on in a worker thread; this page polls it. Cancelling (the button, Streamlit's stop,
+    or leaving the page: each ends this script run) stops the solver at once and discards the run.
+    """
     number = st.session_state.get("run_counter", 0) + 1
     failure: BaseException | None = None
+    job = BackgroundJob(lambda progress: ui.execute(ui.with_solver(scenario, time_limit, seed), number, lang, progress))
+    st.session_state["running_job"] = job  # the next script run cancels it if this one is interrupted
+    st.button(ui.t("cancel", lang), key=f"{store}_cancel", icon=":material/stop_circle:")  # a click ends this run
     with st.status(ui.t("running", lang), expanded=True) as status:
         try:
-            record = ui.execute(ui.with_solver(scenario, time_limit, seed), number, lang, progress=status.write)
+            while not job.wait(POLL_S):
+                for message in job.messages():
+                    status.write(message)
+                status.update(label=ui.t("running_for", lang, seconds=f"{job.elapsed_s:.0f}"), expanded=True)
+            for message in job.messages():
+                status.write(message)
+            record = job.result()
         except Exception as exc:  # shown in the page; the previous results stay on screen
             failure = exc
             status.update(label=ui.t("failed", lang), state="error", expanded=False)
         else:
             seconds = ui.number(record.seconds, lang, 1)
             status.update(label=ui.t("done", lang, seconds=seconds), state="complete", expanded=False)
+        finally:
+            job.cancel()  # a no-op once the job has ended
+    st.session_state.pop("running_job", None)
     if failure is not None:
         show_error(failure, lang)
         return
     st.session_state["run_counter"] = number
     st.session_state[store] = ui.keep_run(st.session_state.get(store, []), record)
+
+
+def cancel_interrupted_run(lang: str) -> None:
+    """Stop the run an earlier script run left going (cancel button, stop, another page) and say so."""
+    job: BackgroundJob[ui.RunRecord] | None = st.session_state.pop("running_job", None)
+    if job is None:
+        return
+    job.cancel()  # Streamlit reruns at once ("fast reruns"): the interrupted run may not have stopped it yet
+    if job.cancelled_after_s is not None:
+        seconds = ui.number(job.cancelled_after_s, lang, 1)
+        st.info(ui.t("cancelled", lang, seconds=seconds), icon=":material/stop_circle:")
 
 
 def scenario_picker(section: str, default: str, prefix: str, lang: str) -> Scenario | None:
@@ -411,6 +440,7 @@ def main() -> None:
             key="lang",
         )
         page = st.radio(ui.t("page", lang), PAGES, format_func=lambda p: ui.t(f"page_{p}", lang), key="page")
+    cancel_interrupted_run(lang)
     {"coverage": coverage_page, "rounds": rounds_page, "week": week_page, "plan": plan_page}[page](lang)
 
 

@@ -52,6 +52,7 @@ from itertools import pairwise
 import numpy as np
 from ortools.sat.python import cp_model
 
+from optimize._cancel import stopping
 from optimize._errors import InfeasibleError
 from optimize._solver import SolveInfo, Status, cp_sat, stopped_by_wall_clock, to_cents
 
@@ -781,7 +782,8 @@ def solve(
     model = built.model
     model.maximize(built.value)
     first = _solver(max(0.1, STAGE_ONE_SHARE * time_limit_s - _since(started)), seed, workers)
-    code = first.solve(model)
+    with stopping(first.stop_search):
+        code = first.solve(model)
     notes = _wall_clock_note(first)
     if code == cp_model.INFEASIBLE:
         raise InfeasibleError([_conflict(problem, options, time_limit_s, seed)])
@@ -795,7 +797,8 @@ def solve(
     model.add(built.value >= reached)
     model.minimize(cost)
     second = _solver(max(0.1, time_limit_s - _since(started)), seed, workers)
-    code_two = second.solve(model)
+    with stopping(second.stop_search):
+        code_two = second.solve(model)
     notes += _wall_clock_note(second)
     final = second if code_two in (cp_model.OPTIMAL, cp_model.FEASIBLE) else first
     notes.append(_stage_two_note(second, code_two))
@@ -868,7 +871,8 @@ def _conflict(problem: RoomsProblem, options: list[_Option], time_limit_s: float
     """Name providers whose weekly sessions cannot all be held together, from the solver's assumptions."""
     built = _build(problem, options, assume=True)
     solver = cp_sat(max(1.0, time_limit_s / 2), seed, 1)
-    solver.solve(built.model)
+    with stopping(solver.stop_search):
+        solver.solve(built.model)
     core = set(solver.sufficient_assumptions_for_infeasibility())
     names = [problem.providers[p].label for p, lit in enumerate(built.keep) if lit.index in core]
     return (

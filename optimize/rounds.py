@@ -24,9 +24,12 @@ from itertools import pairwise
 import numpy as np
 from ortools.sat.python import cp_model
 
+from optimize._cancel import check, stopping
 from optimize._errors import InfeasibleError
 from optimize._sequencing import MAX_STOPS, Break, DayPlan, sequence_day
 from optimize._solver import SolveInfo, Status, cp_sat, stopped_by_wall_clock, to_cents
+
+ENUMERATION_SHARE = 0.8  # of the time limit, at most, for enumerating truck-days (a guard: it rarely binds)
 
 Window = tuple[int, int, int]  # (iso weekday, start minute, end minute)
 
@@ -239,7 +242,7 @@ class _Pattern:
 
 
 def _day_patterns(
-    problem: RoundsProblem, v: int, day: int, *, neighbours: int, max_patterns: int
+    problem: RoundsProblem, v: int, day: int, *, neighbours: int, max_patterns: int, deadline: float = float("inf")
 ) -> tuple[list[_Pattern], bool]:
     """Every feasible set of up to ``max_stops_per_day`` stops for truck ``v`` on ``day``, built upwards.
 
@@ -247,6 +250,8 @@ def _day_patterns(
     and only from feasible smaller sets. Returns the patterns and whether ``max_patterns`` cut the list.
     """
     vehicle = problem.vehicles[v]
+    if time.perf_counter() > deadline:
+        return [], True
     singles = [s for s in range(len(problem.stops)) if _can_visit(problem, s, vehicle, day) is not None]
     if not singles:
         return [], False
@@ -259,6 +264,9 @@ def _day_patterns(
     while layer:
         grown: set[tuple[int, ...]] = set()
         for stops in layer:
+            check()  # a cancelled run stops here too
+            if time.perf_counter() > deadline:  # the time limit bounds the enumeration too
+                return patterns, True
             plan = day_plan(problem, vehicle, day, stops)
             if plan is None:
                 continue
@@ -304,14 +312,20 @@ def solve(
             )
     patterns: list[_Pattern] = []
     notes: list[str] = []
+    enumeration_deadline = started + ENUMERATION_SHARE * time_limit_s
     day_class: dict[tuple[int, int], tuple[int, ...]] = {}  # (vehicle, representative weekday) -> weekdays
     only_fortnightly = all(st.visits_per_week < 1 for st in problem.stops)
     for v in range(len(problem.vehicles)):
         seen: dict[tuple[object, ...], int] = {}
         for day in problem.days:
-            found, truncated = _day_patterns(problem, v, day, neighbours=neighbours, max_patterns=max_patterns)
+            found, truncated = _day_patterns(
+                problem, v, day, neighbours=neighbours, max_patterns=max_patterns, deadline=enumeration_deadline
+            )
             if truncated:
-                notes.append(f"truck {problem.vehicles[v].vehicle_id}, day {day}: day patterns cut at {max_patterns}")
+                notes.append(
+                    f"truck {problem.vehicles[v].vehicle_id}, day {day}: day patterns cut at "
+                    f"{max_patterns} or at {ENUMERATION_SHARE:.0%} of the time limit"
+                )
             signature = tuple((p.stops, p.plan.start_min, p.plan.cost) for p in found)  # same days, same plans
             if only_fortnightly and signature in seen:  # same possible days: one class, no symmetric copies
                 first = seen[signature]
@@ -379,7 +393,8 @@ def solve(
     model.maximize(sum(value_terms) - cost)
     model.add_assumptions(list(required.values()))
     solver = cp_sat(time_limit_s, seed, workers, wall_limit_s=max(0.1, time_limit_s - (time.perf_counter() - started)))
-    code = solver.solve(model)
+    with stopping(solver.stop_search):
+        code = solver.solve(model)
     if stopped_by_wall_clock(solver):
         notes.append("the wall-clock limit ended the search before the work limit: another run may differ")
     elapsed = time.perf_counter() - started

@@ -60,6 +60,7 @@ def build_territory(scenario: Scenario) -> Territory:
         territory = read_territory(DEFAULT_TERRITORY)
     if spec.zones is not None:
         zones = read_layer(scenario.resolve(spec.zones), "zones")
+        _check_zones_place(zones, territory, str(scenario.resolve(spec.zones)), scenario.services.canton_seats)
         territory.notes.append(
             f"demand from {spec.zones.name}: {len(zones)} zones, {zones['population'].sum():,.0f} people"
         )
@@ -70,6 +71,14 @@ def build_territory(scenario: Scenario) -> Territory:
     for path in scenario.services.files:
         extra = read_layer(scenario.resolve(path), "sites")
         where = outside_territory(extra, territory.zones)
+        if where["far"].all():
+            swapped = ": are longitude and latitude swapped?" if where["swapped"].mean() > 0.5 else ""
+            raise InputError.one(
+                str(scenario.resolve(path)),
+                "",
+                f"none of its {len(extra)} sites lies within 20 km of the territory ({territory.name}){swapped}",
+                hint="lon is the east-west coordinate (about 3.5 in Lozère), lat the north-south one (about 44.5)",
+            )
         if where["far"].any():
             ids = extra.loc[where["far"], "site_id"].tolist()
             swapped = " (longitude and latitude look swapped)" if where["swapped"].any() else ""
@@ -85,6 +94,34 @@ def build_territory(scenario: Scenario) -> Territory:
             "services", "", f"site ids used twice across files: {', '.join(sites.loc[duplicated, 'site_id'])}"
         )
     return Territory(territory.name, territory.zones, gpd.GeoDataFrame(sites, crs="EPSG:4326"), territory.notes)
+
+
+def _check_zones_place(zones: gpd.GeoDataFrame, base: Territory, source: str, canton_seats: bool) -> None:
+    """Refuse demand zones that all lie far from the territory whose services measure them.
+
+    All of them inside the territory once longitude and latitude are swapped names the swap; all far
+    while the territory's canton seats are the services (a wrong CRS, another place) says so.
+    """
+    points = gpd.GeoDataFrame(geometry=zones.geometry.representative_point(), crs=zones.crs)
+    where = outside_territory(points, base.zones)
+    if not where["far"].all():
+        return
+    if where["swapped"].mean() > 0.5:
+        raise InputError.one(
+            source,
+            "",
+            f"every zone lies more than 20 km outside {base.name}, and inside it once longitude and "
+            "latitude are swapped: are they swapped?",
+            hint="lon is the east-west coordinate (about 3.5 in Lozère), lat the north-south one (about 44.5)",
+        )
+    if canton_seats:
+        raise InputError.one(
+            source,
+            "",
+            f"none of its {len(zones)} zones lies within 20 km of {base.name}, whose canton seats are the services",
+            hint="choose the territory that holds them (--departement), check the file's CRS, "
+            "or give your own services with --no-canton-seats",
+        )
 
 
 def build_travel_model(scenario: Scenario, territory: Territory) -> TravelModel:

@@ -14,6 +14,7 @@ Every problem found is collected and reported at once, naming the file, row and 
 from __future__ import annotations
 
 import re
+import warnings
 from pathlib import Path
 
 import geopandas as gpd
@@ -26,6 +27,12 @@ from planner.hours import FRENCH_DAYS, HoursError, parse_opening_hours, to_osm
 from planner.territory import SITE_COLUMNS, SITE_KINDS, with_demand_points
 
 READABLE = (".geojson", ".json", ".gpkg", ".shp", ".parquet", ".geoparquet", ".csv")
+ARCHIVES = (".zip", ".gz", ".bz2", ".xz", ".7z", ".rar", ".tar", ".tgz", ".kmz")
+# Compressed data under a text suffix (a zip renamed .csv): refused before any reader inflates it.
+_MAGIC = {b"PK\x03\x04": "zip", b"\x1f\x8b": "gzip", b"BZh": "bzip2", b"\xfd7zXZ": "xz", b"7z\xbc\xaf": "7z"}
+# GeoParquet is compressed inside: its declared size is checked before reading (memory bound).
+MAX_PARQUET_ROWS = 5_000_000
+MAX_PARQUET_BYTES = 2 * 1024**3
 LON_NAMES = ("lon", "lng", "longitude", "long", "x")
 LAT_NAMES = ("lat", "latitude", "y")
 _GRID_ID = re.compile(r"CRS3035RES(\d+)mN(\d+)E(\d+)")
@@ -42,14 +49,21 @@ def _read_table(path: Path, layer: str | None) -> gpd.GeoDataFrame | pd.DataFram
     suffix = path.suffix.lower()
     if not path.exists():
         raise InputError.one(str(path), "", "file not found")
+    if suffix in ARCHIVES:
+        raise InputError.one(
+            str(path),
+            "",
+            f"is an archive ('{suffix}'): archives are not opened",
+            hint="extract the layer and give the file itself (" + ", ".join(READABLE) + ")",
+        )
     if suffix not in READABLE:
         raise InputError.one(str(path), "", f"unsupported format '{suffix}'", hint="use one of " + ", ".join(READABLE))
+    _check_content(path, suffix)
     try:
         if suffix == ".csv":
-            table = pd.read_csv(path, dtype=str, keep_default_na=False, sep=None, engine="python")
-            table.attrs["origin"] = "csv"
-            return table
+            return _read_csv(path)
         if suffix in (".parquet", ".geoparquet"):
+            _check_parquet_size(path)
             return gpd.read_parquet(path)
         if suffix == ".gpkg":
             import pyogrio
@@ -61,7 +75,83 @@ def _read_table(path: Path, layer: str | None) -> gpd.GeoDataFrame | pd.DataFram
     except InputError:
         raise
     except Exception as exc:  # the GIS readers raise many types; all mean "cannot read"
-        raise InputError.one(str(path), "", f"cannot be read ({type(exc).__name__}: {exc})".strip()) from None
+        detail = str(exc).split("; It might help", 1)[0]  # GDAL's advice on driver prefixes does not apply here
+        raise InputError.one(str(path), "", f"cannot be read ({type(exc).__name__}: {detail})".strip()) from None
+
+
+def _check_content(path: Path, suffix: str) -> None:
+    """Refuse an empty file, or compressed data under a text suffix, with a message saying which."""
+    if path.is_dir():
+        raise InputError.one(str(path), "", "is a folder, not a file")
+    if path.stat().st_size == 0:
+        raise InputError.one(str(path), "", "is empty (0 bytes)")
+    if suffix in (".csv", ".geojson", ".json"):
+        with path.open("rb") as stream:
+            head = stream.read(8)
+        kind = next((name for magic, name in _MAGIC.items() if head.startswith(magic)), None)
+        if kind:
+            raise InputError.one(
+                str(path),
+                "",
+                f"is compressed data ({kind}), not a '{suffix}' file: archives are not opened",
+                hint="extract the layer and give the file itself",
+            )
+
+
+def _check_parquet_size(path: Path) -> None:
+    """Refuse a (Geo)Parquet file whose declared rows or uncompressed size exceed the memory bound."""
+    import pyarrow.parquet as pq
+
+    meta = pq.ParquetFile(path).metadata
+    size = sum(meta.row_group(i).total_byte_size for i in range(meta.num_row_groups))
+    if meta.num_rows > MAX_PARQUET_ROWS or size > MAX_PARQUET_BYTES:
+        raise InputError.one(
+            str(path),
+            "",
+            f"declares {meta.num_rows:,} rows and {size / 1024**2:,.0f} MiB uncompressed, beyond the limit "
+            f"of {MAX_PARQUET_ROWS:,} rows and {MAX_PARQUET_BYTES // 1024**2:,} MiB",
+            hint="split the layer, or aggregate it (e.g. a 1-km grid instead of buildings)",
+        )
+
+
+def _read_csv(path: Path) -> pd.DataFrame:
+    """A CSV as text columns: UTF-8 (or Windows-1252, as spreadsheets save it), delimiter sniffed.
+
+    Rows longer than the header are refused rather than silently shifted or cut.
+    """
+    table = None
+    for encoding in ("utf-8-sig", "cp1252"):
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("error", pd.errors.ParserWarning)
+                table = pd.read_csv(
+                    path,
+                    dtype=str,
+                    keep_default_na=False,
+                    sep=None,
+                    engine="python",
+                    index_col=False,
+                    encoding=encoding,
+                )
+            break
+        except UnicodeDecodeError:
+            continue
+        except pd.errors.ParserWarning:
+            raise InputError.one(
+                str(path), "row 2", "has more fields than the header", hint="check the delimiter and quoting"
+            ) from None
+        except pd.errors.ParserError as exc:
+            raise InputError.one(str(path), "", f"is not a well-formed CSV ({exc})") from None
+    if table is None:
+        raise InputError.one(str(path), "", "is not text in UTF-8 or Windows-1252", hint="save it as CSV UTF-8")
+    twice = [c for c in table.columns if re.fullmatch(r".+\.\d+", str(c)) and str(c).rsplit(".", 1)[0] in table]
+    if twice:
+        raise InputError(
+            str(path),
+            [Problem(f"column '{str(c).rsplit('.', 1)[0]}'", "appears twice in the header") for c in twice],
+        )
+    table.attrs["origin"] = "csv"
+    return table
 
 
 def _points_from_csv(table: pd.DataFrame, source: str) -> gpd.GeoDataFrame:
@@ -162,6 +252,10 @@ def read_layer(path: str | Path, kind: str, *, layer: str | None = None) -> gpd.
     path = Path(path)
     source = str(path)
     table = _read_table(path, layer or kind)
+    names = [str(c).lower() for c in table.columns]
+    twice = sorted({c for c in names if names.count(c) > 1})
+    if twice:  # 'Population' and 'population' would become one column
+        raise InputError(source, [Problem(f"column '{c}'", "appears twice (letter case aside)") for c in twice])
     columns = set(table.columns)
     if not isinstance(table, gpd.GeoDataFrame):
         if {"lib_fs", "latitude", "longitude"} <= columns:
@@ -232,17 +326,26 @@ def validate_zones(frame: gpd.GeoDataFrame, source: str) -> gpd.GeoDataFrame:
         raise InputError(source, problems, hint="a zones layer needs zone_id and population (people)")
     problems = _id_problems(frame, "zone_id") + _coordinate_problems(frame)
     population = pd.to_numeric(frame["population"], errors="coerce")
-    for i in frame.index[population.isna() | (population < 0)]:
+    for i in frame.index[population.isna() | (population < 0) | np.isinf(population)]:
         problems.append(
             Problem(
                 f"{_row(frame, i)}, field 'population'",
                 f"expected a number of people >= 0, got '{frame.at[i, 'population']}'",
             )
         )
+    other = frame.geometry.notna() & ~frame.geom_type.isin(["Polygon", "MultiPolygon", "Point"])
+    problems += [
+        Problem(_row(frame, i), f"geometry is a {frame.geom_type[i]}, expected a Polygon or a Point")
+        for i in frame.index[other]
+    ]
     polygons = frame.geometry.notna() & frame.geom_type.isin(["Polygon", "MultiPolygon"])
     invalid = polygons & ~frame.geometry.is_valid
-    if invalid.any():
+    if invalid.any():  # self-intersections and the like are repaired; a polygon with no area cannot be
         frame.loc[invalid, "geometry"] = shapely.make_valid(frame.loc[invalid].geometry.values)
+    problems += [
+        Problem(_row(frame, i), "polygon has no area (its points are on a line or a point), even once repaired")
+        for i in frame.index[polygons & (shapely.area(frame.geometry.values) == 0)]
+    ]
     if problems:
         raise InputError(source, problems)
     zones = frame.assign(zone_id=frame["zone_id"].astype(str).str.strip(), population=population)
@@ -278,7 +381,8 @@ def validate_sites(frame: gpd.GeoDataFrame, source: str) -> gpd.GeoDataFrame:
         frame.get("capacity", pd.Series(np.nan, index=frame.index)).replace("", np.nan), errors="coerce"
     )
     raw_capacity = frame.get("capacity", pd.Series("", index=frame.index)).astype(str).str.strip()
-    bad_capacity = (capacity < 0) | (capacity.isna() & ~raw_capacity.isin(["", "nan", "None", "<NA>"]))
+    blank = raw_capacity.isin(["", "nan", "None", "<NA>"])
+    bad_capacity = (capacity < 0) | np.isinf(capacity) | (capacity.isna() & ~blank)
     problems += [
         Problem(f"{_row(frame, i)}, field 'capacity'", f"expected a number >= 0, got '{raw_capacity[i]}'")
         for i in frame.index[bad_capacity]

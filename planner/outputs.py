@@ -6,11 +6,13 @@ A run that fails or is killed leaves the previous complete output untouched and 
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import hashlib
 import json
 import os
 import platform
 import shutil
+import sys
 import uuid
 from collections.abc import Iterator
 from datetime import datetime
@@ -33,15 +35,37 @@ def run_folder(out: Path) -> Iterator[Path]:
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+    if out.exists() and _exchange(tmp, out):  # one atomic step: ``out`` is never missing
+        shutil.rmtree(tmp, ignore_errors=True)  # ``tmp`` now holds the previous output
+        return
     old = out.with_name(f".{out.name}.old-{uuid.uuid4().hex[:8]}")
     if out.exists():
         os.replace(out, old)
-    os.replace(tmp, out)
+    os.replace(tmp, out)  # a kill before this line leaves ``old``: restored by the next run
     shutil.rmtree(old, ignore_errors=True)
 
 
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two existing paths in one atomic rename (Linux ``renameat2``); False where unsupported."""
+    if not sys.platform.startswith("linux"):
+        return False
+    renameat2 = getattr(ctypes.CDLL(None, use_errno=True), "renameat2", None)
+    if renameat2 is None:
+        return False
+    at_fdcwd, rename_exchange = -100, 2
+    return bool(renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange) == 0)
+
+
 def _remove_abandoned(out: Path) -> None:
-    """Delete partial folders of ``out`` left by runs that were killed (their process is gone)."""
+    """Delete partial folders of ``out`` left by runs that were killed (their process is gone).
+
+    A previous output set aside by a run killed mid-replacement (``.old-*``) is put back first.
+    """
+    olds = sorted(out.parent.glob(f".{out.name}.old-*"), key=lambda p: p.stat().st_mtime)
+    if olds and not out.exists():
+        os.replace(olds.pop(), out)
+    for old in olds:
+        shutil.rmtree(old, ignore_errors=True)
     for part in out.parent.glob(f".{out.name}.part-*"):
         pid = part.name.rsplit(".part-", 1)[1].split("-")[0]
         if pid.isdigit() and not _alive(int(pid)):

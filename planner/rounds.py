@@ -19,8 +19,8 @@ import pandas as pd
 from shapely.geometry import LineString
 
 from optimize._sequencing import Break
-from optimize.rounds import RoundsProblem, RoundsResult, Stop, Vehicle, solve
-from planner._errors import InputError, Problem
+from optimize.rounds import RoundsProblem, RoundsResult, Stop, Vehicle, day_plan, solve
+from planner._errors import InfeasibleError, InputError, Problem
 from planner.coverage import CoverageSummary, nearest_service, summarise
 from planner.hours import FRENCH_DAYS, parse_opening_hours
 from planner.jobs import CoverageResult
@@ -187,6 +187,25 @@ def build_problem(
     return problem, places
 
 
+def _check_reachable(problem: RoundsProblem, spec: RoundsSpec) -> None:
+    """Refuse a fleet that cannot serve even one candidate stop on any of its days (stops at the first that fits)."""
+    for vehicle in problem.vehicles:
+        for day in set(vehicle.days) & set(problem.days):
+            for s, stop in enumerate(problem.stops):
+                if stop.service and vehicle.services and stop.service not in vehicle.services:
+                    continue
+                if day_plan(problem, vehicle, day, (s,)) is not None:
+                    return
+    ids = ", ".join(v.vehicle_id for v in problem.vehicles)
+    raise InfeasibleError(
+        [
+            f"no truck of the fleet ({ids}) can reach any of the {len(problem.stops)} candidate stops, stay "
+            f"{spec.stops.service_min} min and be back at its depot within its shift: check the depots, "
+            "shift_start/shift_end, max_drive_min, lunch and the stops' opening hours"
+        ]
+    )
+
+
 def run_rounds(
     scenario: Scenario,
     coverage: CoverageResult,
@@ -209,6 +228,7 @@ def run_rounds(
     problem, places = build_problem(territory, candidates, depots, spec, model)
     if spec.demand == "uncovered":
         problem = replace(problem, population=problem.population * (fixed > scenario.coverage.target_min))
+    _check_reachable(problem, spec)
     progress(f"planning the rounds ({spec.time_limit_s:g} s at most)")
     result = solve(problem, time_limit_s=spec.time_limit_s, seed=spec.seed, progress=progress)
     start = spec.start_date or next_monday()

@@ -1,4 +1,4 @@
-"""End to end: ``streamlit run app.py`` on a free local port, driven in headless Debian chromium.
+"""End to end: ``maillage app`` (Streamlit) on a free local port, driven in headless Debian chromium.
 
 Needs ``/usr/bin/chromium`` (``apt-get install -y chromium``, as ``.ci/run`` does) and the ``playwright``
 Python package; when either is missing the tests fail with the fix, they are never skipped.
@@ -51,6 +51,7 @@ class App:
     url: str
     ready_at: float
     log: Path
+    pid: int
 
 
 def _free_port() -> int:
@@ -90,12 +91,11 @@ def _wait_for_map(page: Page, timeout_ms: int = 60_000) -> None:
 
 @pytest.fixture(scope="module")
 def app(browser: Browser, tmp_path_factory: pytest.TempPathFactory) -> Iterator[App]:
-    """``streamlit run app.py`` on a free port (stopped at the end); the first map render is timed here."""
+    """``maillage app`` on a free port (stopped at the end); the first map render is timed here."""
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
     log = tmp_path_factory.mktemp("streamlit") / "server.log"
-    command = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port)]
-    command += ["--server.headless", "true", "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"]
+    command = [str(Path(sys.executable).with_name("maillage")), "app", "--port", str(port)]
     started = time.perf_counter()
     with log.open("w") as out:
         server = subprocess.Popen(command, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
@@ -106,7 +106,7 @@ def app(browser: Browser, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
             time.sleep(0.05)
         ready = time.perf_counter()
         _record_first_render(browser, url, ready, ready - started)
-        yield App(url, ready, log)
+        yield App(url, ready, log, server.pid)
     finally:
         server.terminate()
         try:
@@ -257,3 +257,26 @@ def test_rounds_week_icalendar_and_plan(page: Page) -> None:
     page.get_by_test_id("stVegaLiteChart").first.wait_for(timeout=30_000)
     _wait_for_map(page)
     _screenshot(page, "plan")
+
+
+def _cpu_seconds(pid: int) -> float:
+    """CPU time (user + system, all threads) used so far by process ``pid``."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def test_cancel_stops_the_solver(page: Page, app: App) -> None:
+    """A long rounds run cancelled from its progress box: the page says so at once and the server goes idle."""
+    _go(page, "Tournées")
+    _wait_scenario(page, "lozere-bus.yaml")
+    _set_number(page, "Temps de calcul maximal (s)", 600)
+    page.get_by_role("button", name="Lancer").click()
+    page.get_by_text("Calcul en cours… 3 s").wait_for(timeout=SLOW_MS)  # solving, past the first seconds
+    page.get_by_role("button", name="Annuler").click()
+    page.get_by_text("Calcul annulé après").wait_for(timeout=15_000)
+    assert page.get_by_test_id("stException").count() == 0
+    page.wait_for_timeout(1_000)  # the page's own redraw after the cancel
+    before = _cpu_seconds(app.pid)
+    page.wait_for_timeout(3_000)
+    busy = _cpu_seconds(app.pid) - before
+    assert busy < 1.0, f"the server used {busy:.1f} s of CPU in the 3 s after the cancel: the solver still runs"
