@@ -1,6 +1,6 @@
 """Load test of the Streamlit app: N concurrent browser sessions while one of them plans the bus rounds.
 
-Starts ``streamlit run app.py`` on a free loopback port, opens N sessions (one headless Debian
+Starts ``maillage app`` on a free loopback port, opens N sessions (one headless Debian
 chromium, one browser context per session, all at once), and in each session:
 
 * session 0 opens the rounds page and runs the default scenario (``lozere-bus.yaml``, ``--solve-s``);
@@ -95,11 +95,10 @@ def _healthy(url: str) -> bool:
 
 
 def start_app(log: Path, timeout_s: float = 60) -> tuple[subprocess.Popen[bytes], str]:
-    """``streamlit run app.py`` on a free loopback port; returns the process and its URL once healthy."""
+    """``maillage app`` on a free loopback port; returns the process and its URL once healthy."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    command = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port)]
-    command += ["--server.headless", "true", "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"]
+    command = [str(Path(sys.executable).with_name("maillage")), "app", "--port", str(port)]
     with log.open("w") as out:
         server = subprocess.Popen(command, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
     started = time.perf_counter()

@@ -111,7 +111,16 @@ def _execute_fanout(
                 if outcome.status == "error":
                     bar.console.print(f"[red]{outcome.code}[/]: {escape(outcome.error)}", highlight=False)
 
-            outcomes = fan_out(scenario, codes, out, client, lang=lang, scenario_file=scenario_file, on_outcome=seen)
+            outcomes = fan_out(
+                scenario,
+                codes,
+                out,
+                client,
+                lang=lang,
+                scenario_file=scenario_file,
+                on_outcome=seen,
+                progress=lambda step: bar.console.print(step, highlight=False),
+            )
     counts = {s: sum(o.status == s for o in outcomes) for s in ("done", "skipped", "error")}
     typer.echo(
         f"{counts['done']} département(s) calculé(s), {counts['skipped']} déjà complet(s), "

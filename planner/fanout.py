@@ -28,6 +28,7 @@ from distributed import Client, LocalCluster, as_completed
 from planner._errors import InfeasibleError, InputError
 from planner.coverage import gap_zones
 from planner.france import _check_codes, _normalise_departement, departements
+from planner.network_store import departement_networks
 from planner.outputs import write_json
 from planner.pipeline import run_scenario
 from planner.runs import parameters, scenario_inputs, write_scenario_run
@@ -64,8 +65,12 @@ def departement_codes(text: str) -> list[str]:
     return codes
 
 
-def departement_scenario(scenario: Scenario, code: str) -> Scenario:
-    """The scenario on one département of the packaged data (its own territory and zones file dropped)."""
+def departement_scenario(scenario: Scenario, code: str, network: Path | None = None) -> Scenario:
+    """The scenario on one département of the packaged data (its own territory and zones file dropped).
+
+    ``network``, a stored département road network (``planner.network_store``), replaces the
+    scenario's own network file.
+    """
     if scenario.territory.zones is not None:
         raise InputError.one(
             "territory.zones",
@@ -73,7 +78,25 @@ def departement_scenario(scenario: Scenario, code: str) -> Scenario:
             "cannot be split per département",
             hint="remove territory.zones: the fan-out uses the packaged communes of each département",
         )
-    return scenario.model_copy(update={"name": f"{scenario.name}-{code}", "territory": TerritorySpec(departement=code)})
+    update: dict[str, object] = {"name": f"{scenario.name}-{code}", "territory": TerritorySpec(departement=code)}
+    if network is not None:
+        update["travel"] = scenario.travel.model_copy(update={"network": network})
+    return scenario.model_copy(update=update)
+
+
+def departement_networks_for(
+    scenario: Scenario, codes: Sequence[str], progress: Callable[[str], None] = lambda _: None
+) -> dict[str, Path | InputError]:
+    """The stored road network of each département when the scenario has a network file, else none."""
+    if scenario.travel.network is None or scenario.travel.model == "estimate":
+        return {}
+    return departement_networks(
+        scenario.resolve(scenario.travel.network),
+        codes,
+        buffer_km=scenario.travel.border_buffer_km,
+        cache_dir=scenario.resolve(scenario.travel.cache_dir) / "departements",
+        progress=progress,
+    )
 
 
 def is_complete(folder: Path, scenario: Scenario, scenario_file: Path | None = None) -> bool:
@@ -92,14 +115,22 @@ def is_complete(folder: Path, scenario: Scenario, scenario_file: Path | None = N
     )
 
 
-def plan_departement(scenario: Scenario, code: str, out: Path, lang: str, scenario_file: Path | None = None) -> Outcome:
+def plan_departement(
+    scenario: Scenario,
+    code: str,
+    out: Path,
+    lang: str,
+    scenario_file: Path | None = None,
+    network: Path | None = None,
+) -> Outcome:
     """Run the scenario on département ``code`` into ``out``; never raises (errors come back as outcomes).
 
-    This is the Dask task: every argument and the result are small and picklable.
+    This is the Dask task: every argument and the result are small and picklable; ``network`` is the
+    département's stored road network, read by the worker itself.
     """
     started, clock = datetime.now(UTC), time.perf_counter()
     try:
-        one = departement_scenario(scenario, code)
+        one = departement_scenario(scenario, code, network)
         run = run_scenario(one)
         command = ["maillage", "run", str(scenario_file or scenario.name), "--departements", code]
         write_scenario_run(run, out, lang, started=started, command=command, scenario_file=scenario_file)
@@ -146,17 +177,25 @@ def fan_out(
     lang: str = "fr",
     scenario_file: Path | None = None,
     on_outcome: Callable[[Outcome], None] = lambda _: None,
+    progress: Callable[[str], None] = lambda _: None,
 ) -> list[Outcome]:
     """Plan every département of ``codes`` on ``client``'s cluster, skipping complete ones; merge the tables.
 
-    Returns one outcome per code, in the order of ``codes``; ``on_outcome`` sees each as it arrives.
+    With a road network file, each département's part is first clipped and stored (once) for the
+    workers to read. Returns one outcome per code, in the order of ``codes``; ``on_outcome`` sees
+    each as it arrives.
     """
     out = Path(out).resolve()
     out.mkdir(parents=True, exist_ok=True)
     outcomes: dict[str, Outcome] = {}
+    networks = departement_networks_for(scenario, codes, progress)
     todo = []
     for code in codes:
-        if is_complete(out / code, departement_scenario(scenario, code), scenario_file):
+        network = networks.get(code)
+        if isinstance(network, InputError):  # the network file does not reach this département
+            outcomes[code] = Outcome(code, "error", 0.0, f"InputError: {network}")
+            on_outcome(outcomes[code])
+        elif is_complete(out / code, departement_scenario(scenario, code, network), scenario_file):
             outcomes[code] = Outcome(code, "skipped")
             on_outcome(outcomes[code])
         else:
@@ -164,7 +203,14 @@ def fan_out(
     run_id = uuid.uuid4().hex[:8]
     futures = {
         client.submit(
-            plan_departement, scenario, code, out / code, lang, scenario_file, key=f"departement-{code}-{run_id}"
+            plan_departement,
+            scenario,
+            code,
+            out / code,
+            lang,
+            scenario_file,
+            networks.get(code),
+            key=f"departement-{code}-{run_id}",
         ): code
         for code in todo
     }

@@ -15,6 +15,7 @@ from planner.coverage import CoverageSummary, e2sfca, nearest_service, summarise
 from planner.france import DEFAULT_TERRITORY, load_france
 from planner.layers import outside_territory, read_layer
 from planner.network import download_network, load_network
+from planner.network_store import is_stored_network, read_network
 from planner.scenario import CoverageSpec, Scenario
 from planner.territory import Territory, read_territory
 from planner.travel import EstimateModel, TravelModel
@@ -131,7 +132,10 @@ def build_travel_model(scenario: Scenario, territory: Territory) -> TravelModel:
     if spec.model == "estimate":
         return estimate
     if spec.network is not None:
-        return load_network(scenario.resolve(spec.network), access_speed_kmh=spec.access_speed_kmh)
+        path = scenario.resolve(spec.network)
+        if is_stored_network(path):
+            return read_network(path, access_speed_kmh=spec.access_speed_kmh)
+        return load_network(path, access_speed_kmh=spec.access_speed_kmh)
     if spec.download:
         polygon = territory.zones.to_crs(territory.metric_crs()).buffer(5_000).to_crs("EPSG:4326").union_all()
         return download_network(polygon, scenario.resolve(spec.cache_dir), access_speed_kmh=spec.access_speed_kmh)

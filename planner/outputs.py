@@ -108,12 +108,12 @@ def write_json(path: Path, data: dict[str, object]) -> None:
 
 
 def file_record(path: Path) -> dict[str, object]:
-    """Path, size and SHA-256 of an input file, for ``run.json``."""
-    return {
-        "path": str(path),
-        "bytes": path.stat().st_size,
-        "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
-    }
+    """Path, size and SHA-256 of an input file (of its files in name order for a folder), for ``run.json``."""
+    files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+    digest = hashlib.sha256()
+    for file in files:
+        digest.update(file.read_bytes())
+    return {"path": str(path), "bytes": sum(f.stat().st_size for f in files), "sha256": digest.hexdigest()}
 
 
 def versions() -> dict[str, str]:

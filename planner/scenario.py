@@ -50,12 +50,17 @@ class TravelSpec(_Strict):
     """The travel-time model and its stated parameters."""
 
     model: Literal["auto", "road", "estimate"] = "auto"
-    network: Path | None = Field(None, description="local road network: .osm, .osm.bz2, .osm.pbf or .graphml")
+    network: Path | None = Field(
+        None, description="local road network: .osm, .osm.bz2, .osm.pbf, .graphml, or a folder stored by Maillage"
+    )
     download: bool = Field(False, description="download the road network with osmnx (online, cached)")
     cache_dir: Path = Field(Path(".cache/networks"), description="where downloaded networks are kept")
     speed_kmh: float = Field(50.0, gt=0, le=130, description="estimate: average speed")
     detour_factor: float = Field(1.3, ge=1, le=3, description="estimate: road over crow-fly distance")
     access_speed_kmh: float = Field(30.0, gt=0, le=130, description="road: speed from a point to its snapped node")
+    border_buffer_km: float = Field(
+        20.0, ge=0, le=200, description="--departements: road network kept around each département"
+    )
 
 
 class CoverageSpec(_Strict):

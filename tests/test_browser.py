@@ -12,11 +12,7 @@ from __future__ import annotations
 import json
 import os
 import platform
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -25,6 +21,8 @@ from typing import TYPE_CHECKING
 
 import icalendar
 import pytest
+
+from tests.test_load import load_app
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Locator, Page
@@ -54,20 +52,6 @@ class App:
     pid: int
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _healthy(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(f"{url}/_stcore/health", timeout=1) as response:
-            return bool(response.status == 200)
-    except OSError:
-        return False
-
-
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
     """Headless Debian chromium through Playwright; a clear failure when it is not installed."""
@@ -92,28 +76,15 @@ def _wait_for_map(page: Page, timeout_ms: int = 60_000) -> None:
 @pytest.fixture(scope="module")
 def app(browser: Browser, tmp_path_factory: pytest.TempPathFactory) -> Iterator[App]:
     """``maillage app`` on a free port (stopped at the end); the first map render is timed here."""
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}"
     log = tmp_path_factory.mktemp("streamlit") / "server.log"
-    command = [str(Path(sys.executable).with_name("maillage")), "app", "--port", str(port)]
     started = time.perf_counter()
-    with log.open("w") as out:
-        server = subprocess.Popen(command, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
+    server, url = load_app.start_app(log)
     try:
-        while not _healthy(url):
-            if server.poll() is not None or time.perf_counter() - started > 60:
-                pytest.fail(f"streamlit did not start:\n{log.read_text()}")
-            time.sleep(0.05)
         ready = time.perf_counter()
         _record_first_render(browser, url, ready, ready - started)
         yield App(url, ready, log, server.pid)
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
+        load_app.stop_app(server)
 
 
 def _record_first_render(browser: Browser, url: str, ready: float, startup_s: float) -> None:
