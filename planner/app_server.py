@@ -38,6 +38,8 @@ def serve(port: int, address: str) -> None:
 
     os.chdir(APP.parent)  # Streamlit reads .streamlit/config.toml from the working folder
 
-    flags = {"server_port": port, "server_address": address, "server_headless": True}
+    # No file watching: the modules imported above stay as they are (a watcher reloading them under
+    # running sessions breaks their imports), and no CPU goes to polling the source tree.
+    flags = {"server_port": port, "server_address": address, "server_headless": True, "server_fileWatcherType": "none"}
     bootstrap.load_config_options(flag_options=flags)
     bootstrap.run(str(APP), False, [], flags)

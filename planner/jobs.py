@@ -177,13 +177,16 @@ def run_coverage(scenario: Scenario, progress: Progress = lambda _: None) -> Cov
     return result
 
 
-def measure_coverage(
-    territory: Territory, services: gpd.GeoDataFrame, times: np.ndarray, model: TravelModel, spec: CoverageSpec
-) -> CoverageResult:
-    """Coverage from a ready zones x services matrix: cheap, so thresholds can change without re-routing."""
-    minutes, column = nearest_service(times)
-    population = territory.zones["population"].to_numpy(dtype=float)
-    capacity = services["capacity"].fillna(1.0).to_numpy(dtype=float)
+def access_and_report(
+    territory: Territory,
+    services: gpd.GeoDataFrame,
+    minutes: np.ndarray,
+    column: np.ndarray,
+    spec: CoverageSpec,
+    model: TravelModel,
+    notes: list[str],
+) -> tuple[gpd.GeoDataFrame, CoverageReport]:
+    """Each zone's nearest service, time and threshold flags, and the territory's headline report."""
     access = territory.zones.copy()
     access["time_min"] = minutes
     access["service_id"] = np.where(column >= 0, services["site_id"].to_numpy()[column], "")
@@ -191,16 +194,28 @@ def measure_coverage(
     for t in spec.thresholds_min:
         access[f"within_{t:g}_min"] = minutes <= t
     access["gap"] = minutes > spec.target_min
-    access["e2sfca_per_1000"] = e2sfca(population, capacity, times, spec.e2sfca_steps) * 1000
-    model_notes = model.describe().get("notes", [])
     summary = CoverageReport(
-        **summarise(population, minutes, spec.thresholds_min),
+        **summarise(access["population"].to_numpy(dtype=float), minutes, spec.thresholds_min),
         territory=territory.name,
         target_min=spec.target_min,
         travel_model=model.kind,
         zones=len(access),
         services=len(services),
         gap_zones=int(access["gap"].sum()),
-        notes=territory.notes + (list(model_notes) if isinstance(model_notes, list) else []),
+        notes=notes,
     )
+    return access, summary
+
+
+def measure_coverage(
+    territory: Territory, services: gpd.GeoDataFrame, times: np.ndarray, model: TravelModel, spec: CoverageSpec
+) -> CoverageResult:
+    """Coverage from a ready zones x services matrix: cheap, so thresholds can change without re-routing."""
+    minutes, column = nearest_service(times)
+    population = territory.zones["population"].to_numpy(dtype=float)
+    capacity = services["capacity"].fillna(1.0).to_numpy(dtype=float)
+    model_notes = model.describe().get("notes", [])
+    notes = territory.notes + (list(model_notes) if isinstance(model_notes, list) else [])
+    access, summary = access_and_report(territory, services, minutes, column, spec, model, notes)
+    access["e2sfca_per_1000"] = e2sfca(population, capacity, times, spec.e2sfca_steps) * 1000
     return CoverageResult(territory, services, access, summary, model.describe(), model)

@@ -23,7 +23,7 @@ from planner._errors import InputError
 from planner.coverage import gap_zones, summarise
 from planner.france import _epci_main_towns, _table, departements, load_france
 from planner.i18n import number
-from planner.jobs import CoverageReport, CoverageResult
+from planner.jobs import CoverageResult, access_and_report
 from planner.layers import read_layer
 from planner.scenario import Scenario
 from planner.territory import Territory
@@ -198,24 +198,9 @@ def run_national(scenario: Scenario, *, lang: str = "fr") -> NationalCoverage:
     minutes, column = nearest_service_times(territory.demand_points(), services.geometry, model)
     timings["travel_times"] = time.perf_counter() - start - sum(timings.values())
     spec = scenario.coverage
-    access = territory.zones.copy()
-    access["region"] = access["departement"].map(table.set_index("code")["region"])
-    access["time_min"] = minutes
-    access["service_id"] = np.where(column >= 0, services["site_id"].to_numpy()[column], "")
-    access["service_name"] = np.where(column >= 0, services["name"].to_numpy()[column], "")
-    for t in spec.thresholds_min:
-        access[f"within_{t:g}_min"] = minutes <= t
-    access["gap"] = minutes > spec.target_min
-    population = access["population"].to_numpy(dtype=float)
-    summary = CoverageReport(
-        **summarise(population, minutes, spec.thresholds_min),
-        territory=territory.name,
-        target_min=spec.target_min,
-        travel_model=model.kind,
-        zones=len(access),
-        services=len(services),
-        gap_zones=int(access["gap"].sum()),
-        notes=territory.notes,
+    access, summary = access_and_report(territory, services, minutes, column, spec, model, territory.notes)
+    access.insert(
+        access.columns.get_loc("time_min"), "region", access["departement"].map(table.set_index("code")["region"])
     )
     by_departement = area_table(access, "departement", table, spec.thresholds_min, spec.target_min, lang)
     by_departement.insert(2, "region", by_departement["code"].map(table.set_index("code")["region"]))

@@ -2,26 +2,11 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
-
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+from tests._bench import load_bench
 
-
-def _load_bench():
-    """Import bench/vrptw.py (bench/ is not a package)."""
-    spec = importlib.util.spec_from_file_location("bench_vrptw", ROOT / "bench" / "vrptw.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up here
-    spec.loader.exec_module(module)
-    return module
-
-
-vrptw = _load_bench()
+vrptw = load_bench("vrptw")
 
 
 @pytest.fixture(scope="module")

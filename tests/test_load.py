@@ -7,27 +7,16 @@ Needs ``/usr/bin/chromium`` and playwright, like ``tests/test_browser.py``; neve
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+from tests._bench import load_bench
+
 pytestmark = pytest.mark.slow
 
 
-def _load_bench():
-    """Import bench/load_app.py (bench/ is not a package)."""
-    spec = importlib.util.spec_from_file_location("bench_load_app", ROOT / "bench" / "load_app.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-load_app = _load_bench()
+load_app = load_bench("load_app")
 
 
 def test_concurrent_sessions_while_a_scenario_runs(tmp_path: Path) -> None:

@@ -3,29 +3,15 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from optimize.periodic import PeriodicProblem, solve
+from tests._bench import load_bench
 
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def _load_bench():
-    """Import bench/pvrp.py (bench/ is not a package)."""
-    spec = importlib.util.spec_from_file_location("bench_pvrp", ROOT / "bench" / "pvrp.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up here
-    spec.loader.exec_module(module)
-    return module
-
-
-pvrp = _load_bench()
+pvrp = load_bench("pvrp")
 
 
 def _instance(name: str):
