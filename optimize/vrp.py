@@ -26,6 +26,7 @@ from optimize._cancel import check, is_cancelled
 from optimize._solver import Status
 
 INF = int(np.iinfo(np.int64).max)
+PENALTY_OVER_ARC = 10.0  # PyVRP's largest penalty per unit of overload or time warp, in longest arcs
 
 
 @dataclass(frozen=True)
@@ -165,7 +166,7 @@ def solve(
     ``initial`` warm-starts the search; ``max_iterations`` also stops it, and when it is what ends
     the search the result depends only on the problem, the warm start and the seed.
     """
-    from pyvrp import Route, Solution
+    from pyvrp import PenaltyParams, Route, Solution, SolveParams
     from pyvrp import solve as pyvrp_solve
     from pyvrp.stop import MaxIterations, MaxRuntime, MultipleCriteria, StoppingCriterion
 
@@ -179,7 +180,17 @@ def solve(
     criteria: list[StoppingCriterion] = [MaxRuntime(remaining), lambda _best_cost: is_cancelled()]
     if max_iterations is not None:
         criteria.append(MaxIterations(max(1, max_iterations)))
-    result = pyvrp_solve(data, stop=MultipleCriteria(criteria), seed=seed, collect_stats=False, initial_solution=warm)
+    # PyVRP caps its penalty weights (load excess, time warp) at 100,000 per unit; with long arcs
+    # (distances scaled to integers) an overload then costs less than a detour and it stays infeasible.
+    cap = max(PenaltyParams().max_penalty, PENALTY_OVER_ARC * float(np.max(problem.distance, initial=0)))
+    result = pyvrp_solve(
+        data,
+        stop=MultipleCriteria(criteria),
+        seed=seed,
+        collect_stats=False,
+        initial_solution=warm,
+        params=SolveParams(penalty=PenaltyParams(max_penalty=cap)),
+    )
     check()
     best = result.best
     routes = tuple(

@@ -80,6 +80,34 @@ def test_capacity_sends_single_visits_to_different_days() -> None:
     assert sorted(result.days_of[1:]) == [(0,), (1,)]
 
 
+def _tight_problem() -> PeriodicProblem:
+    """Six customers visited twice in 3 days, one vehicle of capacity 4 a day: every day exactly full."""
+    rng = np.random.default_rng(5)
+    xy = np.vstack([[0, 0], rng.uniform(-50, 50, (6, 2))])
+    dist = np.rint(np.hypot(*(xy[:, None, :] - xy[None, :, :]).transpose(2, 0, 1))).astype(np.int64)
+    twice = ((0, 1), (1, 2), (0, 2))
+    return PeriodicProblem(
+        distance=dist,
+        duration=dist,
+        demand=np.array([0, 1, 1, 1, 1, 1, 1]),
+        service=np.zeros(7, dtype=np.int64),
+        combinations=((), *[twice] * 6),
+        num_days=3,
+        vehicles_per_day=1,
+        capacity=4,
+    )
+
+
+def test_a_full_fleet_ends_feasible() -> None:
+    """12 visits for 3 x 4 places: the search prices overloaded days and leaves none."""
+    problem = _tight_problem()
+    result = solve(problem, time_limit_s=10, seed=1, max_iterations=30_000)
+    assert result.status == "feasible"
+    loads = [sum(int(problem.demand[i]) for i in r.customers) for r in result.routes]
+    assert sorted(r.day for r in result.routes) == [0, 1, 2] and loads == [4, 4, 4]
+    assert all(result.days_of[i] in problem.combinations[i] for i in range(1, 7))
+
+
 @pytest.fixture(scope="module")
 def p14_result():
     """p14 (20 customers, 4 days, 2 vehicles) solved under an iteration budget."""
