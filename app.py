@@ -1,8 +1,9 @@
-"""Maillage in the browser: ``streamlit run app.py`` (offline, French first, English in the sidebar).
+"""Maillage in the browser: ``maillage app`` (offline, French first, English in the sidebar).
 
 Layout only: cached loaders and widgets here; every computation lives in ``planner`` and ``optimize``,
-the page data in ``planner.app_support``. Pages: coverage (local authorities), rounds (planners),
-my week (the crews), plan (siting of new service points).
+the page data in ``planner.app_support`` and ``planner.app_rooms``. Pages: coverage (local
+authorities), rounds (planners), my week (crews and providers), rooms (providers' sessions in
+vacant premises), plan (siting of new service points).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import streamlit as st
 
+from planner import app_rooms as rooms
 from planner import app_support as ui
 from planner._errors import InfeasibleError, InputError
 from planner.background import BackgroundJob
@@ -24,6 +26,7 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     import geopandas as gpd
+    import pandas as pd
     from streamlit.runtime.uploaded_file_manager import UploadedFile
 
     from planner.jobs import CoverageResult
@@ -32,7 +35,7 @@ if TYPE_CHECKING:
 
 st.set_page_config(page_title="Maillage", layout="wide")
 
-PAGES = ("coverage", "rounds", "week", "plan")
+PAGES = ("coverage", "rounds", "week", "rooms", "plan")
 THRESHOLD_CHOICES = [5, 10, 15, 20, 30, 45, 60]
 MAP_HEIGHT = 560
 POLL_S = 0.25  # how often a running scenario's progress box is refreshed
@@ -121,7 +124,8 @@ def run_scenario_with_status(scenario: Scenario, time_limit: float, seed: int, s
     failure: BaseException | None = None
     job = BackgroundJob(lambda progress: ui.execute(ui.with_solver(scenario, time_limit, seed), number, lang, progress))
     st.session_state["running_job"] = job  # the next script run cancels it if this one is interrupted
-    st.button(ui.t("cancel", lang), key=f"{store}_cancel", icon=":material/stop_circle:")  # a click ends this run
+    cancel = st.empty()  # the button goes once the run has ended
+    cancel.button(ui.t("cancel", lang), key=f"{store}_cancel", icon=":material/stop_circle:")  # a click ends this run
     with st.status(ui.t("running", lang), expanded=True) as status:
         try:
             while not job.wait(POLL_S):
@@ -139,6 +143,7 @@ def run_scenario_with_status(scenario: Scenario, time_limit: float, seed: int, s
             status.update(label=ui.t("done", lang, seconds=seconds), state="complete", expanded=False)
         finally:
             job.cancel()  # a no-op once the job has ended
+    cancel.empty()
     st.session_state.pop("running_job", None)
     if failure is not None:
         show_error(failure, lang)
@@ -365,39 +370,115 @@ def rounds_page(lang: str) -> None:
 
 
 def week_page(lang: str) -> None:
-    """My week: one vehicle of the last rounds run as a timetable, a map and its crew files."""
+    """My week: one vehicle of the last rounds run, or one provider of the last rooms run, with their files."""
     st.title(ui.t("week_title", lang))
     st.caption(ui.t("week_intro", lang))
-    runs: list[ui.RunRecord] = st.session_state.get("rounds_runs", [])
-    if not runs:
-        st.info(ui.t("week_none", lang))
+    rounds_runs: list[ui.RunRecord] = st.session_state.get("rounds_runs", [])
+    rooms_runs: list[ui.RunRecord] = st.session_state.get("rooms_runs", [])
+    choices: list[tuple[str, str]] = []
+    if rounds_runs:
+        last_rounds = rounds_runs[-1].run.rounds
+        assert last_rounds is not None
+        choices += [("truck", v) for v in ui.vehicle_ids(last_rounds)]
+    labels = rooms.provider_labels(rooms.rooms_of(rooms_runs[-1])) if rooms_runs else {}
+    choices += [("provider", p) for p in labels]
+    if not choices:
+        st.info(ui.t("week_none_any", lang))
         return
-    record = runs[-1]
-    rounds = record.run.rounds
-    assert rounds is not None
-    st.caption(ui.t("week_from", lang, label=record.label))
-    vehicle = st.selectbox(ui.t("truck", lang), ui.vehicle_ids(rounds), key="week_truck")
-    files = ui.truck_files(rounds, vehicle, lang)
-    buttons = [
-        ("download_ics", "itineraire.ics", "text/calendar"),
-        ("download_sheet", "feuille-de-route.html", "text/html"),
-        ("download_crew_csv", "itineraire.csv", "text/csv"),
-    ]
+    kind, who = st.selectbox(
+        ui.t("who", lang),
+        choices,
+        format_func=lambda c: f"{ui.t(c[0], lang)} · {labels.get(c[1], c[1]) if c[0] == 'provider' else c[1]}",
+        key="week_who",
+    )
+    if kind == "truck":
+        truck_week(rounds_runs[-1], who, lang)
+    else:
+        provider_week(rooms_runs[-1], who, lang)
+
+
+def download_row(files: dict[str, bytes], buttons: list[tuple[str, str, str]], prefix: str, lang: str) -> None:
+    """One download button per (label key, file name, MIME type), side by side."""
     for column, (label, name, mime) in zip(st.columns(len(buttons)), buttons, strict=True):
-        file_name = f"{vehicle}-{name}"
         column.download_button(
-            ui.t(label, lang), files[name], file_name=file_name, mime=mime, on_click="ignore", key=f"week_{name}"
+            ui.t(label, lang),
+            files[name],
+            file_name=f"{prefix}-{name}",
+            mime=mime,
+            on_click="ignore",
+            key=f"week_{name}",
         )
-    timeline = ui.week_timeline(rounds, vehicle, lang)
+
+
+def show_timeline(timeline: pd.DataFrame, lang: str) -> None:
+    """The week as a Gantt chart, or a note when there is nothing in it."""
     st.subheader(ui.t("timeline", lang))
     if timeline.empty:
         st.info(ui.t("no_stop", lang))
     else:
         st.altair_chart(ui.week_chart(timeline, lang), width="stretch")
+
+
+def truck_week(record: ui.RunRecord, vehicle: str, lang: str) -> None:
+    """A vehicle's week: crew files, timeline, map and stop list."""
+    rounds = record.run.rounds
+    assert rounds is not None
+    st.caption(ui.t("week_from", lang, label=record.label))
+    buttons = [
+        ("download_ics", "itineraire.ics", "text/calendar"),
+        ("download_sheet", "feuille-de-route.html", "text/html"),
+        ("download_crew_csv", "itineraire.csv", "text/csv"),
+    ]
+    download_row(ui.truck_files(rounds, vehicle, lang), buttons, vehicle, lang)
+    show_timeline(ui.week_timeline(rounds, vehicle, lang), lang)
     show_map(cached_truck_map(record.uid, vehicle, lang, record))
     from planner.itinerary import crew_table
 
     st.dataframe(crew_table(rounds, vehicle), hide_index=True, width="stretch")
+
+
+def provider_week(record: ui.RunRecord, provider_id: str, lang: str) -> None:
+    """A provider's week: planning files, timeline, map and session list."""
+    run = rooms.rooms_of(record)
+    st.caption(ui.t("week_from", lang, label=record.label))
+    buttons = [
+        ("download_planning_ics", "planning.ics", "text/calendar"),
+        ("download_planning_sheet", "feuille-de-semaine.html", "text/html"),
+        ("download_planning_csv", "planning.csv", "text/csv"),
+    ]
+    download_row(rooms.provider_files(run, provider_id, lang), buttons, provider_id, lang)
+    show_timeline(rooms.provider_timeline(run, provider_id, lang), lang)
+    show_map(rooms.provider_map(run, provider_id, lang))
+    from planner.rooms_exports import provider_table
+
+    st.dataframe(provider_table(run, provider_id), hide_index=True, width="stretch")
+
+
+def rooms_page(lang: str) -> None:
+    """Rooms: scenario, time limit, seed; run with progress; KPIs, per-service table, map, bookings."""
+    st.title(ui.t("rooms_title", lang))
+    st.caption(ui.t("rooms_intro", lang))
+    scenario = scenario_picker("rooms", "lozere-rooms.yaml", "rooms", lang)
+    time_limit, seed = solver_inputs(scenario, "rooms", "rooms", lang)
+    if st.button(ui.t("run", lang), type="primary", disabled=scenario is None, key="rooms_run") and scenario:
+        run_scenario_with_status(scenario, time_limit, seed, "rooms_runs", lang)
+    runs: list[ui.RunRecord] = st.session_state.get("rooms_runs", [])
+    if not runs:
+        return
+    record = runs[-1]
+    run = rooms.rooms_of(record)
+    st.subheader(ui.t("results", lang, label=record.label))
+    show_metrics(rooms.rooms_metrics(record, lang), per_row=5)
+    st.markdown(f"**{ui.t('services', lang)}**")
+    st.dataframe(rooms.services_table(run, lang), hide_index=True, width="stretch")
+    st.markdown(f"**{ui.t('rooms_map', lang)}**")
+    show_map(record.maps["rooms/map.html"])
+    bookings, occupancy = st.tabs([ui.t("bookings", lang), ui.t("occupancy_table", lang)])
+    from planner.rooms_exports import occupancy_table
+
+    bookings.dataframe(run.bookings.drop(columns=["lon", "lat"]), hide_index=True, width="stretch")
+    occupancy.dataframe(occupancy_table(run), hide_index=True, width="stretch")
+    zip_button(record, lang, "rooms_zip")
 
 
 def plan_page(lang: str) -> None:
@@ -441,7 +522,14 @@ def main() -> None:
         )
         page = st.radio(ui.t("page", lang), PAGES, format_func=lambda p: ui.t(f"page_{p}", lang), key="page")
     cancel_interrupted_run(lang)
-    {"coverage": coverage_page, "rounds": rounds_page, "week": week_page, "plan": plan_page}[page](lang)
+    pages = {
+        "coverage": coverage_page,
+        "rounds": rounds_page,
+        "week": week_page,
+        "rooms": rooms_page,
+        "plan": plan_page,
+    }
+    pages[page](lang)
 
 
 main()

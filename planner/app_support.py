@@ -54,6 +54,33 @@ APP_LABELS: dict[str, dict[str, str]] = {
         "page_rounds": "Tournées",
         "page_week": "Ma semaine",
         "page_plan": "Plan",
+        "page_rooms": "Salles",
+        "rooms_title": "Permanences d'intervenants dans des locaux vacants",
+        "rooms_intro": "Qui tient quelle permanence, dans quelle salle, quel jour : le plus d'habitants "
+        "servis près de chez eux, sans double réservation.",
+        "sessions": "Permanences",
+        "premises_used": "dans {n} lieux",
+        "demand_served": "Besoins servis",
+        "occupancy": "Occupation des lieux utilisés",
+        "half_days": "{booked} demi-journées sur {open} ouvertes",
+        "provider_km": "Route des intervenants",
+        "provider_hours": "{hours} h de conduite par semaine",
+        "services": "Par service",
+        "service": "Service",
+        "threshold": "Seuil d'accès",
+        "need": "Habitants concernés",
+        "reached": "Servis",
+        "share": "Part",
+        "bookings": "Réservations",
+        "occupancy_table": "Occupation",
+        "rooms_map": "Carte des lieux (couleur : occupation)",
+        "who": "Qui ?",
+        "provider": "Intervenant",
+        "kind_session": "permanence",
+        "week_none_any": "Lancez d'abord un calcul sur la page « Tournées » ou « Salles ».",
+        "download_planning_ics": "Agenda (iCalendar)",
+        "download_planning_sheet": "Feuille de semaine",
+        "download_planning_csv": "Planning (CSV)",
         "coverage_title": "Qui vit à plus de {target:g} minutes d'un service ?",
         "coverage_intro": "Temps d'accès de chaque commune au point de service le plus proche, "
         "population à moins de 10, 20, 30 minutes et communes au-delà de l'objectif.",
@@ -142,7 +169,7 @@ APP_LABELS: dict[str, dict[str, str]] = {
         "ind_status": "résolution",
         "ind_gap": "écart à la borne",
         "week_title": "Ma semaine",
-        "week_intro": "La semaine d'un véhicule : ses arrêts jour par jour, sa carte, ses fichiers.",
+        "week_intro": "La semaine d'un véhicule ou d'un intervenant : jour par jour, sa carte, ses fichiers.",
         "week_none": "Lancez d'abord un calcul sur la page « Tournées ».",
         "truck": "Véhicule",
         "week_from": "Calcul : {label}",
@@ -189,6 +216,33 @@ APP_LABELS: dict[str, dict[str, str]] = {
         "page_rounds": "Rounds",
         "page_week": "My week",
         "page_plan": "Plan",
+        "page_rooms": "Rooms",
+        "rooms_title": "Itinerant providers' sessions in vacant premises",
+        "rooms_intro": "Who holds which session, in which room, on which day: the most people served "
+        "close to home, no double booking.",
+        "sessions": "Sessions",
+        "premises_used": "in {n} premises",
+        "demand_served": "Needs served",
+        "occupancy": "Occupancy of the premises used",
+        "half_days": "{booked} of {open} open half-days",
+        "provider_km": "Providers' driving",
+        "provider_hours": "{hours} h at the wheel a week",
+        "services": "By service",
+        "service": "Service",
+        "threshold": "Access threshold",
+        "need": "People concerned",
+        "reached": "Served",
+        "share": "Share",
+        "bookings": "Bookings",
+        "occupancy_table": "Occupancy",
+        "rooms_map": "Premises (colour: occupancy)",
+        "who": "Who?",
+        "provider": "Provider",
+        "kind_session": "session",
+        "week_none_any": "Run the rounds or the rooms first (“Rounds” or “Rooms” page).",
+        "download_planning_ics": "Calendar (iCalendar)",
+        "download_planning_sheet": "Weekly sheet",
+        "download_planning_csv": "Schedule (CSV)",
         "coverage_title": "Who lives more than {target:g} minutes from a service?",
         "coverage_intro": "Time from each commune to the nearest service point, population within "
         "10, 20, 30 minutes, and the communes beyond the target.",
@@ -276,7 +330,7 @@ APP_LABELS: dict[str, dict[str, str]] = {
         "ind_status": "solve status",
         "ind_gap": "gap to bound",
         "week_title": "My week",
-        "week_intro": "One vehicle's week: its stops day by day, its map, its files.",
+        "week_intro": "One vehicle's or provider's week: day by day, its map, its files.",
         "week_none": "Run the rounds first, on the “Rounds” page.",
         "truck": "Vehicle",
         "week_from": "Run: {label}",
@@ -540,7 +594,7 @@ def execute(scenario: Scenario, number_: int, lang: str, progress: Callable[[str
         )
         maps = {
             name: (folder / name).read_text(encoding="utf-8")
-            for name in ("rounds/map.html", "siting/map.html", "plan/map.html", "map.html")
+            for name in ("rounds/map.html", "siting/map.html", "rooms/map.html", "plan/map.html", "map.html")
             if (folder / name).exists()
         }
         buffer = io.BytesIO()
@@ -548,9 +602,8 @@ def execute(scenario: Scenario, number_: int, lang: str, progress: Callable[[str
             for path in sorted(folder.rglob("*")):
                 if path.is_file():
                     archive.write(path, Path(slug) / path.relative_to(folder))
-    rounds = scenario.rounds
-    limit = rounds.time_limit_s if rounds else scenario.siting.time_limit_s if scenario.siting else 0
-    seed = rounds.seed if rounds else scenario.siting.seed if scenario.siting else 0
+    solved = scenario.rounds or scenario.siting or scenario.rooms
+    limit, seed = (solved.time_limit_s, solved.seed) if solved else (0, 0)
     label = f"#{number_} {scenario.name} — {limit:g} s, seed {seed} ({dt.datetime.now():%H:%M:%S})"
     return RunRecord(number_, label, run, lang, maps, buffer.getvalue(), run.timings_s.get("total", 0.0))
 
@@ -696,7 +749,7 @@ def week_timeline(rounds: RoundsRun, vehicle_id: str, lang: str) -> pd.DataFrame
     rows = []
     for v in visits.itertuples():
         day = f"{v.day_name} {dt.date.fromisoformat(v.date):%d/%m}"
-        arrival = _minutes(v.arrival)
+        arrival = clock_minutes(v.arrival)
         legs = [
             (
                 "kind_drive",
@@ -704,7 +757,7 @@ def week_timeline(rounds: RoundsRun, vehicle_id: str, lang: str) -> pd.DataFrame
                 arrival - float(v.leg_drive_min),
                 arrival,
             ),
-            ("kind_stop", str(v.name), _minutes(v.start), _minutes(v.end)),
+            ("kind_stop", str(v.name), clock_minutes(v.start), clock_minutes(v.end)),
         ]
         for kind, what, start, end in legs:
             rows.append(
@@ -714,20 +767,22 @@ def week_timeline(rounds: RoundsRun, vehicle_id: str, lang: str) -> pd.DataFrame
                     t("what", lang): what,
                     "start_min": start,
                     "end_min": end,
-                    t("start", lang): _clock(start),
-                    t("end", lang): _clock(end),
+                    t("start", lang): clock_text(start),
+                    t("end", lang): clock_text(end),
                     "order": v.week * 10 + v.day,
                 }
             )
     return pd.DataFrame(rows)
 
 
-def _minutes(clock: str) -> float:
+def clock_minutes(clock: str) -> float:
+    """Minutes from midnight of an "HH:MM" time."""
     hours, minutes = clock.split(":")
     return int(hours) * 60 + float(minutes)
 
 
-def _clock(minutes: float) -> str:
+def clock_text(minutes: float) -> str:
+    """ "HH:MM" of minutes from midnight, rounded to the minute."""
     whole = round(minutes)
     return f"{whole // 60:02d}:{whole % 60:02d}"
 

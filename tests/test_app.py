@@ -170,16 +170,43 @@ def test_rounds_page_runs_default_scenario_and_keeps_runs(app: AppTest) -> None:
 
 
 def test_week_page_needs_a_run_then_offers_crew_files(app: AppTest) -> None:
-    """My week asks for a rounds run first; after one it offers the CSV, iCalendar and sheet of a truck."""
+    """My week asks for a rounds or rooms run first; after one it offers the CSV, iCalendar and sheet of a truck."""
     app.sidebar.radio(key="page").set_value("week").run()
-    assert "Tournées" in app.info[0].value
+    assert "Tournées" in app.info[0].value and "Salles" in app.info[0].value
     app.sidebar.radio(key="page").set_value("rounds").run()
     app.number_input(key="rounds_time_limit").set_value(10)
     app.button(key="rounds_run").click().run(timeout=180)
     app.sidebar.radio(key="page").set_value("week").run()
     assert not app.exception, [e.value for e in app.exception]
-    assert app.selectbox(key="week_truck").options == ["bus-mende", "bus-marvejols"]
+    assert app.selectbox(key="week_who").options == ["Véhicule · bus-mende", "Véhicule · bus-marvejols"]
     assert len(app.get("download_button")) == 3
+
+
+def test_rooms_page_then_a_providers_week(app: AppTest) -> None:
+    """The rooms page books lozere-rooms.yaml; My week then shows each provider's files, timeline and map."""
+    app.sidebar.radio(key="page").set_value("rooms").run()
+    assert app.selectbox(key="rooms_scenario").value.name == "lozere-rooms.yaml"
+    app.number_input(key="rooms_time_limit").set_value(5)
+    app.button(key="rooms_run").click().run(timeout=180)
+    assert not app.exception, [e.value for e in app.exception]
+    assert not errors(app), errors(app)
+    shown = metrics(app)
+    run = app.session_state["rooms_runs"][-1].run.rooms
+    assert shown["Permanences"] == str(run.kpis["sessions"]) and run.kpis["sessions"] > 0
+    services = app.dataframe[0].value
+    assert sorted(services["Service"]) == sorted(run.kpis["demand_total"])
+    assert len(app.dataframe[1].value) == len(run.bookings)  # the bookings tab
+
+    app.sidebar.radio(key="page").set_value("week").run()
+    who = app.selectbox(key="week_who")
+    providers = [o for o in who.options if o.startswith("Intervenant · ")]
+    assert len(providers) == len(run.spec.providers)
+    who.select_index(who.options.index(providers[0])).run()
+    assert not app.exception, [e.value for e in app.exception]
+    buttons = app.get("download_button")
+    assert [b.proto.label for b in buttons] == ["Agenda (iCalendar)", "Feuille de semaine", "Planning (CSV)"]
+    first = run.spec.providers[0].provider_id
+    assert len(app.dataframe[0].value) == int((run.bookings["provider_id"] == first).sum())
 
 
 def test_plan_page_runs_siting(app: AppTest) -> None:

@@ -230,6 +230,25 @@ def test_rounds_week_icalendar_and_plan(page: Page) -> None:
     _screenshot(page, "plan")
 
 
+def test_rooms_page_and_a_providers_calendar(page: Page) -> None:
+    """Book the default rooms, see the premises map, then download a provider's iCalendar from My week."""
+    _go(page, "Salles")
+    _wait_scenario(page, "lozere-rooms.yaml")
+    _set_number(page, "Temps de calcul maximal (s)", 5)
+    page.get_by_role("button", name="Lancer").click()
+    page.get_by_test_id("stMetricLabel").get_by_text("Permanences", exact=True).wait_for(timeout=SLOW_MS)
+    assert int(_metric(page, "Permanences")) > 0
+    _wait_for_map(page)
+    _screenshot(page, "rooms")
+    _go(page, "Ma semaine")
+    page.get_by_role("combobox", name="Qui ?").click()
+    page.get_by_role("option").filter(has_text="Intervenant").first.click()
+    with page.expect_download(timeout=30_000) as download:
+        page.get_by_role("button", name="Agenda (iCalendar)").click()
+    calendar = icalendar.Calendar.from_ical(Path(download.value.path()).read_bytes())
+    assert list(calendar.walk("VEVENT")), "the provider's calendar has its sessions"
+
+
 def _cpu_seconds(pid: int) -> float:
     """CPU time (user + system, all threads) used so far by process ``pid``."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
