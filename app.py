@@ -326,18 +326,23 @@ def coverage_page(lang: str) -> None:
                 st.markdown(f"- {note}")
 
 
+def scenario_section(section: str, default: str, key: str, lang: str) -> ui.RunRecord | None:
+    """A solving page's head: title, scenario, time limit and seed, run button; its last run, if any."""
+    st.title(ui.t(f"{key}_title", lang))
+    st.caption(ui.t(f"{key}_intro", lang))
+    scenario = scenario_picker(section, default, key, lang)
+    time_limit, seed = solver_inputs(scenario, section, key, lang)
+    if st.button(ui.t("run", lang), type="primary", disabled=scenario is None, key=f"{key}_run") and scenario:
+        run_scenario_with_status(scenario, time_limit, seed, f"{key}_runs", lang)
+    runs: list[ui.RunRecord] = st.session_state.get(f"{key}_runs", [])
+    return runs[-1] if runs else None
+
+
 def rounds_page(lang: str) -> None:
     """Rounds: scenario, time limit, seed; run with progress; KPIs, map, tables; compare two runs."""
-    st.title(ui.t("rounds_title", lang))
-    st.caption(ui.t("rounds_intro", lang))
-    scenario = scenario_picker("rounds", "lozere-bus.yaml", "rounds", lang)
-    time_limit, seed = solver_inputs(scenario, "rounds", "rounds", lang)
-    if st.button(ui.t("run", lang), type="primary", disabled=scenario is None, key="rounds_run") and scenario:
-        run_scenario_with_status(scenario, time_limit, seed, "rounds_runs", lang)
-    runs: list[ui.RunRecord] = st.session_state.get("rounds_runs", [])
-    if not runs:
+    record = scenario_section("rounds", "lozere-bus.yaml", "rounds", lang)
+    if record is None:
         return
-    record = runs[-1]
     rounds = record.run.rounds
     assert rounds is not None
     st.subheader(ui.t("results", lang, label=record.label))
@@ -351,6 +356,7 @@ def rounds_page(lang: str) -> None:
     zip_button(record, lang, "rounds_zip")
 
     st.subheader(ui.t("compare", lang))
+    runs: list[ui.RunRecord] = st.session_state["rounds_runs"]
     if len(runs) < 2:
         st.caption(ui.t("compare_need", lang))
         return
@@ -419,53 +425,62 @@ def show_timeline(timeline: pd.DataFrame, lang: str) -> None:
         st.altair_chart(ui.week_chart(timeline, lang), width="stretch")
 
 
+def show_week(
+    record: ui.RunRecord,
+    who: str,
+    files: dict[str, bytes],
+    buttons: list[tuple[str, str, str]],
+    timeline: pd.DataFrame,
+    map_html: str,
+    table: pd.DataFrame,
+    lang: str,
+) -> None:
+    """One week on the page: where it comes from, its files, its timeline, its map and its table."""
+    st.caption(ui.t("week_from", lang, label=record.label))
+    download_row(files, buttons, who, lang)
+    show_timeline(timeline, lang)
+    show_map(map_html)
+    st.dataframe(table, hide_index=True, width="stretch")
+
+
 def truck_week(record: ui.RunRecord, vehicle: str, lang: str) -> None:
     """A vehicle's week: crew files, timeline, map and stop list."""
+    from planner.itinerary import crew_table
+
     rounds = record.run.rounds
     assert rounds is not None
-    st.caption(ui.t("week_from", lang, label=record.label))
     buttons = [
         ("download_ics", "itineraire.ics", "text/calendar"),
         ("download_sheet", "feuille-de-route.html", "text/html"),
         ("download_crew_csv", "itineraire.csv", "text/csv"),
     ]
-    download_row(ui.truck_files(rounds, vehicle, lang), buttons, vehicle, lang)
-    show_timeline(ui.week_timeline(rounds, vehicle, lang), lang)
-    show_map(cached_truck_map(record.uid, vehicle, lang, record))
-    from planner.itinerary import crew_table
-
-    st.dataframe(crew_table(rounds, vehicle), hide_index=True, width="stretch")
+    files = ui.truck_files(rounds, vehicle, lang)
+    timeline = ui.week_timeline(rounds, vehicle, lang)
+    map_html = cached_truck_map(record.uid, vehicle, lang, record)
+    show_week(record, vehicle, files, buttons, timeline, map_html, crew_table(rounds, vehicle), lang)
 
 
 def provider_week(record: ui.RunRecord, provider_id: str, lang: str) -> None:
     """A provider's week: planning files, timeline, map and session list."""
+    from planner.rooms_exports import provider_table
+
     run = rooms.rooms_of(record)
-    st.caption(ui.t("week_from", lang, label=record.label))
     buttons = [
         ("download_planning_ics", "planning.ics", "text/calendar"),
         ("download_planning_sheet", "feuille-de-semaine.html", "text/html"),
         ("download_planning_csv", "planning.csv", "text/csv"),
     ]
-    download_row(rooms.provider_files(run, provider_id, lang), buttons, provider_id, lang)
-    show_timeline(rooms.provider_timeline(run, provider_id, lang), lang)
-    show_map(rooms.provider_map(run, provider_id, lang))
-    from planner.rooms_exports import provider_table
-
-    st.dataframe(provider_table(run, provider_id), hide_index=True, width="stretch")
+    files = rooms.provider_files(run, provider_id, lang)
+    timeline = rooms.provider_timeline(run, provider_id, lang)
+    map_html = rooms.provider_map(run, provider_id, lang)
+    show_week(record, provider_id, files, buttons, timeline, map_html, provider_table(run, provider_id), lang)
 
 
 def rooms_page(lang: str) -> None:
     """Rooms: scenario, time limit, seed; run with progress; KPIs, per-service table, map, bookings."""
-    st.title(ui.t("rooms_title", lang))
-    st.caption(ui.t("rooms_intro", lang))
-    scenario = scenario_picker("rooms", "lozere-rooms.yaml", "rooms", lang)
-    time_limit, seed = solver_inputs(scenario, "rooms", "rooms", lang)
-    if st.button(ui.t("run", lang), type="primary", disabled=scenario is None, key="rooms_run") and scenario:
-        run_scenario_with_status(scenario, time_limit, seed, "rooms_runs", lang)
-    runs: list[ui.RunRecord] = st.session_state.get("rooms_runs", [])
-    if not runs:
+    record = scenario_section("rooms", "lozere-rooms.yaml", "rooms", lang)
+    if record is None:
         return
-    record = runs[-1]
     run = rooms.rooms_of(record)
     st.subheader(ui.t("results", lang, label=record.label))
     show_metrics(rooms.rooms_metrics(record, lang), per_row=5)
@@ -483,16 +498,9 @@ def rooms_page(lang: str) -> None:
 
 def plan_page(lang: str) -> None:
     """Plan: which new service points to open; the trade-off curve; before/after within the target."""
-    st.title(ui.t("plan_title", lang))
-    st.caption(ui.t("plan_intro", lang))
-    scenario = scenario_picker("siting", "lozere-plan.yaml", "plan", lang)
-    time_limit, seed = solver_inputs(scenario, "siting", "plan", lang)
-    if st.button(ui.t("run", lang), type="primary", disabled=scenario is None, key="plan_run") and scenario:
-        run_scenario_with_status(scenario, time_limit, seed, "plan_runs", lang)
-    runs: list[ui.RunRecord] = st.session_state.get("plan_runs", [])
-    if not runs:
+    record = scenario_section("siting", "lozere-plan.yaml", "plan", lang)
+    if record is None:
         return
-    record = runs[-1]
     siting = record.run.siting
     assert siting is not None
     st.subheader(ui.t("results", lang, label=record.label))
