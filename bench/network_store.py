@@ -50,10 +50,6 @@ print(json.dumps({"rss_growth_mb": (after - before) / 2**20, "nodes": net.graph.
 """
 
 
-def best(seconds: list[float]) -> float:
-    return min(seconds)
-
-
 def timed(work, repeats: int = 3) -> tuple[object, float]:
     """The result of ``work`` and its best wall time over ``repeats`` runs."""
     times, result = [], None
@@ -61,7 +57,7 @@ def timed(work, repeats: int = 3) -> tuple[object, float]:
         start = time.perf_counter()
         result = work()
         times.append(time.perf_counter() - start)
-    return result, best(times)
+    return result, min(times)
 
 
 def rss_growth_mb(folder: Path) -> float:
