@@ -1,7 +1,10 @@
-# Two commands for a fresh machine: `make demo` (install + run the default Lozère coverage)
-# and `make test` (install + run the whole test suite). Both create .venv when missing.
+# Two commands for a fresh machine: `make demo` (install + run the default Lozère coverage, rounds and rooms)
+# and `make test` (install, including Debian's Chromium for the browser tests, + run every check).
+# Both create .venv when missing.
 VENV ?= .venv
 PY := $(VENV)/bin/python
+# apt-get needs root: as another user, sudo is used.
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
@@ -9,16 +12,26 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install --quiet -e '.[test]'
 	touch $@
 
-.PHONY: demo test lint bench
+.PHONY: demo test lint system-deps bench
 demo: $(VENV)/.installed
 	$(VENV)/bin/maillage run scenarios/lozere-coverage.yaml --out outputs/lozere-coverage
 	$(VENV)/bin/maillage rounds scenarios/lozere-bus.yaml --out outputs/lozere-bus
 	$(VENV)/bin/maillage rooms scenarios/lozere-rooms.yaml --out outputs/lozere-rooms
 
-test: $(VENV)/.installed
+# What the tests need from Debian: Chromium (driven by Playwright in tests/test_browser.py).
+system-deps:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "make test: installing Debian's chromium for the browser tests"; \
+	  $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium >/dev/null; }
+
+lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy planner optimize
+	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
+
+test: lint system-deps
 	$(PY) -m pytest -n 2
 
 bench: $(VENV)/.installed

@@ -1,7 +1,7 @@
 """Maillage in the browser: ``maillage app`` (offline, French first, English in the sidebar).
 
 Layout only: cached loaders and widgets here; every computation lives in ``planner`` and ``optimize``,
-the page data in ``planner.app_support`` and ``planner.app_rooms``. Pages: coverage (local
+the page data in ``planner.app.support`` and ``planner.app.rooms``. Pages: coverage (local
 authorities), rounds (planners), my week (crews and providers), rooms (providers' sessions in
 vacant premises), plan (siting of new service points).
 """
@@ -14,13 +14,15 @@ from typing import TYPE_CHECKING
 import numpy as np
 import streamlit as st
 
-from planner import app_rooms as rooms
-from planner import app_support as ui
 from planner._errors import InfeasibleError, InputError
-from planner.background import BackgroundJob
-from planner.france import departements
-from planner.jobs import build_territory, build_travel_model, measure_coverage
+from planner.app import rooms as rooms
+from planner.app import support as ui
+from planner.app.background import BackgroundJob
+from planner.data.france import departements
+from planner.jobs.coverage import measure_coverage
+from planner.jobs.inputs import build_territory
 from planner.scenario import Scenario, load_scenario
+from planner.travel.build import build_travel_model
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -29,9 +31,9 @@ if TYPE_CHECKING:
     import pandas as pd
     from streamlit.runtime.uploaded_file_manager import UploadedFile
 
-    from planner.jobs import CoverageResult
-    from planner.territory import Territory
-    from planner.travel import TravelModel
+    from planner.data.territory import Territory
+    from planner.jobs.coverage import CoverageResult
+    from planner.travel.estimate import TravelModel
 
 st.set_page_config(page_title="Maillage", layout="wide")
 
@@ -68,7 +70,7 @@ def cached_times(
 @st.cache_data(show_spinner=False, max_entries=16)
 def cached_coverage_map(key: str, lang: str, _result: CoverageResult) -> str:
     """The coverage map as one offline HTML page."""
-    from planner.maps import coverage_map, standalone_html
+    from planner.exports.maps import coverage_map, standalone_html
 
     s = _result.summary
     fmap = coverage_map(_result.access, _result.services, target_min=s["target_min"], travel=_result.travel, lang=lang)
@@ -445,7 +447,7 @@ def show_week(
 
 def truck_week(record: ui.RunRecord, vehicle: str, lang: str) -> None:
     """A vehicle's week: crew files, timeline, map and stop list."""
-    from planner.itinerary import crew_table
+    from planner.exports.rounds import crew_table
 
     rounds = record.run.rounds
     assert rounds is not None
@@ -462,7 +464,7 @@ def truck_week(record: ui.RunRecord, vehicle: str, lang: str) -> None:
 
 def provider_week(record: ui.RunRecord, provider_id: str, lang: str) -> None:
     """A provider's week: planning files, timeline, map and session list."""
-    from planner.rooms_exports import provider_table
+    from planner.exports.rooms import provider_table
 
     run = rooms.rooms_of(record)
     buttons = [
@@ -489,7 +491,7 @@ def rooms_page(lang: str) -> None:
     st.markdown(f"**{ui.t('rooms_map', lang)}**")
     show_map(record.maps["rooms/map.html"])
     bookings, occupancy = st.tabs([ui.t("bookings", lang), ui.t("occupancy_table", lang)])
-    from planner.rooms_exports import occupancy_table
+    from planner.exports.rooms import occupancy_table
 
     bookings.dataframe(run.bookings.drop(columns=["lon", "lat"]), hide_index=True, width="stretch")
     occupancy.dataframe(occupancy_table(run), hide_index=True, width="stretch")

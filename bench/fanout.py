@@ -22,8 +22,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from planner.fanout import dask_client, departement_codes, fan_out
-from planner.france import load_france
+from planner.data.france import load_france
+from planner.runs.fanout import dask_client, departement_codes, fan_out
 from planner.scenario import load_scenario
 
 ROOT = Path(__file__).resolve().parents[1]

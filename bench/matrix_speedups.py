@@ -34,8 +34,8 @@ from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import reverse_cuthill_mckee
 from travel_matrix import CAP_MIN, QUIET, SEED, best_of_each, largest_osm_network, points, synthetic_instance
 
-from planner.contraction import contract, dijkstra_rows, prune_shortcuts
-from planner.network import RoadNetwork
+from planner.travel.contraction import contract, dijkstra_rows, prune_shortcuts
+from planner.travel.network import RoadNetwork
 
 TOLERANCE_MIN = 1e-4
 NodeBlock = Callable[[csr_matrix, np.ndarray, np.ndarray, float], np.ndarray]

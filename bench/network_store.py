@@ -31,15 +31,15 @@ sys.path.insert(0, str(ROOT))
 
 from travel_matrix import SEED, synthetic_network  # noqa: E402
 
-from planner.network import load_network  # noqa: E402
-from planner.network_store import clip_network, read_network, save_network  # noqa: E402
+from planner.travel.network import load_network  # noqa: E402
+from planner.travel.store import clip_network, read_network, save_network  # noqa: E402
 
 OSM = ROOT.parent / "shared" / "data" / "osm"
 CHILD = r"""
 import gc, json, sys
 from pathlib import Path
 import pandas as pd, psutil, shapely
-from planner.network_store import read_network
+from planner.travel.store import read_network
 folder = Path(sys.argv[1])
 pd.read_parquet(folder / "nodes.parquet", columns=["lon"])  # the Parquet engine loaded before measuring
 before = psutil.Process().memory_info().rss

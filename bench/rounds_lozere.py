@@ -19,8 +19,8 @@ from pathlib import Path
 import numpy as np
 
 from optimize.rounds import RoundsProblem, day_plan, served_levels, solve
-from planner.jobs import run_coverage
-from planner.rounds import _candidates, _depots, build_problem
+from planner.jobs.coverage import run_coverage
+from planner.jobs.rounds import _candidates, _depots, build_problem
 from planner.scenario import load_scenario
 
 SCENARIO = Path(__file__).resolve().parents[1] / "scenarios" / "lozere-bus.yaml"

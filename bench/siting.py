@@ -23,8 +23,8 @@ import pulp
 from spopt.locate import LSCP, MCLP, PCenter, PMedian
 
 from optimize.siting import SitingProblem, lscp, mclp, p_center, p_median
-from planner.france import departements, load_france
-from planner.travel import EstimateModel
+from planner.data.france import departements, load_france
+from planner.travel.estimate import EstimateModel
 
 INSTANCES = {
     "lozere": ["48"],

@@ -8,7 +8,7 @@ the osmnx ``MultiDiGraph``, once per distinct origin node, reading off the desti
 Two instances:
 
 * the largest road network in ``../shared/data/osm/`` (by nodes, as loaded by
-  ``planner.network.load_network``), origins and destinations uniform random points in its
+  ``planner.travel.network.load_network``), origins and destinations uniform random points in its
   bounding box;
 * a synthetic road-like graph at département scale (~100,000 nodes): random points in a
   70 km x 70 km square in Lambert-93, Delaunay triangulation, 47 % of the edges kept at random,
@@ -49,7 +49,7 @@ from scipy.spatial import Delaunay
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from planner.network import FRENCH_SPEEDS_KMH, RoadNetwork, _read_graph, load_network  # noqa: E402
+from planner.travel.network import FRENCH_SPEEDS_KMH, RoadNetwork, _read_graph, load_network  # noqa: E402
 
 OSM_DIR = ROOT.parent / "shared" / "data" / "osm"
 OSM_SUFFIXES = (".osm", ".osm.bz2", ".osm.gz", ".osm.pbf", ".pbf")

@@ -125,8 +125,8 @@ def build_france(wheel_path: Path) -> dict[str, object]:
 
 def build_lozere() -> None:
     """Write the embedded default territory with the same loader users call."""
-    from planner.france import load_france
-    from planner.territory import write_territory
+    from planner.data.france import load_france
+    from planner.data.territory import write_territory
 
     write_territory(load_france(departements=["48"]), DATA_DIR / "lozere.gpkg")
 

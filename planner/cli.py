@@ -15,9 +15,9 @@ from rich.console import Console
 from rich.markup import escape  # user data such as an id '[/x]' is text, not markup
 
 from planner._errors import InfeasibleError, InputError
-from planner.outputs import default_out
-from planner.pipeline import report, run_scenario
-from planner.runs import write_scenario_run
+from planner.runs.folders import default_out
+from planner.runs.pipeline import report, run_scenario
+from planner.runs.record import write_scenario_run
 from planner.scenario import CoverageSpec, Scenario, ServicesSpec, TerritorySpec, TravelSpec, load_scenario
 
 app = typer.Typer(
@@ -69,8 +69,9 @@ def _execute(scenario: Scenario, out: Path | None, lang: str, scenario_file: Pat
 
 def _execute_national(scenario: Scenario, out: Path | None, lang: str) -> None:
     """National coverage (every commune of France) into one atomic output folder."""
-    from planner.national import run_national
-    from planner.national_exports import national_report, write_national_run
+    from planner.exports.national import national_report
+    from planner.jobs.national import run_national
+    from planner.runs.national import write_national_run
 
     started = datetime.now(UTC)
     with console.status("Maillage: France…") as status:
@@ -95,7 +96,7 @@ def _execute_fanout(
     """One Dask task per département, a progress bar, then the merged national tables; the failures count."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from planner.fanout import Outcome, dask_client, departement_codes, fan_out
+    from planner.runs.fanout import Outcome, dask_client, departement_codes, fan_out
 
     codes = departement_codes(codes_text)
     out = out or default_out(scenario.name)
@@ -362,7 +363,7 @@ def site(
 @app.command()
 def departements() -> None:
     """List the départements of the packaged data (code, name, région)."""
-    from planner.france import departements as table
+    from planner.data.france import departements as table
 
     for _, row in table().iterrows():
         typer.echo(f"{row['code']:>3}  {row['name']}")
@@ -379,7 +380,7 @@ def app_command(
     The libraries and the default territory are loaded before the server starts, so the first
     visitor's map appears as fast as the next ones'. Stop with Ctrl+C.
     """
-    from planner.app_server import serve
+    from planner.app.server import serve
 
     console.print(f"Maillage : chargement, puis http://{address}:{port} (Ctrl+C pour arrêter)")
     _guarded(debug, lambda: serve(port, address))

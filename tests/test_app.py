@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from planner import app_support as ui
+from planner.app import support as ui
 
 APP = Path(__file__).resolve().parents[1] / "app.py"
 NNBSP = "\u202f"  # the narrow no-break space of French numbers: 76 601, 95,5 %
@@ -54,7 +54,7 @@ def test_target_change_changes_gap_count(app: AppTest) -> None:
 
 def test_threshold_change_reuses_cached_travel_times(app: AppTest, monkeypatch: pytest.MonkeyPatch) -> None:
     """Changing the thresholds re-measures coverage from the cached matrix: no travel time is recomputed."""
-    from planner.travel import EstimateModel
+    from planner.travel.estimate import EstimateModel
 
     def fail(*_: object, **__: object) -> None:
         raise AssertionError("travel times recomputed")

@@ -24,7 +24,7 @@ from shapely.geometry import Point
 from typer.testing import CliRunner
 
 from planner.cli import app
-from planner.layers import MAX_PARQUET_ROWS
+from planner.data.layers import MAX_PARQUET_ROWS
 
 runner = CliRunner()
 

@@ -19,7 +19,7 @@ from optimize.rounds import RoundsProblem, Stop, Vehicle
 from optimize.rounds import solve as solve_rounds
 from optimize.vrp import VrpClient, VrpProblem, VrpVehicleType
 from optimize.vrp import solve as solve_vrp
-from planner.background import BackgroundJob
+from planner.app.background import BackgroundJob
 
 LIMIT_S = 120.0  # far beyond what the test waits: only the cancel can end these solves in time
 SOLVING_S = 1.5  # let each solve get going before the cancel

@@ -7,8 +7,8 @@ import pytest
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
 
-from planner import contraction
-from planner.contraction import contract, prune_shortcuts, shortest_minutes
+from planner.travel import contraction
+from planner.travel.contraction import contract, prune_shortcuts, shortest_minutes
 
 
 def road_like(rows: int, cols: int, seed: int) -> csr_matrix:

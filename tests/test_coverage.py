@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from planner.coverage import (
+from planner.jobs.measures import (
     LUO_QI_STEPS,
     e2sfca,
     gap_zones,

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from planner.outputs import run_folder
+from planner.runs.folders import run_folder
 
 ROOT = Path(__file__).resolve().parents[1]
 MAILLAGE = Path(sys.executable).with_name("maillage")

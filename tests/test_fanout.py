@@ -20,8 +20,8 @@ import pytest
 from distributed import Client
 
 from planner._errors import InputError
-from planner.fanout import dask_client, departement_codes, departement_scenario, fan_out, is_complete
-from planner.pipeline import run_scenario
+from planner.runs.fanout import dask_client, departement_codes, departement_scenario, fan_out, is_complete
+from planner.runs.pipeline import run_scenario
 from planner.scenario import CoverageSpec, Scenario, ServicesSpec, TerritorySpec
 
 CODES = ["90", "2A", "48"]

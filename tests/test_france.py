@@ -1,15 +1,15 @@
-"""Tests for planner.france and the embedded default territory (real INSEE/IGN data)."""
+"""Tests for planner.data.france and the embedded default territory (real INSEE/IGN data)."""
 
 from __future__ import annotations
 
 import pytest
 
 from planner._errors import InputError
-from planner.france import DEFAULT_TERRITORY, departements, load_france
-from planner.hours import parse_opening_hours
-from planner.jobs import run_coverage
+from planner.data.france import DEFAULT_TERRITORY, departements, load_france
+from planner.data.hours import parse_opening_hours
+from planner.data.territory import read_territory
+from planner.jobs.coverage import run_coverage
 from planner.scenario import Scenario
-from planner.territory import read_territory
 
 
 def test_embedded_lozere_matches_insee():

@@ -1,8 +1,8 @@
-"""Tests for planner.hours: the two accepted opening-hours forms."""
+"""Tests for planner.data.hours: the two accepted opening-hours forms."""
 
 import pytest
 
-from planner.hours import HoursError, parse_opening_hours, to_osm
+from planner.data.hours import HoursError, parse_opening_hours, to_osm
 
 
 def test_json_form_from_town_hall_data():

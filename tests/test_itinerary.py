@@ -11,8 +11,9 @@ import pytest
 from typer.testing import CliRunner
 
 from planner.cli import app
-from planner.jobs import run_coverage
-from planner.rounds import next_monday, run_rounds
+from planner.data.hours import next_monday
+from planner.jobs.coverage import run_coverage
+from planner.jobs.rounds import run_rounds
 from planner.scenario import load_scenario
 from tests.rounds_checker import check
 

@@ -1,4 +1,4 @@
-"""Tests for planner.layers: reading the files people bring, and refusing broken ones clearly."""
+"""Tests for planner.data.layers: reading the files people bring, and refusing broken ones clearly."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ import pytest
 from shapely.geometry import Point, Polygon
 
 from planner._errors import InputError
-from planner.france import DEFAULT_TERRITORY
-from planner.layers import outside_territory, read_layer
-from planner.territory import read_territory
+from planner.data.france import DEFAULT_TERRITORY
+from planner.data.layers import outside_territory, read_layer
+from planner.data.territory import read_territory
 
 
 def _sites(n: int = 3) -> gpd.GeoDataFrame:

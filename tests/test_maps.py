@@ -1,11 +1,11 @@
-"""Tests for planner.maps: colours, legend, gap outlines and markers in the standalone map."""
+"""Tests for planner.exports.maps: colours, legend, gap outlines and markers in the standalone map."""
 
 import geopandas as gpd
 import numpy as np
 import pytest
 from shapely.geometry import Point, box
 
-from planner.maps import UNREACHABLE_COLOUR, class_colour, coverage_map, standalone_html
+from planner.exports.maps import UNREACHABLE_COLOUR, class_colour, coverage_map, standalone_html
 
 
 @pytest.mark.parametrize(

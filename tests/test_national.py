@@ -13,12 +13,12 @@ from typer.testing import CliRunner
 
 from planner._errors import InputError
 from planner.cli import app
-from planner.coverage import nearest_service
-from planner.jobs import run_coverage
-from planner.national import NationalCoverage, nearest_service_times, run_national
-from planner.national_exports import write_national
+from planner.exports.national import write_national
+from planner.jobs.coverage import run_coverage
+from planner.jobs.measures import nearest_service
+from planner.jobs.national import NationalCoverage, nearest_service_times, run_national
 from planner.scenario import CoverageSpec, Scenario, ServicesSpec, TerritorySpec, TravelSpec
-from planner.travel import EstimateModel
+from planner.travel.estimate import EstimateModel
 
 runner = CliRunner()
 

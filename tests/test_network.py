@@ -1,4 +1,4 @@
-"""Tests for planner.network: reading real OSM extracts and routing in bulk."""
+"""Tests for planner.travel.network: reading real OSM extracts and routing in bulk."""
 
 from __future__ import annotations
 
@@ -11,10 +11,10 @@ import osmnx as ox
 import pytest
 from pyproj import Geod
 
-from planner import contraction
 from planner._errors import InputError
-from planner.network import DRIVABLE, download_network, load_network
-from planner.travel import haversine_m
+from planner.travel import contraction
+from planner.travel.estimate import haversine_m
+from planner.travel.network import DRIVABLE, download_network, load_network
 
 # A tiny network on the equator, hand-checkable:
 #   D (0.01, 0.01)

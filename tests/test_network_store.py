@@ -19,14 +19,14 @@ import pandas as pd
 import pytest
 from shapely.geometry import Point, box
 
-from planner import network_store
 from planner._errors import InputError
-from planner.fanout import dask_client, departement_scenario, fan_out
-from planner.france import _communes
-from planner.network import load_network
-from planner.network_store import clip_network, departement_networks, read_network, save_network
-from planner.pipeline import run_scenario
+from planner.data.france import _communes
+from planner.runs.fanout import dask_client, departement_scenario, fan_out
+from planner.runs.pipeline import run_scenario
 from planner.scenario import CoverageSpec, Scenario, TravelSpec
+from planner.travel import store as network_store
+from planner.travel.network import load_network
+from planner.travel.store import clip_network, departement_networks, read_network, save_network
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,4 @@
-"""Tests for planner.outputs: run folders appear complete or not at all."""
+"""Tests for planner.runs.folders: run folders appear complete or not at all."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from planner.outputs import run_folder, write_json
+from planner.runs.folders import run_folder, write_json
 
 
 def test_success_replaces_the_previous_folder(tmp_path):
@@ -49,7 +49,7 @@ def test_killed_run_leaves_the_previous_folder(tmp_path):
     script = textwrap.dedent(f"""
         import time
         from pathlib import Path
-        from planner.outputs import run_folder
+        from planner.runs.folders import run_folder
         with run_folder(Path({str(out)!r})) as folder:
             (folder / "half.txt").write_text("half")
             print("writing", flush=True)

@@ -1,4 +1,4 @@
-"""Tests for the siting job and the integrated plan (planner.siting, planner.plan, planner.pipeline)."""
+"""Tests for the siting job and the integrated plan (planner.jobs.siting, planner.jobs.plan, planner.runs.pipeline)."""
 
 from __future__ import annotations
 
@@ -12,8 +12,9 @@ import pytest
 from typer.testing import CliRunner
 
 from planner.cli import app
-from planner.jobs import build_territory, build_travel_model
+from planner.jobs.inputs import build_territory
 from planner.scenario import load_scenario
+from planner.travel.build import build_travel_model
 
 ROOT = Path(__file__).resolve().parents[1]
 PLAN = ROOT / "scenarios" / "lozere-plan.yaml"

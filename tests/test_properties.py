@@ -21,9 +21,9 @@ from hypothesis import strategies as st
 from shapely.geometry import Point, Polygon
 
 from planner._errors import InfeasibleError, InputError
-from planner.layers import read_layer
-from planner.network import load_network
+from planner.data.layers import read_layer
 from planner.scenario import load_scenario
+from planner.travel.network import load_network
 
 BOUNDED = settings(
     max_examples=60,

@@ -11,8 +11,8 @@ import pytest
 
 from optimize._errors import InfeasibleError
 from optimize.siting import SitingProblem, lscp, mclp, p_center, p_median, tradeoff
-from planner.france import load_france
-from planner.travel import EstimateModel
+from planner.data.france import load_france
+from planner.travel.estimate import EstimateModel
 
 
 def _random_problem(seed: int, n_demand: int = 14, n_sites: int = 7) -> SitingProblem:

@@ -1,10 +1,10 @@
-"""Tests for planner.travel: the stated crow-fly estimate."""
+"""Tests for planner.travel.estimate: the stated crow-fly estimate."""
 
 import geopandas as gpd
 import numpy as np
 import pytest
 
-from planner.travel import EstimateModel, haversine_m
+from planner.travel.estimate import EstimateModel, haversine_m
 
 
 def _points(*lonlat):

@@ -13,165 +13,23 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from itertools import pairwise
 from pathlib import Path
-from typing import TYPE_CHECKING, TypedDict
+from typing import TypedDict
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from optimize.rooms import Premises, Provider, Room, RoomsProblem, RoomsResult, Slot, solve, start_ranges
 from planner._errors import InputError, Problem
-from planner.hours import FRENCH_DAYS, HoursError, parse_opening_hours
-from planner.layers import read_layer
-from planner.territory import Territory
-from planner.travel import TravelModel
-
-if TYPE_CHECKING:  # planner.scenario will import RoomsSpec from here: no import of it at run time
-    from planner.jobs import CoverageResult
-    from planner.scenario import Scenario
+from planner.data.hours import FRENCH_DAYS, clock_min, clock_text, next_monday, parse_opening_hours
+from planner.data.layers import read_layer
+from planner.data.territory import Territory
+from planner.jobs.coverage import CoverageResult
+from planner.scenario import RoomSpec, RoomsSpec, Scenario
+from planner.travel.estimate import TravelModel
 
 Progress = Callable[[str], None]
-_CLOCK = r"^([01]\d|2[0-3]):[0-5]\d$"
 HALF_DAYS = ("matin", "après-midi")
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-def clock_min(text: str) -> int:
-    """Minutes from midnight of an ``HH:MM`` time (as planner.scenario's, which imports this module)."""
-    hours, minutes = text.split(":")
-    return int(hours) * 60 + int(minutes)
-
-
-def next_monday(today: dt.date | None = None) -> dt.date:
-    """The Monday after ``today`` (today's date by default)."""
-    today = today or dt.date.today()
-    return today + dt.timedelta(days=7 - today.weekday())
-
-
-class RoomSpec(_Strict):
-    """A room of a premises: the default town-hall room, or an extra room added at a site."""
-
-    room_id: str = Field("salle", min_length=1)
-    name: str = Field("Salle de réunion", description="label in the sheets")
-    capacity: int = Field(8, ge=1, description="seats")
-    equipment: list[str] = Field(default_factory=list, description="e.g. wifi, printer, confidential, step_free")
-    hire_eur_per_half_day: float = Field(0, ge=0)
-    opening_hours: str | None = Field(None, description="when this room can be used; default: the premises' hours")
-
-    @field_validator("opening_hours")
-    @classmethod
-    def _hours(cls, value: str | None) -> str | None:
-        try:
-            parse_opening_hours(value)
-        except HoursError as exc:
-            raise ValueError(f"{exc} (expected e.g. 'Mo-Fr 09:00-12:00,14:00-17:00')") from None
-        return value
-
-
-class ExtraRoomSpec(RoomSpec):
-    """A room added at a premises: ``site`` is a site id, or an INSEE code meaning that commune's town hall."""
-
-    site: str = Field(min_length=1)
-
-
-class PremisesSpec(_Strict):
-    """Where sessions can be held."""
-
-    town_halls: bool = Field(True, description="every town hall of the territory lends a room in its opening hours")
-    town_hall_room: RoomSpec = RoomSpec()
-    files: list[Path] = Field(
-        default_factory=list,
-        description="premises files (sites schema): one room per row from capacity, equipment, opening_hours "
-        "(empty: always available) and an optional hire_eur_per_half_day column",
-    )
-    rooms: list[ExtraRoomSpec] = Field(default_factory=list, description="extra rooms at listed premises")
-
-
-class ProviderSpec(_Strict):
-    """One itinerant provider."""
-
-    provider_id: str = Field(min_length=1)
-    name: str = Field("", description="label in the sheets, e.g. 'Conseillère CAF'")
-    service: str = Field(min_length=1, description="a service with a usage rate")
-    home: str = Field(description="INSEE code of the home commune (its town hall) or a site id")
-    days: list[int] = Field([1, 2, 3, 4, 5], description="ISO weekdays worked (1 = Monday)")
-    start: str = Field("08:30", pattern=_CLOCK)
-    end: str = Field("17:30", pattern=_CLOCK)
-    sessions_per_week: int = Field(ge=0, le=14)
-    session_min: int = Field(180, gt=0, le=600)
-    needs: list[str] = Field(default_factory=list, description="equipment every room used must have")
-    seats: int = Field(1, ge=1)
-    max_travel_min: float = Field(120, gt=0, le=600, description="driving a day, home to home")
-    max_daily_hours: float = Field(8, gt=0, le=12, description="sessions plus driving a day")
-    preferred: list[str] = Field(default_factory=list, description="premises ids preferred (others cost more)")
-    forbidden: list[str] = Field(default_factory=list, description="premises ids never used")
-
-    @field_validator("days")
-    @classmethod
-    def _weekdays(cls, value: list[int]) -> list[int]:
-        if not value or any(d not in range(1, 8) for d in value):
-            raise ValueError("days are ISO weekdays 1 (Monday) to 7 (Sunday)")
-        return sorted(set(value))
-
-    @model_validator(mode="after")
-    def _hours_order(self) -> ProviderSpec:
-        if clock_min(self.end) <= clock_min(self.start):
-            raise ValueError(f"end {self.end} must come after start {self.start}")
-        return self
-
-
-class RoomsSpec(_Strict):
-    """The week of room bookings to plan for itinerant providers."""
-
-    start_date: dt.date | None = Field(None, description="Monday of the week (default: next Monday)")
-    days: list[int] = Field([1, 2, 3, 4, 5], description="weekdays of the slot grid")
-    morning: tuple[str, str] = Field(("08:30", "12:30"), description="the morning slot")
-    afternoon: tuple[str, str] = Field(("13:30", "17:30"), description="the afternoon slot")
-    lunch_min: int = Field(45, ge=0, le=180, description="lunch between a morning and an afternoon session")
-    usage_rate: dict[str, float] = Field(description="per service: share of inhabitants who need it")
-    access_min: float = Field(20, gt=0, le=120, description="a session serves zones this close")
-    access_min_by_service: dict[str, float] = Field(default_factory=dict, description="per-service thresholds")
-    real_demand: float = Field(10, ge=0, description="people needing a service for a zone to count in the balance")
-    balance_bonus: float = Field(25, ge=0, description="extra people-equivalents for reaching a zone of real demand")
-    travel_eur_per_hour: float = Field(30, ge=0, description="provider time and car, per hour of driving")
-    off_preference_eur: float = Field(20, ge=0, description="cost of a session outside preferred premises")
-    time_limit_s: float = Field(30, gt=0, le=3600)
-    seed: int = 0
-    premises: PremisesSpec = PremisesSpec()
-    providers: list[ProviderSpec] = Field(min_length=1)
-
-    @field_validator("usage_rate")
-    @classmethod
-    def _rates(cls, value: dict[str, float]) -> dict[str, float]:
-        if not value or any(not 0 <= r <= 1 for r in value.values()):
-            raise ValueError("usage rates are shares between 0 and 1, one per service")
-        return value
-
-    @model_validator(mode="after")
-    def _consistent(self) -> RoomsSpec:
-        ids = [p.provider_id for p in self.providers]
-        if len(ids) != len(set(ids)):
-            raise ValueError(f"provider ids must be unique (got {ids})")
-        unknown = sorted({p.service for p in self.providers} - set(self.usage_rate))
-        if unknown:
-            raise ValueError(f"services without a usage_rate: {', '.join(unknown)}")
-        spans = [tuple(clock_min(t) for t in pair) for pair in (self.morning, self.afternoon)]
-        if not (spans[0][0] < spans[0][1] <= spans[1][0] < spans[1][1]):
-            raise ValueError("morning and afternoon must be HH:MM spans, the morning first, not overlapping")
-        return self
-
-    def slots(self) -> tuple[Slot, ...]:
-        """The half-day grid: a morning and an afternoon on each of ``days``."""
-        spans = [(clock_min(a), clock_min(b)) for a, b in (self.morning, self.afternoon)]
-        return tuple(Slot(d, *span) for d in self.days for span in spans)
-
-    def threshold(self, service: str) -> float:
-        """Minutes within which a session of ``service`` serves a zone."""
-        return self.access_min_by_service.get(service, self.access_min)
 
 
 class RoomsKpis(TypedDict):
@@ -389,7 +247,7 @@ def build_problem(
         time_min,
         {s: population * spec.usage_rate[s] for s in services},
         covers,
-        slots=spec.slots(),
+        slots=_slots(spec),
         lunch_min=spec.lunch_min,
         travel_eur_per_hour=spec.travel_eur_per_hour,
         off_preference_eur=spec.off_preference_eur,
@@ -436,10 +294,10 @@ def _check_premises_ids(spec: RoomsSpec, premises: gpd.GeoDataFrame) -> None:
 # ---------------------------------------------------------------------------------------------- tables
 
 
-def clock(minutes: float) -> str:
-    """``HH:MM`` of minutes from midnight."""
-    minutes = round(minutes)
-    return f"{minutes // 60:02d}:{minutes % 60:02d}"
+def _slots(spec: RoomsSpec) -> tuple[Slot, ...]:
+    """The half-day grid: a morning and an afternoon on each of ``days``."""
+    spans = [(clock_min(a), clock_min(b)) for a, b in (spec.morning, spec.afternoon)]
+    return tuple(Slot(d, *span) for d in spec.days for span in spans)
 
 
 def _half_day(problem: RoomsProblem, slot: int) -> str:
@@ -467,8 +325,8 @@ def _booking_table(
                 "day_name": FRENCH_DAYS[b.day - 1],
                 "date": (start + dt.timedelta(days=b.day - 1)).isoformat(),
                 "half_day": _half_day(problem, b.slot),
-                "start": clock(b.start_min),
-                "end": clock(b.end_min),
+                "start": clock_text(b.start_min),
+                "end": clock_text(b.end_min),
                 "premises_id": b.premises_id,
                 "premises": row["name"],
                 "address": row["address"],

@@ -24,22 +24,23 @@ import pandas as pd
 from pydantic import ValidationError
 
 from planner._errors import InputError, Problem
-from planner.coverage import gap_zones
+from planner.data.hours import clock_min, clock_text
+from planner.data.layers import read_layer
 from planner.i18n import LABELS, number, percent
-from planner.layers import read_layer
+from planner.jobs.measures import gap_zones
 from planner.scenario import Scenario, load_scenario
 
 if TYPE_CHECKING:
     import altair as alt
     import geopandas as gpd
 
-    from planner.jobs import CoverageResult
-    from planner.pipeline import ScenarioRun
-    from planner.rounds import RoundsRun
-    from planner.siting import SitingRun
-    from planner.territory import Territory
+    from planner.data.territory import Territory
+    from planner.jobs.coverage import CoverageResult
+    from planner.jobs.rounds import RoundsRun
+    from planner.jobs.siting import SitingRun
+    from planner.runs.pipeline import ScenarioRun
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SCENARIOS_DIR = ROOT / "scenarios"
 UPLOAD_DIR = Path(tempfile.gettempdir()) / "maillage-uploads"
 LAYER_TYPES = ["geojson", "json", "gpkg", "csv", "parquet", "geoparquet"]
@@ -517,7 +518,7 @@ def gap_table(result: CoverageResult, lang: str) -> pd.DataFrame:
 
 def coverage_file(result: CoverageResult, name: str, lang: str) -> bytes:
     """One file of the CLI's coverage outputs (``coverage.gpkg``, ``access_by_zone.csv``, ...), as bytes."""
-    from planner.exports import write_coverage
+    from planner.exports.coverage import write_coverage
 
     with tempfile.TemporaryDirectory(prefix="maillage-") as folder:
         write_coverage(result, Path(folder), lang)
@@ -570,8 +571,8 @@ class RunRecord:
 
 def execute(scenario: Scenario, number_: int, lang: str, progress: Callable[[str], None] = lambda _: None) -> RunRecord:
     """Run the scenario like the CLI, write its folder into a temp dir, keep its maps and a zip of it."""
-    from planner.outputs import versions, write_json
-    from planner.pipeline import run_scenario, write_scenario
+    from planner.runs.folders import versions, write_json
+    from planner.runs.pipeline import run_scenario, write_scenario
 
     run = run_scenario(scenario, progress=progress)
     progress("outputs")
@@ -713,7 +714,7 @@ def _cell(value: object, lang: str, *, signed: bool = False) -> str:
 
 def visits_table(rounds: RoundsRun) -> pd.DataFrame:
     """Every stop visit of the plan, with the crews' French column names and the vehicle first."""
-    from planner.itinerary import CREW_COLUMNS
+    from planner.exports.rounds import CREW_COLUMNS
 
     if rounds.visits.empty:
         return pd.DataFrame(columns=["vehicule", *CREW_COLUMNS.values()])
@@ -749,7 +750,7 @@ def week_timeline(rounds: RoundsRun, vehicle_id: str, lang: str) -> pd.DataFrame
     rows = []
     for v in visits.itertuples():
         day = f"{v.day_name} {dt.date.fromisoformat(v.date):%d/%m}"
-        arrival = clock_minutes(v.arrival)
+        arrival = clock_min(v.arrival)
         legs = [
             (
                 "kind_drive",
@@ -757,7 +758,7 @@ def week_timeline(rounds: RoundsRun, vehicle_id: str, lang: str) -> pd.DataFrame
                 arrival - float(v.leg_drive_min),
                 arrival,
             ),
-            ("kind_stop", str(v.name), clock_minutes(v.start), clock_minutes(v.end)),
+            ("kind_stop", str(v.name), clock_min(v.start), clock_min(v.end)),
         ]
         for kind, what, start, end in legs:
             rows.append(
@@ -773,18 +774,6 @@ def week_timeline(rounds: RoundsRun, vehicle_id: str, lang: str) -> pd.DataFrame
                 }
             )
     return pd.DataFrame(rows)
-
-
-def clock_minutes(clock: str) -> float:
-    """Minutes from midnight of an "HH:MM" time."""
-    hours, minutes = clock.split(":")
-    return int(hours) * 60 + float(minutes)
-
-
-def clock_text(minutes: float) -> str:
-    """ "HH:MM" of minutes from midnight, rounded to the minute."""
-    whole = round(minutes)
-    return f"{whole // 60:02d}:{whole % 60:02d}"
 
 
 def week_chart(timeline: pd.DataFrame, lang: str) -> alt.Chart:
@@ -827,8 +816,8 @@ def week_chart(timeline: pd.DataFrame, lang: str) -> alt.Chart:
 
 def truck_map(run: ScenarioRun, vehicle_id: str, lang: str) -> str:
     """One vehicle's rounds over the coverage map, as one offline HTML page."""
-    from planner.itinerary import rounds_map
-    from planner.maps import coverage_map, standalone_html
+    from planner.exports.maps import coverage_map, standalone_html
+    from planner.exports.rounds import rounds_map
 
     rounds = run.rounds
     assert rounds is not None
@@ -850,7 +839,7 @@ def truck_map(run: ScenarioRun, vehicle_id: str, lang: str) -> str:
 
 def truck_files(rounds: RoundsRun, vehicle_id: str, lang: str) -> dict[str, bytes]:
     """The crew's files of one vehicle: ``itineraire.csv``, ``itineraire.ics``, ``feuille-de-route.html``."""
-    from planner.itinerary import calendar, crew_table, weekly_sheet
+    from planner.exports.rounds import calendar, crew_table, weekly_sheet
 
     return {
         "itineraire.csv": crew_table(rounds, vehicle_id).to_csv(index=False).encode("utf-8"),

@@ -15,9 +15,9 @@ import folium
 import icalendar
 import pandas as pd
 
+from planner.exports.maps import point, standalone_html
 from planner.i18n import number, percent
-from planner.maps import point, standalone_html
-from planner.rounds import RoundsRun
+from planner.jobs.rounds import RoundsRun
 
 PARIS = ZoneInfo("Europe/Paris")
 TRUCK_COLOURS = ["#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02", "#a6761d", "#666666"]

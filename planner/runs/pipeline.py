@@ -14,17 +14,18 @@ from pathlib import Path
 import folium
 import geopandas as gpd
 
-from planner.exports import headline, write_coverage
+from planner.exports.coverage import headline, write_coverage
+from planner.exports.maps import coverage_map, standalone_html
+from planner.exports.plan import siting_layer, write_plan, write_siting
+from planner.exports.rooms import rooms_headline, write_rooms
+from planner.exports.rounds import rounds_headline, rounds_map, write_rounds
 from planner.i18n import percent
-from planner.itinerary import rounds_headline, rounds_map, write_rounds
-from planner.jobs import CoverageResult, run_coverage
-from planner.maps import coverage_map, standalone_html
-from planner.plan import combined_access, siting_layer, write_plan, write_siting
-from planner.rooms import RoomsRun, run_rooms
-from planner.rooms_exports import rooms_headline, write_rooms
-from planner.rounds import RoundsRun, run_rounds
+from planner.jobs.coverage import CoverageResult, run_coverage
+from planner.jobs.plan import combined_access
+from planner.jobs.rooms import RoomsRun, run_rooms
+from planner.jobs.rounds import RoundsRun, run_rounds
+from planner.jobs.siting import SitingRun, run_siting
 from planner.scenario import Scenario
-from planner.siting import SitingRun, run_siting
 
 Progress = Callable[[str], None]
 

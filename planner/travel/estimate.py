@@ -1,6 +1,6 @@
 """Travel-time models: one interface, ``matrix(origins, destinations) -> minutes``.
 
-Two models: the road network (:class:`planner.network.RoadNetwork`) and the stated estimate
+Two models: the road network (:class:`planner.travel.network.RoadNetwork`) and the stated estimate
 below. Both return float32 minutes with ``inf`` for unreachable pairs, and ``describe()`` the
 parameters every output echoes, so nobody mistakes an estimate for a routed time.
 """

@@ -26,8 +26,8 @@ from scipy.spatial import cKDTree
 from shapely.geometry import Point
 
 from planner._errors import InputError
-from planner._safety import check_network_file
-from planner.contraction import shortest_minutes
+from planner.data._safety import check_network_file
+from planner.travel.contraction import shortest_minutes
 
 DRIVABLE = {
     "motorway",

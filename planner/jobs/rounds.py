@@ -21,13 +21,13 @@ from shapely.geometry import LineString
 from optimize._sequencing import Break
 from optimize.rounds import RoundsProblem, RoundsResult, Stop, Vehicle, day_plan, solve
 from planner._errors import InfeasibleError, InputError, Problem
-from planner.coverage import CoverageSummary, nearest_service, summarise
-from planner.hours import FRENCH_DAYS, parse_opening_hours
-from planner.jobs import CoverageResult
-from planner.layers import read_layer
-from planner.scenario import RoundsSpec, Scenario, clock_min
-from planner.territory import Territory
-from planner.travel import TravelModel
+from planner.data.hours import FRENCH_DAYS, clock_min, clock_text, next_monday, parse_opening_hours
+from planner.data.layers import read_layer
+from planner.data.territory import Territory
+from planner.jobs.coverage import CoverageResult
+from planner.jobs.measures import CoverageSummary, nearest_service, summarise
+from planner.scenario import RoundsSpec, Scenario
+from planner.travel.estimate import TravelModel
 
 Progress = Callable[[str], None]
 
@@ -73,12 +73,6 @@ class RoundsRun:
     travel: dict[str, object]
     start_date: dt.date
     coverage_with_stops: CoverageSummary
-
-
-def next_monday(today: dt.date | None = None) -> dt.date:
-    """The Monday after ``today`` (today's date by default)."""
-    today = today or dt.date.today()
-    return today + dt.timedelta(days=7 - today.weekday())
 
 
 def _candidates(scenario: Scenario, territory: Territory, spec: RoundsSpec) -> gpd.GeoDataFrame:
@@ -272,9 +266,9 @@ def _visit_table(result: RoundsResult, places: gpd.GeoDataFrame, start: dt.date)
                     "stop_id": visit.stop_id,
                     "name": place["name"],
                     "address": place["address"],
-                    "arrival": _clock(visit.arrival_min),
-                    "start": _clock(visit.start_min),
-                    "end": _clock(visit.end_min),
+                    "arrival": clock_text(visit.arrival_min),
+                    "start": clock_text(visit.start_min),
+                    "end": clock_text(visit.end_min),
                     "leg_drive_min": round(visit.leg_drive_min, 1),
                     "leg_dist_km": round(visit.leg_dist_m / 1000, 1),
                     "lon": place.geometry.x,
@@ -282,10 +276,6 @@ def _visit_table(result: RoundsResult, places: gpd.GeoDataFrame, start: dt.date)
                 }
             )
     return pd.DataFrame(rows)
-
-
-def _clock(minutes: int) -> str:
-    return f"{minutes // 60:02d}:{minutes % 60:02d}"
 
 
 def _route_lines(
@@ -308,9 +298,9 @@ def _route_lines(
                 "day": route.day,
                 "day_name": FRENCH_DAYS[route.day - 1],
                 "stops": len(route.visits),
-                "departure": _clock(route.departure_min),
-                "back": _clock(route.return_min),
-                "lunch": _clock(route.break_start_min) if route.break_start_min is not None else "",
+                "departure": clock_text(route.departure_min),
+                "back": clock_text(route.return_min),
+                "lunch": clock_text(route.break_start_min) if route.break_start_min is not None else "",
                 "drive_min": round(route.drive_min, 1),
                 "dist_km": round(route.dist_m / 1000, 1),
                 "cost_eur": round(route.cost, 2),

@@ -12,6 +12,7 @@ A window is ``(iso_day, start_min, end_min)``: Monday is 1, minutes count from m
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 
@@ -20,13 +21,16 @@ Window = tuple[int, int, int]
 FRENCH_DAYS = ["lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche"]
 OSM_DAYS = ["Mo", "Tu", "We", "Th", "Fr", "Sa", "Su"]
 _TIME = re.compile(r"^(\d{1,2}):(\d{2})(?::\d{2})?$")
+CLOCK_PATTERN = r"^([01]\d|2[0-3]):[0-5]\d$"
+"""An ``HH:MM`` time of day, as scenario fields take it."""
 
 
 class HoursError(ValueError):
     """Opening hours text that is in neither accepted form."""
 
 
-def _minutes(text: str) -> int:
+def clock_min(text: str) -> int:
+    """Minutes from midnight of an ``HH:MM`` time (``24:00`` allowed as the end of a day)."""
     match = _TIME.match(text.strip())
     if not match:
         raise HoursError(f"'{text}' is not a time like 09:00")
@@ -36,6 +40,18 @@ def _minutes(text: str) -> int:
     return hours * 60 + minutes
 
 
+def clock_text(minutes: float) -> str:
+    """``HH:MM`` of minutes from midnight, rounded to the minute."""
+    whole = round(minutes)
+    return f"{whole // 60:02d}:{whole % 60:02d}"
+
+
+def next_monday(today: dt.date | None = None) -> dt.date:
+    """The Monday after ``today`` (today's date by default)."""
+    today = today or dt.date.today()
+    return today + dt.timedelta(days=7 - today.weekday())
+
+
 def _span(first: int, last: int) -> list[int]:
     if last < first:  # wraps over the weekend, e.g. Sa-Mo
         return list(range(first, 8)) + list(range(1, last + 1))
@@ -43,7 +59,7 @@ def _span(first: int, last: int) -> list[int]:
 
 
 def _window(day: int, start: str, end: str) -> Window:
-    start_min, end_min = _minutes(start), _minutes(end)
+    start_min, end_min = clock_min(start), clock_min(end)
     if end_min <= start_min:
         raise HoursError(f"{start}-{end}: the end must come after the start")
     return (day, start_min, end_min)

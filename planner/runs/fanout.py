@@ -1,7 +1,7 @@
 """One scenario, many départements: one Dask task per département, results merged into national tables.
 
 Each task runs the scenario with its territory replaced by one département and writes
-``OUT/<code>/`` atomically (:func:`planner.runs.write_scenario_run`). A folder whose ``run.json``
+``OUT/<code>/`` atomically (:func:`planner.runs.record.write_scenario_run`). A folder whose ``run.json``
 lists outputs that all exist, for the same parameters and input files, is complete: a restarted
 fan-out skips it. A département that fails is recorded with its error; the others go on.
 The cluster is a ``LocalCluster`` or any ``dask.distributed`` scheduler whose workers can import
@@ -26,13 +26,13 @@ import pandas as pd
 from distributed import Client, LocalCluster, as_completed
 
 from planner._errors import InfeasibleError, InputError
-from planner.coverage import gap_zones
-from planner.france import _check_codes, _normalise_departement, departements
-from planner.network_store import departement_networks
-from planner.outputs import write_json
-from planner.pipeline import run_scenario
-from planner.runs import parameters, scenario_inputs, write_scenario_run
+from planner.data.france import _check_codes, _normalise_departement, departements
+from planner.jobs.measures import gap_zones
+from planner.runs.folders import write_json
+from planner.runs.pipeline import run_scenario
+from planner.runs.record import parameters, scenario_inputs, write_scenario_run
 from planner.scenario import Scenario, TerritorySpec
+from planner.travel.store import departement_networks
 
 Status = Literal["done", "skipped", "error"]
 MINUTE_KEYED = ("population_within", "share_within", "share_within_before", "share_within_after")
@@ -68,7 +68,7 @@ def departement_codes(text: str) -> list[str]:
 def departement_scenario(scenario: Scenario, code: str, network: Path | None = None) -> Scenario:
     """The scenario on one département of the packaged data (its own territory and zones file dropped).
 
-    ``network``, a stored département road network (``planner.network_store``), replaces the
+    ``network``, a stored département road network (``planner.travel.store``), replaces the
     scenario's own network file.
     """
     if scenario.territory.zones is not None:

@@ -23,8 +23,8 @@ import pandas as pd
 import shapely
 
 from planner._errors import InputError, Problem
-from planner.hours import FRENCH_DAYS, HoursError, parse_opening_hours, to_osm
-from planner.territory import SITE_COLUMNS, SITE_KINDS, with_demand_points
+from planner.data.hours import FRENCH_DAYS, HoursError, parse_opening_hours, to_osm
+from planner.data.territory import SITE_COLUMNS, SITE_KINDS, with_demand_points
 
 READABLE = (".geojson", ".json", ".gpkg", ".shp", ".parquet", ".geoparquet", ".csv")
 ARCHIVES = (".zip", ".gz", ".bz2", ".xz", ".7z", ".rar", ".tar", ".tgz", ".kmz")

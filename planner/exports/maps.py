@@ -22,7 +22,7 @@ CLASSES: tuple[tuple[float, str], ...] = (
     (np.inf, "#d73027"),
 )
 UNREACHABLE_COLOUR = "#7f7f7f"
-ASSETS = Path(__file__).resolve().parent / "assets"
+ASSETS = Path(__file__).resolve().parents[1] / "assets"
 _SWATCH = "display:inline-block;width:14px;height:14px;margin-right:6px;vertical-align:middle;"
 _CDN_TAG = re.compile(r'<script src="https?://[^"]+"></script>|<link rel="stylesheet" href="https?://[^"]+"/>')
 

@@ -7,10 +7,10 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
-from planner.coverage import gap_zones
+from planner.exports.maps import coverage_map, standalone_html
 from planner.i18n import label, number, percent
-from planner.jobs import CoverageReport, CoverageResult
-from planner.maps import coverage_map, standalone_html
+from planner.jobs.coverage import CoverageReport, CoverageResult
+from planner.jobs.measures import gap_zones
 
 ZONE_EXPORT = [
     "zone_id",

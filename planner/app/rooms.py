@@ -11,11 +11,12 @@ import html
 import folium
 import pandas as pd
 
-from planner.app_support import Metric, RunRecord, clock_minutes, clock_text, status_text, t
+from planner.app.support import Metric, RunRecord, status_text, t
+from planner.data.hours import clock_min, clock_text
+from planner.exports.maps import point, standalone_html
+from planner.exports.rooms import calendar, provider_sheet, provider_table
 from planner.i18n import number, percent
-from planner.maps import point, standalone_html
-from planner.rooms import RoomsRun
-from planner.rooms_exports import calendar, provider_sheet, provider_table
+from planner.jobs.rooms import RoomsRun
 
 DAY_COLOURS = ("#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02", "#a6761d")
 
@@ -81,9 +82,9 @@ def provider_timeline(rooms: RoomsRun, provider_id: str, lang: str) -> pd.DataFr
     mine = rooms.bookings[rooms.bookings["provider_id"] == provider_id]
     rows = []
     for b in mine.itertuples():
-        start, end = clock_minutes(b.start), clock_minutes(b.end)
+        start, end = clock_min(b.start), clock_min(b.end)
         day = f"{b.day_name} {pd.Timestamp(b.date):%d/%m}"
-        legs = [("kind_session", f"{b.premises} · {b.room}", start, end)]
+        legs: list[tuple[str, str, float, float]] = [("kind_session", f"{b.premises} · {b.room}", start, end)]
         if b.travel_before_min > 0:
             drive = f"{number(b.travel_before_min, lang)} min"
             legs.insert(0, ("kind_drive", drive, start - float(b.travel_before_min), start))

@@ -16,9 +16,9 @@ import geopandas as gpd
 import pandas as pd
 
 from planner._errors import InputError
-from planner.territory import SITE_COLUMNS, Territory, with_demand_points
+from planner.data.territory import SITE_COLUMNS, Territory, with_demand_points
 
-DATA_DIR = Path(os.environ.get("MAILLAGE_DATA_DIR", Path(__file__).resolve().parents[1] / "data"))
+DATA_DIR = Path(os.environ.get("MAILLAGE_DATA_DIR", Path(__file__).resolve().parents[2] / "data"))
 FRANCE_DIR = DATA_DIR / "france"
 DEFAULT_TERRITORY = DATA_DIR / "lozere.gpkg"
 

@@ -8,9 +8,7 @@ threshold are drawn, simplified and rounded to about 10 m, one layer per thresho
 from __future__ import annotations
 
 import html
-import time
 from collections.abc import Sequence
-from datetime import datetime
 from pathlib import Path
 
 import folium
@@ -19,15 +17,11 @@ import numpy as np
 import shapely
 from branca.element import Figure
 
-from planner.coverage import gap_zones
-from planner.exports import headline, summary_table
-from planner.france import FRANCE_DIR
+from planner.exports.coverage import headline, summary_table
+from planner.exports.maps import _legend, class_colour, point, standalone_html
 from planner.i18n import label, number, percent
-from planner.maps import _legend, class_colour, point, standalone_html
-from planner.national import NationalCoverage
-from planner.outputs import file_record, run_folder, write_json
-from planner.runs import run_record
-from planner.scenario import Scenario
+from planner.jobs.measures import gap_zones
+from planner.jobs.national import NationalCoverage
 
 ZONE_COLUMNS = ["zone_id", "name", "departement", "region", "population", "time_min", "service_id", "service_name"]
 SIMPLIFY_DEG = 0.005  # about 400-550 m: a commune keeps its shape at national scale
@@ -169,46 +163,6 @@ def write_national(national: NationalCoverage, folder: Path, lang: str = "fr") -
         "summary.csv",
         "map.html",
     ]
-
-
-def write_national_run(
-    national: NationalCoverage,
-    scenario: Scenario,
-    out: Path,
-    lang: str,
-    *,
-    started: datetime,
-    command: Sequence[str],
-) -> list[str]:
-    """Write the national outputs, ``summary.json`` and ``run.json`` into ``out`` in one rename."""
-    clock = time.perf_counter()
-    result = national.coverage
-    with run_folder(out) as folder:
-        files = write_national(national, folder, lang)
-        write_json(
-            folder / "summary.json",
-            {
-                **result.summary,
-                "travel": result.travel,
-                "regions": national.regions.to_dict(orient="records"),
-                "departements": national.departements.to_dict(orient="records"),
-            },
-        )
-        result.timings_s["write"] = time.perf_counter() - clock
-        inputs = [FRANCE_DIR / "communes.parquet", *(scenario.resolve(p) for p in scenario.services.files)]
-        write_json(
-            folder / "run.json",
-            run_record(
-                started=started,
-                command=command,
-                inputs={"files": [file_record(p) for p in inputs]},
-                scenario=scenario,
-                travel=result.travel,
-                timings_s=result.timings_s,
-                outputs=[*files, "summary.json", "run.json"],
-            ),
-        )
-    return files
 
 
 def national_report(national: NationalCoverage, lang: str = "fr", top: int = 5) -> list[str]:

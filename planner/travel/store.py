@@ -24,7 +24,7 @@ from scipy.sparse.csgraph import connected_components
 from shapely.geometry.base import BaseGeometry
 
 from planner._errors import InputError
-from planner.network import RoadNetwork, load_network
+from planner.travel.network import RoadNetwork, load_network
 
 STORE_VERSION = 1
 META = "meta.json"
@@ -170,7 +170,7 @@ def departement_networks(
     the source is parsed only when one is missing. A département the source does not reach gets
     its ``InputError`` instead of a folder.
     """
-    from planner.france import _communes
+    from planner.data.france import _communes
 
     key = _digest(source)
     folders = {code: cache_dir / f"{code}-{buffer_km:g}km-{key}" for code in codes}

@@ -18,10 +18,10 @@ import pandas as pd
 from branca.element import MacroElement, Template
 
 from optimize.rooms import start_ranges
-from planner.hours import FRENCH_DAYS
+from planner.data.hours import FRENCH_DAYS
+from planner.exports.maps import point, standalone_html
 from planner.i18n import number, percent
-from planner.maps import point, standalone_html
-from planner.rooms import HALF_DAYS, RoomsRun
+from planner.jobs.rooms import HALF_DAYS, RoomsRun
 
 PARIS = ZoneInfo("Europe/Paris")
 PROVIDER_COLUMNS = {

@@ -12,9 +12,9 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
-from planner.france import DEFAULT_TERRITORY, FRANCE_DIR
-from planner.outputs import file_record, run_folder, versions, write_json
-from planner.pipeline import ScenarioRun, write_scenario
+from planner.data.france import DEFAULT_TERRITORY, FRANCE_DIR
+from planner.runs.folders import file_record, run_folder, versions, write_json
+from planner.runs.pipeline import ScenarioRun, write_scenario
 from planner.scenario import Scenario
 
 

@@ -15,9 +15,9 @@ import pandas as pd
 
 from optimize.siting import SitingProblem, SitingResult, lscp, mclp, p_center, p_median, tradeoff
 from planner._errors import InputError
-from planner.coverage import CoverageSummary, summarise
-from planner.jobs import CoverageResult
-from planner.layers import read_layer
+from planner.data.layers import read_layer
+from planner.jobs.coverage import CoverageResult
+from planner.jobs.measures import CoverageSummary, summarise
 from planner.scenario import Scenario, SitingSpec
 
 Progress = Callable[[str], None]

@@ -14,16 +14,23 @@ from pathlib import Path
 
 from planner._errors import InputError
 
-APP = Path(__file__).resolve().parents[1] / "app.py"
+APP = Path(__file__).resolve().parents[2] / "app.py"
 # What the coverage page (the landing page) imports, directly or on its first run.
-WARM_MODULES = ("geopandas", "folium", "planner.app_support", "planner.jobs", "planner.maps", "planner.france")
+WARM_MODULES = (
+    "geopandas",
+    "folium",
+    "planner.app.support",
+    "planner.jobs.coverage",
+    "planner.exports.maps",
+    "planner.data.france",
+)
 
 
 def warm_up() -> None:
     """Import the landing page's libraries and read the embedded default territory once."""
     for name in WARM_MODULES:
         importlib.import_module(name)
-    from planner.jobs import build_territory
+    from planner.jobs.inputs import build_territory
     from planner.scenario import Scenario
 
     build_territory(Scenario(name="warm-up"))

@@ -7,19 +7,14 @@ the before/after figures of ``summary.json`` (``share_within_before``, ``share_w
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import folium
 import geopandas as gpd
 import numpy as np
-import pandas as pd
 
-from planner.coverage import summarise
-from planner.jobs import CoverageResult
-from planner.maps import point
-from planner.rooms import RoomsRun
-from planner.rounds import RoundsRun
-from planner.siting import SitingRun
+from planner.jobs.coverage import CoverageResult
+from planner.jobs.measures import summarise
+from planner.jobs.rooms import RoomsRun
+from planner.jobs.rounds import RoundsRun
+from planner.jobs.siting import SitingRun
 
 MEANS_FR = {
     "existing": "service existant",
@@ -105,34 +100,3 @@ def _stop_days(coverage: CoverageResult, rounds: RoundsRun) -> list[str]:
         lambda v: ", ".join(f"{d} (S{w})" for d, w in zip(v["day_name"], v["week"], strict=True)), include_groups=False
     )
     return ["; ".join(days.get(stops.at[j, "site_id"], "") for j in np.nonzero(np.isfinite(row))[0]) for row in reach]
-
-
-def write_siting(siting: SitingRun, folder: Path) -> list[str]:
-    """Chosen sites (GeoJSON, CSV) and the trade-off curve (CSV)."""
-    folder.mkdir(parents=True, exist_ok=True)
-    columns = ["site_id", "name", "kind", "address", "population_within", "geometry"]
-    chosen = siting.chosen.reindex(columns=columns)
-    gpd.GeoDataFrame(chosen, crs="EPSG:4326").to_file(folder / "chosen_sites.geojson", driver="GeoJSON")
-    chosen.drop(columns="geometry").to_csv(folder / "chosen_sites.csv", index=False)
-    siting.tradeoff.to_csv(folder / "tradeoff.csv", index=False)
-    return ["chosen_sites.geojson", "chosen_sites.csv", "tradeoff.csv"]
-
-
-def siting_layer(siting: SitingRun, fmap: folium.Map) -> folium.Map:
-    """Add the new sites to a map as green markers with the people they bring within reach."""
-    layer = folium.FeatureGroup(name="Nouveaux sites")
-    layer.add_to(fmap)
-    for site in siting.chosen.itertuples():
-        tooltip = (
-            f"Nouveau site : {site.name} ({site.population_within:,.0f} hab. à moins de {siting.radius_min:g} min)"
-        )
-        point(layer, site.geometry.y, site.geometry.x, "#1a9850", tooltip, radius=9)
-    return fmap
-
-
-def write_plan(zones: gpd.GeoDataFrame, folder: Path) -> list[str]:
-    """The combined access table: per zone, minutes by each means, the best means, the stop days."""
-    folder.mkdir(parents=True, exist_ok=True)
-    zones.to_file(folder / "combined_access.gpkg", layer="combined_access", driver="GPKG")
-    pd.DataFrame(zones.drop(columns="geometry")).to_csv(folder / "combined_access.csv", index=False)
-    return ["combined_access.gpkg", "combined_access.csv"]

@@ -4,7 +4,7 @@ A dense zones x services matrix for 34,870 communes and thousands of services wo
 time budget, so the nearest service is found with a k-d tree on the unit sphere: the straight
 (chord) distance between two points of the sphere grows with their great-circle distance, so the
 nearest point by chord is exactly the nearest by haversine, for metropolitan and overseas France
-alike with no projection. Times are then the stated estimate of :class:`planner.travel.EstimateModel`
+alike with no projection. Times are then the stated estimate of :class:`planner.travel.estimate.EstimateModel`
 for those pairs, bit for bit what its ``matrix`` gives. Services across a département border count.
 """
 
@@ -20,14 +20,14 @@ import pandas as pd
 from scipy.spatial import cKDTree
 
 from planner._errors import InputError
-from planner.coverage import gap_zones, summarise
-from planner.france import _epci_main_towns, _table, departements, load_france
+from planner.data.france import _epci_main_towns, _table, departements, load_france
+from planner.data.layers import read_layer
+from planner.data.territory import Territory
 from planner.i18n import number
-from planner.jobs import CoverageResult, access_and_report
-from planner.layers import read_layer
+from planner.jobs.coverage import CoverageResult, access_and_report
+from planner.jobs.measures import gap_zones, summarise
 from planner.scenario import Scenario
-from planner.territory import Territory
-from planner.travel import EARTH_RADIUS_M, EstimateModel, haversine_m
+from planner.travel.estimate import EARTH_RADIUS_M, EstimateModel, haversine_m
 
 FAR_M = 20_000.0  # service points farther than this from every commune's demand point are ignored
 
