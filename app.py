@@ -10,6 +10,7 @@ the page data in ``planner.app`` (one module per page: ``coverage``, ``rounds``,
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
@@ -22,7 +23,6 @@ from planner.app.shared import Metric, RunRecord, execute, keep_run, scenario_fi
 from planner.app.uploads import (
     LAYER_TYPES,
     NETWORK_TYPES,
-    Upload,
     attempt,
     read_layer_once,
     read_scenario,
@@ -130,9 +130,9 @@ def show_table(table: pd.DataFrame, where: DeltaGenerator | None = None) -> None
     (st if where is None else where).dataframe(table, hide_index=True, width="stretch")
 
 
-def saved(upload: UploadedFile | None) -> Upload | None:
-    """An uploaded file saved under its content hash (None when nothing was uploaded)."""
-    return None if upload is None else save_upload(upload.name, upload.getvalue())
+def saved(upload: UploadedFile | None) -> Path | None:
+    """Where an uploaded file is saved, under its content hash (None when nothing was uploaded)."""
+    return None if upload is None else save_upload(upload.name, upload.getvalue()).path
 
 
 def run_scenario_with_status(
@@ -202,7 +202,7 @@ def scenario_picker(section: str, default: str, prefix: str, lang: str) -> tuple
         key=f"{prefix}_scenario",
     )
     upload = saved(st.file_uploader(label("scenario_upload", lang), type=["yaml", "yml"], key=f"{prefix}_upload"))
-    path = upload.path if upload else choice
+    path = upload or choice
     try:
         scenario = read_scenario(path)
         if getattr(scenario, section) is None:
@@ -253,8 +253,9 @@ def zip_button(record: RunRecord, lang: str, key: str) -> None:
 # --- pages -----------------------------------------------------------------------------------------
 
 
-def coverage_settings(lang: str) -> tuple[coverage.CoverageChoice, list[Upload | None]] | None:
-    """The coverage page's sidebar: what it chose and the uploads (zones, sites, network); None without a network."""
+def coverage_settings(lang: str) -> tuple[coverage.CoverageChoice, list[UploadedFile | None]] | None:
+    """The coverage page's sidebar and title: what it chose, and its files (zones, sites, network) still to
+    be saved; None while the road network it asks for is missing."""
     with st.sidebar:
         st.subheader(label("settings", lang))
         mode = st.radio(
@@ -275,15 +276,11 @@ def coverage_settings(lang: str) -> tuple[coverage.CoverageChoice, list[Upload |
                 format_func=lambda c: f"{c} — {names[c]}",
                 key="cov_departement",
             )
-        zones = saved(
-            st.file_uploader(
-                label("zones_file", lang), type=LAYER_TYPES, help=label("upload_help", lang), key="cov_zones"
-            )
+        zones = st.file_uploader(
+            label("zones_file", lang), type=LAYER_TYPES, help=label("upload_help", lang), key="cov_zones"
         )
-        sites = saved(
-            st.file_uploader(
-                label("sites_file", lang), type=LAYER_TYPES, help=label("upload_help", lang), key="cov_sites"
-            )
+        sites = st.file_uploader(
+            label("sites_file", lang), type=LAYER_TYPES, help=label("upload_help", lang), key="cov_sites"
         )
         canton_seats = st.checkbox(label("canton_seats", lang), value=True, key="cov_canton_seats")
         travel = st.radio(
@@ -297,7 +294,7 @@ def coverage_settings(lang: str) -> tuple[coverage.CoverageChoice, list[Upload |
             speed = st.slider(label("speed", lang), 20, 90, 50, 5, key="cov_speed")
             detour = st.slider(label("detour", lang), 1.0, 2.0, 1.3, 0.05, key="cov_detour")
         else:
-            network = saved(st.file_uploader(label("network_file", lang), type=NETWORK_TYPES, key="cov_network"))
+            network = st.file_uploader(label("network_file", lang), type=NETWORK_TYPES, key="cov_network")
         thresholds = st.multiselect(
             label("thresholds", lang), coverage.THRESHOLD_CHOICES, default=[10, 20, 30], key="cov_thresholds"
         )
@@ -310,10 +307,7 @@ def coverage_settings(lang: str) -> tuple[coverage.CoverageChoice, list[Upload |
         return None
     choice = coverage.CoverageChoice(
         departement=departement,
-        zones=zones.path if zones else None,
-        sites=sites.path if sites else None,
         canton_seats=canton_seats,
-        network=network.path if network else None,
         speed_kmh=float(speed),
         detour_factor=float(detour),
         thresholds_min=tuple(float(x) for x in sorted(thresholds)),
@@ -327,8 +321,10 @@ def coverage_page(lang: str) -> None:
     chosen = coverage_settings(lang)
     if chosen is None:
         return
-    choice, (zones, _, _) = chosen
+    choice, uploaded = chosen
     try:
+        zones, sites, network = (saved(upload) for upload in uploaded)
+        choice = replace(choice, zones=zones, sites=sites, network=network)
         scenario = coverage.coverage_scenario(choice)
         place, travel_key = coverage.place_key(scenario), coverage.travel_key(scenario)
         territory = cached_territory(place, scenario)
@@ -341,7 +337,8 @@ def coverage_page(lang: str) -> None:
         return
 
     target = choice.target_min
-    show_metrics(coverage.headline_metrics(result, lang, zones.name if zones else None))
+    zones_file = uploaded[0]  # named as uploaded under the population
+    show_metrics(coverage.headline_metrics(result, lang, zones_file.name if zones_file else None))
     map_html = cached_coverage_map(place + travel_key + scenario.coverage.model_dump_json(), lang, result)
     show_map(map_html)
 

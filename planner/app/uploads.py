@@ -14,6 +14,7 @@ import hashlib
 import os
 import re
 import tempfile
+import threading
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -33,6 +34,7 @@ PARSED_KEPT = 32  # parsed files (layers, scenarios) kept in memory, the least r
 
 T = TypeVar("T")
 _FOLDERS: set[str] = set()  # the folders uploads were saved in by this process: shown by name only
+_FOLDERS_LOCK = threading.Lock()  # sessions run in threads of one process
 
 
 @dataclasses.dataclass(frozen=True)
@@ -58,14 +60,17 @@ def save_upload(name: str, data: bytes) -> Upload:
         part = path.with_name(f".{safe}.{uuid.uuid4().hex[:8]}")  # another session may save the same file
         part.write_bytes(data)
         os.replace(part, path)
-    _FOLDERS.add(f"{path.parent}{os.sep}")
+    with _FOLDERS_LOCK:
+        _FOLDERS.add(f"{path.parent}{os.sep}")
     return Upload(path, digest)
 
 
 def user_message(exc: BaseException) -> str:
     """The error's message as the user should read it: uploads named as they were, not by their saved path."""
     text = str(exc)
-    for folder in _FOLDERS:
+    with _FOLDERS_LOCK:
+        folders = list(_FOLDERS)
+    for folder in folders:
         text = text.replace(folder, "")
     return text
 
