@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Literal
 
 import folium
 import geopandas as gpd
@@ -34,29 +36,36 @@ def class_colour(minutes: float) -> str:
     return next(colour for upper, colour in CLASSES if minutes <= upper)
 
 
-def _legend(lang: str, target: float) -> MacroElement:
-    rows, lower = [], 0.0
-    for upper, colour in CLASSES:
-        text = (
-            f"{lower:g}–{upper:g} {label('minutes', lang)}"
-            if np.isfinite(upper)
-            else f"> {lower:g} {label('minutes', lang)}"
-        )
-        rows.append(f'<div><span style="{_SWATCH}background:{colour}"></span>{text}</div>')
-        lower = upper
-    rows.append(
-        f'<div><span style="{_SWATCH}background:{UNREACHABLE_COLOUR}"></span>{label("unreachable", lang)}</div>'
-    )
-    gap = html.escape(label("gap", lang, target=target))
-    rows.append(f'<div><span style="{_SWATCH}border:3px solid #b2182b;box-sizing:border-box"></span>{gap}</div>')
-    legend = MacroElement()
-    legend._template = Template(
+def legend(
+    title: str, rows: Sequence[tuple[str, str]], *, side: Literal["left", "right"] = "right", element_id: str = ""
+) -> MacroElement:
+    """A map legend: a white box in a bottom corner (``side``: right or left) with a bold ``title``
+    and one line per ``(swatch style, text)`` row, the style a CSS fill or border of the square swatch.
+
+    The one legend builder of Maillage's maps (access times, occupancy of premises).
+    """
+    lines = [f'<div><span style="{_SWATCH}{style}"></span>{html.escape(text)}</div>' for style, text in rows]
+    ident = f' id="{element_id}"' if element_id else ""
+    box = MacroElement()
+    box._template = Template(
         "{% macro html(this, kwargs) %}"
-        '<div id="maillage-legend" style="position:fixed;bottom:28px;right:10px;z-index:9999;background:white;'
+        f'<div{ident} style="position:fixed;bottom:28px;{side}:10px;z-index:9999;background:white;'
         'padding:8px 12px;border-radius:4px;box-shadow:0 0 6px rgba(0,0,0,.3);font:13px sans-serif">'
-        f"<b>{html.escape(label('access_time', lang))}</b>" + "".join(rows) + "</div>{% endmacro %}"
+        f"<b>{html.escape(title)}</b>" + "".join(lines) + "</div>{% endmacro %}"
     )
-    return legend
+    return box
+
+
+def access_legend(lang: str, target: float) -> MacroElement:
+    """The legend of the access-time maps: the time classes, unreachable, and the gap outline."""
+    minutes, rows, lower = label("minutes", lang), [], 0.0
+    for upper, colour in CLASSES:
+        text = f"{lower:g}–{upper:g} {minutes}" if np.isfinite(upper) else f"> {lower:g} {minutes}"
+        rows.append((f"background:{colour}", text))
+        lower = upper
+    rows.append((f"background:{UNREACHABLE_COLOUR}", label("unreachable", lang)))
+    rows.append(("border:3px solid #b2182b;box-sizing:border-box", label("gap", lang, target=target)))
+    return legend(label("access_time", lang), rows, element_id="maillage-legend")
 
 
 def point(
@@ -138,7 +147,7 @@ def coverage_map(
             f'font:12px sans-serif;border-radius:4px">{html.escape(caption)}</div>'
         )
     )
-    fmap.add_child(_legend(lang, target_min))
+    fmap.add_child(access_legend(lang, target_min))
     return fmap
 
 

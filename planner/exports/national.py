@@ -18,7 +18,7 @@ import shapely
 from branca.element import Figure
 
 from planner.exports.coverage import headline, summary_table
-from planner.exports.maps import _legend, class_colour, point, standalone_html
+from planner.exports.maps import access_legend, class_colour, point, standalone_html
 from planner.i18n import label, number, percent
 from planner.jobs.measures import gap_zones
 from planner.jobs.national import NationalCoverage
@@ -90,7 +90,7 @@ def national_map(national: NationalCoverage, lang: str = "fr") -> folium.Map:
     ).add_to(services)
     services.add_to(fmap)
     _title(fmap, national, lang)
-    fmap.add_child(_legend(lang, target))
+    fmap.add_child(access_legend(lang, target))
     return fmap
 
 

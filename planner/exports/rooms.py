@@ -15,11 +15,10 @@ from zoneinfo import ZoneInfo
 import folium
 import icalendar
 import pandas as pd
-from branca.element import MacroElement, Template
 
 from optimize.rooms import start_ranges
 from planner.data.hours import FRENCH_DAYS
-from planner.exports.maps import point, standalone_html
+from planner.exports.maps import legend, point, standalone_html
 from planner.i18n import number, percent
 from planner.jobs.rooms import HALF_DAYS, RoomsRun
 
@@ -236,21 +235,13 @@ def occupancy_colour(share: float) -> str:
     return next(colour for upper, colour in OCCUPANCY_CLASSES if share <= upper)
 
 
-def _legend(lang: str) -> MacroElement:
-    swatch = "display:inline-block;width:14px;height:14px;margin-right:6px;vertical-align:middle;"
+def _occupancy_rows() -> list[tuple[str, str]]:
+    """The occupancy classes as legend rows (swatch style, text)."""
     rows, lower = [], None
     for upper, colour in OCCUPANCY_CLASSES:
-        text = "0 %" if lower is None else f"{100 * lower:.0f}–{100 * upper:.0f} %"
-        rows.append(f'<div><span style="{swatch}background:{colour}"></span>{text}</div>')
+        rows.append((f"background:{colour}", "0 %" if lower is None else f"{100 * lower:.0f}–{100 * upper:.0f} %"))
         lower = upper
-    legend = MacroElement()
-    legend._template = Template(
-        "{% macro html(this, kwargs) %}"
-        '<div style="position:fixed;bottom:28px;left:10px;z-index:9999;background:white;padding:8px 12px;'
-        'border-radius:4px;box-shadow:0 0 6px rgba(0,0,0,.3);font:13px sans-serif">'
-        f"<b>{html.escape(TEXT[lang]['legend'])}</b>" + "".join(rows) + "</div>{% endmacro %}"
-    )
-    return legend
+    return rows
 
 
 def rooms_map(run: RoomsRun, base: folium.Map, lang: str = "fr") -> folium.Map:
@@ -289,7 +280,7 @@ def rooms_map(run: RoomsRun, base: folium.Map, lang: str = "fr") -> folium.Map:
             popup=popup,
             radius=8 if len(booked) else 4,
         )
-    base.add_child(_legend(lang))
+    base.add_child(legend(TEXT[lang]["legend"], _occupancy_rows(), side="left"))
     return base
 
 

@@ -51,14 +51,7 @@ def run_coverage(scenario: Scenario, progress: Progress = lambda _: None) -> Cov
     start = time.perf_counter()
     progress("territory")
     territory = build_territory(scenario)
-    services = territory.services()
-    if services.empty:
-        raise InputError.one(
-            "services",
-            "",
-            "no service point to measure against",
-            hint="keep services.canton_seats: true or add a services file",
-        )
+    services = measured_services(territory)
     timings["territory"] = time.perf_counter() - start
     progress("travel model")
     model = build_travel_model(scenario, territory)
@@ -71,6 +64,16 @@ def run_coverage(scenario: Scenario, progress: Progress = lambda _: None) -> Cov
     timings["coverage"] = time.perf_counter() - start - sum(timings.values())
     result.timings_s.update(timings)
     return result
+
+
+def measured_services(
+    territory: Territory, hint: str = "keep services.canton_seats: true or add a services file"
+) -> gpd.GeoDataFrame:
+    """The territory's services, refused when there is none to measure against (``hint`` says what to do)."""
+    services = territory.services()
+    if services.empty:
+        raise InputError.one("services", "", "no service point to measure against", hint=hint)
+    return services
 
 
 def access_and_report(

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from pathlib import Path
+
 import geopandas as gpd
 import pandas as pd
 
@@ -11,9 +14,14 @@ from planner.data.layers import outside_territory, read_layer
 from planner.data.territory import Territory, read_territory
 from planner.scenario import Scenario
 
+LayerReader = Callable[[Path, str], gpd.GeoDataFrame]
 
-def build_territory(scenario: Scenario) -> Territory:
-    """The scenario's territory, with its user service files added and checked."""
+
+def build_territory(scenario: Scenario, *, read: LayerReader = read_layer) -> Territory:
+    """The scenario's territory, with its user service files added and checked.
+
+    ``read(path, kind)`` reads the user's zones and sites files (the app passes one that caches them).
+    """
     spec = scenario.territory
     if spec.departement or spec.epci or spec.insee:
         territory = load_france(
@@ -24,7 +32,7 @@ def build_territory(scenario: Scenario) -> Territory:
     else:
         territory = read_territory(DEFAULT_TERRITORY)
     if spec.zones is not None:
-        zones = read_layer(scenario.resolve(spec.zones), "zones")
+        zones = read(scenario.resolve(spec.zones), "zones")
         _check_zones_place(zones, territory, str(scenario.resolve(spec.zones)), scenario.services.canton_seats)
         territory.notes.append(
             f"demand from {spec.zones.name}: {len(zones)} zones, {zones['population'].sum():,.0f} people"
@@ -34,7 +42,7 @@ def build_territory(scenario: Scenario) -> Territory:
     if not scenario.services.canton_seats:
         sites = sites[sites["kind"] != "service_point"]
     for path in scenario.services.files:
-        extra = read_layer(scenario.resolve(path), "sites")
+        extra = read(scenario.resolve(path), "sites")
         where = outside_territory(extra, territory.zones)
         if where["far"].all():
             swapped = ": are longitude and latitude swapped?" if where["swapped"].mean() > 0.5 else ""
