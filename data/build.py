@@ -254,9 +254,7 @@ def build_france(wheel_path: Path, grid_dir: Path | None = GRID_DIR) -> dict[str
     geometry = _from_wkb(com["geometry"])
     # A commune nouvelle published without a boundary gets the union of its delegated communes'.
     delegated = communes[(communes["type"] == "COMD") & communes["geometry"].notna()]
-    parts = pd.Series(_from_wkb(delegated["geometry"]), index=delegated.index).groupby(
-        delegated["commune_parent_id"]
-    )
+    parts = pd.Series(_from_wkb(delegated["geometry"]), index=delegated.index).groupby(delegated["commune_parent_id"])
     unions = parts.agg(lambda shapes: shapely.union_all(list(shapes)))
     bare = pd.isna(geometry) & com["id"].isin(unions.index).to_numpy()
     geometry[bare] = unions.reindex(com.loc[bare, "id"]).to_numpy()
