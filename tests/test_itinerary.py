@@ -103,3 +103,16 @@ def test_next_monday():
 
     assert next_monday(dt.date(2026, 11, 23)) == dt.date(2026, 11, 30)
     assert next_monday(dt.date(2026, 11, 25)) == dt.date(2026, 11, 30)
+
+
+def test_stop_names_carry_articles_and_elision(bus_run):
+    """Town-hall stops are named as French writes them, in the sheets, the calendars and the left-out list."""
+    out, _, run = bus_run
+    left = pd.read_csv(out / "rounds" / "stops_left_out.csv")
+    names = [*run.visits["name"], *left.iloc[:, 1]] if "name" in run.visits else list(left.iloc[:, 1])
+    text = " ".join(map(str, names))
+    assert "Mairie d'" in text or "Mairie du " in text or "Mairie de La " in text
+    assert not any(str(n).startswith(("Mairie de A", "Mairie de E", "Mairie de Le ", "Mairie de Les ")) for n in names)
+    written = "".join(p.read_text() for p in (out / "rounds").glob("*/*.ics"))
+    written += "".join(p.read_text() for p in (out / "rounds").glob("*/feuille-de-route.html"))
+    assert "Mairie de A" not in written and "Mairie de Le " not in written
