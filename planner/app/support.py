@@ -26,6 +26,7 @@ from pydantic import ValidationError
 from planner._errors import InputError, Problem
 from planner.data.hours import clock_min, clock_text
 from planner.data.layers import read_layer
+from planner.exports.coverage import share_range
 from planner.i18n import LABELS, number, percent
 from planner.jobs.measures import gap_zones
 from planner.scenario import Scenario, load_scenario
@@ -491,7 +492,8 @@ def headline_metrics(result: CoverageResult, lang: str, name: str | None = None)
             Metric(
                 t("within_metric", lang, t=key),
                 percent(s["share_within"][key], lang),
-                t("people", lang, people=number(people, lang)),
+                t("people", lang, people=number(people, lang))
+                + (f" · {share_range(s, key, lang)}" if share_range(s, key, lang) else ""),
             )
         )
     metrics.append(Metric(t("p90", lang), f"{number(s['p90_time_min'], lang, 1)} min"))
