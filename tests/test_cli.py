@@ -102,7 +102,7 @@ def test_france_services_list_outside_territory_is_reported(tmp_path, shared):
     assert "sites more than 20 km outside the territory ignored" in result.output
     summary = json.loads((tmp_path / "o" / "summary.json").read_text())
     listed = pd.read_csv(shared / "services" / "france_services_20240801.csv", dtype=str)
-    kept = summary["services"]  # Lozère's 20 and those within 20 km across its borders
+    kept = summary["services"] + summary["part_week_services"]  # Lozère's 20 and those within 20 km of it
     assert (listed["insee_dep"] == "48").sum() == 20 and 20 < kept < 100
     assert f"{len(listed) - kept} of {len(listed)} sites more than 20 km outside" in result.output
 

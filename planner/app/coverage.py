@@ -12,6 +12,7 @@ from pydantic import ValidationError
 
 from planner._errors import InputError, Problem
 from planner.app.shared import Metric, base_map
+from planner.exports.coverage import share_range
 from planner.i18n import label, number, percent
 from planner.jobs.measures import gap_zones
 from planner.scenario import Scenario
@@ -87,7 +88,8 @@ def headline_metrics(result: CoverageResult, lang: str, name: str | None = None)
             Metric(
                 label("within_metric", lang, t=key),
                 percent(s["share_within"][key], lang),
-                label("people", lang, people=number(people, lang)),
+                label("people", lang, people=number(people, lang))
+                + (f" · {share_range(s, key, lang)}" if share_range(s, key, lang) else ""),
             )
         )
     metrics.append(Metric(label("p90", lang), f"{number(s['p90_time_min'], lang, 1)} min"))

@@ -98,8 +98,12 @@ def coverage_map(
     target_min: float,
     travel: dict[str, object],
     lang: str = "fr",
+    caption: str = "",
 ) -> folium.Map:
-    """A folium map of access time per zone with gaps outlined and services as markers."""
+    """A folium map of access time per zone with gaps outlined and services as markers.
+
+    ``caption`` is a line added under the travel model's (e.g. the shares with their range).
+    """
     shapes = access[access.geometry.notna()].copy()
     shapes["geometry"] = shapes.geometry.simplify(0.0005, preserve_topology=True)
     west, south, east, north = shapes.total_bounds
@@ -138,13 +142,14 @@ def coverage_map(
         if site.get("opening_hours"):
             popup += f"<br>{label('hours', lang)} : {html.escape(str(site['opening_hours']))}"
         point(markers, site.geometry.y, site.geometry.x, "#2166ac", str(site["name"]), popup=popup)
-    caption = label("travel_road", lang) if travel.get("model") == "road" else label("travel_estimate", lang, **travel)
+    model = label("travel_road", lang) if travel.get("model") == "road" else label("travel_estimate", lang, **travel)
+    text = html.escape(model) + (f"<br>{html.escape(caption)}" if caption else "")
     root = fmap.get_root()
     assert isinstance(root, Figure)
     root.html.add_child(
         folium.Element(
             f'<div style="position:fixed;top:10px;left:60px;z-index:9999;background:white;padding:4px 8px;'
-            f'font:12px sans-serif;border-radius:4px">{html.escape(caption)}</div>'
+            f'font:12px sans-serif;border-radius:4px">{text}</div>'
         )
     )
     fmap.add_child(access_legend(lang, target_min))

@@ -17,7 +17,7 @@ import numpy as np
 import shapely
 from branca.element import Figure
 
-from planner.exports.coverage import headline, summary_table
+from planner.exports.coverage import headline, population_caveat, range_caption, summary_table
 from planner.exports.maps import access_legend, class_colour, point, standalone_html
 from planner.i18n import label, number, percent
 from planner.jobs.measures import gap_zones
@@ -130,8 +130,12 @@ def _departement_dots(national: NationalCoverage, lang: str) -> folium.FeatureGr
 
 def _title(fmap: folium.Map, national: NationalCoverage, lang: str) -> None:
     summary = national.coverage.summary
-    within = " · ".join(f"{t} min : {percent(share, lang)}" for t, share in summary["share_within"].items())
-    headline = label("headline", lang, name=summary["territory"], population=number(summary["population_total"], lang))
+    within = range_caption(summary, lang) or " · ".join(
+        f"{t} min : {percent(share, lang)}" for t, share in summary["share_within"].items()
+    )
+    headline = label(
+        "headline", lang, name=summary["territory"], population=number(summary["population_total"], lang)
+    ) + population_caveat(summary, lang)
     caption = label("travel_estimate", lang, **national.coverage.travel)
     text = f"<b>{html.escape(headline)}</b><br>{within}<br>{html.escape(caption)}"
     root = fmap.get_root()
@@ -148,9 +152,10 @@ def write_national(national: NationalCoverage, folder: Path, lang: str = "fr") -
     """Write the national tables and map into ``folder``; return the file names written."""
     access = national.coverage.access
     within = [c for c in access if c.startswith("within_")]
-    table = access[[*ZONE_COLUMNS, *within, "gap"]].round({"time_min": 1})
-    table.to_csv(folder / "access_by_zone.csv", index=False)
-    gap_zones(table, float(national.coverage.summary["target_min"])).to_csv(folder / "gap_zones.csv", index=False)
+    columns = [*ZONE_COLUMNS, *within, "gap"]
+    access[columns].round({"time_min": 1}).to_csv(folder / "access_by_zone.csv", index=False)
+    gaps = gap_zones(access, float(national.coverage.summary["target_min"]))  # on unrounded times
+    gaps[columns].round({"time_min": 1}).to_csv(folder / "gap_zones.csv", index=False)
     national.departements.to_csv(folder / "access_by_departement.csv", index=False)
     national.regions.to_csv(folder / "access_by_region.csv", index=False)
     summary_table(national.coverage.summary, lang).to_csv(folder / "summary.csv", index=False)

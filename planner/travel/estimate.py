@@ -16,6 +16,14 @@ from shapely.geometry import Point
 
 EARTH_RADIUS_M = 6_371_008.8
 
+# The stated low-high range of the estimate, (speed km/h, detour factor): every estimate headline share is
+# also given at the slow pair and the fast pair. Sources: rural door-to-door speeds of 40-60 km/h bracket
+# the 50 km/h default; published detour indices are 1.3 ± 0.1 (Wang et al. 2024) and 1.343 over 300
+# European cities (EPB 2023), while the Andorra mountain network measures a median 1.56 (IQR 1.31-1.96,
+# bench/estimate_calibration.py): hence 1.2 to 1.6.
+ESTIMATE_LOW: tuple[float, float] = (40.0, 1.6)
+ESTIMATE_HIGH: tuple[float, float] = (60.0, 1.2)
+
 
 class TravelModel(Protocol):
     """What coverage and the optimisers need from a travel-time model."""
