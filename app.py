@@ -21,7 +21,7 @@ from planner.app.background import BackgroundJob
 from planner.data.france import departements
 from planner.jobs.coverage import measure_coverage
 from planner.jobs.inputs import build_territory
-from planner.scenario import Scenario, load_scenario
+from planner.scenario import ESTIMATE_DETOUR_FACTOR, ESTIMATE_SPEED_KMH, Scenario, load_scenario
 from planner.travel.build import build_travel_model
 
 if TYPE_CHECKING:
@@ -259,10 +259,10 @@ def coverage_page(lang: str) -> None:
             format_func=lambda m: ui.t(f"travel_{m}_choice", lang),
             key="cov_travel",
         )
-        speed, detour, network_upload = 50.0, 1.3, None
+        speed, detour, network_upload = ESTIMATE_SPEED_KMH, ESTIMATE_DETOUR_FACTOR, None
         if travel == "estimate":
-            speed = st.slider(ui.t("speed", lang), 20, 90, 50, 5, key="cov_speed")
-            detour = st.slider(ui.t("detour", lang), 1.0, 2.0, 1.3, 0.05, key="cov_detour")
+            speed = st.slider(ui.t("speed", lang), 20, 90, int(ESTIMATE_SPEED_KMH), 5, key="cov_speed")
+            detour = st.slider(ui.t("detour", lang), 1.0, 2.0, ESTIMATE_DETOUR_FACTOR, 0.05, key="cov_detour")
         else:
             network_upload = st.file_uploader(ui.t("network_file", lang), type=ui.NETWORK_TYPES, key="cov_network")
         thresholds = st.multiselect(

@@ -28,7 +28,7 @@ from planner.data.hours import clock_min, clock_text
 from planner.data.layers import read_layer
 from planner.i18n import LABELS, number, percent
 from planner.jobs.measures import gap_zones
-from planner.scenario import Scenario, load_scenario
+from planner.scenario import ESTIMATE_DETOUR_FACTOR, ESTIMATE_SPEED_KMH, Scenario, load_scenario
 
 if TYPE_CHECKING:
     import altair as alt
@@ -429,8 +429,8 @@ class CoverageChoice:
     sites: Path | None = None
     canton_seats: bool = True
     network: Path | None = None
-    speed_kmh: float = 50.0
-    detour_factor: float = 1.3
+    speed_kmh: float = ESTIMATE_SPEED_KMH
+    detour_factor: float = ESTIMATE_DETOUR_FACTOR
     thresholds_min: tuple[float, ...] = (10.0, 20.0, 30.0)
     target_min: float = 30.0
 
