@@ -35,7 +35,8 @@ MAX_YAML_DEPTH = 64  # a scenario is about 6 levels deep
 
 def _monday(day: date) -> date:
     if day.isoweekday() != 1:
-        raise ValueError(f"{day.isoformat()} is a {day.strftime('%A')}: weeks start on a Monday")
+        name = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")[day.weekday()]
+        raise ValueError(f"{day.isoformat()} is a {name}: weeks start on a Monday")
     return day
 
 
