@@ -93,11 +93,12 @@ def _options() -> Iterator[None]:
             option = OPTION_OF.get(".".join(k for k in keys if not k.isdigit()), problem.where)
             items = [f"value {int(k) + 1}" for k in keys if k.isdigit()]
             problems.append(Problem(" ".join([option, *items]), problem.problem))
-        options = {p.where.split()[0] for p in problems}
-        if len(options) == 1:  # one option: named first, like a file with its rows
-            source = options.pop()
-            problems = [Problem(p.where.removeprefix(source).strip(), p.problem) for p in problems]
-        raise InputError("options" if len(options) > 1 else source, problems, exc.hint) from None
+        options = sorted({p.where.split()[0] for p in problems})
+        if len(options) > 1:
+            raise InputError("options", problems, exc.hint) from None
+        only = options[0]  # one option: named first, like a file with its rows
+        problems = [Problem(p.where.removeprefix(only).strip(), p.problem) for p in problems]
+        raise InputError(only, problems, exc.hint) from None
 
 
 def _overridden(scenario: Scenario, lang: str | None, time_limit: float | None, seed: int | None) -> Scenario:
@@ -123,10 +124,11 @@ def _execute(scenario: Scenario, out: Path | None, scenario_file: Path | None = 
 
 def _execute_national(scenario: Scenario, out: Path | None) -> None:
     """National coverage (every commune of France) into one atomic output folder."""
-    lang = scenario.language
     from planner.exports.national import national_report
     from planner.jobs.national import run_national
     from planner.runs.national import write_national_run
+
+    lang = scenario.language
 
     started = datetime.now(UTC)
     with console.status("Maillage: France…") as status:
