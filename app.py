@@ -19,7 +19,7 @@ import streamlit as st
 from planner._errors import InfeasibleError, InputError
 from planner.app import coverage, plan, rooms, rounds, week
 from planner.app.background import BackgroundJob
-from planner.app.shared import Metric, RunRecord, execute, keep_run, scenario_files, with_solver
+from planner.app.shared import Metric, RunRecord, execute, keep_run, scenario_files
 from planner.app.uploads import (
     LAYER_TYPES,
     NETWORK_TYPES,
@@ -34,6 +34,7 @@ from planner.data.france import departements
 from planner.i18n import label, number
 from planner.jobs.coverage import measure_coverage, measured_services
 from planner.jobs.inputs import build_territory
+from planner.scenario import ESTIMATE_DETOUR_FACTOR, ESTIMATE_SPEED_KMH
 from planner.travel.build import build_travel_model
 
 if TYPE_CHECKING:
@@ -145,7 +146,8 @@ def run_scenario_with_status(
     """
     run_number = st.session_state.get("run_counter", 0) + 1
     failure: BaseException | None = None
-    solved = with_solver(scenario, *solver)
+    time_limit_s, seed = solver
+    solved = scenario.with_solver(time_limit_s=time_limit_s, seed=seed)
     job = BackgroundJob(lambda progress: execute(solved, run_number, lang, progress, scenario_file=scenario_file))
     st.session_state["running_job"] = job  # the next script run cancels it if this one is interrupted
     cancel = st.empty()  # the button goes once the run has ended
@@ -289,10 +291,10 @@ def coverage_settings(lang: str) -> tuple[coverage.CoverageChoice, list[Uploaded
             format_func=lambda m: label(f"travel_{m}_choice", lang),
             key="cov_travel",
         )
-        speed, detour, network = 50.0, 1.3, None
+        speed, detour, network = ESTIMATE_SPEED_KMH, ESTIMATE_DETOUR_FACTOR, None
         if travel == "estimate":
-            speed = st.slider(label("speed", lang), 20, 90, 50, 5, key="cov_speed")
-            detour = st.slider(label("detour", lang), 1.0, 2.0, 1.3, 0.05, key="cov_detour")
+            speed = st.slider(label("speed", lang), 20, 90, int(ESTIMATE_SPEED_KMH), 5, key="cov_speed")
+            detour = st.slider(label("detour", lang), 1.0, 2.0, ESTIMATE_DETOUR_FACTOR, 0.05, key="cov_detour")
         else:
             network = st.file_uploader(label("network_file", lang), type=NETWORK_TYPES, key="cov_network")
         thresholds = st.multiselect(

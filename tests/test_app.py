@@ -13,7 +13,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from planner.app import uploads
-from planner.app.shared import SCENARIOS_DIR, execute, scenario_files, with_solver
+from planner.app.shared import SCENARIOS_DIR, execute, scenario_files
 from planner.app.uploads import UPLOAD_DIR, read_scenario, save_upload, user_message
 
 APP = Path(__file__).resolve().parents[1] / "app.py"
@@ -249,7 +249,7 @@ def test_upload_keeps_its_name_and_suffixes() -> None:
 
 def test_with_solver_overrides_every_solve_section() -> None:
     """The time limit and seed inputs replace those of every solve section of the scenario."""
-    scenario = with_solver(read_scenario(SCENARIOS_DIR / "lozere-plan.yaml"), 7, 3)
+    scenario = read_scenario(SCENARIOS_DIR / "lozere-plan.yaml").with_solver(time_limit_s=7, seed=3)
     assert scenario.rounds is not None and scenario.siting is not None and scenario.rooms is not None
     for spec in (scenario.rounds, scenario.siting, scenario.rooms):
         assert (spec.time_limit_s, spec.seed) == (7.0, 3)
@@ -297,7 +297,7 @@ def test_app_run_zip_is_the_cli_run_folder(tmp_path: Path, monkeypatch: pytest.M
     from planner.runs import pipeline
 
     path = SCENARIOS_DIR / "lozere-plan.yaml"
-    run = pipeline.run_scenario(with_solver(read_scenario(path), 2, 0))  # solved once, written by both
+    run = pipeline.run_scenario(read_scenario(path).with_solver(time_limit_s=2, seed=0))  # solved once, written by both
     monkeypatch.setattr(pipeline, "run_scenario", lambda *_, **__: run)
     monkeypatch.setattr(planner.cli, "run_scenario", lambda *_, **__: run)
     cli_out = tmp_path / "cli"

@@ -13,6 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from planner.cli import app
+from planner.scenario import load_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
 runner = CliRunner()
@@ -147,3 +148,51 @@ def test_installed_command(tmp_path):
     exe = Path(sys.executable).with_name("maillage")
     done = subprocess.run([str(exe), "departements"], capture_output=True, text=True, check=True)
     assert "48  Lozère" in done.stdout and "2A  Corse-du-Sud" in done.stdout
+
+
+SOLVING = ["run", "rounds", "rooms", "site"]
+
+
+@pytest.mark.parametrize("command", [*SOLVING, "coverage"])
+def test_commands_share_their_options(command):
+    """Every solving command takes --time-limit, --seed, --out and --lang; coverage takes --out and --lang."""
+    result = _run(command, "--help")
+    shared = ["--out", "--lang", *(["--time-limit", "--seed"] if command in SOLVING else [])]
+    assert all(option in result.output for option in shared), result.output
+
+
+@pytest.mark.parametrize("command", SOLVING)
+def test_options_override_every_solve_and_keep_the_other_sections(monkeypatch, command):
+    """The shared options reach siting, rounds and rooms alike, and no command drops a section."""
+    seen = []
+    monkeypatch.setattr("planner.cli._execute", lambda scenario, out, scenario_file=None: seen.append(scenario))
+    plan = ROOT / "scenarios" / "lozere-plan.yaml"
+    result = _run(command, str(plan), "--time-limit", "7", "--seed", "3", "--lang", "en")
+    assert result.exit_code == 0, result.output
+    (scenario,) = seen
+    assert scenario.language == "en"
+    for spec in (scenario.siting, scenario.rounds, scenario.rooms):
+        assert spec is not None and (spec.time_limit_s, spec.seed) == (7, 3)
+    seen.clear()
+    assert _run(command, str(plan)).exit_code == 0
+    assert seen[0] == load_scenario(plan)  # no option: the scenario as written
+
+
+def test_long_name_without_out_is_refused_before_any_folder(tmp_path, monkeypatch):
+    """A 300-character name (the default output folder's name) exits 2 and leaves no outputs/ folder."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "s.yaml").write_text(f"name: {'n' * 300}\n", encoding="utf-8")
+    result = runner.invoke(app, ["run", "s.yaml"])
+    assert result.exit_code == 2, result.output
+    assert "name: String should have at most 100 characters" in result.output
+    assert [p.name for p in tmp_path.iterdir()] == ["s.yaml"]
+
+
+def test_longest_name_makes_a_valid_default_folder(tmp_path, monkeypatch):
+    """The longest name allowed, even in three-byte letters, still makes an output folder."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "s.yaml").write_text(f"name: {'中' * 100}\ncoverage: {{thresholds_min: [30]}}\n", encoding="utf-8")
+    result = runner.invoke(app, ["run", "s.yaml"])
+    assert result.exit_code == 0, result.output
+    (folder,) = (tmp_path / "outputs").iterdir()
+    assert (folder / "run.json").is_file()

@@ -15,7 +15,7 @@ from planner.app.shared import Metric, base_map
 from planner.exports.coverage import share_range
 from planner.i18n import label, number, percent
 from planner.jobs.measures import gap_zones
-from planner.scenario import Scenario
+from planner.scenario import ESTIMATE_DETOUR_FACTOR, ESTIMATE_SPEED_KMH, Scenario
 
 if TYPE_CHECKING:
     from planner.jobs.coverage import CoverageResult
@@ -39,8 +39,8 @@ class CoverageChoice:
     sites: Path | None = None
     canton_seats: bool = True
     network: Path | None = None
-    speed_kmh: float = 50.0
-    detour_factor: float = 1.3
+    speed_kmh: float = ESTIMATE_SPEED_KMH
+    detour_factor: float = ESTIMATE_DETOUR_FACTOR
     thresholds_min: tuple[float, ...] = (10.0, 20.0, 30.0)
     target_min: float = 30.0
 

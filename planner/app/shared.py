@@ -96,16 +96,6 @@ def scenario_files(section: str, folder: Path = SCENARIOS_DIR) -> list[Path]:
     return found
 
 
-def with_solver(scenario: Scenario, time_limit_s: float, seed: int) -> Scenario:
-    """The scenario with the solve time limit and seed of its rounds, siting and rooms sections replaced."""
-    update: dict[str, object] = {}
-    for section in ("rounds", "siting", "rooms"):
-        spec = getattr(scenario, section)
-        if spec is not None:
-            update[section] = spec.model_copy(update={"time_limit_s": float(time_limit_s), "seed": int(seed)})
-    return scenario.model_copy(update=update)
-
-
 # --- runs ----------------------------------------------------------------------------------------
 
 

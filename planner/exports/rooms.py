@@ -7,10 +7,8 @@ the labels of the sheets, grids and map.
 
 from __future__ import annotations
 
-import datetime as dt
 import html
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import folium
 import icalendar
@@ -18,11 +16,11 @@ import pandas as pd
 
 from optimize.rooms import start_ranges
 from planner.data.hours import FRENCH_DAYS
+from planner.exports.calendar import Event, weekly_calendar
 from planner.exports.maps import legend, point, standalone_html
 from planner.i18n import number, percent
 from planner.jobs.rooms import HALF_DAYS, RoomsRun
 
-PARIS = ZoneInfo("Europe/Paris")
 PROVIDER_COLUMNS = {
     "day_name": "jour",
     "date": "date",
@@ -122,29 +120,17 @@ def provider_table(run: RoomsRun, provider_id: str) -> pd.DataFrame:
 
 def calendar(run: RoomsRun, provider_id: str) -> icalendar.Calendar:
     """One weekly event per session, with the premises' address, the room and the coordinates."""
-    cal = icalendar.Calendar()
-    cal.add("prodid", "-//Maillage//rooms//FR")
-    cal.add("version", "2.0")
-    cal.add("x-wr-calname", f"Permanences {provider_id}")
-    stamp = dt.datetime.combine(run.start_date, dt.time(0, 0), tzinfo=dt.UTC)
-    for session in _mine(run.bookings, "provider_id", provider_id).itertuples():
-        day = dt.date.fromisoformat(session.date)
-        event = icalendar.Event()
-        event.add("uid", f"{provider_id}-{session.day}-{session.start}-{session.premises_id}@maillage")
-        event.add("dtstamp", stamp)
-        event.add("summary", f"Permanence {session.service} — {session.premises}")
-        event.add("dtstart", dt.datetime.combine(day, dt.time.fromisoformat(session.start), tzinfo=PARIS))
-        event.add("dtend", dt.datetime.combine(day, dt.time.fromisoformat(session.end), tzinfo=PARIS))
-        event.add("location", f"{session.premises}, {session.room}, {session.address}")
-        event.add("geo", (float(session.lat), float(session.lon)))
-        event.add("rrule", {"freq": "weekly"})
-        event.add(
-            "description",
+    events = (
+        Event.at(
+            session,
+            f"{provider_id}-{session.day}-{session.start}-{session.premises_id}@maillage",
+            f"Permanence {session.service} — {session.premises}",
+            f"{session.premises}, {session.room}, {session.address}",
             f"Salle : {session.room}. Trajet depuis l'étape précédente : {session.travel_before_min:g} min.",
         )
-        cal.add_component(event)
-    cal.add_missing_timezones()
-    return cal
+        for session in _mine(run.bookings, "provider_id", provider_id).itertuples()
+    )
+    return weekly_calendar("rooms", f"Permanences {provider_id}", run.start_date, events)
 
 
 def provider_sheet(run: RoomsRun, provider_id: str, lang: str = "fr") -> str:

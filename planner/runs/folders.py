@@ -83,8 +83,8 @@ def _alive(pid: int) -> bool:
 
 
 def default_out(name: str) -> Path:
-    """``outputs/<name>-<YYYYmmdd-HHMMSS>`` under the current folder."""
-    slug = "".join(c if c.isalnum() else "-" for c in name.lower()).strip("-") or "run"
+    """``outputs/<name>-<YYYYmmdd-HHMMSS>`` under the current folder (the name cut to 60 characters)."""
+    slug = "".join(c if c.isalnum() else "-" for c in name.lower()[:60]).strip("-") or "run"
     return Path("outputs") / f"{slug}-{datetime.now():%Y%m%d-%H%M%S}"
 
 

@@ -14,6 +14,8 @@ import geopandas as gpd
 import numpy as np
 from shapely.geometry import Point
 
+from planner.scenario import ESTIMATE_DETOUR_FACTOR, ESTIMATE_SPEED_KMH
+
 EARTH_RADIUS_M = 6_371_008.8
 
 # The stated low-high range of the estimate, (speed km/h, detour factor): every estimate headline share is
@@ -53,12 +55,13 @@ def haversine_m(lon1: np.ndarray, lat1: np.ndarray, lon2: np.ndarray, lat2: np.n
 class EstimateModel:
     """Crow-fly distance x ``detour_factor`` at ``speed_kmh``: a stated estimate, not a route.
 
-    Defaults describe rural French roads: a detour factor of 1.3 (road distance over crow-fly
-    distance) and 50 km/h average door-to-door speed.
+    Defaults describe rural French roads (:data:`planner.scenario.ESTIMATE_DETOUR_FACTOR`, road
+    distance over crow-fly distance, and :data:`planner.scenario.ESTIMATE_SPEED_KMH`, average
+    door-to-door speed), the same as a scenario's ``travel`` section.
     """
 
-    speed_kmh: float = 50.0
-    detour_factor: float = 1.3
+    speed_kmh: float = ESTIMATE_SPEED_KMH
+    detour_factor: float = ESTIMATE_DETOUR_FACTOR
 
     def __post_init__(self) -> None:
         if not (self.speed_kmh > 0 and self.detour_factor >= 1):
