@@ -11,7 +11,7 @@ from itertools import pairwise
 
 import numpy as np
 
-from optimize.rooms import RoomsProblem, RoomsResult
+from optimize.rooms import Booking, Premises, Provider, ProviderDay, RoomsProblem, RoomsResult
 
 EPS = 1e-6
 
@@ -35,34 +35,12 @@ def check(problem: RoomsProblem, result: RoomsResult) -> list[str]:
     bad: list[str] = []
     providers = {p.provider_id: p for p in problem.providers}
     premises = {q.premises_id: q for q in problem.premises}
-    t = problem.time_min
-    per_room, per_provider = Counter(), Counter()
-    days = defaultdict(list)
+    per_room: Counter[tuple[str, str, int]] = Counter()
+    per_provider: Counter[tuple[str, int]] = Counter()
+    days: dict[tuple[str, int], list[tuple[Booking, int]]] = defaultdict(list)
     for b in result.bookings:
         p, q = providers[b.provider_id], premises[b.premises_id]
-        room = next((r for r in q.rooms if r.room_id == b.room_id), None)
-        where = f"{b.provider_id} {b.premises_id}/{b.room_id} slot {b.slot}"
-        if room is None:
-            bad.append(f"{where}: no such room")
-            continue
-        slot = problem.slots[b.slot]
-        if b.day != slot.day or b.service != p.service:
-            bad.append(f"{where}: day or service inconsistent")
-        if not p.needs <= room.equipment:
-            bad.append(f"{where}: lacks {sorted(p.needs - room.equipment)}")
-        if room.capacity < p.seats:
-            bad.append(f"{where}: {room.capacity} seats < {p.seats}")
-        if q.premises_id in p.forbidden:
-            bad.append(f"{where}: forbidden premises")
-        if b.end_min - b.start_min != p.session_min:
-            bad.append(f"{where}: lasts {b.end_min - b.start_min} min, not {p.session_min}")
-        if b.start_min < slot.start_min or b.end_min > slot.end_min:
-            bad.append(f"{where}: {b.start_min}-{b.end_min} outside the slot")
-        windows = room.windows if room.windows is not None else q.windows
-        if not _inside(b.start_min, b.end_min, slot.day, windows):
-            bad.append(f"{where}: {b.start_min}-{b.end_min} outside the room's opening hours")
-        if not _inside(b.start_min, b.end_min, slot.day, p.windows):
-            bad.append(f"{where}: {b.start_min}-{b.end_min} outside the provider's hours")
+        bad += _booking_problems(problem, b, p, q)
         per_room[b.premises_id, b.room_id, b.slot] += 1
         per_provider[b.provider_id, b.slot] += 1
         days[b.provider_id, b.day].append((b, q.location))
@@ -76,24 +54,62 @@ def check(problem: RoomsProblem, result: RoomsResult) -> list[str]:
     ]
     reported = {(d.provider_id, d.day): d for d in result.days}
     for (pid, day), sessions in days.items():
-        p = providers[pid]
-        sessions.sort(key=lambda item: item[0].start_min)
-        path = [p.home, *(loc for _, loc in sessions), p.home]
-        travel = sum(float(t[a, b]) for a, b in pairwise(path))
-        for (first, a), (second, b) in pairwise(sessions):
-            if first.end_min + float(t[a, b]) + problem.lunch_min > second.start_min + EPS:
-                bad.append(f"{pid} day {day}: no time to drive and lunch between sessions")
-            if abs(second.travel_before_min - float(t[a, b])) > EPS:
-                bad.append(f"{pid} day {day}: travel before the second session misreported")
-        if abs(sessions[0][0].travel_before_min - float(t[p.home, sessions[0][1]])) > EPS:
-            bad.append(f"{pid} day {day}: travel from home misreported")
-        if travel > p.max_travel_min + EPS:
-            bad.append(f"{pid} day {day}: {travel:.1f} min of travel > {p.max_travel_min}")
-        if travel + len(sessions) * p.session_min > p.max_daily_hours * 60 + EPS:
-            bad.append(f"{pid} day {day}: over {p.max_daily_hours} h with travel")
-        if (pid, day) not in reported or abs(reported[pid, day].travel_min - travel) > EPS:
-            bad.append(f"{pid} day {day}: day travel misreported")
+        bad += _day_problems(problem, providers[pid], day, sessions, reported.get((pid, day)))
     bad += _coverage_problems(problem, result)
+    return bad
+
+
+def _booking_problems(problem: RoomsProblem, b: Booking, p: Provider, q: Premises) -> list[str]:
+    """One session: a real room that suits the provider, inside its slot and everyone's hours."""
+    where = f"{b.provider_id} {b.premises_id}/{b.room_id} slot {b.slot}"
+    room = next((r for r in q.rooms if r.room_id == b.room_id), None)
+    if room is None:
+        return [f"{where}: no such room"]
+    bad: list[str] = []
+    slot = problem.slots[b.slot]
+    if b.day != slot.day or b.service != p.service:
+        bad.append(f"{where}: day or service inconsistent")
+    if not p.needs <= room.equipment:
+        bad.append(f"{where}: lacks {sorted(p.needs - room.equipment)}")
+    if room.capacity < p.seats:
+        bad.append(f"{where}: {room.capacity} seats < {p.seats}")
+    if q.premises_id in p.forbidden:
+        bad.append(f"{where}: forbidden premises")
+    if b.end_min - b.start_min != p.session_min:
+        bad.append(f"{where}: lasts {b.end_min - b.start_min} min, not {p.session_min}")
+    if b.start_min < slot.start_min or b.end_min > slot.end_min:
+        bad.append(f"{where}: {b.start_min}-{b.end_min} outside the slot")
+    windows = room.windows if room.windows is not None else q.windows
+    if not _inside(b.start_min, b.end_min, slot.day, windows):
+        bad.append(f"{where}: {b.start_min}-{b.end_min} outside the room's opening hours")
+    if not _inside(b.start_min, b.end_min, slot.day, p.windows):
+        bad.append(f"{where}: {b.start_min}-{b.end_min} outside the provider's hours")
+    return bad
+
+
+def _day_problems(
+    problem: RoomsProblem, p: Provider, day: int, sessions: list[tuple[Booking, int]], reported: ProviderDay | None
+) -> list[str]:
+    """A provider's day: time to drive and lunch between sessions, travel and hours within limits and reported."""
+    bad: list[str] = []
+    t = problem.time_min
+    where = f"{p.provider_id} day {day}"
+    sessions.sort(key=lambda item: item[0].start_min)
+    path = [p.home, *(loc for _, loc in sessions), p.home]
+    travel = sum(float(t[a, b]) for a, b in pairwise(path))
+    for (first, a), (second, b) in pairwise(sessions):
+        if first.end_min + float(t[a, b]) + problem.lunch_min > second.start_min + EPS:
+            bad.append(f"{where}: no time to drive and lunch between sessions")
+        if abs(second.travel_before_min - float(t[a, b])) > EPS:
+            bad.append(f"{where}: travel before the second session misreported")
+    if abs(sessions[0][0].travel_before_min - float(t[p.home, sessions[0][1]])) > EPS:
+        bad.append(f"{where}: travel from home misreported")
+    if travel > p.max_travel_min + EPS:
+        bad.append(f"{where}: {travel:.1f} min of travel > {p.max_travel_min}")
+    if travel + len(sessions) * p.session_min > p.max_daily_hours * 60 + EPS:
+        bad.append(f"{where}: over {p.max_daily_hours} h with travel")
+    if reported is None or abs(reported.travel_min - travel) > EPS:
+        bad.append(f"{where}: day travel misreported")
     return bad
 
 
