@@ -6,13 +6,12 @@ without a browser.
 
 from __future__ import annotations
 
-import html
-
 import folium
 import pandas as pd
 
 from planner.app.support import Metric, RunRecord, status_text, t
 from planner.data.hours import clock_min, clock_text
+from planner.exports._safe import csv_text, html_text
 from planner.exports.maps import point, standalone_html
 from planner.exports.rooms import calendar, provider_sheet, provider_table
 from planner.i18n import number, percent
@@ -107,7 +106,7 @@ def provider_timeline(rooms: RoomsRun, provider_id: str, lang: str) -> pd.DataFr
 def provider_files(rooms: RoomsRun, provider_id: str, lang: str) -> dict[str, bytes]:
     """The provider's files: ``planning.csv``, ``planning.ics``, ``feuille-de-semaine.html``."""
     return {
-        "planning.csv": provider_table(rooms, provider_id).to_csv(index=False).encode("utf-8"),
+        "planning.csv": csv_text(provider_table(rooms, provider_id)).encode("utf-8"),
         "planning.ics": calendar(rooms, provider_id).to_ical(),
         "feuille-de-semaine.html": provider_sheet(rooms, provider_id, lang).encode("utf-8"),
     }
@@ -127,7 +126,7 @@ def provider_map(rooms: RoomsRun, provider_id: str, lang: str) -> str:
             folium.PolyLine(sessions[["lat", "lon"]].to_numpy().tolist(), color=colour, weight=3).add_to(layer)
         for b in sessions.itertuples():
             text = f"{b.day_name} {b.start}–{b.end} : {b.premises} ({b.room})"
-            point(layer, b.lat, b.lon, colour, text, popup=html.escape(f"{text}, {b.address}"))
+            point(layer, b.lat, b.lon, colour, text, popup=html_text(f"{text}, {b.address}"))
         layer.add_to(fmap)
     folium.LayerControl(collapsed=False).add_to(fmap)
     return standalone_html(fmap)

@@ -839,10 +839,11 @@ def truck_map(run: ScenarioRun, vehicle_id: str, lang: str) -> str:
 
 def truck_files(rounds: RoundsRun, vehicle_id: str, lang: str) -> dict[str, bytes]:
     """The crew's files of one vehicle: ``itineraire.csv``, ``itineraire.ics``, ``feuille-de-route.html``."""
+    from planner.exports._safe import csv_text
     from planner.exports.rounds import calendar, crew_table, weekly_sheet
 
     return {
-        "itineraire.csv": crew_table(rounds, vehicle_id).to_csv(index=False).encode("utf-8"),
+        "itineraire.csv": csv_text(crew_table(rounds, vehicle_id)).encode("utf-8"),
         "itineraire.ics": calendar(rounds, vehicle_id).to_ical(),
         "feuille-de-route.html": weekly_sheet(rounds, vehicle_id, lang).encode("utf-8"),
     }

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 import re
 from pathlib import Path
 
@@ -11,6 +10,7 @@ import geopandas as gpd
 import numpy as np
 from branca.element import Figure, MacroElement, Template
 
+from planner.exports._safe import html_columns, html_text
 from planner.i18n import label
 
 # Upper bounds (minutes) of the access classes and their colours, green to red.
@@ -47,14 +47,14 @@ def _legend(lang: str, target: float) -> MacroElement:
     rows.append(
         f'<div><span style="{_SWATCH}background:{UNREACHABLE_COLOUR}"></span>{label("unreachable", lang)}</div>'
     )
-    gap = html.escape(label("gap", lang, target=target))
+    gap = html_text(label("gap", lang, target=target))
     rows.append(f'<div><span style="{_SWATCH}border:3px solid #b2182b;box-sizing:border-box"></span>{gap}</div>')
     legend = MacroElement()
     legend._template = Template(
         "{% macro html(this, kwargs) %}"
         '<div id="maillage-legend" style="position:fixed;bottom:28px;right:10px;z-index:9999;background:white;'
         'padding:8px 12px;border-radius:4px;box-shadow:0 0 6px rgba(0,0,0,.3);font:13px sans-serif">'
-        f"<b>{html.escape(label('access_time', lang))}</b>" + "".join(rows) + "</div>{% endmacro %}"
+        f"<b>{html_text(label('access_time', lang))}</b>" + "".join(rows) + "</div>{% endmacro %}"
     )
     return legend
 
@@ -69,7 +69,11 @@ def point(
     popup: str | None = None,
     radius: int = 7,
 ) -> None:
-    """A filled dot with a white ring: the one marker style of Maillage's maps (no icon fonts needed)."""
+    """A filled dot with a white ring: the one marker style of Maillage's maps (no icon fonts needed).
+
+    ``tooltip`` is plain text (escaped here); ``popup`` is markup whose user text went through
+    :func:`~planner.exports._safe.html_text`.
+    """
     folium.CircleMarker(
         [lat, lon],
         radius=radius,
@@ -77,7 +81,7 @@ def point(
         weight=2,
         fill_color=colour,
         fill_opacity=1,
-        tooltip=tooltip,
+        tooltip=html_text(tooltip),
         popup=folium.Popup(popup, max_width=320) if popup else None,
     ).add_to(layer)
 
@@ -101,8 +105,8 @@ def coverage_map(
         for t in shapes["time_min"]
     ]
     columns = ["name", "population", "time_label", "service_name", "gap", "time_min", "geometry"]
-    folium.GeoJson(
-        shapes[columns].assign(time_min=shapes["time_min"].replace(np.inf, -1)),
+    folium.GeoJson(  # tooltips show properties as HTML: the text ones are escaped
+        html_columns(shapes[columns], ["name", "service_name"]).assign(time_min=shapes["time_min"].replace(np.inf, -1)),
         name=label("zones", lang),
         style_function=lambda f: {
             "fillColor": class_colour(f["properties"]["time_min"] if f["properties"]["time_min"] >= 0 else np.inf),
@@ -123,11 +127,11 @@ def coverage_map(
     markers = folium.FeatureGroup(name=label("services", lang))
     markers.add_to(fmap)
     for _, site in services.iterrows():
-        popup = f"<b>{html.escape(str(site['name']))}</b>"
+        popup = f"<b>{html_text(site['name'])}</b>"
         if site.get("address"):
-            popup += f"<br>{label('address', lang)} : {html.escape(str(site['address']))}"
+            popup += f"<br>{label('address', lang)} : {html_text(site['address'])}"
         if site.get("opening_hours"):
-            popup += f"<br>{label('hours', lang)} : {html.escape(str(site['opening_hours']))}"
+            popup += f"<br>{label('hours', lang)} : {html_text(site['opening_hours'])}"
         point(markers, site.geometry.y, site.geometry.x, "#2166ac", str(site["name"]), popup=popup)
     caption = label("travel_road", lang) if travel.get("model") == "road" else label("travel_estimate", lang, **travel)
     root = fmap.get_root()
@@ -135,7 +139,7 @@ def coverage_map(
     root.html.add_child(
         folium.Element(
             f'<div style="position:fixed;top:10px;left:60px;z-index:9999;background:white;padding:4px 8px;'
-            f'font:12px sans-serif;border-radius:4px">{html.escape(caption)}</div>'
+            f'font:12px sans-serif;border-radius:4px">{html_text(caption)}</div>'
         )
     )
     fmap.add_child(_legend(lang, target_min))
