@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import sys
+import threading
 import time
 import traceback
 from collections.abc import Callable
@@ -14,10 +17,11 @@ import typer
 from rich.console import Console
 from rich.markup import escape  # user data such as an id '[/x]' is text, not markup
 
+from optimize._cancel import Cancelled, cancellable, check
 from planner._errors import InfeasibleError, InputError
-from planner.runs.folders import default_out
+from planner.runs.folders import check_out, default_out
 from planner.runs.pipeline import report, run_scenario
-from planner.runs.record import write_scenario_run
+from planner.runs.record import input_paths, write_scenario_run
 from planner.scenario import CoverageSpec, Scenario, ServicesSpec, TerritorySpec, TravelSpec, load_scenario
 
 app = typer.Typer(
@@ -32,12 +36,74 @@ DebugOption = Annotated[bool, typer.Option("--debug", help="Show the full traceb
 OutOption = Annotated[Path | None, typer.Option("--out", help="Output folder (default: outputs/<name>-<time>).")]
 LangOption = Annotated[str, typer.Option("--lang", help="Language of maps and tables: fr or en.")]
 LangOverride = Annotated[str | None, typer.Option("--lang", help="Override the scenario's language: fr or en.")]
+ForceOption = Annotated[
+    bool,
+    typer.Option(
+        "--force",
+        help="Replace --out even when Maillage did not write it (never the scenario's folder, its inputs, "
+        "the current or home folder).",
+    ),
+]
+CacheOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--cache-dir",
+        help="Where downloaded and per-département road networks are kept (default: travel.cache_dir, "
+        "which stays under the scenario's folder or the user cache).",
+    ),
+]
+INTERRUPTED = "Interrupted: the run was stopped before writing anything; the previous output is unchanged."
+EXIT_INTERRUPTED = 130
 
 
-def _guarded(debug: bool, work: Callable[[], None]) -> None:
-    """Run ``work``; bad input exits with code 2 and a plain message, anything else with code 1."""
+def _interruptible(work: Callable[[], None]) -> None:
+    """Run ``work`` in a thread that Ctrl-C (SIGINT) or SIGTERM cancels: the solver stops, nothing is written.
+
+    The main thread only waits, so it takes the signal at once even while a solver runs in native
+    code; it sets the run's cancel flag (``optimize._cancel``), which stops CP-SAT, SCIP or PyVRP and
+    makes the run raise ``Cancelled`` before its output folder is swapped in. A second signal ends
+    the process at once (its hidden part folder is swept by the next run).
+    """
+    cancel = threading.Event()
+    outcome: list[BaseException] = []
+
+    def target() -> None:
+        with cancellable(cancel):
+            try:
+                work()
+            except BaseException as exc:  # handed to the main thread
+                outcome.append(exc)
+
+    def on_signal(signum: int, frame: object) -> None:
+        if cancel.is_set():
+            console.print(INTERRUPTED, highlight=False, markup=False)
+            os._exit(EXIT_INTERRUPTED)
+        cancel.set()
+
+    thread = threading.Thread(target=target, name="maillage-run", daemon=True)
+    handled = (signal.SIGINT, signal.SIGTERM)
+    previous = {s: signal.signal(s, on_signal) for s in handled}
     try:
-        work()
+        thread.start()
+        while thread.is_alive():
+            thread.join(0.1)
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+    if outcome:
+        raise outcome[0]
+
+
+def _guarded(debug: bool, work: Callable[[], None], *, interruptible: bool = True) -> None:
+    """Run ``work``; bad input exits with code 2 and a plain message, an interrupt with 130, anything else 1."""
+    try:
+        if interruptible and threading.current_thread() is threading.main_thread():
+            _interruptible(work)
+        else:
+            work()
+    except Cancelled:
+        console.print(INTERRUPTED, highlight=False, markup=False)
+        raise typer.Exit(EXIT_INTERRUPTED) from None
     except (InputError, InfeasibleError) as exc:
         if debug:
             traceback.print_exc()
@@ -54,31 +120,50 @@ def _guarded(debug: bool, work: Callable[[], None]) -> None:
         raise typer.Exit(1) from None
 
 
-def _execute(scenario: Scenario, out: Path | None, lang: str, scenario_file: Path | None = None) -> None:
+def _with_cache(scenario: Scenario, cache_dir: Path | None) -> Scenario:
+    """The scenario with ``--cache-dir`` (an explicit option may point anywhere) in place of travel.cache_dir."""
+    if cache_dir is None:
+        return scenario
+    travel = scenario.travel.model_copy(update={"cache_dir": Path(os.path.abspath(cache_dir))})
+    return scenario.model_copy(update={"travel": travel})
+
+
+def _execute(
+    scenario: Scenario, out: Path | None, lang: str, scenario_file: Path | None = None, force: bool = False
+) -> None:
     """Run the scenario's stages and write one atomic output folder with run.json and summary.json."""
     started = datetime.now(UTC)
+    out = out or default_out(scenario.name)
+    check_out(out, force=force, protect=input_paths(scenario, scenario_file))  # before any work
+
+    def step(name: str) -> None:
+        check()  # Ctrl-C between stages
+        status.update(f"Maillage: {name}…")
+
     with console.status("Maillage…") as status:
-        run = run_scenario(scenario, progress=lambda step: status.update(f"Maillage: {step}…"))
-        out = out or default_out(scenario.name)
+        run = run_scenario(scenario, progress=step)
         status.update("Maillage: writing outputs…")
-        files = write_scenario_run(run, out, lang, started=started, command=sys.argv, scenario_file=scenario_file)
+        files = write_scenario_run(
+            run, out, lang, started=started, command=sys.argv, scenario_file=scenario_file, force=force
+        )
     for line in report(run, lang):
         typer.echo(line)
     typer.echo(f"-> {out}/ ({len(files) + 2} files: summary.json, run.json, {', '.join(files[:6])}, ...)")
 
 
-def _execute_national(scenario: Scenario, out: Path | None, lang: str) -> None:
+def _execute_national(scenario: Scenario, out: Path | None, lang: str, force: bool = False) -> None:
     """National coverage (every commune of France) into one atomic output folder."""
     from planner.exports.national import national_report
     from planner.jobs.national import run_national
-    from planner.runs.national import write_national_run
+    from planner.runs.national import national_inputs, write_national_run
 
     started = datetime.now(UTC)
+    out = out or default_out(scenario.name)
+    check_out(out, force=force, protect=national_inputs(scenario))
     with console.status("Maillage: France…") as status:
         national = run_national(scenario, lang=lang)
-        out = out or default_out(scenario.name)
         status.update("Maillage: writing outputs…")
-        files = write_national_run(national, scenario, out, lang, started=started, command=sys.argv)
+        files = write_national_run(national, scenario, out, lang, started=started, command=sys.argv, force=force)
     for line in national_report(national, lang):
         typer.echo(line)
     typer.echo(f"-> {out}/ ({len(files) + 2} files: summary.json, run.json, {', '.join(files)})")
@@ -92,6 +177,7 @@ def _execute_fanout(
     scenario_file: Path,
     workers: int | None,
     scheduler: str | None,
+    force: bool = False,
 ) -> int:
     """One Dask task per département, a progress bar, then the merged national tables; the failures count."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -100,6 +186,7 @@ def _execute_fanout(
 
     codes = departement_codes(codes_text)
     out = out or default_out(scenario.name)
+    check_out(out, force=force, protect=input_paths(scenario, scenario_file))
     clock = time.perf_counter()
     with dask_client(workers=workers, scheduler=scheduler) as client:
         console.print(f"Dask dashboard: {client.dashboard_link}", highlight=False)
@@ -184,6 +271,8 @@ def coverage(
     ] = False,
     target: Annotated[float, typer.Option(help="Access target in minutes; zones beyond are gaps.")] = 30.0,
     out: OutOption = None,
+    force: ForceOption = False,
+    cache_dir: CacheOption = None,
     lang: LangOption = "fr",
     debug: DebugOption = False,
 ) -> None:
@@ -220,10 +309,11 @@ def coverage(
                 ),
             }
         )
+        scenario = _with_cache(scenario, cache_dir)
         if france:
-            _execute_national(scenario, out, lang)
+            _execute_national(scenario, out, lang, force)
         else:
-            _execute(scenario, out, lang)
+            _execute(scenario, out, lang, force=force)
 
     _guarded(debug, work)
 
@@ -232,6 +322,8 @@ def coverage(
 def run(
     scenario_file: Annotated[Path, typer.Argument(help="Scenario YAML file, e.g. scenarios/lozere-coverage.yaml.")],
     out: OutOption = None,
+    force: ForceOption = False,
+    cache_dir: CacheOption = None,
     lang: LangOverride = None,
     departements: Annotated[
         str | None,
@@ -258,16 +350,16 @@ def run(
 
     def work() -> None:
         nonlocal failed
-        scenario = load_scenario(scenario_file)
+        scenario = _with_cache(load_scenario(scenario_file), cache_dir)
         if departements:
             language = lang or scenario.language
-            failed = _execute_fanout(scenario, departements, out, language, scenario_file, workers, scheduler)
+            failed = _execute_fanout(scenario, departements, out, language, scenario_file, workers, scheduler, force)
         elif workers or scheduler:
             raise InputError.one("--workers/--scheduler", "", "only apply with --departements")
         else:
-            _execute(scenario, out, lang or scenario.language, scenario_file)
+            _execute(scenario, out, lang or scenario.language, scenario_file, force)
 
-    _guarded(debug, work)
+    _guarded(debug, work, interruptible=not departements)  # Dask keeps its own threads and signals
     if failed:  # the other départements are complete; a rerun retries only the failed ones
         raise typer.Exit(1)
 
@@ -280,6 +372,8 @@ def rounds(
     out: OutOption = None,
     time_limit: Annotated[float | None, typer.Option("--time-limit", help="Solver time limit, seconds.")] = None,
     seed: Annotated[int | None, typer.Option(help="Solver seed (same seed, same plan).")] = None,
+    force: ForceOption = False,
+    cache_dir: CacheOption = None,
     lang: LangOverride = None,
     debug: DebugOption = False,
 ) -> None:
@@ -292,11 +386,11 @@ def rounds(
     """
 
     def work() -> None:
-        scenario = _scenario_with(scenario_file, "rounds", "scenarios/lozere-bus.yaml")
+        scenario = _with_cache(_scenario_with(scenario_file, "rounds", "scenarios/lozere-bus.yaml"), cache_dir)
         assert scenario.rounds is not None
         changes = {k: v for k, v in {"time_limit_s": time_limit, "seed": seed}.items() if v is not None}
         scenario = scenario.model_copy(update={"rounds": scenario.rounds.model_copy(update=changes)})
-        _execute(scenario, out, lang or scenario.language, scenario_file)
+        _execute(scenario, out, lang or scenario.language, scenario_file, force)
 
     _guarded(debug, work)
 
@@ -309,6 +403,8 @@ def rooms(
     out: OutOption = None,
     time_limit: Annotated[float | None, typer.Option("--time-limit", help="Solver time limit, seconds.")] = None,
     seed: Annotated[int | None, typer.Option(help="Solver seed (same seed, same bookings).")] = None,
+    force: ForceOption = False,
+    cache_dir: CacheOption = None,
     lang: LangOverride = None,
     debug: DebugOption = False,
 ) -> None:
@@ -318,13 +414,13 @@ def rooms(
     """
 
     def work() -> None:
-        scenario = _scenario_with(scenario_file, "rooms", "scenarios/lozere-rooms.yaml")
+        scenario = _with_cache(_scenario_with(scenario_file, "rooms", "scenarios/lozere-rooms.yaml"), cache_dir)
         assert scenario.rooms is not None
         changes = {k: v for k, v in {"time_limit_s": time_limit, "seed": seed}.items() if v is not None}
         scenario = scenario.model_copy(
             update={"rooms": scenario.rooms.model_copy(update=changes), "siting": None, "rounds": None}
         )
-        _execute(scenario, out, lang or scenario.language, scenario_file)
+        _execute(scenario, out, lang or scenario.language, scenario_file, force)
 
     _guarded(debug, work)
 
@@ -335,6 +431,8 @@ def site(
         "scenarios/lozere-plan.yaml"
     ),
     out: OutOption = None,
+    force: ForceOption = False,
+    cache_dir: CacheOption = None,
     lang: LangOverride = None,
     debug: DebugOption = False,
 ) -> None:
@@ -347,7 +445,7 @@ def site(
     """
 
     def work() -> None:
-        scenario = load_scenario(scenario_file)
+        scenario = _with_cache(load_scenario(scenario_file), cache_dir)
         if scenario.siting is None:
             raise InputError.one(
                 str(scenario_file),
@@ -355,7 +453,7 @@ def site(
                 "is missing",
                 hint="add a siting: section (see scenarios/lozere-plan.yaml)",
             )
-        _execute(scenario, out, lang or scenario.language, scenario_file)
+        _execute(scenario, out, lang or scenario.language, scenario_file, force)
 
     _guarded(debug, work)
 
@@ -383,7 +481,7 @@ def app_command(
     from planner.app.server import serve
 
     console.print(f"Maillage : chargement, puis http://{address}:{port} (Ctrl+C pour arrêter)")
-    _guarded(debug, lambda: serve(port, address))
+    _guarded(debug, lambda: serve(port, address), interruptible=False)  # Streamlit handles its signals
 
 
 if __name__ == "__main__":

@@ -15,6 +15,11 @@ from planner.runs.record import run_record
 from planner.scenario import Scenario
 
 
+def national_inputs(scenario: Scenario) -> list[Path]:
+    """The files a national run reads: no output folder may replace them."""
+    return [FRANCE_DIR, *(scenario.resolve(p) for p in scenario.services.files)]
+
+
 def write_national_run(
     national: NationalCoverage,
     scenario: Scenario,
@@ -23,11 +28,12 @@ def write_national_run(
     *,
     started: datetime,
     command: Sequence[str],
+    force: bool = False,
 ) -> list[str]:
     """Write the national outputs, ``summary.json`` and ``run.json`` into ``out`` in one rename."""
     clock = time.perf_counter()
     result = national.coverage
-    with run_folder(out) as folder:
+    with run_folder(out, force=force, protect=national_inputs(scenario)) as folder:
         files = write_national(national, folder, lang)
         write_json(
             folder / "summary.json",

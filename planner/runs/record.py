@@ -18,18 +18,33 @@ from planner.runs.pipeline import ScenarioRun, write_scenario
 from planner.scenario import Scenario
 
 
+def _packaged(scenario: Scenario) -> Path:
+    territory = scenario.territory
+    return (
+        FRANCE_DIR / "communes.parquet"
+        if territory.departement or territory.epci or territory.insee
+        else DEFAULT_TERRITORY
+    )
+
+
 def scenario_inputs(scenario: Scenario, scenario_file: Path | None = None) -> dict[str, object]:
     """The input files of a scenario (packaged data first) with their sizes and SHA-256, for ``run.json``."""
     files = [scenario.resolve(p) for p in (scenario.territory.zones, scenario.travel.network) if p]
     files += [scenario.resolve(p) for p in scenario.services.files]
     if scenario_file:
         files.append(scenario_file)
-    packaged = (
-        FRANCE_DIR / "communes.parquet"
-        if scenario.territory.departement or scenario.territory.epci or scenario.territory.insee
-        else DEFAULT_TERRITORY
-    )
-    return {"files": [file_record(p) for p in [packaged, *files]]}
+    return {"files": [file_record(p) for p in [_packaged(scenario), *files]]}
+
+
+def input_paths(scenario: Scenario, scenario_file: Path | None = None) -> list[Path]:
+    """Every file and folder a run of ``scenario`` reads or keeps: no output folder may replace them."""
+    paths = [scenario.territory.zones, scenario.travel.network, *scenario.services.files]
+    paths += scenario.rounds.stops.files if scenario.rounds else []
+    paths += scenario.siting.files if scenario.siting else []
+    paths += scenario.rooms.premises.files if scenario.rooms else []
+    found = [scenario.resolve(p) for p in paths if p is not None]
+    found += [scenario.resolve(scenario.travel.cache_dir), _packaged(scenario)]
+    return [*found, scenario_file] if scenario_file else found
 
 
 def parameters(scenario: Scenario) -> dict[str, object]:
@@ -69,10 +84,16 @@ def write_scenario_run(
     started: datetime,
     command: Sequence[str],
     scenario_file: Path | None = None,
+    force: bool = False,
 ) -> list[str]:
-    """Write ``run``'s outputs, ``summary.json`` and ``run.json`` into ``out`` in one rename; return the files."""
+    """Write ``run``'s outputs, ``summary.json`` and ``run.json`` into ``out`` in one rename; return the files.
+
+    ``out`` must be new, empty or a previous Maillage output (any folder with ``force``), and never
+    one holding the scenario's inputs (:func:`planner.runs.folders.check_out`).
+    """
     write_start = time.perf_counter()
-    with run_folder(out) as folder:
+    protect = input_paths(run.scenario, scenario_file)
+    with run_folder(out, force=force, protect=protect) as folder:
         files, summary = write_scenario(run, folder, lang)
         write_json(folder / "summary.json", summary)
         run.timings_s["write"] = time.perf_counter() - write_start
