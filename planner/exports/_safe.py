@@ -43,8 +43,8 @@ def file_names(ids: Iterable[object], *, taken: Sequence[str] = ()) -> dict[str,
 
     A name is the id itself when it is already a plain ASCII name (letters, digits, ``.``, ``-``,
     ``_``, at most 64 characters, no leading dot, not a Windows device name such as ``CON``);
-    otherwise its slug followed by 8 hex digits of its SHA-256 (``id-…`` when nothing is left of
-    it). Names are unique letter case aside (macOS and Windows file systems ignore case) and differ
+    otherwise its slug (dots made dashes) followed by 8 hex digits of its SHA-256 (``id-…`` when
+    nothing is left of it). Names are unique letter case aside (macOS and Windows file systems ignore case) and differ
     from ``taken`` (the fixed file names of the folder); ids are given in a stable order.
 
     >>> file_names(["bus-1", "../../x", "CON", "a/b", "a:b", "..."])
@@ -55,11 +55,12 @@ def file_names(ids: Iterable[object], *, taken: Sequence[str] = ()) -> dict[str,
     names: dict[str, str] = {}
     for raw in dict.fromkeys(str(i) for i in ids):
         slug = _slug(raw)
-        plain = slug == raw and slug.split(".")[0].upper() not in _RESERVED
-        name, salt = (slug if plain else f"{slug or 'id'}-{_digest(raw)}"), 0
+        plain = bool(slug) and slug == raw and slug.split(".")[0].upper() not in _RESERVED
+        stem = slug.replace(".", "-") or "id"  # no dot: 'con.txt-…' would still be a Windows device name
+        name, salt = (slug if plain else f"{stem}-{_digest(raw)}"), 0
         while name.casefold() in used:
             salt += 1
-            name = f"{slug or 'id'}-{_digest(raw + chr(0) + str(salt))}"
+            name = f"{stem}-{_digest(raw + chr(0) + str(salt))}"
         used.add(name.casefold())
         names[raw] = name
     return names
@@ -79,14 +80,18 @@ _NUMBER = re.compile(r"[+-]?(\d+([.,]\d*)?|[.,]\d+)([eE][+-]?\d+)?")
 def csv_cell(value: object) -> object:
     """A cell a spreadsheet shows as text: one starting with ``= + - @``, tab or CR gets a leading ``'``.
 
-    Numbers (``-5``, ``+3.2``, ``-1e3``) are left as they are.
+    Numbers (``-5``, ``+3.2``, ``-1e3``) are left as they are. Carriage returns inside a cell become
+    line feeds, which the CSV writer quotes (a bare CR would end the row for most readers and start
+    the next one with the rest of the cell).
 
-    >>> [csv_cell(v) for v in ["=HYPERLINK(1)", "+cmd|' /C calc'!A0", "-5", "@SUM(A1)", "Mende", 3]]
-    ["'=HYPERLINK(1)", "'+cmd|' /C calc'!A0", '-5', "'@SUM(A1)", 'Mende', 3]
+    >>> [csv_cell(v) for v in ["=HYPERLINK(1)", "+cmd|' /C calc'!A0", "-5", "@SUM(A1)", "a\\r=1+1", "Mende", 3]]
+    ["'=HYPERLINK(1)", "'+cmd|' /C calc'!A0", '-5', "'@SUM(A1)", 'a\\n=1+1', 'Mende', 3]
     """
-    if isinstance(value, str) and value.startswith(_FORMULA_START) and not _NUMBER.fullmatch(value):
-        return "'" + value
-    return value
+    if not isinstance(value, str):
+        return value
+    if value.startswith(_FORMULA_START) and not _NUMBER.fullmatch(value):
+        value = "'" + value
+    return value.replace("\r\n", "\n").replace("\r", "\n")
 
 
 def neutralised(frame: pd.DataFrame) -> pd.DataFrame:
