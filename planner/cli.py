@@ -76,7 +76,7 @@ def _interruptible(work: Callable[[], None]) -> None:
 
     def on_signal(signum: int, frame: object) -> None:
         if cancel.is_set():
-            console.print(INTERRUPTED, highlight=False, markup=False)
+            console.print(INTERRUPTED, highlight=False, markup=False, soft_wrap=True)
             os._exit(EXIT_INTERRUPTED)
         cancel.set()
 
@@ -102,7 +102,7 @@ def _guarded(debug: bool, work: Callable[[], None], *, interruptible: bool = Tru
         else:
             work()
     except Cancelled:
-        console.print(INTERRUPTED, highlight=False, markup=False)
+        console.print(INTERRUPTED, highlight=False, markup=False, soft_wrap=True)
         raise typer.Exit(EXIT_INTERRUPTED) from None
     except (InputError, InfeasibleError) as exc:
         if debug:

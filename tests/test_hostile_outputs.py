@@ -73,19 +73,35 @@ def make_scenario(root: Path) -> Path:
     _csv(
         folder / "zones.csv",
         ["zone_id", "name", "population", "lon", "lat"],
-        [[f"=z{i}" if i % 2 else f"z{i}", NAMES[i % len(NAMES)], 800 + 100 * i, x, y] for i, (x, y) in enumerate(ZONES)],
+        [
+            [f"=z{i}" if i % 2 else f"z{i}", NAMES[i % len(NAMES)], 800 + 100 * i, x, y]
+            for i, (x, y) in enumerate(ZONES)
+        ],
     )
     _csv(
         folder / "services.csv",
         ["site_id", "name", "address", "opening_hours", "lon", "lat"],
-        [["../../svc", SCRIPTS[0], FORMULAS[0], "Mo-Fr 09:00-12:00", 3.50, 44.52], ["=svc", SCRIPTS[1], SCRIPTS[2], "", 3.45, 44.60]],
+        [
+            ["../../svc", SCRIPTS[0], FORMULAS[0], "Mo-Fr 09:00-12:00", 3.50, 44.52],
+            ["=svc", SCRIPTS[1], SCRIPTS[2], "", 3.45, 44.60],
+        ],
     )
     premises = _hostile_ids(root, "site")[:6]
     _csv(
         folder / "premises.csv",
         ["site_id", "name", "kind", "address", "capacity", "equipment", "opening_hours", "lon", "lat"],
         [
-            [pid, SCRIPTS[i % len(SCRIPTS)], "vacant_premises", FORMULAS[i % len(FORMULAS)], 8, "wifi", "Mo-Fr 08:00-18:00", x, y]
+            [
+                pid,
+                SCRIPTS[i % len(SCRIPTS)],
+                "vacant_premises",
+                FORMULAS[i % len(FORMULAS)],
+                8,
+                "wifi",
+                "Mo-Fr 08:00-18:00",
+                x,
+                y,
+            ]
             for i, (pid, (x, y)) in enumerate(zip(premises, PREMISES, strict=True))
         ],
     )

@@ -571,12 +571,13 @@ class RunRecord:
 
 def execute(scenario: Scenario, number_: int, lang: str, progress: Callable[[str], None] = lambda _: None) -> RunRecord:
     """Run the scenario like the CLI, write its folder into a temp dir, keep its maps and a zip of it."""
+    from planner.exports._safe import file_name
     from planner.runs.folders import versions, write_json
     from planner.runs.pipeline import run_scenario, write_scenario
 
     run = run_scenario(scenario, progress=progress)
     progress("outputs")
-    slug = re.sub(r"[^\w\-]+", "-", scenario.name).strip("-") or "run"
+    slug = file_name(scenario.name)
     with tempfile.TemporaryDirectory(prefix="maillage-") as tmp:
         folder = Path(tmp) / slug
         folder.mkdir()
