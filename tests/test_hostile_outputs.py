@@ -276,5 +276,16 @@ def test_no_map_runs_a_hostile_name(runs: dict[str, Ran]) -> None:
                 shown = " ".join(" ".join(t) for t in tips)
                 assert any(s in shown for s in SCRIPTS[:3]), (name, shown[:500])  # displayed as text
                 page.close()
+            sheets = sorted(runs["run"].out.glob("*/*/*.html")) + sorted(runs["run"].out.glob("rooms/*/*/*.html"))
+            assert len(sheets) >= 10
+            for sheet in sheets:  # the printable sheets and booking grids
+                page = browser.new_page()
+                dialogs = []
+                page.on("dialog", lambda d, seen=dialogs: (seen.append(d.message), d.dismiss()))
+                page.route("http*://**", lambda route: route.abort())
+                page.goto(sheet.as_uri(), wait_until="load")
+                page.wait_for_timeout(200)
+                assert dialogs == [] and page.locator("script, img, svg").count() == 0, sheet
+                page.close()
         finally:
             browser.close()
