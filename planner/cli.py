@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import sys
 import threading
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
@@ -18,11 +19,11 @@ from rich.console import Console
 from rich.markup import escape  # user data such as an id '[/x]' is text, not markup
 
 from optimize._cancel import Cancelled, cancellable, check
-from planner._errors import InfeasibleError, InputError
+from planner._errors import InfeasibleError, InputError, Problem
 from planner.runs.folders import check_out, default_out
 from planner.runs.pipeline import report, run_scenario
 from planner.runs.record import input_paths, write_scenario_run
-from planner.scenario import CoverageSpec, Scenario, ServicesSpec, TerritorySpec, TravelSpec, load_scenario
+from planner.scenario import ESTIMATE_DETOUR_FACTOR, ESTIMATE_SPEED_KMH, Scenario, load_scenario, validated
 
 app = typer.Typer(
     help="Maillage: plan shared spaces and mobile public services for a French territory.\n\n"
@@ -32,10 +33,21 @@ app = typer.Typer(
 )
 console = Console(stderr=True)
 
+# The options every command that runs a scenario shares; each overrides the scenario, validated like it.
 DebugOption = Annotated[bool, typer.Option("--debug", help="Show the full traceback on errors.")]
 OutOption = Annotated[Path | None, typer.Option("--out", help="Output folder (default: outputs/<name>-<time>).")]
-LangOption = Annotated[str, typer.Option("--lang", help="Language of maps and tables: fr or en.")]
-LangOverride = Annotated[str | None, typer.Option("--lang", help="Override the scenario's language: fr or en.")]
+LangOption = Annotated[
+    str | None, typer.Option("--lang", help="Language of maps and tables: fr or en (default: the scenario's, fr).")
+]
+TimeLimitOption = Annotated[
+    float | None,
+    typer.Option(
+        "--time-limit", help="Time limit of each solve (siting, rounds, rooms), seconds (default: the scenario's)."
+    ),
+]
+SeedOption = Annotated[
+    int | None, typer.Option("--seed", help="Seed of each solve: same seed, same plan (default: the scenario's).")
+]
 ForceOption = Annotated[
     bool,
     typer.Option(
@@ -52,6 +64,20 @@ CacheOption = Annotated[
         "which stays under the scenario's folder or the user cache).",
     ),
 ]
+
+OPTION_OF = {  # a scenario key set from the command line -> the option that set it
+    "language": "--lang",
+    "time_limit_s": "--time-limit",
+    "seed": "--seed",
+    "territory": "--departement/--epci/--insee",
+    "territory.insee": "--insee",
+    "services.files": "--sites",
+    "travel.speed_kmh": "--speed",
+    "travel.detour_factor": "--detour",
+    "coverage.thresholds_min": "--thresholds",
+    "coverage.target_min": "--target",
+    "travel.cache_dir": "--cache-dir",
+}
 INTERRUPTED = "Interrupted: the run was stopped before writing anything; the previous output is unchanged."
 EXIT_INTERRUPTED = 130
 
@@ -120,18 +146,51 @@ def _guarded(debug: bool, work: Callable[[], None], *, interruptible: bool = Tru
         raise typer.Exit(1) from None
 
 
-def _with_cache(scenario: Scenario, cache_dir: Path | None) -> Scenario:
-    """The scenario with ``--cache-dir`` (an explicit option may point anywhere) in place of travel.cache_dir."""
-    if cache_dir is None:
-        return scenario
-    travel = scenario.travel.model_copy(update={"cache_dir": Path(os.path.abspath(cache_dir))})
-    return scenario.model_copy(update={"travel": travel})
+@contextlib.contextmanager
+def _options() -> Iterator[None]:
+    """Report the settings refused by the scenario's validation under the options that gave them."""
+    try:
+        yield
+    except InputError as exc:
+        if exc.source != "settings":
+            raise
+        problems = []
+        for problem in exc.problems:
+            keys = problem.where.split(".")
+            option = OPTION_OF.get(".".join(k for k in keys if not k.isdigit()), problem.where)
+            items = [f"value {int(k) + 1}" for k in keys if k.isdigit()]
+            problems.append(Problem(" ".join([option, *items]), problem.problem))
+        options = sorted({p.where.split()[0] for p in problems})
+        if len(options) > 1:
+            raise InputError("options", problems, exc.hint) from None
+        only = options[0]  # one option: named first, like a file with its rows
+        problems = [Problem(p.where.removeprefix(only).strip(), p.problem) for p in problems]
+        raise InputError(only, problems, exc.hint) from None
 
 
-def _execute(
-    scenario: Scenario, out: Path | None, lang: str, scenario_file: Path | None = None, force: bool = False
-) -> None:
+def _cache_dir(cache_dir: Path | None) -> dict[str, Path]:
+    """``--cache-dir`` as a ``travel`` change (made absolute: an explicit option may point anywhere)."""
+    return {} if cache_dir is None else {"cache_dir": Path(os.path.abspath(cache_dir))}
+
+
+def _overridden(
+    scenario: Scenario,
+    lang: str | None,
+    time_limit: float | None,
+    seed: int | None,
+    cache_dir: Path | None = None,
+) -> Scenario:
+    """The scenario with the shared options applied (None keeps the scenario's value), validated."""
+    with _options():
+        scenario = scenario.with_solver(time_limit_s=time_limit, seed=seed)
+        if cache_dir is not None:
+            scenario = scenario.override(travel=scenario.travel.override(**_cache_dir(cache_dir)))
+        return scenario.override(language=lang) if lang is not None else scenario
+
+
+def _execute(scenario: Scenario, out: Path | None, scenario_file: Path | None = None, force: bool = False) -> None:
     """Run the scenario's stages and write one atomic output folder with run.json and summary.json."""
+    lang = scenario.language
     started = datetime.now(UTC)
     out = out or default_out(scenario.name)
     check_out(out, force=force, protect=input_paths(scenario, scenario_file))  # before any work
@@ -151,15 +210,17 @@ def _execute(
     typer.echo(f"-> {out}/ ({len(files) + 2} files: summary.json, run.json, {', '.join(files[:6])}, ...)")
 
 
-def _execute_national(scenario: Scenario, out: Path | None, lang: str, force: bool = False) -> None:
+def _execute_national(scenario: Scenario, out: Path | None, force: bool = False) -> None:
     """National coverage (every commune of France) into one atomic output folder."""
     from planner.exports.national import national_report
     from planner.jobs.national import run_national
     from planner.runs.national import national_inputs, write_national_run
 
+    lang = scenario.language
+
     started = datetime.now(UTC)
     out = out or default_out(scenario.name)
-    check_out(out, force=force, protect=national_inputs(scenario))
+    check_out(out, force=force, protect=national_inputs(scenario))  # before any work
     with console.status("Maillage: France…") as status:
         national = run_national(scenario, lang=lang)
         status.update("Maillage: writing outputs…")
@@ -173,7 +234,6 @@ def _execute_fanout(
     scenario: Scenario,
     codes_text: str,
     out: Path | None,
-    lang: str,
     scenario_file: Path,
     workers: int | None,
     scheduler: str | None,
@@ -204,7 +264,7 @@ def _execute_fanout(
                 codes,
                 out,
                 client,
-                lang=lang,
+                lang=scenario.language,
                 scenario_file=scenario_file,
                 on_outcome=seen,
                 progress=lambda step: bar.console.print(step, highlight=False),
@@ -230,9 +290,28 @@ def _scenario_with(path: Path, section: str, example: str) -> Scenario:
 
 def _floats(text: str, option: str) -> list[float]:
     try:
-        return [float(part) for part in text.split(",") if part.strip()]
+        values = [float(part) for part in text.split(",") if part.strip()]
     except ValueError:
-        raise InputError.one(option, "", f"'{text}' is not a comma-separated list of minutes, e.g. 10,20,30") from None
+        values = []
+    if not values:
+        raise InputError.one(option, "", f"'{text}' is not a comma-separated list of minutes, e.g. 10,20,30")
+    return values
+
+
+def _solve(
+    scenario_file: Path,
+    section: str,
+    example: str,
+    out: Path | None,
+    lang: str | None,
+    time_limit: float | None,
+    seed: int | None,
+    force: bool,
+    cache_dir: Path | None,
+) -> None:
+    """The scenario file, which must have ``section``, run whole with the shared options applied."""
+    scenario = _overridden(_scenario_with(scenario_file, section, example), lang, time_limit, seed, cache_dir)
+    _execute(scenario, out, scenario_file, force)
 
 
 @app.command()
@@ -260,8 +339,8 @@ def coverage(
         bool, typer.Option("--download", help="Download the road network with osmnx (online; cached).")
     ] = False,
     estimate: Annotated[bool, typer.Option("--estimate", help="Force the stated crow-fly estimate.")] = False,
-    speed: Annotated[float, typer.Option(help="Estimate: average speed, km/h.")] = 50.0,
-    detour: Annotated[float, typer.Option(help="Estimate: road over crow-fly distance.")] = 1.3,
+    speed: Annotated[float, typer.Option(help="Estimate: average speed, km/h.")] = ESTIMATE_SPEED_KMH,
+    detour: Annotated[float, typer.Option(help="Estimate: road over crow-fly distance.")] = ESTIMATE_DETOUR_FACTOR,
     thresholds: Annotated[
         str | None, typer.Option(help="Report population within these minutes (default 10,20,30; 20,30 with --france).")
     ] = None,
@@ -273,7 +352,7 @@ def coverage(
     out: OutOption = None,
     force: ForceOption = False,
     cache_dir: CacheOption = None,
-    lang: LangOption = "fr",
+    lang: LangOption = None,
     debug: DebugOption = False,
 ) -> None:
     """Who lives how many minutes from a service, and where the gaps are.
@@ -288,32 +367,34 @@ def coverage(
     """
 
     def work() -> None:
-        scenario = Scenario.model_validate(
-            {
-                "name": f"coverage-{'france' if france else departement or epci or 'territory'}",
-                "language": lang,
-                "territory": TerritorySpec(
-                    departement=departement, epci=epci, insee=insee.split(",") if insee else None, zones=zones
-                ),
-                "services": ServicesSpec(canton_seats=not no_canton_seats, files=sites or []),
-                "travel": TravelSpec(
-                    model="estimate" if estimate else "auto",
-                    network=network,
-                    download=download,
-                    speed_kmh=speed,
-                    detour_factor=detour,
-                ),
-                "coverage": CoverageSpec(
-                    thresholds_min=_floats(thresholds or ("20,30" if france else "10,20,30"), "--thresholds"),
-                    target_min=target,
-                ),
-            }
-        )
-        scenario = _with_cache(scenario, cache_dir)
+        raw = {
+            "name": f"coverage-{'france' if france else departement or epci or 'territory'}",
+            "territory": {
+                "departement": departement,
+                "epci": epci,
+                "insee": insee.split(",") if insee else None,
+                "zones": zones,
+            },
+            "services": {"canton_seats": not no_canton_seats, "files": sites or []},
+            "travel": {
+                "model": "estimate" if estimate else "auto",
+                "network": network,
+                "download": download,
+                "speed_kmh": speed,
+                "detour_factor": detour,
+                **_cache_dir(cache_dir),
+            },
+            "coverage": {
+                "thresholds_min": _floats(thresholds or ("20,30" if france else "10,20,30"), "--thresholds"),
+                "target_min": target,
+            },
+        }
+        with _options():
+            scenario = validated(Scenario, {**raw, **({"language": lang} if lang else {})}, source="settings")
         if france:
-            _execute_national(scenario, out, lang, force)
+            _execute_national(scenario, out, force)
         else:
-            _execute(scenario, out, lang, force=force)
+            _execute(scenario, out, force=force)
 
     _guarded(debug, work)
 
@@ -322,9 +403,11 @@ def coverage(
 def run(
     scenario_file: Annotated[Path, typer.Argument(help="Scenario YAML file, e.g. scenarios/lozere-coverage.yaml.")],
     out: OutOption = None,
+    time_limit: TimeLimitOption = None,
+    seed: SeedOption = None,
     force: ForceOption = False,
     cache_dir: CacheOption = None,
-    lang: LangOverride = None,
+    lang: LangOption = None,
     departements: Annotated[
         str | None,
         typer.Option(help="Run on each of these départements (12,15,48 or all), one Dask task each, into OUT/<code>/."),
@@ -350,112 +433,77 @@ def run(
 
     def work() -> None:
         nonlocal failed
-        scenario = _with_cache(load_scenario(scenario_file), cache_dir)
+        scenario = _overridden(load_scenario(scenario_file), lang, time_limit, seed, cache_dir)
         if departements:
-            language = lang or scenario.language
-            failed = _execute_fanout(scenario, departements, out, language, scenario_file, workers, scheduler, force)
+            failed = _execute_fanout(scenario, departements, out, scenario_file, workers, scheduler, force)
         elif workers or scheduler:
             raise InputError.one("--workers/--scheduler", "", "only apply with --departements")
         else:
-            _execute(scenario, out, lang or scenario.language, scenario_file, force)
+            _execute(scenario, out, scenario_file, force)
 
     _guarded(debug, work, interruptible=not departements)  # Dask keeps its own threads and signals
     if failed:  # the other départements are complete; a rerun retries only the failed ones
         raise typer.Exit(1)
 
 
-@app.command()
-def rounds(
-    scenario_file: Annotated[Path, typer.Argument(help="Scenario YAML file with a rounds: section.")] = Path(
-        "scenarios/lozere-bus.yaml"
-    ),
-    out: OutOption = None,
-    time_limit: Annotated[float | None, typer.Option("--time-limit", help="Solver time limit, seconds.")] = None,
-    seed: Annotated[int | None, typer.Option(help="Solver seed (same seed, same plan).")] = None,
-    force: ForceOption = False,
-    cache_dir: CacheOption = None,
-    lang: LangOverride = None,
-    debug: DebugOption = False,
-) -> None:
+def _solving_command(name: str, section: str, example: str, doc: str) -> None:
+    """Register ``maillage NAME [SCENARIO_FILE]``: a scenario file that must have ``section``, run whole."""
+
+    def command(
+        scenario_file: Path = Path(example),
+        out: OutOption = None,
+        time_limit: TimeLimitOption = None,
+        seed: SeedOption = None,
+        force: ForceOption = False,
+        cache_dir: CacheOption = None,
+        lang: LangOption = None,
+        debug: DebugOption = False,
+    ) -> None:
+        _guarded(debug, lambda: _solve(scenario_file, section, example, out, lang, time_limit, seed, force, cache_dir))
+
+    command.__doc__ = doc
+    help_text = f"Scenario YAML file with a {section}: section."  # typer reads the help from the annotation
+    command.__annotations__["scenario_file"] = Annotated[Path, typer.Argument(help=help_text)]
+    app.command(name)(command)
+
+
+_solving_command(
+    "rounds",
+    "rounds",
+    "scenarios/lozere-bus.yaml",
     """Plan the weekly rounds of mobile service trucks (and measure coverage with their stops).
+
+    The scenario's other sections (siting, rooms) run too.
 
     Writes, per truck: itineraire.csv, itineraire.ics, feuille-de-route.html, tournees.geojson;
     and routes.geojson, stops.geojson, stops_left_out.csv, map.html for the whole fleet.
 
     Example: maillage rounds scenarios/lozere-bus.yaml --time-limit 30 --out outputs/bus
-    """
-
-    def work() -> None:
-        scenario = _with_cache(_scenario_with(scenario_file, "rounds", "scenarios/lozere-bus.yaml"), cache_dir)
-        assert scenario.rounds is not None
-        changes = {k: v for k, v in {"time_limit_s": time_limit, "seed": seed}.items() if v is not None}
-        scenario = scenario.model_copy(update={"rounds": scenario.rounds.model_copy(update=changes)})
-        _execute(scenario, out, lang or scenario.language, scenario_file, force)
-
-    _guarded(debug, work)
-
-
-@app.command()
-def rooms(
-    scenario_file: Annotated[Path, typer.Argument(help="Scenario YAML file with a rooms: section.")] = Path(
-        "scenarios/lozere-rooms.yaml"
-    ),
-    out: OutOption = None,
-    time_limit: Annotated[float | None, typer.Option("--time-limit", help="Solver time limit, seconds.")] = None,
-    seed: Annotated[int | None, typer.Option(help="Solver seed (same seed, same bookings).")] = None,
-    force: ForceOption = False,
-    cache_dir: CacheOption = None,
-    lang: LangOverride = None,
-    debug: DebugOption = False,
-) -> None:
+    """,
+)
+_solving_command(
+    "rooms",
+    "rooms",
+    "scenarios/lozere-rooms.yaml",
     """Book rooms in premises for itinerant providers' weekly sessions (and measure coverage).
 
+    The scenario's other sections (siting, rounds) run too.
+
     Example: maillage rooms scenarios/lozere-rooms.yaml --time-limit 30 --out outputs/rooms
-    """
-
-    def work() -> None:
-        scenario = _with_cache(_scenario_with(scenario_file, "rooms", "scenarios/lozere-rooms.yaml"), cache_dir)
-        assert scenario.rooms is not None
-        changes = {k: v for k, v in {"time_limit_s": time_limit, "seed": seed}.items() if v is not None}
-        scenario = scenario.model_copy(
-            update={"rooms": scenario.rooms.model_copy(update=changes), "siting": None, "rounds": None}
-        )
-        _execute(scenario, out, lang or scenario.language, scenario_file, force)
-
-    _guarded(debug, work)
-
-
-@app.command()
-def site(
-    scenario_file: Annotated[Path, typer.Argument(help="Scenario YAML file with a siting: section.")] = Path(
-        "scenarios/lozere-plan.yaml"
-    ),
-    out: OutOption = None,
-    force: ForceOption = False,
-    cache_dir: CacheOption = None,
-    lang: LangOverride = None,
-    debug: DebugOption = False,
-) -> None:
+    """,
+)
+_solving_command(
+    "site",
+    "siting",
+    "scenarios/lozere-plan.yaml",
     """Choose which premises to open (MCLP, LSCP, p-median or p-center), then the scenario's other stages.
 
     Writes siting/chosen_sites.geojson, chosen_sites.csv, tradeoff.csv (people within reach as the
     number of sites grows) and map.html, besides the coverage outputs.
 
-    Example: maillage site scenarios/lozere-plan.yaml --out outputs/plan
-    """
-
-    def work() -> None:
-        scenario = _with_cache(load_scenario(scenario_file), cache_dir)
-        if scenario.siting is None:
-            raise InputError.one(
-                str(scenario_file),
-                "siting",
-                "is missing",
-                hint="add a siting: section (see scenarios/lozere-plan.yaml)",
-            )
-        _execute(scenario, out, lang or scenario.language, scenario_file, force)
-
-    _guarded(debug, work)
+    Example: maillage site scenarios/lozere-plan.yaml --time-limit 30 --out outputs/plan
+    """,
+)
 
 
 @app.command()

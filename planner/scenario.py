@@ -1,27 +1,72 @@
-"""Scenario files: YAML parsed with ``yaml.safe_load`` into validated pydantic objects.
+"""Scenario files: plain YAML (no tags, no duplicate keys, bounded nesting) parsed into validated
+pydantic objects.
 
 Paths in a scenario are relative to its own folder and may not leave it (no ``../../etc``):
 a scenario shared by e-mail cannot make Maillage read files elsewhere on the machine.
+
+Every number is finite and in range. A change to a loaded scenario (a command-line option, an app
+widget) goes through :meth:`override` or :meth:`Scenario.with_solver`, which validate it like a
+file: ``model_copy(update=...)`` does not, and must not be used on these objects.
 """
 
 from __future__ import annotations
 
+import math
 import os
 from datetime import date
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Any, Literal, Self, TypeVar
 
 import platformdirs
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from planner._errors import InputError, Problem
 from planner.data.hours import CLOCK_PATTERN as _CLOCK
 from planner.data.hours import HoursError, clock_min, parse_opening_hours
 
+ESTIMATE_SPEED_KMH = 50.0
+"""The stated estimate's default average door-to-door speed (rural French roads)."""
+ESTIMATE_DETOUR_FACTOR = 1.3
+"""The stated estimate's default road over crow-fly distance (1.3 ± 0.1 in the literature)."""
+MAX_TIME_LIMIT_S = 3600.0
+MAX_SEED = 2**31 - 1  # CP-SAT and PyVRP both take a 32-bit seed
+MAX_NAME_CHARS = 100  # the name becomes an output folder name (255 bytes at most on most file systems)
+MAX_YAML_DEPTH = 64  # a scenario is about 6 levels deep
+
+
+def _monday(day: date) -> date:
+    if day.isoweekday() != 1:
+        name = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")[day.weekday()]
+        raise ValueError(f"{day.isoformat()} is a {name}: weeks start on a Monday")
+    return day
+
+
+def _weekdays(days: list[int]) -> list[int]:
+    if not days or any(d not in range(1, 8) for d in days):
+        raise ValueError("days are ISO weekdays 1 (Monday) to 7 (Sunday)")
+    return sorted(set(days))
+
+
+Monday = Annotated[date, AfterValidator(_monday)]
+Weekdays = Annotated[list[int], AfterValidator(_weekdays)]
+TimeLimit = Annotated[float, Field(gt=0, le=MAX_TIME_LIMIT_S, description="solver time limit, seconds")]
+Seed = Annotated[int, Field(ge=0, le=MAX_SEED, description="solver seed (same seed, same plan)")]
+SOLVING = ("siting", "rounds", "rooms")
+"""The scenario sections that run a solver, each with a ``time_limit_s`` and a ``seed``."""
+
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+    def override(self, **changes: Any) -> Self:
+        """A copy with ``changes`` applied, validated like a scenario file.
+
+        Raises :class:`InputError` (source ``settings``) naming each bad key, e.g. ``time_limit_s``
+        or ``travel.speed_kmh``. Sections left out of ``changes`` are kept as they are.
+        """
+        kept = {name: getattr(self, name) for name in type(self).model_fields}
+        return validated(type(self), {**kept, **changes}, source="settings")
 
 
 class TerritorySpec(_Strict):
@@ -58,8 +103,10 @@ class TravelSpec(_Strict):
     )
     download: bool = Field(False, description="download the road network with osmnx (online, cached)")
     cache_dir: Path = Field(Path(".cache/networks"), description="where downloaded networks are kept")
-    speed_kmh: float = Field(50.0, gt=0, le=130, description="estimate: average speed")
-    detour_factor: float = Field(1.3, ge=1, le=3, description="estimate: road over crow-fly distance")
+    speed_kmh: float = Field(ESTIMATE_SPEED_KMH, gt=0, le=130, description="estimate: average speed")
+    detour_factor: float = Field(
+        ESTIMATE_DETOUR_FACTOR, ge=1, le=3, description="estimate: road over crow-fly distance"
+    )
     access_speed_kmh: float = Field(30.0, gt=0, le=130, description="road: speed from a point to its snapped node")
     border_buffer_km: float = Field(
         20.0, ge=0, le=200, description="--departements: road network kept around each département"
@@ -96,7 +143,7 @@ class VehicleSpec(_Strict):
 
     vehicle_id: str = Field(min_length=1)
     depot: str = Field(description="INSEE code of the depot's commune (its town hall) or a site_id")
-    days: list[int] = Field([1, 2, 3, 4, 5], description="ISO weekdays worked (1 = Monday)")
+    days: Weekdays = Field([1, 2, 3, 4, 5], description="ISO weekdays worked (1 = Monday)")
     shift_start: str = Field("08:30", pattern=_CLOCK)
     shift_end: str = Field("17:30", pattern=_CLOCK)
     max_drive_min: int = Field(240, gt=0, le=720)
@@ -105,13 +152,6 @@ class VehicleSpec(_Strict):
     cost_per_hour: float = Field(30.0, ge=0, description="euros per hour of driving (crew)")
     co2_g_per_km: float = Field(270.0, ge=0, description="grams of CO2 per km")
     services: list[str] = Field(default_factory=list, description="services carried (empty: any)")
-
-    @field_validator("days")
-    @classmethod
-    def _weekdays(cls, value: list[int]) -> list[int]:
-        if not value or any(d not in range(1, 8) for d in value):
-            raise ValueError("days are ISO weekdays 1 (Monday) to 7 (Sunday)")
-        return sorted(set(value))
 
     @model_validator(mode="after")
     def _shift_order(self) -> VehicleSpec:
@@ -135,7 +175,7 @@ class RoundsSpec(_Strict):
     """The mobile-service rounds to plan."""
 
     horizon_weeks: int = Field(2, ge=1, le=2)
-    start_date: date | None = Field(None, description="Monday of week 1 (default: next Monday)")
+    start_date: Monday | None = Field(None, description="Monday of week 1 (default: next Monday)")
     serve_within_min: float = Field(15, gt=0, le=120, description="a stop serves zones this close")
     person_value_eur: float = Field(0.5, ge=0, description="value of serving one person once a week")
     carbon_price_eur_per_t: float = Field(100, ge=0)
@@ -143,8 +183,8 @@ class RoundsSpec(_Strict):
     demand: Literal["all", "uncovered"] = Field(
         "all", description="all inhabitants, or only those beyond coverage.target_min of a fixed service"
     )
-    time_limit_s: float = Field(60, gt=0, le=3600)
-    seed: int = 0
+    time_limit_s: TimeLimit = 60
+    seed: Seed = 0
     stops: StopsSpec = StopsSpec()
     fleet: list[VehicleSpec] = Field(min_length=1)
 
@@ -213,7 +253,7 @@ class ProviderSpec(_Strict):
     name: str = Field("", description="label in the sheets, e.g. 'Conseillère CAF'")
     service: str = Field(min_length=1, description="a service with a usage rate")
     home: str = Field(description="INSEE code of the home commune (its town hall) or a site id")
-    days: list[int] = Field([1, 2, 3, 4, 5], description="ISO weekdays worked (1 = Monday)")
+    days: Weekdays = Field([1, 2, 3, 4, 5], description="ISO weekdays worked (1 = Monday)")
     start: str = Field("08:30", pattern=_CLOCK)
     end: str = Field("17:30", pattern=_CLOCK)
     sessions_per_week: int = Field(ge=0, le=14)
@@ -225,13 +265,6 @@ class ProviderSpec(_Strict):
     preferred: list[str] = Field(default_factory=list, description="premises ids preferred (others cost more)")
     forbidden: list[str] = Field(default_factory=list, description="premises ids never used")
 
-    @field_validator("days")
-    @classmethod
-    def _weekdays(cls, value: list[int]) -> list[int]:
-        if not value or any(d not in range(1, 8) for d in value):
-            raise ValueError("days are ISO weekdays 1 (Monday) to 7 (Sunday)")
-        return sorted(set(value))
-
     @model_validator(mode="after")
     def _hours_order(self) -> ProviderSpec:
         if clock_min(self.end) <= clock_min(self.start):
@@ -242,8 +275,8 @@ class ProviderSpec(_Strict):
 class RoomsSpec(_Strict):
     """The week of room bookings to plan for itinerant providers."""
 
-    start_date: date | None = Field(None, description="Monday of the week (default: next Monday)")
-    days: list[int] = Field([1, 2, 3, 4, 5], description="weekdays of the slot grid")
+    start_date: Monday | None = Field(None, description="Monday of the week (default: next Monday)")
+    days: Weekdays = Field([1, 2, 3, 4, 5], description="ISO weekdays of the slot grid")
     morning: tuple[str, str] = Field(("08:30", "12:30"), description="the morning slot")
     afternoon: tuple[str, str] = Field(("13:30", "17:30"), description="the afternoon slot")
     lunch_min: int = Field(45, ge=0, le=180, description="lunch between a morning and an afternoon session")
@@ -254,8 +287,8 @@ class RoomsSpec(_Strict):
     balance_bonus: float = Field(25, ge=0, description="extra people-equivalents for reaching a zone of real demand")
     travel_eur_per_hour: float = Field(30, ge=0, description="provider time and car, per hour of driving")
     off_preference_eur: float = Field(20, ge=0, description="cost of a session outside preferred premises")
-    time_limit_s: float = Field(30, gt=0, le=3600)
-    seed: int = 0
+    time_limit_s: TimeLimit = 30
+    seed: Seed = 0
     premises: PremisesSpec = PremisesSpec()
     providers: list[ProviderSpec] = Field(min_length=1)
 
@@ -294,14 +327,21 @@ class SitingSpec(_Strict):
     files: list[Path] = Field(default_factory=list, description="candidate premises files (sites schema)")
     keep_existing: bool = Field(True, description="existing services stay open")
     tradeoff_max_sites: int = Field(15, ge=1, le=500, description="trade-off curve up to this many new sites")
-    time_limit_s: float = Field(60, gt=0, le=3600)
-    seed: int = 0
+    time_limit_s: TimeLimit = 60
+    seed: Seed = 0
+
+
+class SolverSpec(_Strict):
+    """A time limit and a seed for every solve of a scenario (None keeps each section's own)."""
+
+    time_limit_s: TimeLimit | None = None
+    seed: Seed | None = None
 
 
 class Scenario(_Strict):
     """A Maillage scenario: territory, services, travel model and coverage settings."""
 
-    name: str = "Maillage"
+    name: str = Field("Maillage", min_length=1, max_length=MAX_NAME_CHARS)
     language: Literal["fr", "en"] = "fr"
     territory: TerritorySpec = TerritorySpec()
     services: ServicesSpec = ServicesSpec()
@@ -316,9 +356,84 @@ class Scenario(_Strict):
         """A scenario path made absolute against the scenario's folder."""
         return path if path.is_absolute() else (self.base_dir / path)
 
+    def with_solver(self, *, time_limit_s: float | None = None, seed: int | None = None) -> Scenario:
+        """Every solving section (siting, rounds, rooms) with this time limit and seed; None keeps its own.
+
+        The values are validated even when no section solves, so a bad option is refused the same
+        way whatever the scenario holds.
+        """
+        solver = validated(SolverSpec, {"time_limit_s": time_limit_s, "seed": seed}, source="settings")
+        changes = solver.model_dump(exclude_none=True)
+        sections = {name: spec.override(**changes) for name in SOLVING if (spec := getattr(self, name)) is not None}
+        return self.override(**sections) if changes and sections else self
+
 
 def _inside(base: Path, path: Path) -> bool:
     return (base / path).resolve().is_relative_to(base.resolve())
+
+
+_M = TypeVar("_M", bound=BaseModel)
+_UNITS = {"_s": "s", "_min": "min", "_kmh": "km/h", "_km": "km", "_eur": "EUR"}
+
+
+def _problem(error: Any) -> Problem:
+    """One pydantic error as a problem at its dotted key, with the value given (and its unit, from the key)."""
+    loc = [str(part) for part in error["loc"]]
+    message, value = error["msg"], error.get("input")
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        key = next((part for part in reversed(loc) if not part.isdigit()), "")
+        unit = next((f" {u}" for suffix, u in _UNITS.items() if key.endswith(suffix)), "")
+        finite = math.isfinite(value) and abs(value) < 1e15
+        message += f" (got {value:g}{unit})" if finite else f" (got {value})"
+    elif isinstance(value, str) and len(value) <= 40:
+        message += f" (got {value!r})"
+    return Problem(".".join(loc) or "(top)", message)
+
+
+def validated(model: type[_M], data: dict[str, Any], *, source: str, hint: str = "") -> _M:
+    """``model`` validated from ``data``; every problem is reported at once as an :class:`InputError`."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise InputError(source, [_problem(err) for err in exc.errors()], hint=hint) from None
+
+
+class _Refused(yaml.MarkedYAMLError):
+    """Plain YAML that a scenario may still not hold: a duplicate key, an impossible date, deep nesting."""
+
+
+class _Loader(yaml.SafeLoader):
+    """``yaml.SafeLoader`` that refuses duplicate keys, impossible dates and nesting beyond ``MAX_YAML_DEPTH``."""
+
+    depth = 0
+
+    def compose_node(self, parent: yaml.Node | None, index: object) -> yaml.Node | None:
+        self.depth += 1
+        try:
+            if self.depth > MAX_YAML_DEPTH:
+                mark = self.peek_event().start_mark
+                raise _Refused(None, None, f"is nested more than {MAX_YAML_DEPTH} levels deep", mark)
+            return super().compose_node(parent, index)
+        finally:
+            self.depth -= 1
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: set[tuple[str, str]] = set()
+        for key, _ in node.value:
+            if isinstance(key, yaml.ScalarNode) and key.tag != "tag:yaml.org,2002:merge":
+                if (key.tag, key.value) in seen:
+                    raise _Refused(None, None, f"repeats the key '{key.value}' (give each key once)", key.start_mark)
+                seen.add((key.tag, key.value))
+        return dict(super().construct_mapping(node, deep=deep))
+
+    def construct_yaml_timestamp(self, node: yaml.ScalarNode) -> object:
+        try:
+            return super().construct_yaml_timestamp(node)
+        except ValueError as exc:
+            raise _Refused(None, None, f"'{node.value}' is not a date ({exc})", node.start_mark) from None
+
+
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", _Loader.construct_yaml_timestamp)
 
 
 def load_scenario(path: str | Path) -> Scenario:
@@ -329,23 +444,21 @@ def load_scenario(path: str | Path) -> Scenario:
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError.one(str(path), "", f"cannot be read ({exc})") from None
     try:
-        raw = yaml.safe_load(text) or {}
+        raw = yaml.load(text, Loader=_Loader) or {}  # a SafeLoader: no tags, no objects
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark else ""
+        problem = getattr(exc, "problem", exc)
+        if isinstance(exc, _Refused):
+            raise InputError.one(str(path), where, str(problem)) from None
         raise InputError.one(
-            str(path),
-            where,
-            f"is not valid YAML ({getattr(exc, 'problem', exc)})",
-            hint="only plain YAML is accepted (no !!python tags)",
+            str(path), where, f"is not valid YAML ({problem})", hint="only plain YAML is accepted (no !!python tags)"
         ) from None
     if not isinstance(raw, dict):
         raise InputError.one(str(path), "", "must be a YAML mapping (key: value)")
-    try:
-        scenario = Scenario.model_validate({**raw, "base_dir": path.parent})
-    except ValidationError as exc:
-        problems = [Problem(".".join(str(p) for p in err["loc"]) or "(top)", err["msg"]) for err in exc.errors()]
-        raise InputError(str(path), problems, hint="see the scenario format in the README") from None
+    scenario = validated(
+        Scenario, {**raw, "base_dir": path.parent}, source=str(path), hint="see the scenario format in the README"
+    )
     outside = [p for p in _paths(scenario) if not _inside(path.parent, p)]
     if outside:
         raise InputError(

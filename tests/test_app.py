@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
+import uuid
+import zipfile
+from io import BytesIO
 from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from planner.app import support as ui
+from planner.app import uploads
+from planner.app.shared import SCENARIOS_DIR, execute, scenario_files
+from planner.app.uploads import UPLOAD_DIR, read_scenario, save_upload, user_message
 
 APP = Path(__file__).resolve().parents[1] / "app.py"
 NNBSP = "\u202f"  # the narrow no-break space of French numbers: 76 601, 95,5 %
@@ -21,6 +28,21 @@ def metrics(at: AppTest) -> dict[str, str]:
 def errors(at: AppTest) -> list[str]:
     """The texts of the page's error boxes."""
     return [e.value for e in at.error]
+
+
+def scenario_shown(at: AppTest, page: str) -> str:
+    """The name of the scenario file chosen on a solving page."""
+    chosen = at.selectbox(key=f"{page}_scenario").value
+    assert chosen is not None
+    return str(chosen.name)
+
+
+def run_page(at: AppTest, page: str, time_limit: int) -> None:
+    """Open a solving page (``rounds``, ``rooms``, ``plan``) and run its scenario with ``time_limit`` seconds."""
+    at.sidebar.radio(key="page").set_value(page).run()
+    at.number_input(key=f"{page}_time_limit").set_value(time_limit)
+    at.button(key=f"{page}_run").click().run(timeout=180)
+    assert not at.exception, [e.value for e in at.exception]
 
 
 @pytest.fixture
@@ -74,7 +96,7 @@ def test_broken_upload_shows_the_loader_message(app: AppTest) -> None:
     assert not app.exception
     (message,) = errors(app)
     assert "communes.csv, row 3, field 'lat': expected a number, got 'oops'" in message
-    assert str(ui.UPLOAD_DIR) not in message
+    assert str(UPLOAD_DIR) not in message
     assert not app.metric
 
 
@@ -138,11 +160,8 @@ def test_english_switch(app: AppTest) -> None:
 
 def test_rounds_page_runs_default_scenario_and_keeps_runs(app: AppTest) -> None:
     """The rounds page runs lozere-bus.yaml with a short limit; a failed run leaves the results; two runs compare."""
-    app.sidebar.radio(key="page").set_value("rounds").run()
-    assert app.selectbox(key="rounds_scenario").value.name == "lozere-bus.yaml"
-    app.number_input(key="rounds_time_limit").set_value(10)
-    app.button(key="rounds_run").click().run(timeout=180)
-    assert not app.exception, [e.value for e in app.exception]
+    run_page(app, "rounds", 10)
+    assert scenario_shown(app, "rounds") == "lozere-bus.yaml"
     assert not errors(app), errors(app)
     shown = metrics(app)
     assert int(shown["Arrêts"]) > 0
@@ -173,9 +192,7 @@ def test_week_page_needs_a_run_then_offers_crew_files(app: AppTest) -> None:
     """My week asks for a rounds or rooms run first; after one it offers the CSV, iCalendar and sheet of a truck."""
     app.sidebar.radio(key="page").set_value("week").run()
     assert "Tournées" in app.info[0].value and "Salles" in app.info[0].value
-    app.sidebar.radio(key="page").set_value("rounds").run()
-    app.number_input(key="rounds_time_limit").set_value(10)
-    app.button(key="rounds_run").click().run(timeout=180)
+    run_page(app, "rounds", 10)
     app.sidebar.radio(key="page").set_value("week").run()
     assert not app.exception, [e.value for e in app.exception]
     assert app.selectbox(key="week_who").options == ["Véhicule · bus-mende", "Véhicule · bus-marvejols"]
@@ -184,11 +201,8 @@ def test_week_page_needs_a_run_then_offers_crew_files(app: AppTest) -> None:
 
 def test_rooms_page_then_a_providers_week(app: AppTest) -> None:
     """The rooms page books lozere-rooms.yaml; My week then shows each provider's files, timeline and map."""
-    app.sidebar.radio(key="page").set_value("rooms").run()
-    assert app.selectbox(key="rooms_scenario").value.name == "lozere-rooms.yaml"
-    app.number_input(key="rooms_time_limit").set_value(5)
-    app.button(key="rooms_run").click().run(timeout=180)
-    assert not app.exception, [e.value for e in app.exception]
+    run_page(app, "rooms", 5)
+    assert scenario_shown(app, "rooms") == "lozere-rooms.yaml"
     assert not errors(app), errors(app)
     shown = metrics(app)
     run = app.session_state["rooms_runs"][-1].run.rooms
@@ -211,11 +225,8 @@ def test_rooms_page_then_a_providers_week(app: AppTest) -> None:
 
 def test_plan_page_runs_siting(app: AppTest) -> None:
     """The plan page runs lozere-plan.yaml: the share within 30 min goes up with the new sites."""
-    app.sidebar.radio(key="page").set_value("plan").run()
-    assert app.selectbox(key="plan_scenario").value.name == "lozere-plan.yaml"
-    app.number_input(key="plan_time_limit").set_value(5)
-    app.button(key="plan_run").click().run(timeout=180)
-    assert not app.exception, [e.value for e in app.exception]
+    run_page(app, "plan", 5)
+    assert scenario_shown(app, "plan") == "lozere-plan.yaml"
     shown = metrics(app)
     assert shown["Avant : à moins de 30 min"] == f"95,5{NNBSP}%"
     before = float(shown["Avant : à moins de 30 min"].split(NNBSP)[0].replace(",", "."))
@@ -226,24 +237,100 @@ def test_plan_page_runs_siting(app: AppTest) -> None:
 
 def test_upload_keeps_its_name_and_suffixes() -> None:
     """Uploads are saved under their own name (``.osm.pbf`` kept) in a folder named by their content."""
-    first = ui.save_upload("../../lozère.osm.pbf", b"abc")
-    again = ui.save_upload("lozère.osm.pbf", b"abc")
-    other = ui.save_upload("lozère.osm.pbf", b"abd")
+    first = save_upload("../../lozère.osm.pbf", b"abc")
+    again = save_upload("lozère.osm.pbf", b"abc")
+    other = save_upload("lozère.osm.pbf", b"abd")
     assert first == again != other
-    assert first.name == "lozère.osm.pbf" and first.parent.parent == ui.UPLOAD_DIR
-    message = ui.user_message(ValueError(f"{first}, row 2: bad"))
+    assert first.sha256 == hashlib.sha256(b"abc").hexdigest()
+    assert first.name == "lozère.osm.pbf" and first.path.parent.parent == UPLOAD_DIR
+    message = user_message(ValueError(f"{first.path}, row 2: bad"))
     assert message == "lozère.osm.pbf, row 2: bad"
 
 
 def test_with_solver_overrides_every_solve_section() -> None:
     """The time limit and seed inputs replace those of every solve section of the scenario."""
-    from planner.scenario import load_scenario
-
-    scenario = ui.with_solver(load_scenario(ui.SCENARIOS_DIR / "lozere-plan.yaml"), 7, 3)
+    scenario = read_scenario(SCENARIOS_DIR / "lozere-plan.yaml").with_solver(time_limit_s=7, seed=3)
     assert scenario.rounds is not None and scenario.siting is not None and scenario.rooms is not None
     for spec in (scenario.rounds, scenario.siting, scenario.rooms):
         assert (spec.time_limit_s, spec.seed) == (7.0, 3)
-    rounds = [p.name for p in ui.scenario_files("rounds")]
+    rounds = [p.name for p in scenario_files("rounds")]
     assert {"lozere-bus.yaml", "lozere-plan.yaml"} <= set(rounds)
     assert "lozere-coverage.yaml" not in rounds
-    assert "lozere-plan.yaml" in [p.name for p in ui.scenario_files("siting")]
+    assert "lozere-plan.yaml" in [p.name for p in scenario_files("siting")]
+
+
+def test_an_upload_is_parsed_once_per_content(app: AppTest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Widget changes and the same file uploaded again parse nothing more; each new content, even broken, once."""
+    parsed: list[str] = []
+    read_layer = uploads.read_layer
+
+    def counting(path: Path, kind: str) -> object:
+        parsed.append(path.name)
+        return read_layer(path, kind)
+
+    monkeypatch.setattr(uploads, "read_layer", counting)
+    marker = uuid.uuid4().hex  # a content no cache of this process has seen
+    zones = f"zone_id,name,population,lon,lat\nz1,Mende {marker},1000,3.4986,44.5181\nz2,Far,500,3.9,44.2\n".encode()
+    app.file_uploader(key="cov_zones").set_value(("zones.csv", zones, "text/csv")).run()
+    assert metrics(app)["Population"] == f"1{NNBSP}500"
+    app.number_input(key="cov_target").set_value(20).run()
+    app.multiselect(key="cov_thresholds").set_value([15, 45]).run()
+    app.checkbox(key="cov_canton_seats").uncheck().run()  # another territory, the same zones
+    app.checkbox(key="cov_canton_seats").check().run()
+    app.file_uploader(key="cov_zones").set_value(("zones.csv", zones, "text/csv")).run()
+    assert not errors(app), errors(app)
+    assert parsed == ["zones.csv"]
+
+    broken = f"zone_id,population,lon,lat\na,120,3.5,44.5\nb,80,3.6,oops-{marker}\n".encode()
+    app.file_uploader(key="cov_zones").set_value(("broken.csv", broken, "text/csv")).run()
+    app.number_input(key="cov_target").set_value(30).run()
+    assert errors(app) and all("broken.csv, row 3, field 'lat'" in e for e in errors(app))
+    assert parsed == ["zones.csv", "broken.csv"]
+
+
+def test_app_run_zip_is_the_cli_run_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A run from the app zips the folder ``maillage run`` writes for the same run: the same files, and a
+    run.json with the same inputs (SHA-256 of the packaged data and the scenario file), parameters and outputs."""
+    from typer.testing import CliRunner
+
+    import planner.cli
+    from planner.runs import pipeline
+
+    path = SCENARIOS_DIR / "lozere-plan.yaml"
+    run = pipeline.run_scenario(read_scenario(path).with_solver(time_limit_s=2, seed=0))  # solved once, written by both
+    monkeypatch.setattr(pipeline, "run_scenario", lambda *_, **__: run)
+    monkeypatch.setattr(planner.cli, "run_scenario", lambda *_, **__: run)
+    cli_out = tmp_path / "cli"
+    result = CliRunner().invoke(planner.cli.app, ["run", str(path), "--out", str(cli_out)])
+    assert result.exit_code == 0, result.output
+    record = execute(run.scenario, 1, "fr", scenario_file=path)
+
+    with zipfile.ZipFile(BytesIO(record.zip_bytes)) as archive:
+        names = archive.namelist()
+        top = {n.split("/", 1)[0] for n in names}
+        assert len(top) == 1, top
+        in_zip = sorted(n.split("/", 1)[1] for n in names)
+        app_json = json.loads(archive.read(f"{top.pop()}/run.json"))
+    written = sorted(str(p.relative_to(cli_out)) for p in cli_out.rglob("*") if p.is_file())
+    assert in_zip == written
+    assert {"rounds/map.html", "siting/map.html", "rooms/map.html", "plan/map.html", "run.json"} <= set(in_zip)
+
+    cli_json = json.loads((cli_out / "run.json").read_text(encoding="utf-8"))
+    assert app_json["command"] == ["maillage", "app"]
+    for key in ("inputs", "parameters", "outputs", "travel"):
+        assert app_json[key] == cli_json[key], key
+    files = app_json["inputs"]["files"]
+    assert files[-1]["path"] == str(path)
+    for file in files:
+        assert file["sha256"] == hashlib.sha256(Path(file["path"]).read_bytes()).hexdigest()
+    assert set(record.maps) == {"rounds/map.html", "siting/map.html", "rooms/map.html", "plan/map.html", "map.html"}
+
+
+def test_one_label_table() -> None:
+    """The labels of the CLI, exports and app are one table: the same keys in French and English, no text twice."""
+    from planner.i18n import LABELS
+
+    assert set(LABELS["fr"]) == set(LABELS["en"])
+    for lang, table in LABELS.items():
+        texts = list(table.values())
+        assert len(set(texts)) == len(texts), (lang, sorted(t for t in texts if texts.count(t) > 1))

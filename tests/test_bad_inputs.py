@@ -203,11 +203,83 @@ def _external_entity(name: str) -> Callable[[Path], list[str]]:
     return make
 
 
+def _rounds_from(extra: str) -> Callable[[Path], list[str]]:
+    """The one-bus scenario with ``extra`` lines added to its rounds section."""
+
+    def make(folder: Path) -> list[str]:
+        path = _bus_scenario(folder)
+        path.write_text(path.read_text(encoding="utf-8").replace("rounds:\n", f"rounds:\n{extra}"), encoding="utf-8")
+        return ["rounds", str(path)]
+
+    return make
+
+
 def _rounds(**vehicle: object) -> Callable[[Path], list[str]]:
     def make(folder: Path) -> list[str]:
         return ["rounds", str(_bus_scenario(folder, **vehicle))]
 
     return make
+
+
+ROOT = Path(__file__).resolve().parents[1]
+SOLVING_COMMANDS = {  # every command that may solve, with a scenario it accepts
+    "run": "lozere-plan.yaml",
+    "rounds": "lozere-bus.yaml",
+    "rooms": "lozere-rooms.yaml",
+    "site": "lozere-plan.yaml",
+}
+
+
+def _options(command: str, *options: str) -> Callable[[Path], list[str]]:
+    """A packaged scenario (none for ``coverage``) run by ``command`` with bad ``options``."""
+
+    def make(folder: Path) -> list[str]:
+        scenario = [str(ROOT / "scenarios" / SOLVING_COMMANDS[command])] if command in SOLVING_COMMANDS else []
+        return [command, *scenario, *options]
+
+    return make
+
+
+def _option_cases() -> list[Case]:
+    """Every bad time limit, seed and language on every solving command: refused before any work."""
+    limits = {
+        "-1": "Input should be greater than 0 (got -1 s)",
+        "0": "Input should be greater than 0 (got 0 s)",
+        "nan": "Input should be a finite number (got nan)",
+        "inf": "Input should be a finite number (got inf)",
+    }
+    cases = [
+        Case(f"{command} --time-limit {value}", _options(command, "--time-limit", value), f"--time-limit, {message}")
+        for command in SOLVING_COMMANDS
+        for value, message in limits.items()
+    ]
+    cases += [
+        Case(
+            f"{command} --seed 99999999999999999999",
+            _options(command, "--seed", "99999999999999999999"),
+            "--seed, Input should be less than or equal to 2147483647 (got 99999999999999999999)",
+        )
+        for command in SOLVING_COMMANDS
+    ]
+    cases += [
+        Case(
+            f"{command} --lang de", _options(command, "--lang", "de"), "--lang, Input should be 'fr' or 'en' (got 'de')"
+        )
+        for command in [*SOLVING_COMMANDS, "coverage"]
+    ]
+    coverage = {
+        ("--speed", "0"): "--speed, Input should be greater than 0 (got 0 km/h)",
+        ("--speed", "nan"): "--speed, Input should be a finite number (got nan)",
+        ("--detour", "0.5"): "--detour, Input should be greater than or equal to 1 (got 0.5)",
+        ("--target", "-1"): "--target, Input should be greater than 0 (got -1 min)",
+        ("--thresholds", ","): "--thresholds, ',' is not a comma-separated list of minutes, e.g. 10,20,30",
+        ("--thresholds", "nan,inf,-0"): "--thresholds: 2 problems\n  - value 1: Input should be a finite number "
+        "(got nan)\n  - value 2: Input should be a finite number (got inf)",
+        ("--thresholds", "-0"): "--thresholds, Value error, thresholds must be > 0 minutes",
+        ("--departement", "48", "--epci", "200069144"): "--departement/--epci/--insee, Value error, choose one of",
+    }
+    cases += [Case(f"coverage {' '.join(args)}", _options("coverage", *args), text) for args, text in coverage.items()]
+    return cases
 
 
 UNSAFE_YAML = "name: !!python/object/apply:os.system ['touch {marker}']\n"
@@ -485,6 +557,46 @@ CASES = [
         _scenario("coverage: {thresholds_min: [ten]}\n"),
         "coverage.thresholds_min.0: Input should be a valid number",
     ),
+    Case("YAML nested 50,000 levels deep", _scenario("[" * 50_000), "scenario.yaml, line 1: is nested more than 64"),
+    Case(
+        "a date that does not exist",
+        _scenario("rounds: {start_date: 2027-02-30}\n", "rounds"),
+        "scenario.yaml, line 1: '2027-02-30' is not a date (day is out of range for month)",
+    ),
+    Case("a key given twice", _scenario("name: a\nname: b\n"), "scenario.yaml, line 2: repeats the key 'name'"),
+    Case(
+        "a 300-character name",
+        _scenario(f"name: {'n' * 300}\n"),
+        "scenario.yaml, name: String should have at most 100 characters",
+    ),
+    Case(
+        "a threshold that is not a number",
+        _scenario("coverage: {thresholds_min: [10, .nan]}\n"),
+        "coverage.thresholds_min.1: Input should be a finite number (got nan)",
+    ),
+    Case(
+        "an infinite threshold",
+        _scenario("coverage: {thresholds_min: [.inf]}\n"),
+        "coverage.thresholds_min.0: Input should be a finite number (got inf)",
+    ),
+    Case(
+        "a week that starts on a Wednesday",
+        _rounds_from("  start_date: 2027-02-03\n"),
+        "rounds.start_date: Value error, 2027-02-03 is a Wednesday: weeks start on a Monday",
+    ),
+    Case(
+        "a negative seed in the scenario",
+        _rounds_from("  seed: -1\n"),
+        "rounds.seed: Input should be greater than or equal to 0 (got -1)",
+    ),
+    # --- command-line options
+    Case(
+        "two options wrong at once",
+        _options("rounds", "--time-limit", "-1", "--seed", "-1"),
+        "options: 2 problems\n  - --time-limit: Input should be greater than 0 (got -1 s)\n"
+        "  - --seed: Input should be greater than or equal to 0 (got -1)",
+    ),
+    *_option_cases(),
     # --- rounds
     Case(
         "a fleet that cannot reach any stop",

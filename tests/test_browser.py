@@ -25,7 +25,7 @@ import pytest
 from tests.test_load import load_app
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, Locator, Page
+    from playwright.sync_api import Browser, FilePayload, Locator, Page, ViewportSize
 
 ROOT = Path(__file__).resolve().parents[1]
 SCREENSHOTS = ROOT / "docs" / "screenshots"
@@ -33,7 +33,7 @@ ARTIFACTS = Path(__file__).resolve().parent / "_artifacts"
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"]
 CHROMIUM_ARGS.append("--disable-sync")
-VIEWPORT = {"width": 1440, "height": 1500}
+VIEWPORT: ViewportSize = {"width": 1440, "height": 1500}
 NNBSP = "\u202f"
 MAP_SELECTOR = "path.leaflet-interactive"
 SOLVE_S = 10  # short, yet enough on 2 busy cores to get past the enumeration of truck-days
@@ -183,9 +183,8 @@ def test_broken_upload_shows_error(page: Page) -> None:
     """A broken zones file gives the loader's message in the page, not a traceback."""
     uploader = page.get_by_test_id("stFileUploader").filter(has_text="Zones de demande")
     broken = b"zone_id,population,lon,lat\na,1,3.5,oops\n"
-    uploader.locator("input[type=file]").set_input_files(
-        files=[{"name": "communes.csv", "mimeType": "text/csv", "buffer": broken}]
-    )
+    payload: FilePayload = {"name": "communes.csv", "mimeType": "text/csv", "buffer": broken}
+    uploader.locator("input[type=file]").set_input_files(files=[payload])
     alert = page.get_by_test_id("stAlertContentError")
     alert.wait_for(timeout=30_000)
     assert "communes.csv, row 2, field 'lat': expected a number, got 'oops'" in alert.inner_text()
@@ -215,9 +214,9 @@ def test_rounds_week_icalendar_and_plan(page: Page) -> None:
     path = download.value.path()
     assert download.value.suggested_filename == "bus-mende-itineraire.ics"
     calendar = icalendar.Calendar.from_ical(Path(path).read_bytes())
-    events = list(calendar.walk("VEVENT"))
-    assert events, "the truck's calendar has its stops"
-    assert all(str(e["dtstart"].dt.tzinfo) == "Europe/Paris" for e in events)
+    starts = [event.start for event in calendar.events]
+    assert starts, "the truck's calendar has its stops"
+    assert all(isinstance(s, datetime) and str(s.tzinfo) == "Europe/Paris" for s in starts)
 
     _go(page, "Plan")
     _wait_scenario(page, "lozere-plan.yaml")

@@ -13,6 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from planner.cli import app
+from planner.scenario import load_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
 runner = CliRunner()
@@ -102,7 +103,7 @@ def test_france_services_list_outside_territory_is_reported(tmp_path, shared):
     assert "sites more than 20 km outside the territory ignored" in result.output
     summary = json.loads((tmp_path / "o" / "summary.json").read_text())
     listed = pd.read_csv(shared / "services" / "france_services_20240801.csv", dtype=str)
-    kept = summary["services"]  # Lozère's 20 and those within 20 km across its borders
+    kept = summary["services"] + summary["part_week_services"]  # Lozère's 20 and those within 20 km of it
     assert (listed["insee_dep"] == "48").sum() == 20 and 20 < kept < 100
     assert f"{len(listed) - kept} of {len(listed)} sites more than 20 km outside" in result.output
 
@@ -147,3 +148,55 @@ def test_installed_command(tmp_path):
     exe = Path(sys.executable).with_name("maillage")
     done = subprocess.run([str(exe), "departements"], capture_output=True, text=True, check=True)
     assert "48  Lozère" in done.stdout and "2A  Corse-du-Sud" in done.stdout
+
+
+SOLVING = ["run", "rounds", "rooms", "site"]
+
+
+@pytest.mark.parametrize("command", [*SOLVING, "coverage"])
+def test_commands_share_their_options(command):
+    """Every solving command takes --time-limit, --seed, --out, --force, --cache-dir and --lang; coverage takes
+    --out, --force, --cache-dir and --lang."""
+    result = _run(command, "--help")
+    shared = ["--out", "--force", "--cache-dir", "--lang", *(["--time-limit", "--seed"] if command in SOLVING else [])]
+    assert all(option in result.output for option in shared), result.output
+
+
+@pytest.mark.parametrize("command", SOLVING)
+def test_options_override_every_solve_and_keep_the_other_sections(monkeypatch, command):
+    """The shared options reach siting, rounds and rooms alike, and no command drops a section."""
+    seen = []
+    monkeypatch.setattr(
+        "planner.cli._execute", lambda scenario, out, scenario_file=None, force=False: seen.append(scenario)
+    )
+    plan = ROOT / "scenarios" / "lozere-plan.yaml"
+    result = _run(command, str(plan), "--time-limit", "7", "--seed", "3", "--lang", "en", "--cache-dir", "nets")
+    assert result.exit_code == 0, result.output
+    (scenario,) = seen
+    assert scenario.language == "en"
+    assert scenario.travel.cache_dir == Path.cwd() / "nets"  # an explicit --cache-dir: from here, anywhere
+    for spec in (scenario.siting, scenario.rounds, scenario.rooms):
+        assert spec is not None and (spec.time_limit_s, spec.seed) == (7, 3)
+    seen.clear()
+    assert _run(command, str(plan)).exit_code == 0
+    assert seen[0] == load_scenario(plan)  # no option: the scenario as written
+
+
+def test_long_name_without_out_is_refused_before_any_folder(tmp_path, monkeypatch):
+    """A 300-character name (the default output folder's name) exits 2 and leaves no outputs/ folder."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "s.yaml").write_text(f"name: {'n' * 300}\n", encoding="utf-8")
+    result = runner.invoke(app, ["run", "s.yaml"])
+    assert result.exit_code == 2, result.output
+    assert "name: String should have at most 100 characters" in result.output
+    assert [p.name for p in tmp_path.iterdir()] == ["s.yaml"]
+
+
+def test_longest_name_makes_a_valid_default_folder(tmp_path, monkeypatch):
+    """The longest name allowed, even in three-byte letters, still makes an output folder."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "s.yaml").write_text(f"name: {'中' * 100}\ncoverage: {{thresholds_min: [30]}}\n", encoding="utf-8")
+    result = runner.invoke(app, ["run", "s.yaml"])
+    assert result.exit_code == 0, result.output
+    (folder,) = (tmp_path / "outputs").iterdir()
+    assert (folder / "run.json").is_file()

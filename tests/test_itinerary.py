@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 from pathlib import Path
 
@@ -77,7 +78,7 @@ def test_crew_csv_and_sheet_are_in_french(bus_run):
     assert list(table.columns[:6]) == ["semaine", "jour", "date", "ordre", "arret", "adresse"]
     sheet = (out / "rounds" / "bus-marvejols" / "feuille-de-route.html").read_text()
     assert "Tournée de la semaine" in sheet and "lundi" in sheet
-    assert all(name in sheet for name in table["arret"])
+    assert all(html.escape(name) in sheet for name in table["arret"])  # "Mairie d'Altier" is escaped
 
 
 def test_stops_left_out_have_reasons(bus_run):
@@ -103,3 +104,16 @@ def test_next_monday():
 
     assert next_monday(dt.date(2026, 11, 23)) == dt.date(2026, 11, 30)
     assert next_monday(dt.date(2026, 11, 25)) == dt.date(2026, 11, 30)
+
+
+def test_stop_names_carry_articles_and_elision(bus_run):
+    """Town-hall stops are named as French writes them, in the sheets, the calendars and the left-out list."""
+    out, _, run = bus_run
+    left = pd.read_csv(out / "rounds" / "stops_left_out.csv")
+    names = [*run.visits["name"], *left.iloc[:, 1]] if "name" in run.visits else list(left.iloc[:, 1])
+    text = " ".join(map(str, names))
+    assert "Mairie d'" in text or "Mairie du " in text or "Mairie de La " in text
+    assert not any(str(n).startswith(("Mairie de A", "Mairie de E", "Mairie de Le ", "Mairie de Les ")) for n in names)
+    written = "".join(p.read_text() for p in (out / "rounds").glob("*/*.ics"))
+    written += "".join(p.read_text() for p in (out / "rounds").glob("*/feuille-de-route.html"))
+    assert "Mairie de A" not in written and "Mairie de Le " not in written

@@ -1,1 +1,1 @@
-
+"""The Streamlit app's page data and its launcher; ``app.py`` holds the layout only."""

@@ -19,7 +19,7 @@ APP = Path(__file__).resolve().parents[2] / "app.py"
 WARM_MODULES = (
     "geopandas",
     "folium",
-    "planner.app.support",
+    "planner.app.coverage",
     "planner.jobs.coverage",
     "planner.exports.maps",
     "planner.data.france",

@@ -1,1 +1,1 @@
-
+"""Inputs: the packaged French data, the files people bring (zones, sites), opening hours; no scenario logic."""

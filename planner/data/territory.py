@@ -13,7 +13,7 @@ from planner._errors import InputError
 
 ZONE_COLUMNS = ["zone_id", "name", "population", "demand_lon", "demand_lat"]
 SITE_COLUMNS = ["site_id", "name", "kind", "capacity", "equipment", "opening_hours", "address"]
-SITE_KINDS = ("third_place", "service_point", "vacant_premises", "town_hall", "stop")
+SITE_KINDS = ("third_place", "service_point", "vacant_premises", "town_hall", "stop", "mobile")
 
 
 @dataclass
@@ -33,6 +33,10 @@ class Territory:
     def services(self) -> gpd.GeoDataFrame:
         """The sites that count as a service (kind ``service_point`` or ``third_place``)."""
         return self.sites[self.sites["kind"].isin(["service_point", "third_place"])]
+
+    def part_week(self) -> gpd.GeoDataFrame:
+        """The part-week services (kind ``mobile``: itinerant units and buses at one of their stops)."""
+        return self.sites[self.sites["kind"] == "mobile"]
 
     def demand_points(self) -> gpd.GeoSeries:
         """One point per zone where its population is taken to live."""

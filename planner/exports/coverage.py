@@ -31,6 +31,11 @@ def summary_table(summary: CoverageReport, lang: str = "fr") -> pd.DataFrame:
     for t, people in summary["population_within"].items():
         rows.append((label("population_within", lang, t=t), people))
         rows.append((label("share_within", lang, t=t), round(summary["share_within"][t], 4)))
+        bounds = {"basse": summary.get("share_within_low"), "haute": summary.get("share_within_high")}
+        for word, values in bounds.items():
+            if values:
+                text = f" (fourchette {word})" if lang == "fr" else f" ({'low' if word == 'basse' else 'high'} end)"
+                rows.append((label("share_within", lang, t=t) + text, round(values[t], 4)))
     rows += [
         (label(k, lang), summary[k])
         for k in (
@@ -44,11 +49,63 @@ def summary_table(summary: CoverageReport, lang: str = "fr") -> pd.DataFrame:
     return pd.DataFrame(rows, columns=[label("indicator", lang), label("value", lang)])
 
 
+def share_range(summary: CoverageReport, key: str, lang: str = "fr") -> str:
+    """The low-high range of an estimated share, ``88,0–99,6 %`` (empty for routed times)."""
+    low, high = summary.get("share_within_low"), summary.get("share_within_high")
+    if not low or not high or key not in low:
+        return ""
+    unit = "\u202f%" if lang == "fr" else "%"
+    return f"{percent(low[key], lang).removesuffix(unit)}–{percent(high[key], lang)}"
+
+
+def range_basis(summary: CoverageReport, lang: str = "fr") -> str:
+    """What the range spans: ``40–60 km/h, détour 1,2–1,6``."""
+    bounds = summary.get("estimate_range")
+    if not bounds:
+        return ""
+    speed, detour = bounds["speed_kmh"], bounds["detour_factor"]
+    return (
+        f"{number(speed[0], lang)}–{number(speed[1], lang)} km/h, "
+        f"{'détour' if lang == 'fr' else 'detour'} {number(detour[0], lang, 1)}–{number(detour[1], lang, 1)}"
+    )
+
+
+def range_caption(summary: CoverageReport, lang: str = "fr") -> str:
+    """One line for a map: each share with its range and what the range spans (empty when routed)."""
+    parts = [
+        f"{t} min : {percent(summary['share_within'][t], lang)} ({share_range(summary, t, lang)})"
+        for t in summary["share_within"]
+        if share_range(summary, t, lang)
+    ]
+    if not parts:
+        return ""
+    basis = range_basis(summary, lang)
+    return " · ".join(parts) + (f" — fourchette {basis}" if lang == "fr" else f" — range {basis}")
+
+
+def population_caveat(summary: CoverageReport, lang: str = "fr") -> str:
+    """`` (17 communes sans chiffre de population, comptées 0)`` when the source lacks figures."""
+    missing = int(summary.get("zones_without_population", 0) or 0)
+    if not missing:
+        return ""
+    if lang == "fr":
+        return f" ({number(missing, lang)} commune(s) sans chiffre de population dans la source, comptée(s) 0)"
+    return f" ({number(missing, lang)} commune(s) without a population figure in the source, counted as 0)"
+
+
 def headline(result: CoverageResult, lang: str = "fr", top: int = 5) -> list[str]:
-    """The lines printed at the end of a run: population, shares within 20/30 min, largest gaps."""
+    """The lines printed at the end of a run: population, shares within each threshold (with the
+    estimate's low-high range), largest gaps."""
     s = result.summary
-    lines = [label("headline", lang, name=s["territory"], population=number(s["population_total"], lang))]
+    lines = [
+        label("headline", lang, name=s["territory"], population=number(s["population_total"], lang))
+        + population_caveat(s, lang)
+    ]
     for t in s["population_within"]:
+        spread = share_range(s, t, lang)
+        share = percent(s["share_within"][t], lang)
+        if spread:
+            share += f", {'fourchette' if lang == 'fr' else 'range'} {spread}"
         lines.append(
             "  "
             + label(
@@ -56,7 +113,16 @@ def headline(result: CoverageResult, lang: str = "fr", top: int = 5) -> list[str
                 lang,
                 t=t,
                 people=number(s["population_within"][t], lang),
-                share=percent(s["share_within"][t], lang),
+                share=share,
+            )
+        )
+    if s.get("estimate_range"):
+        lines.append(
+            "  "
+            + (
+                f"(fourchette : mêmes temps estimés à {range_basis(s, lang)})"
+                if lang == "fr"
+                else f"(range: the same estimated times at {range_basis(s, lang)})"
             )
         )
     gaps = gap_zones(result.access, float(s["target_min"]))
@@ -70,13 +136,17 @@ def headline(result: CoverageResult, lang: str = "fr", top: int = 5) -> list[str
 
 
 def write_coverage(result: CoverageResult, folder: Path, lang: str = "fr") -> list[str]:
-    """Write every coverage output into ``folder``; return the file names written."""
-    zones = result.access[[*ZONE_EXPORT, *[c for c in result.access if c.startswith("within_")], "geometry"]].round(
-        {"time_min": 1, "e2sfca_per_1000": 4}
-    )
+    """Write every coverage output into ``folder``; return the file names written.
+
+    The gap table and layer are selected on the unrounded times, like the headline and
+    ``summary.json``; only the written values are rounded.
+    """
+    columns = [*ZONE_EXPORT, *[c for c in result.access if c.startswith("within_")], "geometry"]
+    rounding = {"time_min": 1, "e2sfca_per_1000": 4}
+    zones = result.access[columns].round(rounding)
     gpkg = folder / "coverage.gpkg"
     gpd.GeoDataFrame(zones, crs="EPSG:4326").to_file(gpkg, layer="zones_access", driver="GPKG")
-    gaps = gap_zones(zones, float(result.summary["target_min"]))
+    gaps = gap_zones(result.access, float(result.summary["target_min"]))[columns].round(rounding)
     if len(gaps):
         gpd.GeoDataFrame(gaps, crs="EPSG:4326").to_file(gpkg, layer="gap_zones", driver="GPKG")
     result.services.to_file(gpkg, layer="services", driver="GPKG")
@@ -84,7 +154,12 @@ def write_coverage(result: CoverageResult, folder: Path, lang: str = "fr") -> li
     write_csv(gaps.drop(columns="geometry"), folder / "gap_zones.csv")
     write_csv(summary_table(result.summary, lang), folder / "summary.csv")
     fmap = coverage_map(
-        result.access, result.services, target_min=result.summary["target_min"], travel=result.travel, lang=lang
+        result.access,
+        result.services,
+        target_min=result.summary["target_min"],
+        travel=result.travel,
+        lang=lang,
+        caption=range_caption(result.summary, lang),
     )
     (folder / "map.html").write_text(standalone_html(fmap), encoding="utf-8")
     return ["coverage.gpkg", "access_by_zone.csv", "gap_zones.csv", "summary.csv", "map.html"]

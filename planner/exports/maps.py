@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Literal
 
 import folium
 import geopandas as gpd
@@ -34,29 +36,37 @@ def class_colour(minutes: float) -> str:
     return next(colour for upper, colour in CLASSES if minutes <= upper)
 
 
-def _legend(lang: str, target: float) -> MacroElement:
-    rows, lower = [], 0.0
-    for upper, colour in CLASSES:
-        text = (
-            f"{lower:g}–{upper:g} {label('minutes', lang)}"
-            if np.isfinite(upper)
-            else f"> {lower:g} {label('minutes', lang)}"
-        )
-        rows.append(f'<div><span style="{_SWATCH}background:{colour}"></span>{text}</div>')
-        lower = upper
-    rows.append(
-        f'<div><span style="{_SWATCH}background:{UNREACHABLE_COLOUR}"></span>{label("unreachable", lang)}</div>'
-    )
-    gap = html_text(label("gap", lang, target=target))
-    rows.append(f'<div><span style="{_SWATCH}border:3px solid #b2182b;box-sizing:border-box"></span>{gap}</div>')
-    legend = MacroElement()
-    legend._template = Template(
+def legend(
+    title: str, rows: Sequence[tuple[str, str]], *, side: Literal["left", "right"] = "right", element_id: str = ""
+) -> MacroElement:
+    """A map legend: a white box in a bottom corner (``side``: right or left) with a bold ``title``
+    and one line per ``(swatch style, text)`` row, the style a CSS fill or border of the square swatch.
+    ``title`` and the texts are plain text, escaped here (:func:`~planner.exports._safe.html_text`).
+
+    The one legend builder of Maillage's maps (access times, occupancy of premises).
+    """
+    lines = [f'<div><span style="{_SWATCH}{style}"></span>{html_text(text)}</div>' for style, text in rows]
+    ident = f' id="{element_id}"' if element_id else ""
+    box = MacroElement()
+    box._template = Template(
         "{% macro html(this, kwargs) %}"
-        '<div id="maillage-legend" style="position:fixed;bottom:28px;right:10px;z-index:9999;background:white;'
+        f'<div{ident} style="position:fixed;bottom:28px;{side}:10px;z-index:9999;background:white;'
         'padding:8px 12px;border-radius:4px;box-shadow:0 0 6px rgba(0,0,0,.3);font:13px sans-serif">'
-        f"<b>{html_text(label('access_time', lang))}</b>" + "".join(rows) + "</div>{% endmacro %}"
+        f"<b>{html_text(title)}</b>" + "".join(lines) + "</div>{% endmacro %}"
     )
-    return legend
+    return box
+
+
+def access_legend(lang: str, target: float) -> MacroElement:
+    """The legend of the access-time maps: the time classes, unreachable, and the gap outline."""
+    minutes, rows, lower = label("minutes", lang), [], 0.0
+    for upper, colour in CLASSES:
+        text = f"{lower:g}–{upper:g} {minutes}" if np.isfinite(upper) else f"> {lower:g} {minutes}"
+        rows.append((f"background:{colour}", text))
+        lower = upper
+    rows.append((f"background:{UNREACHABLE_COLOUR}", label("unreachable", lang)))
+    rows.append(("border:3px solid #b2182b;box-sizing:border-box", label("gap", lang, target=target)))
+    return legend(label("access_time", lang), rows, element_id="maillage-legend")
 
 
 def point(
@@ -93,8 +103,12 @@ def coverage_map(
     target_min: float,
     travel: dict[str, object],
     lang: str = "fr",
+    caption: str = "",
 ) -> folium.Map:
-    """A folium map of access time per zone with gaps outlined and services as markers."""
+    """A folium map of access time per zone with gaps outlined and services as markers.
+
+    ``caption`` is a line added under the travel model's (e.g. the shares with their range).
+    """
     shapes = access[access.geometry.notna()].copy()
     shapes["geometry"] = shapes.geometry.simplify(0.0005, preserve_topology=True)
     west, south, east, north = shapes.total_bounds
@@ -133,16 +147,17 @@ def coverage_map(
         if site.get("opening_hours"):
             popup += f"<br>{label('hours', lang)} : {html_text(site['opening_hours'])}"
         point(markers, site.geometry.y, site.geometry.x, "#2166ac", str(site["name"]), popup=popup)
-    caption = label("travel_road", lang) if travel.get("model") == "road" else label("travel_estimate", lang, **travel)
+    model = label("travel_road", lang) if travel.get("model") == "road" else label("travel_estimate", lang, **travel)
+    text = html_text(model) + (f"<br>{html_text(caption)}" if caption else "")
     root = fmap.get_root()
     assert isinstance(root, Figure)
     root.html.add_child(
         folium.Element(
             f'<div style="position:fixed;top:10px;left:60px;z-index:9999;background:white;padding:4px 8px;'
-            f'font:12px sans-serif;border-radius:4px">{html_text(caption)}</div>'
+            f'font:12px sans-serif;border-radius:4px">{text}</div>'
         )
     )
-    fmap.add_child(_legend(lang, target_min))
+    fmap.add_child(access_legend(lang, target_min))
     return fmap
 
 

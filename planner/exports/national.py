@@ -17,8 +17,8 @@ import shapely
 from branca.element import Figure
 
 from planner.exports._safe import html_columns, html_text, write_csv
-from planner.exports.coverage import headline, summary_table
-from planner.exports.maps import _legend, class_colour, point, standalone_html
+from planner.exports.coverage import headline, population_caveat, range_caption, summary_table
+from planner.exports.maps import access_legend, class_colour, point, standalone_html
 from planner.i18n import label, number, percent
 from planner.jobs.measures import gap_zones
 from planner.jobs.national import NationalCoverage
@@ -93,7 +93,7 @@ def national_map(national: NationalCoverage, lang: str = "fr") -> folium.Map:
     ).add_to(services)
     services.add_to(fmap)
     _title(fmap, national, lang)
-    fmap.add_child(_legend(lang, target))
+    fmap.add_child(access_legend(lang, target))
     return fmap
 
 
@@ -133,10 +133,14 @@ def _departement_dots(national: NationalCoverage, lang: str) -> folium.FeatureGr
 
 def _title(fmap: folium.Map, national: NationalCoverage, lang: str) -> None:
     summary = national.coverage.summary
-    within = html_text(" · ".join(f"{t} min : {percent(share, lang)}" for t, share in summary["share_within"].items()))
-    headline = label("headline", lang, name=summary["territory"], population=number(summary["population_total"], lang))
+    within = range_caption(summary, lang) or " · ".join(
+        f"{t} min : {percent(share, lang)}" for t, share in summary["share_within"].items()
+    )
+    headline = label(
+        "headline", lang, name=summary["territory"], population=number(summary["population_total"], lang)
+    ) + population_caveat(summary, lang)
     caption = label("travel_estimate", lang, **national.coverage.travel)
-    text = f"<b>{html_text(headline)}</b><br>{within}<br>{html_text(caption)}"
+    text = f"<b>{html_text(headline)}</b><br>{html_text(within)}<br>{html_text(caption)}"
     root = fmap.get_root()
     assert isinstance(root, Figure)
     root.html.add_child(
@@ -151,9 +155,10 @@ def write_national(national: NationalCoverage, folder: Path, lang: str = "fr") -
     """Write the national tables and map into ``folder``; return the file names written."""
     access = national.coverage.access
     within = [c for c in access if c.startswith("within_")]
-    table = access[[*ZONE_COLUMNS, *within, "gap"]].round({"time_min": 1})
-    write_csv(table, folder / "access_by_zone.csv")
-    write_csv(gap_zones(table, float(national.coverage.summary["target_min"])), folder / "gap_zones.csv")
+    columns = [*ZONE_COLUMNS, *within, "gap"]
+    write_csv(access[columns].round({"time_min": 1}), folder / "access_by_zone.csv")
+    gaps = gap_zones(access, float(national.coverage.summary["target_min"]))  # on unrounded times
+    write_csv(gaps[columns].round({"time_min": 1}), folder / "gap_zones.csv")
     write_csv(national.departements, folder / "access_by_departement.csv")
     write_csv(national.regions, folder / "access_by_region.csv")
     write_csv(summary_table(national.coverage.summary, lang), folder / "summary.csv")

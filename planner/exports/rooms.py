@@ -7,23 +7,20 @@ the labels of the sheets, grids and map.
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import folium
 import icalendar
 import pandas as pd
-from branca.element import MacroElement, Template
 
 from optimize.rooms import start_ranges
 from planner.data.hours import FRENCH_DAYS
 from planner.exports._safe import file_names, html_columns, html_text, write_csv
-from planner.exports.maps import point, standalone_html
+from planner.exports.calendar import Event, weekly_calendar
+from planner.exports.maps import legend, point, standalone_html
 from planner.i18n import number, percent
 from planner.jobs.rooms import HALF_DAYS, RoomsRun
 
-PARIS = ZoneInfo("Europe/Paris")
 PROVIDER_COLUMNS = {
     "day_name": "jour",
     "date": "date",
@@ -123,29 +120,17 @@ def provider_table(run: RoomsRun, provider_id: str) -> pd.DataFrame:
 
 def calendar(run: RoomsRun, provider_id: str) -> icalendar.Calendar:
     """One weekly event per session, with the premises' address, the room and the coordinates."""
-    cal = icalendar.Calendar()
-    cal.add("prodid", "-//Maillage//rooms//FR")
-    cal.add("version", "2.0")
-    cal.add("x-wr-calname", f"Permanences {provider_id}")
-    stamp = dt.datetime.combine(run.start_date, dt.time(0, 0), tzinfo=dt.UTC)
-    for session in _mine(run.bookings, "provider_id", provider_id).itertuples():
-        day = dt.date.fromisoformat(session.date)
-        event = icalendar.Event()
-        event.add("uid", f"{provider_id}-{session.day}-{session.start}-{session.premises_id}@maillage")
-        event.add("dtstamp", stamp)
-        event.add("summary", f"Permanence {session.service} — {session.premises}")
-        event.add("dtstart", dt.datetime.combine(day, dt.time.fromisoformat(session.start), tzinfo=PARIS))
-        event.add("dtend", dt.datetime.combine(day, dt.time.fromisoformat(session.end), tzinfo=PARIS))
-        event.add("location", f"{session.premises}, {session.room}, {session.address}")
-        event.add("geo", (float(session.lat), float(session.lon)))
-        event.add("rrule", {"freq": "weekly"})
-        event.add(
-            "description",
+    events = (
+        Event.at(
+            session,
+            f"{provider_id}-{session.day}-{session.start}-{session.premises_id}@maillage",
+            f"Permanence {session.service} — {session.premises}",
+            f"{session.premises}, {session.room}, {session.address}",
             f"Salle : {session.room}. Trajet depuis l'étape précédente : {session.travel_before_min:g} min.",
         )
-        cal.add_component(event)
-    cal.add_missing_timezones()
-    return cal
+        for session in _mine(run.bookings, "provider_id", provider_id).itertuples()
+    )
+    return weekly_calendar("rooms", f"Permanences {provider_id}", run.start_date, events)
 
 
 def provider_sheet(run: RoomsRun, provider_id: str, lang: str = "fr") -> str:
@@ -236,21 +221,13 @@ def occupancy_colour(share: float) -> str:
     return next(colour for upper, colour in OCCUPANCY_CLASSES if share <= upper)
 
 
-def _legend(lang: str) -> MacroElement:
-    swatch = "display:inline-block;width:14px;height:14px;margin-right:6px;vertical-align:middle;"
+def _occupancy_rows() -> list[tuple[str, str]]:
+    """The occupancy classes as legend rows (swatch style, text)."""
     rows, lower = [], None
     for upper, colour in OCCUPANCY_CLASSES:
-        text = "0 %" if lower is None else f"{100 * lower:.0f}–{100 * upper:.0f} %"
-        rows.append(f'<div><span style="{swatch}background:{colour}"></span>{text}</div>')
+        rows.append((f"background:{colour}", "0 %" if lower is None else f"{100 * lower:.0f}–{100 * upper:.0f} %"))
         lower = upper
-    legend = MacroElement()
-    legend._template = Template(
-        "{% macro html(this, kwargs) %}"
-        '<div style="position:fixed;bottom:28px;left:10px;z-index:9999;background:white;padding:8px 12px;'
-        'border-radius:4px;box-shadow:0 0 6px rgba(0,0,0,.3);font:13px sans-serif">'
-        f"<b>{html_text(TEXT[lang]['legend'])}</b>" + "".join(rows) + "</div>{% endmacro %}"
-    )
-    return legend
+    return rows
 
 
 def rooms_map(run: RoomsRun, base: folium.Map, lang: str = "fr") -> folium.Map:
@@ -289,7 +266,7 @@ def rooms_map(run: RoomsRun, base: folium.Map, lang: str = "fr") -> folium.Map:
             popup=popup,
             radius=8 if len(booked) else 4,
         )
-    base.add_child(_legend(lang))
+    base.add_child(legend(TEXT[lang]["legend"], _occupancy_rows(), side="left"))
     return base
 
 

@@ -6,20 +6,18 @@ switches the sheet's labels.
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import folium
 import icalendar
 import pandas as pd
 
 from planner.exports._safe import file_names, html_text, write_csv
+from planner.exports.calendar import Event, weekly_calendar
 from planner.exports.maps import point, standalone_html
 from planner.i18n import number, percent
 from planner.jobs.rounds import RoundsRun
 
-PARIS = ZoneInfo("Europe/Paris")
 TRUCK_COLOURS = ["#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02", "#a6761d", "#666666"]
 CREW_COLUMNS = {
     "week": "semaine",
@@ -78,30 +76,19 @@ def crew_table(run: RoundsRun, vehicle_id: str) -> pd.DataFrame:
 
 def calendar(run: RoundsRun, vehicle_id: str) -> icalendar.Calendar:
     """One event per stop visit (address, times, coordinates), repeating every horizon."""
-    cal = icalendar.Calendar()
-    cal.add("prodid", "-//Maillage//rounds//FR")
-    cal.add("version", "2.0")
-    cal.add("x-wr-calname", f"Tournée {vehicle_id}")
-    stamp = dt.datetime.combine(run.start_date, dt.time(0, 0), tzinfo=dt.UTC)
-    for visit in run.visits[run.visits["vehicle_id"] == vehicle_id].itertuples() if len(run.visits) else []:
-        day = dt.date.fromisoformat(visit.date)
-        event = icalendar.Event()
-        event.add("uid", f"{vehicle_id}-{visit.week}-{visit.day}-{visit.stop_id}@maillage")
-        event.add("dtstamp", stamp)
-        event.add("summary", f"{visit.name} ({vehicle_id})")
-        event.add("dtstart", dt.datetime.combine(day, dt.time.fromisoformat(visit.start), tzinfo=PARIS))
-        event.add("dtend", dt.datetime.combine(day, dt.time.fromisoformat(visit.end), tzinfo=PARIS))
-        event.add("location", visit.address)
-        event.add("geo", (float(visit.lat), float(visit.lon)))
-        event.add("rrule", {"freq": "weekly", "interval": run.spec.horizon_weeks})
-        event.add(
-            "description",
+    visits = run.visits[run.visits["vehicle_id"] == vehicle_id].itertuples() if len(run.visits) else []
+    events = (
+        Event.at(
+            visit,
+            f"{vehicle_id}-{visit.week}-{visit.day}-{visit.stop_id}@maillage",
+            f"{visit.name} ({vehicle_id})",
+            visit.address,
             f"Arrivée {visit.arrival}, trajet {visit.leg_drive_min:g} min "
             f"({visit.leg_dist_km:g} km) depuis l'étape précédente.",
         )
-        cal.add_component(event)
-    cal.add_missing_timezones()
-    return cal
+        for visit in visits
+    )
+    return weekly_calendar("rounds", f"Tournée {vehicle_id}", run.start_date, events, run.spec.horizon_weeks)
 
 
 def weekly_sheet(run: RoundsRun, vehicle_id: str, lang: str = "fr") -> str:

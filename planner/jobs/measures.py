@@ -12,6 +12,13 @@ from typing import TypedDict
 import numpy as np
 import pandas as pd
 
+from planner.data.hours import HoursError, parse_opening_hours
+
+# A part-week service's presence is its weekly opening hours over a 35-hour week (5 days of 7 hours).
+FULL_WEEK_H = 35.0
+# A part-week service with no schedule of its own is taken to be at its point one day a week.
+ONE_DAY_SHARE = 0.2
+
 # Luo & Qi (2009) E2SFCA: weights of the 0-10, 10-20 and 20-30 minute sub-zones of a catchment.
 LUO_QI_STEPS: tuple[tuple[float, float], ...] = ((10.0, 1.0), (20.0, 0.68), (30.0, 0.22))
 
@@ -119,3 +126,26 @@ def e2sfca(
     demand = np.asarray(population, dtype=float) @ weights
     ratio = np.divide(np.asarray(capacity, dtype=float), demand, out=np.zeros(len(capacity)), where=demand > 0)
     return weights @ ratio
+
+
+def share_of_week(sites: pd.DataFrame) -> np.ndarray:
+    """The share of the week each part-week service is present at its point, in [0, 1].
+
+    A ``share_of_week`` column wins; else the site's weekly opening hours over ``FULL_WEEK_H``;
+    else (no schedule, or one that cannot be read) one day a week.
+
+    >>> share_of_week(pd.DataFrame({"opening_hours": ["We 09:00-12:00,13:00-17:00", "", "Mo-Fr 08:00-18:00"]}))
+    array([0.2, 0.2, 1. ])
+    """
+    given = pd.to_numeric(sites.get("share_of_week", pd.Series(np.nan, index=sites.index)), errors="coerce")
+    shares = []
+    for stated, text in zip(given, sites.get("opening_hours", pd.Series("", index=sites.index)), strict=True):
+        if np.isfinite(stated):
+            shares.append(float(np.clip(stated, 0, 1)))
+            continue
+        try:
+            hours = sum(end - start for _, start, end in parse_opening_hours(str(text or ""))) / 60
+        except HoursError:
+            hours = 0.0
+        shares.append(min(hours / FULL_WEEK_H, 1.0) if hours > 0 else ONE_DAY_SHARE)
+    return np.array(shares, dtype=float)

@@ -18,6 +18,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 from scipy.spatial import cKDTree
+from shapely.geometry import Point
 
 from planner._errors import InputError
 from planner.data.france import _epci_main_towns, _table, departements, load_france
@@ -80,19 +81,40 @@ def nearest_service_times(
     return pair_minutes(model, points, nearest).astype(float), column.astype(np.int64)
 
 
-def _far_from_zones(sites: gpd.GeoDataFrame, zones: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-    """Per site: farther than ``FAR_M`` from every demand point, and within it once lon/lat are swapped."""
+def _far_from_zones(sites: gpd.GeoDataFrame, zones: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Per site: farther than ``FAR_M`` from every commune, and within it once lon/lat are swapped.
+
+    Demand points settle most sites at once; a site far from every one of them is measured against
+    the commune boundaries (a hamlet of a vast Guyane commune, such as Cacao in Roura, is far from
+    its town hall yet inside its commune).
+    """
     tree = cKDTree(unit_vectors(zones["demand_lon"].to_numpy(), zones["demand_lat"].to_numpy()))
     x, y = sites.geometry.x.to_numpy(), sites.geometry.y.to_numpy()
     far = tree.query(unit_vectors(x, y))[0] > _chord(FAR_M)
+    for i in np.flatnonzero(far):
+        far[i] = not _near_a_commune(x[i], y[i], zones)
     swapped = far & (tree.query(unit_vectors(y, x))[0] <= _chord(FAR_M))
     return far, swapped
+
+
+def _near_a_commune(lon: float, lat: float, zones: gpd.GeoDataFrame) -> bool:
+    """Whether a point lies within ``FAR_M`` of a commune's boundary (measured in its local UTM zone)."""
+    if not (-180 <= lon <= 180 and -90 <= lat <= 90):
+        return False
+    where = gpd.GeoSeries([Point(lon, lat)], crs="EPSG:4326")
+    crs = where.estimate_utm_crs()
+    box = where.to_crs(crs).buffer(FAR_M).to_crs("EPSG:4326").iloc[0]
+    shapes = zones.geometry[zones.geometry.notna() & zones.geometry.intersects(box)]
+    if shapes.empty:
+        return False
+    return bool(shapes.to_crs(crs).distance(where.to_crs(crs).iloc[0]).min() <= FAR_M)
 
 
 def national_services(scenario: Scenario, territory: Territory) -> tuple[gpd.GeoDataFrame, list[str]]:
     """Canton seats (EPCI main towns where a département has no canton) and the scenario's service files."""
     notes: list[str] = []
     frames: list[gpd.GeoDataFrame] = []
+    part_week: list[int] = []
     if scenario.services.canton_seats:
         seats = territory.services()
         seated = set(territory.zones.set_index("zone_id").loc[seats["zone_id"], "departement"])
@@ -115,7 +137,14 @@ def national_services(scenario: Scenario, territory: Territory) -> tuple[gpd.Geo
                 f"{path.name}: {len(ids)} of {len(extra)} sites more than {FAR_M / 1000:g} km from every "
                 f"commune ignored{hint}: {', '.join(ids[:5])}{' ...' if len(ids) > 5 else ''}"
             )
-        frames.append(extra[~far])
+        mobile = (extra["kind"] == "mobile").to_numpy()
+        if (mobile & ~far).any():
+            notes.append(
+                f"{path.name}: {int((mobile & ~far).sum())} itinerant unit(s) (buses, kind 'mobile') are part-week "
+                "services, not counted as fixed points in the access times"
+            )
+            part_week.append(int((mobile & ~far).sum()))
+        frames.append(extra[~far & ~mobile])
     if not frames or sum(len(f) for f in frames) == 0:
         raise InputError.one(
             "services", "", "no service point to measure against", hint="keep the canton seats or give --sites"
@@ -126,6 +155,7 @@ def national_services(scenario: Scenario, territory: Territory) -> tuple[gpd.Geo
         raise InputError.one(
             "services", "", f"site ids used twice across files: {', '.join(services.loc[duplicated, 'site_id'])}"
         )
+    services.attrs["part_week"] = sum(part_week)
     return services, notes
 
 
@@ -198,7 +228,9 @@ def run_national(scenario: Scenario, *, lang: str = "fr") -> NationalCoverage:
     minutes, column = nearest_service_times(territory.demand_points(), services.geometry, model)
     timings["travel_times"] = time.perf_counter() - start - sum(timings.values())
     spec = scenario.coverage
-    access, summary = access_and_report(territory, services, minutes, column, spec, model, territory.notes)
+    access, summary = access_and_report(
+        territory, services, minutes, column, spec, model, territory.notes, services.attrs.get("part_week", 0)
+    )
     access.insert(
         access.columns.get_loc("time_min"), "region", access["departement"].map(table.set_index("code")["region"])
     )

@@ -32,7 +32,7 @@ from planner.jobs.measures import gap_zones
 from planner.runs.folders import write_json
 from planner.runs.pipeline import run_scenario
 from planner.runs.record import parameters, scenario_inputs, write_scenario_run
-from planner.scenario import Scenario, TerritorySpec
+from planner.scenario import MAX_NAME_CHARS, Scenario, TerritorySpec
 from planner.travel.store import departement_networks
 
 Status = Literal["done", "skipped", "error"]
@@ -79,10 +79,9 @@ def departement_scenario(scenario: Scenario, code: str, network: Path | None = N
             "cannot be split per département",
             hint="remove territory.zones: the fan-out uses the packaged communes of each département",
         )
-    update: dict[str, object] = {"name": f"{scenario.name}-{code}", "territory": TerritorySpec(departement=code)}
-    if network is not None:
-        update["travel"] = scenario.travel.model_copy(update={"network": network})
-    return scenario.model_copy(update=update)
+    travel = scenario.travel.override(network=network) if network is not None else scenario.travel
+    name = f"{scenario.name[: MAX_NAME_CHARS - len(code) - 1]}-{code}"
+    return scenario.override(name=name, territory=TerritorySpec(departement=code), travel=travel)
 
 
 def departement_networks_for(

@@ -14,7 +14,7 @@ from pathlib import Path
 import folium
 import geopandas as gpd
 
-from planner.exports.coverage import headline, write_coverage
+from planner.exports.coverage import headline, range_caption, write_coverage
 from planner.exports.maps import coverage_map, standalone_html
 from planner.exports.plan import siting_layer, write_plan, write_siting
 from planner.exports.rooms import rooms_headline, write_rooms
@@ -81,6 +81,7 @@ def write_scenario(run: ScenarioRun, folder: Path, lang: str) -> tuple[list[str]
             target_min=coverage.summary["target_min"],
             travel=coverage.travel,
             lang=lang,
+            caption=range_caption(coverage.summary, lang),
         )
         return siting_layer(run.siting, fmap) if run.siting else fmap
 

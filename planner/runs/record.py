@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -52,28 +52,44 @@ def parameters(scenario: Scenario) -> dict[str, object]:
     return dict(json.loads(json.dumps(scenario.model_dump(mode="json"))))
 
 
-def run_record(
+def write_run(
+    out: Path,
+    outputs: Callable[[Path], tuple[list[str], dict[str, object]]],
     *,
     started: datetime,
     command: Sequence[str],
-    inputs: dict[str, object],
     scenario: Scenario,
+    inputs: dict[str, object],
     travel: dict[str, object],
     timings_s: dict[str, float],
-    outputs: list[str],
-) -> dict[str, object]:
-    """The content of ``run.json``: when, how, on which inputs (hashed), parameters, versions, timings."""
-    return {
-        "started_utc": started.isoformat(timespec="seconds"),
-        "finished_utc": datetime.now(UTC).isoformat(timespec="seconds"),
-        "command": list(command),
-        "inputs": inputs,
-        "parameters": parameters(scenario),
-        "travel": travel,
-        "versions": versions(),
-        "timings_s": timings_s,
-        "outputs": outputs,
-    }
+    force: bool = False,
+    protect: Iterable[Path] = (),
+) -> list[str]:
+    """The one writer of a run folder: ``outputs(folder)`` writes the files and returns them with the
+    summary; then ``summary.json`` and ``run.json`` (when, how, on which inputs (hashed), parameters,
+    versions, timings, outputs), all in one rename. ``timings_s`` gains the ``write`` time.
+
+    ``out`` is checked first (:func:`planner.runs.folders.check_out`: new, empty or a previous
+    Maillage output, any folder with ``force``, never one holding a path of ``protect``).
+    """
+    clock = time.perf_counter()
+    with run_folder(out, force=force, protect=protect) as folder:
+        files, summary = outputs(folder)
+        write_json(folder / "summary.json", summary)
+        timings_s["write"] = time.perf_counter() - clock
+        record: dict[str, object] = {
+            "started_utc": started.isoformat(timespec="seconds"),
+            "finished_utc": datetime.now(UTC).isoformat(timespec="seconds"),
+            "command": list(command),
+            "inputs": inputs,
+            "parameters": parameters(scenario),
+            "travel": travel,
+            "versions": versions(),
+            "timings_s": timings_s,
+            "outputs": [*files, "summary.json", "run.json"],
+        }
+        write_json(folder / "run.json", record)
+    return files
 
 
 def write_scenario_run(
@@ -91,22 +107,15 @@ def write_scenario_run(
     ``out`` must be new, empty or a previous Maillage output (any folder with ``force``), and never
     one holding the scenario's inputs (:func:`planner.runs.folders.check_out`).
     """
-    write_start = time.perf_counter()
-    protect = input_paths(run.scenario, scenario_file)
-    with run_folder(out, force=force, protect=protect) as folder:
-        files, summary = write_scenario(run, folder, lang)
-        write_json(folder / "summary.json", summary)
-        run.timings_s["write"] = time.perf_counter() - write_start
-        write_json(
-            folder / "run.json",
-            run_record(
-                started=started,
-                command=command,
-                inputs=scenario_inputs(run.scenario, scenario_file),
-                scenario=run.scenario,
-                travel=run.coverage.travel,
-                timings_s=run.timings_s,
-                outputs=[*files, "summary.json", "run.json"],
-            ),
-        )
-    return files
+    return write_run(
+        out,
+        lambda folder: write_scenario(run, folder, lang),
+        started=started,
+        command=command,
+        scenario=run.scenario,
+        inputs=scenario_inputs(run.scenario, scenario_file),
+        travel=run.coverage.travel,
+        timings_s=run.timings_s,
+        force=force,
+        protect=input_paths(run.scenario, scenario_file),
+    )

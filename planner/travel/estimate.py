@@ -14,7 +14,17 @@ import geopandas as gpd
 import numpy as np
 from shapely.geometry import Point
 
+from planner.scenario import ESTIMATE_DETOUR_FACTOR, ESTIMATE_SPEED_KMH
+
 EARTH_RADIUS_M = 6_371_008.8
+
+# The stated low-high range of the estimate, (speed km/h, detour factor): every estimate headline share is
+# also given at the slow pair and the fast pair. Sources: rural door-to-door speeds of 40-60 km/h bracket
+# the 50 km/h default; published detour indices are 1.3 ± 0.1 (Wang et al. 2024) and 1.343 over 300
+# European cities (EPB 2023), while the Andorra mountain network measures a median 1.56 (IQR 1.31-1.96,
+# bench/estimate_calibration.py): hence 1.2 to 1.6.
+ESTIMATE_LOW: tuple[float, float] = (40.0, 1.6)
+ESTIMATE_HIGH: tuple[float, float] = (60.0, 1.2)
 
 
 class TravelModel(Protocol):
@@ -45,12 +55,13 @@ def haversine_m(lon1: np.ndarray, lat1: np.ndarray, lon2: np.ndarray, lat2: np.n
 class EstimateModel:
     """Crow-fly distance x ``detour_factor`` at ``speed_kmh``: a stated estimate, not a route.
 
-    Defaults describe rural French roads: a detour factor of 1.3 (road distance over crow-fly
-    distance) and 50 km/h average door-to-door speed.
+    Defaults describe rural French roads (:data:`planner.scenario.ESTIMATE_DETOUR_FACTOR`, road
+    distance over crow-fly distance, and :data:`planner.scenario.ESTIMATE_SPEED_KMH`, average
+    door-to-door speed), the same as a scenario's ``travel`` section.
     """
 
-    speed_kmh: float = 50.0
-    detour_factor: float = 1.3
+    speed_kmh: float = ESTIMATE_SPEED_KMH
+    detour_factor: float = ESTIMATE_DETOUR_FACTOR
 
     def __post_init__(self) -> None:
         if not (self.speed_kmh > 0 and self.detour_factor >= 1):
