@@ -57,6 +57,7 @@ def cp_sat(time_limit_s: float, seed: int, workers: int = 2, *, wall_limit_s: fl
     solver.parameters.random_seed = seed
     solver.parameters.num_workers = workers
     solver.parameters.interleave_search = True
+    solver.parameters.catch_sigint_signal = False  # Ctrl-C cancels the run (optimize._cancel), not just the search
     return solver
 
 

@@ -121,7 +121,8 @@ def _solve_mip(
     if solver.LoadModelFromProto(model.export_to_proto()):
         raise InfeasibleError(["the siting model could not be loaded into SCIP"])
     solver.SetTimeLimit(round(1000 * max(0.1, time_limit_s - (time.perf_counter() - started))))  # building counts
-    solver.SetSolverSpecificParametersAsString(f"randomization/randomseedshift = {seed}")
+    # SCIP would take Ctrl-C for itself and return its best plan; the run's cancel flag stops it instead
+    solver.SetSolverSpecificParametersAsString(f"randomization/randomseedshift = {seed}\nmisc/catchctrlc = FALSE")
     with stopping(solver.InterruptSolve):
         code = solver.Solve()
     elapsed = time.perf_counter() - started

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import contextlib
+import os
+import signal
 import sys
+import threading
 import time
 import traceback
 from collections.abc import Callable, Iterator
@@ -15,10 +18,11 @@ import typer
 from rich.console import Console
 from rich.markup import escape  # user data such as an id '[/x]' is text, not markup
 
+from optimize._cancel import Cancelled, cancellable, check
 from planner._errors import InfeasibleError, InputError, Problem
-from planner.runs.folders import default_out
+from planner.runs.folders import check_out, default_out
 from planner.runs.pipeline import report, run_scenario
-from planner.runs.record import write_scenario_run
+from planner.runs.record import input_paths, write_scenario_run
 from planner.scenario import ESTIMATE_DETOUR_FACTOR, ESTIMATE_SPEED_KMH, Scenario, load_scenario, validated
 
 app = typer.Typer(
@@ -44,6 +48,22 @@ TimeLimitOption = Annotated[
 SeedOption = Annotated[
     int | None, typer.Option("--seed", help="Seed of each solve: same seed, same plan (default: the scenario's).")
 ]
+ForceOption = Annotated[
+    bool,
+    typer.Option(
+        "--force",
+        help="Replace --out even when Maillage did not write it (never the scenario's folder, its inputs, "
+        "the current or home folder).",
+    ),
+]
+CacheOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--cache-dir",
+        help="Where downloaded and per-département road networks are kept (default: travel.cache_dir, "
+        "which stays under the scenario's folder or the user cache).",
+    ),
+]
 
 OPTION_OF = {  # a scenario key set from the command line -> the option that set it
     "language": "--lang",
@@ -56,13 +76,60 @@ OPTION_OF = {  # a scenario key set from the command line -> the option that set
     "travel.detour_factor": "--detour",
     "coverage.thresholds_min": "--thresholds",
     "coverage.target_min": "--target",
+    "travel.cache_dir": "--cache-dir",
 }
+INTERRUPTED = "Interrupted: the run was stopped before writing anything; the previous output is unchanged."
+EXIT_INTERRUPTED = 130
 
 
-def _guarded(debug: bool, work: Callable[[], None]) -> None:
-    """Run ``work``; bad input exits with code 2 and a plain message, anything else with code 1."""
+def _interruptible(work: Callable[[], None]) -> None:
+    """Run ``work`` in a thread that Ctrl-C (SIGINT) or SIGTERM cancels: the solver stops, nothing is written.
+
+    The main thread only waits, so it takes the signal at once even while a solver runs in native
+    code; it sets the run's cancel flag (``optimize._cancel``), which stops CP-SAT, SCIP or PyVRP and
+    makes the run raise ``Cancelled`` before its output folder is swapped in. A second signal ends
+    the process at once (its hidden part folder is swept by the next run).
+    """
+    cancel = threading.Event()
+    outcome: list[BaseException] = []
+
+    def target() -> None:
+        with cancellable(cancel):
+            try:
+                work()
+            except BaseException as exc:  # handed to the main thread
+                outcome.append(exc)
+
+    def on_signal(signum: int, frame: object) -> None:
+        if cancel.is_set():
+            console.print(INTERRUPTED, highlight=False, markup=False, soft_wrap=True)
+            os._exit(EXIT_INTERRUPTED)
+        cancel.set()
+
+    thread = threading.Thread(target=target, name="maillage-run", daemon=True)
+    handled = (signal.SIGINT, signal.SIGTERM)
+    previous = {s: signal.signal(s, on_signal) for s in handled}
     try:
-        work()
+        thread.start()
+        while thread.is_alive():
+            thread.join(0.1)
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+    if outcome:
+        raise outcome[0]
+
+
+def _guarded(debug: bool, work: Callable[[], None], *, interruptible: bool = True) -> None:
+    """Run ``work``; bad input exits with code 2 and a plain message, an interrupt with 130, anything else 1."""
+    try:
+        if interruptible and threading.current_thread() is threading.main_thread():
+            _interruptible(work)
+        else:
+            work()
+    except Cancelled:
+        console.print(INTERRUPTED, highlight=False, markup=False, soft_wrap=True)
+        raise typer.Exit(EXIT_INTERRUPTED) from None
     except (InputError, InfeasibleError) as exc:
         if debug:
             traceback.print_exc()
@@ -101,41 +168,63 @@ def _options() -> Iterator[None]:
         raise InputError(only, problems, exc.hint) from None
 
 
-def _overridden(scenario: Scenario, lang: str | None, time_limit: float | None, seed: int | None) -> Scenario:
+def _cache_dir(cache_dir: Path | None) -> dict[str, Path]:
+    """``--cache-dir`` as a ``travel`` change (made absolute: an explicit option may point anywhere)."""
+    return {} if cache_dir is None else {"cache_dir": Path(os.path.abspath(cache_dir))}
+
+
+def _overridden(
+    scenario: Scenario,
+    lang: str | None,
+    time_limit: float | None,
+    seed: int | None,
+    cache_dir: Path | None = None,
+) -> Scenario:
     """The scenario with the shared options applied (None keeps the scenario's value), validated."""
     with _options():
         scenario = scenario.with_solver(time_limit_s=time_limit, seed=seed)
+        if cache_dir is not None:
+            scenario = scenario.override(travel=scenario.travel.override(**_cache_dir(cache_dir)))
         return scenario.override(language=lang) if lang is not None else scenario
 
 
-def _execute(scenario: Scenario, out: Path | None, scenario_file: Path | None = None) -> None:
+def _execute(scenario: Scenario, out: Path | None, scenario_file: Path | None = None, force: bool = False) -> None:
     """Run the scenario's stages and write one atomic output folder with run.json and summary.json."""
     lang = scenario.language
     started = datetime.now(UTC)
+    out = out or default_out(scenario.name)
+    check_out(out, force=force, protect=input_paths(scenario, scenario_file))  # before any work
+
+    def step(name: str) -> None:
+        check()  # Ctrl-C between stages
+        status.update(f"Maillage: {name}…")
+
     with console.status("Maillage…") as status:
-        run = run_scenario(scenario, progress=lambda step: status.update(f"Maillage: {step}…"))
-        out = out or default_out(scenario.name)
+        run = run_scenario(scenario, progress=step)
         status.update("Maillage: writing outputs…")
-        files = write_scenario_run(run, out, lang, started=started, command=sys.argv, scenario_file=scenario_file)
+        files = write_scenario_run(
+            run, out, lang, started=started, command=sys.argv, scenario_file=scenario_file, force=force
+        )
     for line in report(run, lang):
         typer.echo(line)
     typer.echo(f"-> {out}/ ({len(files) + 2} files: summary.json, run.json, {', '.join(files[:6])}, ...)")
 
 
-def _execute_national(scenario: Scenario, out: Path | None) -> None:
+def _execute_national(scenario: Scenario, out: Path | None, force: bool = False) -> None:
     """National coverage (every commune of France) into one atomic output folder."""
     from planner.exports.national import national_report
     from planner.jobs.national import run_national
-    from planner.runs.national import write_national_run
+    from planner.runs.national import national_inputs, write_national_run
 
     lang = scenario.language
 
     started = datetime.now(UTC)
+    out = out or default_out(scenario.name)
+    check_out(out, force=force, protect=national_inputs(scenario))  # before any work
     with console.status("Maillage: France…") as status:
         national = run_national(scenario, lang=lang)
-        out = out or default_out(scenario.name)
         status.update("Maillage: writing outputs…")
-        files = write_national_run(national, scenario, out, lang, started=started, command=sys.argv)
+        files = write_national_run(national, scenario, out, lang, started=started, command=sys.argv, force=force)
     for line in national_report(national, lang):
         typer.echo(line)
     typer.echo(f"-> {out}/ ({len(files) + 2} files: summary.json, run.json, {', '.join(files)})")
@@ -148,6 +237,7 @@ def _execute_fanout(
     scenario_file: Path,
     workers: int | None,
     scheduler: str | None,
+    force: bool = False,
 ) -> int:
     """One Dask task per département, a progress bar, then the merged national tables; the failures count."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -156,6 +246,7 @@ def _execute_fanout(
 
     codes = departement_codes(codes_text)
     out = out or default_out(scenario.name)
+    check_out(out, force=force, protect=input_paths(scenario, scenario_file))
     clock = time.perf_counter()
     with dask_client(workers=workers, scheduler=scheduler) as client:
         console.print(f"Dask dashboard: {client.dashboard_link}", highlight=False)
@@ -215,10 +306,12 @@ def _solve(
     lang: str | None,
     time_limit: float | None,
     seed: int | None,
+    force: bool,
+    cache_dir: Path | None,
 ) -> None:
     """The scenario file, which must have ``section``, run whole with the shared options applied."""
-    scenario = _overridden(_scenario_with(scenario_file, section, example), lang, time_limit, seed)
-    _execute(scenario, out, scenario_file)
+    scenario = _overridden(_scenario_with(scenario_file, section, example), lang, time_limit, seed, cache_dir)
+    _execute(scenario, out, scenario_file, force)
 
 
 @app.command()
@@ -257,6 +350,8 @@ def coverage(
     ] = False,
     target: Annotated[float, typer.Option(help="Access target in minutes; zones beyond are gaps.")] = 30.0,
     out: OutOption = None,
+    force: ForceOption = False,
+    cache_dir: CacheOption = None,
     lang: LangOption = None,
     debug: DebugOption = False,
 ) -> None:
@@ -287,6 +382,7 @@ def coverage(
                 "download": download,
                 "speed_kmh": speed,
                 "detour_factor": detour,
+                **_cache_dir(cache_dir),
             },
             "coverage": {
                 "thresholds_min": _floats(thresholds or ("20,30" if france else "10,20,30"), "--thresholds"),
@@ -296,9 +392,9 @@ def coverage(
         with _options():
             scenario = validated(Scenario, {**raw, **({"language": lang} if lang else {})}, source="settings")
         if france:
-            _execute_national(scenario, out)
+            _execute_national(scenario, out, force)
         else:
-            _execute(scenario, out)
+            _execute(scenario, out, force=force)
 
     _guarded(debug, work)
 
@@ -309,6 +405,8 @@ def run(
     out: OutOption = None,
     time_limit: TimeLimitOption = None,
     seed: SeedOption = None,
+    force: ForceOption = False,
+    cache_dir: CacheOption = None,
     lang: LangOption = None,
     departements: Annotated[
         str | None,
@@ -335,15 +433,15 @@ def run(
 
     def work() -> None:
         nonlocal failed
-        scenario = _overridden(load_scenario(scenario_file), lang, time_limit, seed)
+        scenario = _overridden(load_scenario(scenario_file), lang, time_limit, seed, cache_dir)
         if departements:
-            failed = _execute_fanout(scenario, departements, out, scenario_file, workers, scheduler)
+            failed = _execute_fanout(scenario, departements, out, scenario_file, workers, scheduler, force)
         elif workers or scheduler:
             raise InputError.one("--workers/--scheduler", "", "only apply with --departements")
         else:
-            _execute(scenario, out, scenario_file)
+            _execute(scenario, out, scenario_file, force)
 
-    _guarded(debug, work)
+    _guarded(debug, work, interruptible=not departements)  # Dask keeps its own threads and signals
     if failed:  # the other départements are complete; a rerun retries only the failed ones
         raise typer.Exit(1)
 
@@ -356,10 +454,12 @@ def _solving_command(name: str, section: str, example: str, doc: str) -> None:
         out: OutOption = None,
         time_limit: TimeLimitOption = None,
         seed: SeedOption = None,
+        force: ForceOption = False,
+        cache_dir: CacheOption = None,
         lang: LangOption = None,
         debug: DebugOption = False,
     ) -> None:
-        _guarded(debug, lambda: _solve(scenario_file, section, example, out, lang, time_limit, seed))
+        _guarded(debug, lambda: _solve(scenario_file, section, example, out, lang, time_limit, seed, force, cache_dir))
 
     command.__doc__ = doc
     help_text = f"Scenario YAML file with a {section}: section."  # typer reads the help from the annotation
@@ -429,7 +529,7 @@ def app_command(
     from planner.app.server import serve
 
     console.print(f"Maillage : chargement, puis http://{address}:{port} (Ctrl+C pour arrêter)")
-    _guarded(debug, lambda: serve(port, address))
+    _guarded(debug, lambda: serve(port, address), interruptible=False)  # Streamlit handles its signals
 
 
 if __name__ == "__main__":

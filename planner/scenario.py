@@ -12,10 +12,12 @@ file: ``model_copy(update=...)`` does not, and must not be used on these objects
 from __future__ import annotations
 
 import math
+import os
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, Literal, Self, TypeVar
 
+import platformdirs
 import yaml
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -464,7 +466,40 @@ def load_scenario(path: str | Path) -> Scenario:
             [Problem(str(p), "points outside the scenario's folder") for p in outside],
             hint="keep data files in the scenario's folder or below it",
         )
+    linked = [p for p in _paths(scenario) if _through_link(path.parent, p)]
+    if linked:
+        raise InputError(
+            str(path),
+            [Problem(str(p), "is or goes through a symbolic link") for p in linked],
+            hint="put the files themselves in the scenario's folder (links are followed only when named on a command)",
+        )
+    cache = scenario.travel.cache_dir
+    if not (_inside(path.parent, cache) or (path.parent / cache).resolve().is_relative_to(user_cache().resolve())):
+        raise InputError.one(
+            str(path),
+            "travel.cache_dir",
+            f"'{cache}' points outside the scenario's folder and the user cache folder ({user_cache()})",
+            hint="keep it below the scenario's folder, or give --cache-dir on the command line",
+        )
     return scenario
+
+
+def user_cache() -> Path:
+    """The user's cache folder for Maillage (e.g. ``~/.cache/maillage`` on Linux)."""
+    return Path(platformdirs.user_cache_dir("maillage"))
+
+
+def _through_link(base: Path, path: Path) -> bool:
+    """True when ``path`` or a folder on its way down from ``base`` is a symbolic link."""
+    base, full = Path(os.path.abspath(base)), Path(os.path.abspath(base / path))
+    if not full.is_relative_to(base):
+        return full.is_symlink()
+    current = base
+    for step in full.relative_to(base).parts:
+        current = current / step
+        if current.is_symlink():
+            return True
+    return False
 
 
 def _paths(scenario: Scenario) -> list[Path]:

@@ -155,9 +155,10 @@ SOLVING = ["run", "rounds", "rooms", "site"]
 
 @pytest.mark.parametrize("command", [*SOLVING, "coverage"])
 def test_commands_share_their_options(command):
-    """Every solving command takes --time-limit, --seed, --out and --lang; coverage takes --out and --lang."""
+    """Every solving command takes --time-limit, --seed, --out, --force, --cache-dir and --lang; coverage takes
+    --out, --force, --cache-dir and --lang."""
     result = _run(command, "--help")
-    shared = ["--out", "--lang", *(["--time-limit", "--seed"] if command in SOLVING else [])]
+    shared = ["--out", "--force", "--cache-dir", "--lang", *(["--time-limit", "--seed"] if command in SOLVING else [])]
     assert all(option in result.output for option in shared), result.output
 
 
@@ -165,12 +166,15 @@ def test_commands_share_their_options(command):
 def test_options_override_every_solve_and_keep_the_other_sections(monkeypatch, command):
     """The shared options reach siting, rounds and rooms alike, and no command drops a section."""
     seen = []
-    monkeypatch.setattr("planner.cli._execute", lambda scenario, out, scenario_file=None: seen.append(scenario))
+    monkeypatch.setattr(
+        "planner.cli._execute", lambda scenario, out, scenario_file=None, force=False: seen.append(scenario)
+    )
     plan = ROOT / "scenarios" / "lozere-plan.yaml"
-    result = _run(command, str(plan), "--time-limit", "7", "--seed", "3", "--lang", "en")
+    result = _run(command, str(plan), "--time-limit", "7", "--seed", "3", "--lang", "en", "--cache-dir", "nets")
     assert result.exit_code == 0, result.output
     (scenario,) = seen
     assert scenario.language == "en"
+    assert scenario.travel.cache_dir == Path.cwd() / "nets"  # an explicit --cache-dir: from here, anywhere
     for spec in (scenario.siting, scenario.rounds, scenario.rooms):
         assert spec is not None and (spec.time_limit_s, spec.seed) == (7, 3)
     seen.clear()

@@ -13,6 +13,7 @@ from pyproj import Geod
 
 from planner._errors import InputError
 from planner.travel import contraction
+from planner.travel import network as network_module
 from planner.travel.estimate import haversine_m
 from planner.travel.network import DRIVABLE, download_network, load_network
 
@@ -169,6 +170,7 @@ def test_download_is_cached(tmp_path, shared, monkeypatch):
         return ox.graph_from_xml(shared / "osm" / "north_bayreuth_DE_2014.osm.bz2", retain_all=True)
 
     monkeypatch.setattr(ox, "graph_from_polygon", fake_download)
+    monkeypatch.setattr(network_module, "check_online", lambda _url: None)  # no connection attempt either
     polygon = ox.utils_geo.bbox_to_poly((11.48, 49.97, 11.61, 50.05))
     first = download_network(polygon, tmp_path)
     second = download_network(polygon, tmp_path)

@@ -16,12 +16,15 @@ import pytest
 
 from planner.runs.folders import run_folder, write_json
 
+PREVIOUS_RUN = '{"outputs": ["old.txt"]}'  # the run.json by which Maillage knows a folder it wrote
+
 
 def test_success_replaces_the_previous_folder(tmp_path):
     """A completed run replaces the old folder in one rename and leaves no temporary folder."""
     out = tmp_path / "run"
     out.mkdir()
     (out / "old.txt").write_text("old")
+    (out / "run.json").write_text(PREVIOUS_RUN)
     with run_folder(out) as folder:
         (folder / "new.txt").write_text("new")
         assert not (out / "new.txt").exists()  # invisible until complete
@@ -34,6 +37,7 @@ def test_failure_leaves_the_previous_folder(tmp_path):
     out = tmp_path / "run"
     out.mkdir()
     (out / "old.txt").write_text("old")
+    (out / "run.json").write_text(PREVIOUS_RUN)
     with pytest.raises(RuntimeError), run_folder(out) as folder:
         (folder / "half.txt").write_text("half")
         raise RuntimeError("solver crashed")
@@ -46,6 +50,7 @@ def test_killed_run_leaves_the_previous_folder(tmp_path):
     out = tmp_path / "run"
     out.mkdir()
     (out / "old.txt").write_text("old")
+    (out / "run.json").write_text(PREVIOUS_RUN)
     script = textwrap.dedent(f"""
         import time
         from pathlib import Path

@@ -98,3 +98,20 @@ def test_plan_scenario_is_valid():
     scenario = load_scenario(PLAN)
     assert scenario.siting.model == "mclp" and scenario.siting.new_sites == 2
     assert scenario.rounds.demand == "uncovered"
+
+
+def test_plan_target_not_among_the_thresholds(tmp_path):
+    """A ``target_min`` that is not one of ``thresholds_min`` still gets its before/after figures (was: exit 1,
+    ``KeyError: '15'``); the coverage figures keep the thresholds asked for."""
+    text = (ROOT / "scenarios" / "lozere-rooms.yaml").read_text(encoding="utf-8")
+    text = text.replace("target_min: 30", "target_min: 15").replace("time_limit_s: 30", "time_limit_s: 5")
+    scenario = tmp_path / "rooms.yaml"
+    scenario.write_text(text, encoding="utf-8")
+    result = CliRunner().invoke(app, ["run", str(scenario), "--out", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    assert "Plan : à moins de 15 min" in result.output
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text(encoding="utf-8"))
+    assert list(summary["share_within"]) == ["10", "20", "30"]
+    assert list(summary["share_within_before"]) == list(summary["share_within_after"]) == ["10", "15", "20", "30"]
+    before, after = summary["share_within_before"], summary["share_within_after"]
+    assert before["10"] <= before["15"] <= before["20"] and after["15"] >= before["15"]

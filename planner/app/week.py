@@ -7,7 +7,6 @@ it, drawn by :func:`week_chart`), a standalone map and a table.
 from __future__ import annotations
 
 import datetime as dt
-import html
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
@@ -16,6 +15,7 @@ import pandas as pd
 
 from planner.app.shared import base_map
 from planner.data.hours import clock_min, clock_text
+from planner.exports._safe import csv_text, html_text
 from planner.exports.maps import point, standalone_html
 from planner.i18n import label, number
 
@@ -136,7 +136,7 @@ def truck_files(rounds: RoundsRun, vehicle_id: str, lang: str) -> dict[str, byte
     from planner.exports.rounds import calendar, crew_table, weekly_sheet
 
     return {
-        "itineraire.csv": crew_table(rounds, vehicle_id).to_csv(index=False).encode("utf-8"),
+        "itineraire.csv": csv_text(crew_table(rounds, vehicle_id)).encode("utf-8"),
         "itineraire.ics": calendar(rounds, vehicle_id).to_ical(),
         "feuille-de-route.html": weekly_sheet(rounds, vehicle_id, lang).encode("utf-8"),
     }
@@ -170,7 +170,7 @@ def provider_files(rooms: RoomsRun, provider_id: str, lang: str) -> dict[str, by
     from planner.exports.rooms import calendar, provider_sheet, provider_table
 
     return {
-        "planning.csv": provider_table(rooms, provider_id).to_csv(index=False).encode("utf-8"),
+        "planning.csv": csv_text(provider_table(rooms, provider_id)).encode("utf-8"),
         "planning.ics": calendar(rooms, provider_id).to_ical(),
         "feuille-de-semaine.html": provider_sheet(rooms, provider_id, lang).encode("utf-8"),
     }
@@ -190,7 +190,7 @@ def provider_map(rooms: RoomsRun, provider_id: str, lang: str) -> str:
             folium.PolyLine(sessions[["lat", "lon"]].to_numpy().tolist(), color=colour, weight=3).add_to(layer)
         for b in sessions.itertuples():
             text = f"{b.day_name} {b.start}–{b.end} : {b.premises} ({b.room})"
-            point(layer, b.lat, b.lon, colour, text, popup=html.escape(f"{text}, {b.address}"))
+            point(layer, b.lat, b.lon, colour, text, popup=html_text(f"{text}, {b.address}"))
         layer.add_to(fmap)
     folium.LayerControl(collapsed=False).add_to(fmap)
     return standalone_html(fmap)

@@ -33,6 +33,10 @@ _MAGIC = {b"PK\x03\x04": "zip", b"\x1f\x8b": "gzip", b"BZh": "bzip2", b"\xfd7zXZ
 # GeoParquet is compressed inside: its declared size is checked before reading (memory bound).
 MAX_PARQUET_ROWS = 5_000_000
 MAX_PARQUET_BYTES = 2 * 1024**3
+# C0 control characters but tab, line feed and carriage return; DEL. NUL cuts strings short in C readers.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# Files a GIS reader opens beside the one named: they must be plain files, never links elsewhere.
+_SIDECARS = {".shp": "stem", ".gpkg": ("-wal", "-shm", "-journal")}
 LON_NAMES = ("lon", "lng", "longitude", "long", "x")
 LAT_NAMES = ("lat", "latitude", "y")
 # ANCT ``format_fs`` values of the units that move (the others are fixed sites or groups of them).
@@ -61,6 +65,7 @@ def _read_table(path: Path, layer: str | None) -> gpd.GeoDataFrame | pd.DataFram
     if suffix not in READABLE:
         raise InputError.one(str(path), "", f"unsupported format '{suffix}'", hint="use one of " + ", ".join(READABLE))
     _check_content(path, suffix)
+    _check_sidecars(path, suffix)
     try:
         if suffix == ".csv":
             return _read_csv(path)
@@ -89,7 +94,7 @@ def _check_content(path: Path, suffix: str) -> None:
         raise InputError.one(str(path), "", "is empty (0 bytes)")
     if suffix in (".csv", ".geojson", ".json"):
         with path.open("rb") as stream:
-            head = stream.read(8)
+            head = stream.read(64)
         kind = next((name for magic, name in _MAGIC.items() if head.startswith(magic)), None)
         if kind:
             raise InputError.one(
@@ -98,6 +103,60 @@ def _check_content(path: Path, suffix: str) -> None:
                 f"is compressed data ({kind}), not a '{suffix}' file: archives are not opened",
                 hint="extract the layer and give the file itself",
             )
+        if head.startswith((b"\xff\xfe", b"\xfe\xff")) or head.count(0) > len(head) // 4:
+            raise InputError.one(
+                str(path),
+                "",
+                "is UTF-16 text (every other byte is NUL)",
+                hint="save it as CSV UTF-8 (or GeoJSON in UTF-8)",
+            )
+
+
+def _check_sidecars(path: Path, suffix: str) -> None:
+    """Refuse symbolic links among the files a reader opens beside ``path`` (``.dbf``, ``.prj``, ``-wal``...).
+
+    The file named may itself be a link (the user named it); what it drags in may not.
+    """
+    rule = _SIDECARS.get(suffix)
+    if rule is None:
+        return
+    if rule == "stem":
+        stem = path.name[: -len(suffix)].casefold() + "."
+        beside = [p for p in path.parent.iterdir() if p.name.casefold().startswith(stem) and p.name != path.name]
+    else:
+        beside = [path.with_name(path.name + end) for end in rule]
+    links = sorted(p.name for p in beside if p.is_symlink())
+    if links:
+        raise InputError.one(
+            str(path),
+            "",
+            f"comes with {', '.join(links)}, a symbolic link: the files read beside a layer must be plain files",
+            hint="copy the real files next to it (symbolic links are only followed when named on the command line)",
+        )
+
+
+def _control_problems(table: pd.DataFrame) -> list[Problem]:
+    """Every text cell (and column name) holding NUL or another control character, by row and field."""
+    problems = [
+        Problem(f"header, column {str(c)!r}", "contains a control character")
+        for c in table.columns
+        if isinstance(c, str) and _CONTROL.search(c)
+    ]
+    geometry = getattr(table, "_geometry_column_name", None)
+    for column in table.columns:
+        values = table[column]
+        if column == geometry or not (pd.api.types.is_object_dtype(values) or pd.api.types.is_string_dtype(values)):
+            continue
+        text = values[values.map(lambda v: isinstance(v, str))].astype(str)
+        for label, cell in text[text.str.contains(_CONTROL, na=False)].items():
+            char = _CONTROL.search(cell).group()  # type: ignore[union-attr]
+            name = " (NUL)" if char == "\x00" else ""
+            problems.append(
+                Problem(
+                    f"{_row(table, label)}, field '{column}'", f"contains the control character U+{ord(char):04X}{name}"
+                )
+            )
+    return problems
 
 
 def _check_parquet_size(path: Path) -> None:
@@ -261,6 +320,9 @@ def read_layer(path: str | Path, kind: str, *, layer: str | None = None) -> gpd.
     path = Path(path)
     source = str(path)
     table = _read_table(path, layer or kind)
+    problems = _control_problems(table)
+    if problems:
+        raise InputError(source, problems, hint="remove the control characters (NUL, escape...) from these cells")
     names = [str(c).lower() for c in table.columns]
     twice = sorted({c for c in names if names.count(c) > 1})
     if twice:  # 'Population' and 'population' would become one column

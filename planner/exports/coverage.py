@@ -7,6 +7,7 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
+from planner.exports._safe import write_csv
 from planner.exports.maps import coverage_map, standalone_html
 from planner.i18n import label, number, percent
 from planner.jobs.coverage import CoverageReport, CoverageResult
@@ -149,9 +150,9 @@ def write_coverage(result: CoverageResult, folder: Path, lang: str = "fr") -> li
     if len(gaps):
         gpd.GeoDataFrame(gaps, crs="EPSG:4326").to_file(gpkg, layer="gap_zones", driver="GPKG")
     result.services.to_file(gpkg, layer="services", driver="GPKG")
-    zones.drop(columns="geometry").to_csv(folder / "access_by_zone.csv", index=False)
-    gaps.drop(columns="geometry").to_csv(folder / "gap_zones.csv", index=False)
-    summary_table(result.summary, lang).to_csv(folder / "summary.csv", index=False)
+    write_csv(zones.drop(columns="geometry"), folder / "access_by_zone.csv")
+    write_csv(gaps.drop(columns="geometry"), folder / "gap_zones.csv")
+    write_csv(summary_table(result.summary, lang), folder / "summary.csv")
     fmap = coverage_map(
         result.access,
         result.services,

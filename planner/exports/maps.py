@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 import re
 from collections.abc import Sequence
 from pathlib import Path
@@ -13,6 +12,7 @@ import geopandas as gpd
 import numpy as np
 from branca.element import Figure, MacroElement, Template
 
+from planner.exports._safe import html_columns, html_text
 from planner.i18n import label
 
 # Upper bounds (minutes) of the access classes and their colours, green to red.
@@ -41,17 +41,18 @@ def legend(
 ) -> MacroElement:
     """A map legend: a white box in a bottom corner (``side``: right or left) with a bold ``title``
     and one line per ``(swatch style, text)`` row, the style a CSS fill or border of the square swatch.
+    ``title`` and the texts are plain text, escaped here (:func:`~planner.exports._safe.html_text`).
 
     The one legend builder of Maillage's maps (access times, occupancy of premises).
     """
-    lines = [f'<div><span style="{_SWATCH}{style}"></span>{html.escape(text)}</div>' for style, text in rows]
+    lines = [f'<div><span style="{_SWATCH}{style}"></span>{html_text(text)}</div>' for style, text in rows]
     ident = f' id="{element_id}"' if element_id else ""
     box = MacroElement()
     box._template = Template(
         "{% macro html(this, kwargs) %}"
         f'<div{ident} style="position:fixed;bottom:28px;{side}:10px;z-index:9999;background:white;'
         'padding:8px 12px;border-radius:4px;box-shadow:0 0 6px rgba(0,0,0,.3);font:13px sans-serif">'
-        f"<b>{html.escape(title)}</b>" + "".join(lines) + "</div>{% endmacro %}"
+        f"<b>{html_text(title)}</b>" + "".join(lines) + "</div>{% endmacro %}"
     )
     return box
 
@@ -78,7 +79,11 @@ def point(
     popup: str | None = None,
     radius: int = 7,
 ) -> None:
-    """A filled dot with a white ring: the one marker style of Maillage's maps (no icon fonts needed)."""
+    """A filled dot with a white ring: the one marker style of Maillage's maps (no icon fonts needed).
+
+    ``tooltip`` is plain text (escaped here); ``popup`` is markup whose user text went through
+    :func:`~planner.exports._safe.html_text`.
+    """
     folium.CircleMarker(
         [lat, lon],
         radius=radius,
@@ -86,7 +91,7 @@ def point(
         weight=2,
         fill_color=colour,
         fill_opacity=1,
-        tooltip=tooltip,
+        tooltip=html_text(tooltip),
         popup=folium.Popup(popup, max_width=320) if popup else None,
     ).add_to(layer)
 
@@ -114,8 +119,8 @@ def coverage_map(
         for t in shapes["time_min"]
     ]
     columns = ["name", "population", "time_label", "service_name", "gap", "time_min", "geometry"]
-    folium.GeoJson(
-        shapes[columns].assign(time_min=shapes["time_min"].replace(np.inf, -1)),
+    folium.GeoJson(  # tooltips show properties as HTML: the text ones are escaped
+        html_columns(shapes[columns], ["name", "service_name"]).assign(time_min=shapes["time_min"].replace(np.inf, -1)),
         name=label("zones", lang),
         style_function=lambda f: {
             "fillColor": class_colour(f["properties"]["time_min"] if f["properties"]["time_min"] >= 0 else np.inf),
@@ -136,14 +141,14 @@ def coverage_map(
     markers = folium.FeatureGroup(name=label("services", lang))
     markers.add_to(fmap)
     for _, site in services.iterrows():
-        popup = f"<b>{html.escape(str(site['name']))}</b>"
+        popup = f"<b>{html_text(site['name'])}</b>"
         if site.get("address"):
-            popup += f"<br>{label('address', lang)} : {html.escape(str(site['address']))}"
+            popup += f"<br>{label('address', lang)} : {html_text(site['address'])}"
         if site.get("opening_hours"):
-            popup += f"<br>{label('hours', lang)} : {html.escape(str(site['opening_hours']))}"
+            popup += f"<br>{label('hours', lang)} : {html_text(site['opening_hours'])}"
         point(markers, site.geometry.y, site.geometry.x, "#2166ac", str(site["name"]), popup=popup)
     model = label("travel_road", lang) if travel.get("model") == "road" else label("travel_estimate", lang, **travel)
-    text = html.escape(model) + (f"<br>{html.escape(caption)}" if caption else "")
+    text = html_text(model) + (f"<br>{html_text(caption)}" if caption else "")
     root = fmap.get_root()
     assert isinstance(root, Figure)
     root.html.add_child(

@@ -7,7 +7,6 @@ threshold are drawn, simplified and rounded to about 10 m, one layer per thresho
 
 from __future__ import annotations
 
-import html
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -17,6 +16,7 @@ import numpy as np
 import shapely
 from branca.element import Figure
 
+from planner.exports._safe import html_columns, html_text, write_csv
 from planner.exports.coverage import headline, population_caveat, range_caption, summary_table
 from planner.exports.maps import access_legend, class_colour, point, standalone_html
 from planner.i18n import label, number, percent
@@ -65,8 +65,11 @@ def national_map(national: NationalCoverage, lang: str = "fr") -> folium.Map:
     for lower, upper in bands:
         band = drawn[(drawn["time_min"] > lower) & ((drawn["time_min"] <= upper) | (drawn["time_min"] < 0))]
         layer = folium.FeatureGroup(name=_band_name(lower, upper, lang), show=True)
-        folium.GeoJson(
-            band[["name", "departement", "population", "time_label", "service_name", "time_min", "geometry"]],
+        folium.GeoJson(  # tooltips show properties as HTML: the text ones are escaped
+            html_columns(
+                band[["name", "departement", "population", "time_label", "service_name", "time_min", "geometry"]],
+                ["name", "service_name"],
+            ),
             style_function=lambda f: {
                 "fillColor": class_colour(f["properties"]["time_min"] if f["properties"]["time_min"] >= 0 else np.inf),
                 "fillOpacity": 0.75,
@@ -84,7 +87,7 @@ def national_map(national: NationalCoverage, lang: str = "fr") -> folium.Map:
     _departement_dots(national, lang).add_to(fmap)
     services = folium.FeatureGroup(name=label("services", lang), show=False)
     folium.GeoJson(
-        result.services[["name", "geometry"]],
+        html_columns(result.services[["name", "geometry"]], ["name"]),
         marker=folium.CircleMarker(radius=3, color="#2166ac", fill=True, fill_opacity=1, weight=0),
         tooltip=folium.GeoJsonTooltip(fields=["name"], labels=False),
     ).add_to(services)
@@ -112,9 +115,9 @@ def _departement_dots(national: NationalCoverage, lang: str) -> folium.FeatureGr
             if column.startswith("share_within_")
         )
         popup = (
-            f"<b>{html.escape(str(row['name']))} ({row['code']})</b><br>{label('population', lang)} : "
+            f"<b>{html_text(str(row['name']))} ({row['code']})</b><br>{label('population', lang)} : "
             f"{number(row['population_total'], lang)}<br>{shares}<br>P90 : {number(row['p90_time_min'], lang, 1)} min"
-            + (f"<br>{html.escape(str(row['largest_gaps']))}" if row["largest_gaps"] else "")
+            + (f"<br>{html_text(str(row['largest_gaps']))}" if row["largest_gaps"] else "")
         )
         point(
             layer,
@@ -137,7 +140,7 @@ def _title(fmap: folium.Map, national: NationalCoverage, lang: str) -> None:
         "headline", lang, name=summary["territory"], population=number(summary["population_total"], lang)
     ) + population_caveat(summary, lang)
     caption = label("travel_estimate", lang, **national.coverage.travel)
-    text = f"<b>{html.escape(headline)}</b><br>{within}<br>{html.escape(caption)}"
+    text = f"<b>{html_text(headline)}</b><br>{html_text(within)}<br>{html_text(caption)}"
     root = fmap.get_root()
     assert isinstance(root, Figure)
     root.html.add_child(
@@ -153,12 +156,12 @@ def write_national(national: NationalCoverage, folder: Path, lang: str = "fr") -
     access = national.coverage.access
     within = [c for c in access if c.startswith("within_")]
     columns = [*ZONE_COLUMNS, *within, "gap"]
-    access[columns].round({"time_min": 1}).to_csv(folder / "access_by_zone.csv", index=False)
+    write_csv(access[columns].round({"time_min": 1}), folder / "access_by_zone.csv")
     gaps = gap_zones(access, float(national.coverage.summary["target_min"]))  # on unrounded times
-    gaps[columns].round({"time_min": 1}).to_csv(folder / "gap_zones.csv", index=False)
-    national.departements.to_csv(folder / "access_by_departement.csv", index=False)
-    national.regions.to_csv(folder / "access_by_region.csv", index=False)
-    summary_table(national.coverage.summary, lang).to_csv(folder / "summary.csv", index=False)
+    write_csv(gaps[columns].round({"time_min": 1}), folder / "gap_zones.csv")
+    write_csv(national.departements, folder / "access_by_departement.csv")
+    write_csv(national.regions, folder / "access_by_region.csv")
+    write_csv(summary_table(national.coverage.summary, lang), folder / "summary.csv")
     (folder / "map.html").write_text(standalone_html(national_map(national, lang)), encoding="utf-8")
     return [
         "access_by_zone.csv",

@@ -8,6 +8,7 @@ import folium
 import geopandas as gpd
 import pandas as pd
 
+from planner.exports._safe import write_csv
 from planner.exports.maps import point
 from planner.jobs.siting import SitingRun
 
@@ -18,8 +19,8 @@ def write_siting(siting: SitingRun, folder: Path) -> list[str]:
     columns = ["site_id", "name", "kind", "address", "population_within", "geometry"]
     chosen = siting.chosen.reindex(columns=columns)
     gpd.GeoDataFrame(chosen, crs="EPSG:4326").to_file(folder / "chosen_sites.geojson", driver="GeoJSON")
-    chosen.drop(columns="geometry").to_csv(folder / "chosen_sites.csv", index=False)
-    siting.tradeoff.to_csv(folder / "tradeoff.csv", index=False)
+    write_csv(chosen.drop(columns="geometry"), folder / "chosen_sites.csv")
+    write_csv(siting.tradeoff, folder / "tradeoff.csv")
     return ["chosen_sites.geojson", "chosen_sites.csv", "tradeoff.csv"]
 
 
@@ -39,5 +40,5 @@ def write_plan(zones: gpd.GeoDataFrame, folder: Path) -> list[str]:
     """The combined access table: per zone, minutes by each means, the best means, the stop days."""
     folder.mkdir(parents=True, exist_ok=True)
     zones.to_file(folder / "combined_access.gpkg", layer="combined_access", driver="GPKG")
-    pd.DataFrame(zones.drop(columns="geometry")).to_csv(folder / "combined_access.csv", index=False)
+    write_csv(pd.DataFrame(zones.drop(columns="geometry")), folder / "combined_access.csv")
     return ["combined_access.gpkg", "combined_access.csv"]

@@ -7,7 +7,6 @@ the labels of the sheets, grids and map.
 
 from __future__ import annotations
 
-import html
 from pathlib import Path
 
 import folium
@@ -16,6 +15,7 @@ import pandas as pd
 
 from optimize.rooms import start_ranges
 from planner.data.hours import FRENCH_DAYS
+from planner.exports._safe import file_names, html_columns, html_text, write_csv
 from planner.exports.calendar import Event, weekly_calendar
 from planner.exports.maps import legend, point, standalone_html
 from planner.i18n import number, percent
@@ -141,8 +141,8 @@ def provider_sheet(run: RoomsRun, provider_id: str, lang: str = "fr") -> str:
     days = _mine(run.provider_days, "provider_id", provider_id)
     rows = (
         "".join(
-            f"<tr><td>{s.day_name} {s.date}</td><td>{s.start}–{s.end}</td><td>{html.escape(s.premises)}</td>"
-            f"<td>{html.escape(s.room)}</td><td>{html.escape(s.address)}</td>"
+            f"<tr><td>{s.day_name} {s.date}</td><td>{s.start}–{s.end}</td><td>{html_text(s.premises)}</td>"
+            f"<td>{html_text(s.room)}</td><td>{html_text(s.address)}</td>"
             f"<td>{number(s.travel_before_min, lang)} min</td></tr>"
             for s in sessions.itertuples()
         )
@@ -150,7 +150,7 @@ def provider_sheet(run: RoomsRun, provider_id: str, lang: str = "fr") -> str:
     )
     km = number(days["drive_km"].sum() if len(days) else 0, lang)
     drive = number(days["drive_min"].sum() / 60 if len(days) else 0, lang, 1)
-    title = f"{t['sheet']} — {html.escape(provider.name or provider_id)} ({html.escape(provider.service)})"
+    title = f"{t['sheet']} — {html_text(provider.name or provider_id)} ({html_text(provider.service)})"
     return f"""<!DOCTYPE html><html lang="{lang}"><head><meta charset="utf-8"><title>{title}</title>
 {_STYLE}</head><body><h1>{title}</h1>
 <p>{t["week"]} {run.start_date.isoformat()} · {t["total"]} : {len(sessions)} {t["sessions"]}, {km} km,
@@ -194,16 +194,16 @@ def premises_sheet(run: RoomsRun, premises_id: str, lang: str = "fr") -> str:
     t = TEXT[lang]
     grid = premises_grid(run, premises_id, lang)
     row = run.premises[run.premises["site_id"] == premises_id].iloc[0]
-    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in grid.columns)
+    head = "".join(f"<th>{html_text(str(c))}</th>" for c in grid.columns)
     css = {t["free"]: "free", t["closed"]: "closed"}
     body = "".join(
-        "<tr>" + "".join(f"<td class='{css.get(v, '')}'>{html.escape(str(v))}</td>" for v in values) + "</tr>"
+        "<tr>" + "".join(f"<td class='{css.get(v, '')}'>{html_text(str(v))}</td>" for v in values) + "</tr>"
         for values in grid.itertuples(index=False)
     )
-    title = f"{t['grid']} — {html.escape(str(row['name']))}"
+    title = f"{t['grid']} — {html_text(str(row['name']))}"
     return f"""<!DOCTYPE html><html lang="{lang}"><head><meta charset="utf-8"><title>{title}</title>
 {_STYLE}</head><body><h1>{title}</h1>
-<p>{html.escape(str(row["address"]))} · {t["week"]} {run.start_date.isoformat()}</p>
+<p>{html_text(str(row["address"]))} · {t["week"]} {run.start_date.isoformat()}</p>
 <p>{t["occupancy"]} : {percent(row["occupancy"], lang)} ({row["half_days_booked"]} {t["half_days"]}
 {row["half_days_open"]})</p><table><tr>{head}</tr>{body}</table></body></html>"""
 
@@ -239,9 +239,9 @@ def rooms_map(run: RoomsRun, base: folium.Map, lang: str = "fr") -> folium.Map:
         reached = zones[zones[f"served_{service}"]][["name", "population", "geometry"]]
         if len(reached):
             colour = SERVICE_COLOURS[i % len(SERVICE_COLOURS)]
-            folium.GeoJson(
-                reached,
-                name=t["catchment"].format(minutes=run.spec.threshold(service), service=service),
+            folium.GeoJson(  # tooltips and layer names show as HTML: the text is escaped
+                html_columns(reached, ["name"]),
+                name=html_text(t["catchment"].format(minutes=run.spec.threshold(service), service=service)),
                 show=False,
                 style_function=lambda _, c=colour: {"fillColor": c, "fillOpacity": 0.35, "color": c, "weight": 1},
                 tooltip=folium.GeoJsonTooltip(fields=["name", "population"], aliases=["", "Population"]),
@@ -253,10 +253,10 @@ def rooms_map(run: RoomsRun, base: folium.Map, lang: str = "fr") -> folium.Map:
     for row in run.premises.itertuples():
         booked = _mine(run.bookings, "premises_id", row.site_id)
         who = "<br>".join(
-            html.escape(f"{b.day_name} {b.start}–{b.end} : {b.provider} ({b.service})") for b in booked.itertuples()
+            html_text(f"{b.day_name} {b.start}–{b.end} : {b.provider} ({b.service})") for b in booked.itertuples()
         )
         share = f"{t['occupancy']} {percent(row.occupancy, lang)}"
-        popup = f"<b>{html.escape(row.name)}</b><br>{share}<br>{who or t['unused_label']}"
+        popup = f"<b>{html_text(row.name)}</b><br>{share}<br>{who or t['unused_label']}"
         point(
             used if len(booked) else unused,
             row.geometry.y,
@@ -271,21 +271,27 @@ def rooms_map(run: RoomsRun, base: folium.Map, lang: str = "fr") -> folium.Map:
 
 
 def write_rooms(run: RoomsRun, folder: Path, base_map: folium.Map, lang: str = "fr") -> list[str]:
-    """Write the rooms outputs into ``folder``; return the paths written, relative to it."""
+    """Write the rooms outputs into ``folder``; return the paths written, relative to it.
+
+    Providers' and premises' folders are named by :func:`~planner.exports._safe.file_names` from their ids.
+    """
     written = []
+    providers = file_names(p.provider_id for p in run.spec.providers)
     for provider in run.spec.providers:
-        name = f"intervenants/{provider.provider_id}"
+        name = f"intervenants/{providers[provider.provider_id]}"
         (folder / name).mkdir(parents=True, exist_ok=True)
-        provider_table(run, provider.provider_id).to_csv(folder / name / "planning.csv", index=False)
+        write_csv(provider_table(run, provider.provider_id), folder / name / "planning.csv")
         (folder / name / "planning.ics").write_bytes(calendar(run, provider.provider_id).to_ical())
         (folder / name / "feuille-de-semaine.html").write_text(
             provider_sheet(run, provider.provider_id, lang), encoding="utf-8"
         )
         written += [f"{name}/{f}" for f in ("planning.csv", "planning.ics", "feuille-de-semaine.html")]
-    for premises_id in sorted(set(run.bookings["premises_id"])):
-        name = f"lieux/{premises_id}"
+    used = sorted(set(run.bookings["premises_id"]))
+    premises = file_names(used)
+    for premises_id in used:
+        name = f"lieux/{premises[premises_id]}"
         (folder / name).mkdir(parents=True, exist_ok=True)
-        premises_grid(run, premises_id, lang).to_csv(folder / name / "grille.csv", index=False)
+        write_csv(premises_grid(run, premises_id, lang), folder / name / "grille.csv")
         (folder / name / "grille.html").write_text(premises_sheet(run, premises_id, lang), encoding="utf-8")
         written += [f"{name}/grille.csv", f"{name}/grille.html"]
     tables = {
@@ -295,7 +301,7 @@ def write_rooms(run: RoomsRun, folder: Path, base_map: folium.Map, lang: str = "
         "zones_desservies.csv": pd.DataFrame(run.served.drop(columns="geometry")),
     }
     for file, table in tables.items():
-        table.to_csv(folder / file, index=False)
+        write_csv(table, folder / file)
     (folder / "map.html").write_text(standalone_html(rooms_map(run, base_map, lang)), encoding="utf-8")
     return [*written, *tables, "map.html"]
 

@@ -6,13 +6,13 @@ switches the sheet's labels.
 
 from __future__ import annotations
 
-import html
 from pathlib import Path
 
 import folium
 import icalendar
 import pandas as pd
 
+from planner.exports._safe import file_names, html_text, write_csv
 from planner.exports.calendar import Event, weekly_calendar
 from planner.exports.maps import point, standalone_html
 from planner.i18n import number, percent
@@ -112,7 +112,7 @@ def weekly_sheet(run: RoundsRun, vehicle_id: str, lang: str = "fr") -> str:
                 else ""
             )
             rows.append(
-                f"<tr>{day}<td>{html.escape(visit.name)}</td><td>{html.escape(visit.address)}</td>"
+                f"<tr>{day}<td>{html_text(visit.name)}</td><td>{html_text(visit.address)}</td>"
                 f"<td>{visit.start}–{visit.end}</td><td>{number(visit.leg_drive_min, lang)} min · "
                 f"{number(visit.leg_dist_km, lang, 1)} km</td></tr>"
             )
@@ -120,11 +120,11 @@ def weekly_sheet(run: RoundsRun, vehicle_id: str, lang: str = "fr") -> str:
     km = number(routes["dist_km"].sum() if len(routes) else 0, lang)
     body = "".join(rows) or f"<tr><td colspan='5'>{t['none']}</td></tr>"
     return f"""<!DOCTYPE html><html lang="{lang}"><head><meta charset="utf-8">
-<title>{t["title"]} {html.escape(vehicle_id)}</title>
+<title>{t["title"]} {html_text(vehicle_id)}</title>
 <style>@page {{ size: A4 landscape; margin: 12mm; }} body {{ font: 11pt sans-serif; }}
 table {{ border-collapse: collapse; width: 100%; }} th, td {{ border: 1px solid #999; padding: 4px 6px;
 vertical-align: top; }} th {{ background: #eee; }}</style></head><body>
-<h1>{t["title"]} — {t["truck"]} {html.escape(vehicle_id)}</h1>
+<h1>{t["title"]} — {t["truck"]} {html_text(vehicle_id)}</h1>
 <p>{t["week"]} 1 : {run.start_date.isoformat()} · {t["total"]} : {km} km</p>
 <table><tr><th>{t["day"]}</th><th>{t["stop"]}</th><th>{t["address"]}</th><th>{t["time"]}</th>
 <th>{t["drive"]}</th></tr>{body}</table></body></html>"""
@@ -138,7 +138,7 @@ def rounds_map(run: RoundsRun, base: folium.Map) -> folium.Map:
         v: TRUCK_COLOURS[i % len(TRUCK_COLOURS)] for i, v in enumerate(sorted(run.routes["vehicle_id"].unique()))
     }
     for day, lines in run.routes.groupby("day"):
-        layer = folium.FeatureGroup(name=f"Tournées — {lines['day_name'].iloc[0]}")
+        layer = folium.FeatureGroup(name=html_text(f"Tournées — {lines['day_name'].iloc[0]}"))
         layer.add_to(base)
         for route in lines.itertuples():
             folium.PolyLine(
@@ -146,7 +146,7 @@ def rounds_map(run: RoundsRun, base: folium.Map) -> folium.Map:
                 color=colours[route.vehicle_id],
                 weight=4,
                 opacity=0.8,
-                tooltip=f"{route.vehicle_id}, {route.day_name} (semaine {route.week})",
+                tooltip=html_text(f"{route.vehicle_id}, {route.day_name} (semaine {route.week})"),
             ).add_to(layer)
         for visit in run.visits[run.visits["day"] == day].itertuples():
             tooltip = (
@@ -156,28 +156,36 @@ def rounds_map(run: RoundsRun, base: folium.Map) -> folium.Map:
     return base
 
 
+FLEET_FILES = ("visits.csv", "routes.geojson", "stops.geojson", "stops_left_out.csv", "map.html")
+
+
 def write_rounds(run: RoundsRun, folder: Path, base_map: folium.Map, lang: str = "fr") -> list[str]:
-    """Write the rounds outputs into ``folder``; return the paths written, relative to it."""
+    """Write the rounds outputs into ``folder``; return the paths written, relative to it.
+
+    Each truck's files go in a folder named by :func:`~planner.exports._safe.file_names` from its id.
+    """
     written = []
+    names = file_names((v.vehicle_id for v in run.spec.fleet), taken=FLEET_FILES)
     for vehicle in run.spec.fleet:
-        truck = folder / vehicle.vehicle_id
+        name = names[vehicle.vehicle_id]
+        truck = folder / name
         truck.mkdir(parents=True, exist_ok=True)
-        crew_table(run, vehicle.vehicle_id).to_csv(truck / "itineraire.csv", index=False)
+        write_csv(crew_table(run, vehicle.vehicle_id), truck / "itineraire.csv")
         (truck / "itineraire.ics").write_bytes(calendar(run, vehicle.vehicle_id).to_ical())
         (truck / "feuille-de-route.html").write_text(weekly_sheet(run, vehicle.vehicle_id, lang), encoding="utf-8")
         mine = run.routes[run.routes["vehicle_id"] == vehicle.vehicle_id] if len(run.routes) else run.routes
         if len(mine):
             mine.to_file(truck / "tournees.geojson", driver="GeoJSON")
-        written += [f"{vehicle.vehicle_id}/{n}" for n in ("itineraire.csv", "itineraire.ics", "feuille-de-route.html")]
-        written += [f"{vehicle.vehicle_id}/tournees.geojson"] if len(mine) else []
-    run.visits.to_csv(folder / "visits.csv", index=False)
+        written += [f"{name}/{n}" for n in ("itineraire.csv", "itineraire.ics", "feuille-de-route.html")]
+        written += [f"{name}/tournees.geojson"] if len(mine) else []
+    write_csv(run.visits, folder / "visits.csv")
     if len(run.routes):
         run.routes.to_file(folder / "routes.geojson", driver="GeoJSON")
         written.append("routes.geojson")
     stops = run.places[run.places["site_id"].isin(run.result.open_stops)][["site_id", "name", "address", "geometry"]]
     stops.to_file(folder / "stops.geojson", driver="GeoJSON")
     left = pd.DataFrame(sorted(run.result.left_out.items()), columns=["stop_id", "reason"])
-    left.to_csv(folder / "stops_left_out.csv", index=False)
+    write_csv(left, folder / "stops_left_out.csv")
     (folder / "map.html").write_text(standalone_html(rounds_map(run, base_map)), encoding="utf-8")
     return [*written, "visits.csv", "stops.geojson", "stops_left_out.csv", "map.html"]
 

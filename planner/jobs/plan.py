@@ -34,10 +34,11 @@ def combined_access(
     """Per zone, minutes by each means and the best means within the target; and the summary figures.
 
     The means are the existing services, the new fixed sites, the bus stops and the premises where
-    a provider holds at least one session in the week, whichever stages ran.
+    a provider holds at least one session in the week, whichever stages ran. The before/after
+    shares are given at each coverage threshold and at the target, even when it is not one of them.
     """
     target = coverage.summary["target_min"]
-    thresholds = list(map(float, coverage.summary["population_within"]))
+    thresholds = sorted({*map(float, coverage.summary["population_within"]), float(target)})  # the target too
     zones = coverage.access[["zone_id", "name", "population", "geometry"]].copy()
     means = {"existing": coverage.access["time_min"].to_numpy(dtype=float)}
     if siting is not None:

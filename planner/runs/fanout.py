@@ -27,6 +27,7 @@ from distributed import Client, LocalCluster, as_completed
 
 from planner._errors import InfeasibleError, InputError
 from planner.data.france import _check_codes, _normalise_departement, departements
+from planner.exports._safe import write_csv
 from planner.jobs.measures import gap_zones
 from planner.runs.folders import write_json
 from planner.runs.pipeline import run_scenario
@@ -241,7 +242,7 @@ def _flatten(summary: dict[str, object]) -> dict[str, object]:
 
 def _replace_csv(frame: pd.DataFrame, path: Path) -> None:
     part = path.with_name(f".{path.name}.part")
-    frame.to_csv(part, index=False)
+    write_csv(frame, part)
     os.replace(part, path)
 
 

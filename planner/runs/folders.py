@@ -14,34 +14,134 @@ import platform
 import shutil
 import sys
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import datetime
 from importlib import metadata
 from pathlib import Path
 
 import numpy as np
 
+from optimize._cancel import check as check_cancelled
+from planner._errors import InputError
+from planner.exports._safe import file_name
+
+# What a per-département fan-out writes at the top of its folder, besides one run folder per département.
+FANOUT_FILES = ("national_summary.csv", "national_access_by_zone.csv", "national_gap_zones.csv", "errors.csv")
+
+
+def is_maillage_folder(path: Path) -> bool:
+    """True when ``path`` is a folder Maillage wrote: a run folder (its ``run.json`` lists its outputs),
+    or a per-département fan-out folder (run folders named by code, the national tables)."""
+    try:
+        record = json.loads((path / "run.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        record = None
+    if isinstance(record, dict) and isinstance(record.get("outputs"), list):
+        return True
+    try:
+        children = list(path.iterdir())
+    except OSError:
+        return False
+    runs = [c for c in children if not c.name.startswith(".") and c.is_dir() and not c.is_symlink()]
+    for child in children:
+        if child.is_symlink():
+            return False
+        if child.name.startswith(".") and (".part" in child.name or ".old-" in child.name):
+            continue  # a partial folder or table of an interrupted run
+        if child.name in (*FANOUT_FILES, "summary.json") and child.is_file():
+            continue
+        if child in runs and (is_maillage_folder(child) or not any(child.iterdir())):
+            continue
+        return False
+    return bool(runs)
+
+
+def _kept_places() -> list[tuple[Path, str]]:
+    places = [(Path.cwd(), "the current folder")]
+    with contextlib.suppress(RuntimeError, KeyError):  # no home folder known
+        places.append((Path.home(), "your home folder"))
+    return places
+
+
+def _refuse(out: Path, problem: str, hint: str = "") -> InputError:
+    return InputError.one("--out", str(out), problem, hint=hint)
+
+
+def check_out(out: Path, *, force: bool = False, protect: Iterable[Path] = ()) -> Path:
+    """``out`` as an absolute path, when a run may write there; else :class:`InputError` saying why.
+
+    A run writes a new folder, an empty one, or one Maillage wrote before (see
+    :func:`is_maillage_folder`); ``force`` lets it replace any other folder, except the file-system
+    root, the home folder, the current folder or one of their parents, and a folder holding one of
+    the paths in ``protect`` (the scenario file and its inputs). Never a file, never a symbolic link.
+    """
+    path = Path(os.path.abspath(out))  # '..' and '.' resolved by name, links kept
+    if path.is_symlink():
+        raise _refuse(path, "is a symbolic link", hint="give the folder itself, not a link to it")
+    real = path.resolve()
+    for place, what in _kept_places():
+        if place.resolve().is_relative_to(real):
+            raise _refuse(path, f"is {what} or one of its parents: a run never replaces it", hint="give a new folder")
+    if real == Path(real.anchor):
+        raise _refuse(path, "is the root of the file system", hint="give a new folder")
+    for item in protect:
+        if Path(os.path.abspath(item)).resolve().is_relative_to(real):
+            raise _refuse(
+                path,
+                f"holds the input {item}: a run never replaces the folder of its scenario or inputs",
+                hint="give a new folder, e.g. outputs/<name> beside the scenario",
+            )
+    if not path.exists():
+        return path
+    if not path.is_dir():
+        raise _refuse(path, "is an existing file, not a folder", hint="give a new folder")
+    if force or not any(path.iterdir()) or is_maillage_folder(path):
+        return path
+    raise _refuse(
+        path,
+        "is a folder Maillage did not write (it has no run.json), so it is left as it is",
+        hint="give a new folder, or add --force to replace this one and everything in it",
+    )
+
 
 @contextlib.contextmanager
-def run_folder(out: Path) -> Iterator[Path]:
-    """Yield a temporary sibling of ``out``; on success it replaces ``out`` in one rename."""
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    _remove_abandoned(out)
-    tmp = out.with_name(f".{out.name}.part-{os.getpid()}-{uuid.uuid4().hex[:8]}")
-    tmp.mkdir()
+def run_folder(out: Path, *, force: bool = False, protect: Iterable[Path] = ()) -> Iterator[Path]:
+    """Yield a temporary sibling of ``out``; on success it replaces ``out`` in one rename.
+
+    ``out`` is checked first (:func:`check_out`). The temporary folder is removed whatever happens;
+    a run cancelled (Ctrl-C, SIGTERM) while writing leaves ``out`` as it was.
+    """
+    out = check_out(out, force=force, protect=protect)
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        _remove_abandoned(out)
+        tmp = out.with_name(f".{out.name}.part-{os.getpid()}-{uuid.uuid4().hex[:8]}")
+        tmp.mkdir()
+    except OSError as exc:
+        raise _refuse(
+            out, f"cannot be written ({exc.strerror or exc})", hint="choose a folder you can write in"
+        ) from None
     try:
         yield tmp
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+        check_cancelled()  # a run interrupted while writing keeps the previous output
+        _commit(tmp, out)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)  # after a swap it holds the previous output
+
+
+def _commit(tmp: Path, out: Path) -> None:
+    """Put ``tmp`` in place of ``out``, ``out`` never missing where the system can swap in one step."""
     if out.exists() and _exchange(tmp, out):  # one atomic step: ``out`` is never missing
-        shutil.rmtree(tmp, ignore_errors=True)  # ``tmp`` now holds the previous output
         return
     old = out.with_name(f".{out.name}.old-{uuid.uuid4().hex[:8]}")
     if out.exists():
         os.replace(out, old)
-    os.replace(tmp, out)  # a kill before this line leaves ``old``: restored by the next run
+    try:
+        os.replace(tmp, out)  # a kill before this line leaves ``old``: restored by the next run
+    except BaseException:
+        if old.exists() and not out.exists():
+            os.replace(old, out)
+        raise
     shutil.rmtree(old, ignore_errors=True)
 
 
@@ -83,9 +183,8 @@ def _alive(pid: int) -> bool:
 
 
 def default_out(name: str) -> Path:
-    """``outputs/<name>-<YYYYmmdd-HHMMSS>`` under the current folder (the name cut to 60 characters)."""
-    slug = "".join(c if c.isalnum() else "-" for c in name.lower()[:60]).strip("-") or "run"
-    return Path("outputs") / f"{slug}-{datetime.now():%Y%m%d-%H%M%S}"
+    """``outputs/<name>-<YYYYmmdd-HHMMSS>`` under the current folder (the name made a safe file name)."""
+    return Path("outputs") / f"{file_name(name.lower())}-{datetime.now():%Y%m%d-%H%M%S}"
 
 
 def _jsonable(value: object) -> object:
@@ -108,8 +207,8 @@ def write_json(path: Path, data: dict[str, object]) -> None:
 
 
 def file_record(path: Path) -> dict[str, object]:
-    """Path, size and SHA-256 of an input file (of its files in name order for a folder), for ``run.json``."""
-    files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+    """Path, size and SHA-256 of an input file (of its plain files in name order for a folder), for ``run.json``."""
+    files = sorted(p for p in path.rglob("*") if p.is_file() and not p.is_symlink()) if path.is_dir() else [path]
     digest = hashlib.sha256()
     for file in files:
         digest.update(file.read_bytes())

@@ -14,6 +14,11 @@ from planner.runs.record import write_run
 from planner.scenario import Scenario
 
 
+def national_inputs(scenario: Scenario) -> list[Path]:
+    """The files a national run reads: no output folder may replace them."""
+    return [FRANCE_DIR, *(scenario.resolve(p) for p in scenario.services.files)]
+
+
 def write_national_run(
     national: NationalCoverage,
     scenario: Scenario,
@@ -22,6 +27,7 @@ def write_national_run(
     *,
     started: datetime,
     command: Sequence[str],
+    force: bool = False,
 ) -> list[str]:
     """Write the national outputs, ``summary.json`` and ``run.json`` into ``out`` in one rename."""
     result = national.coverage
@@ -45,4 +51,6 @@ def write_national_run(
         inputs={"files": [file_record(p) for p in inputs]},
         travel=result.travel,
         timings_s=result.timings_s,
+        force=force,
+        protect=national_inputs(scenario),
     )

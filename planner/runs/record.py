@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -18,18 +18,33 @@ from planner.runs.pipeline import ScenarioRun, write_scenario
 from planner.scenario import Scenario
 
 
+def _packaged(scenario: Scenario) -> Path:
+    territory = scenario.territory
+    return (
+        FRANCE_DIR / "communes.parquet"
+        if territory.departement or territory.epci or territory.insee
+        else DEFAULT_TERRITORY
+    )
+
+
 def scenario_inputs(scenario: Scenario, scenario_file: Path | None = None) -> dict[str, object]:
     """The input files of a scenario (packaged data first) with their sizes and SHA-256, for ``run.json``."""
     files = [scenario.resolve(p) for p in (scenario.territory.zones, scenario.travel.network) if p]
     files += [scenario.resolve(p) for p in scenario.services.files]
     if scenario_file:
         files.append(scenario_file)
-    packaged = (
-        FRANCE_DIR / "communes.parquet"
-        if scenario.territory.departement or scenario.territory.epci or scenario.territory.insee
-        else DEFAULT_TERRITORY
-    )
-    return {"files": [file_record(p) for p in [packaged, *files]]}
+    return {"files": [file_record(p) for p in [_packaged(scenario), *files]]}
+
+
+def input_paths(scenario: Scenario, scenario_file: Path | None = None) -> list[Path]:
+    """Every file and folder a run of ``scenario`` reads or keeps: no output folder may replace them."""
+    paths = [scenario.territory.zones, scenario.travel.network, *scenario.services.files]
+    paths += scenario.rounds.stops.files if scenario.rounds else []
+    paths += scenario.siting.files if scenario.siting else []
+    paths += scenario.rooms.premises.files if scenario.rooms else []
+    found = [scenario.resolve(p) for p in paths if p is not None]
+    found += [scenario.resolve(scenario.travel.cache_dir), _packaged(scenario)]
+    return [*found, scenario_file] if scenario_file else found
 
 
 def parameters(scenario: Scenario) -> dict[str, object]:
@@ -47,13 +62,18 @@ def write_run(
     inputs: dict[str, object],
     travel: dict[str, object],
     timings_s: dict[str, float],
+    force: bool = False,
+    protect: Iterable[Path] = (),
 ) -> list[str]:
     """The one writer of a run folder: ``outputs(folder)`` writes the files and returns them with the
     summary; then ``summary.json`` and ``run.json`` (when, how, on which inputs (hashed), parameters,
     versions, timings, outputs), all in one rename. ``timings_s`` gains the ``write`` time.
+
+    ``out`` is checked first (:func:`planner.runs.folders.check_out`: new, empty or a previous
+    Maillage output, any folder with ``force``, never one holding a path of ``protect``).
     """
     clock = time.perf_counter()
-    with run_folder(out) as folder:
+    with run_folder(out, force=force, protect=protect) as folder:
         files, summary = outputs(folder)
         write_json(folder / "summary.json", summary)
         timings_s["write"] = time.perf_counter() - clock
@@ -80,8 +100,13 @@ def write_scenario_run(
     started: datetime,
     command: Sequence[str],
     scenario_file: Path | None = None,
+    force: bool = False,
 ) -> list[str]:
-    """Write ``run``'s outputs, ``summary.json`` and ``run.json`` into ``out`` in one rename; return the files."""
+    """Write ``run``'s outputs, ``summary.json`` and ``run.json`` into ``out`` in one rename; return the files.
+
+    ``out`` must be new, empty or a previous Maillage output (any folder with ``force``), and never
+    one holding the scenario's inputs (:func:`planner.runs.folders.check_out`).
+    """
     return write_run(
         out,
         lambda folder: write_scenario(run, folder, lang),
@@ -91,4 +116,6 @@ def write_scenario_run(
         inputs=scenario_inputs(run.scenario, scenario_file),
         travel=run.coverage.travel,
         timings_s=run.timings_s,
+        force=force,
+        protect=input_paths(run.scenario, scenario_file),
     )

@@ -9,7 +9,10 @@ Speeds come from ``maxspeed`` where tagged, else from the French default per roa
 from __future__ import annotations
 
 import hashlib
+import socket
 import tempfile
+import urllib.parse
+import urllib.request
 from dataclasses import dataclass, field
 from itertools import pairwise
 from pathlib import Path
@@ -317,22 +320,59 @@ def load_network(path: str | Path, *, access_speed_kmh: float = 30.0) -> RoadNet
     return network_from_graph(graph, source=str(path), access_speed_kmh=access_speed_kmh, notes=notes)
 
 
+NO_NETWORK = "no network: give a road network file with --network or run with the network available"
+ONLINE_CHECK_S = 5.0
+
+
+def _no_network(reason: object) -> InputError:
+    return InputError.one("--download", "", f"{NO_NETWORK} ({reason})")
+
+
+def check_online(url: str, *, timeout_s: float = ONLINE_CHECK_S) -> None:
+    """Raise :class:`InputError` within ``timeout_s`` when ``url``'s server (or the proxy to it) cannot be reached.
+
+    Without it a download with no network would wait for osmnx's retries and pauses (over a minute).
+    """
+    target = urllib.parse.urlsplit(url)
+    proxy = urllib.request.getproxies().get(target.scheme)
+    if proxy and not urllib.request.proxy_bypass(target.hostname or ""):
+        target = urllib.parse.urlsplit(proxy if "://" in proxy else f"http://{proxy}")
+    host = target.hostname or ""
+    try:
+        socket.create_connection((host, target.port or (443 if target.scheme == "https" else 80)), timeout_s).close()
+    except OSError as exc:
+        raise _no_network(f"cannot reach {host}: {exc.strerror or exc}") from None
+
+
 def download_network(polygon: object, cache_dir: str | Path, *, access_speed_kmh: float = 30.0) -> RoadNetwork:
     """Download the drive network inside ``polygon`` (WGS84) once, then reuse the cached GraphML.
 
-    This is the only function in Maillage that goes online.
+    This is the only function in Maillage that goes online. Without a network it fails within
+    seconds with :data:`NO_NETWORK`, and leaves nothing behind (the cache folder is made only to
+    store a complete download; osmnx's own HTTP cache is not used).
     """
     import osmnx as ox  # imported on use: saves seconds at app start-up
+    import requests
 
     cache = Path(cache_dir)
-    cache.mkdir(parents=True, exist_ok=True)
     key = hashlib.sha256(polygon.wkb).hexdigest()[:16]  # type: ignore[attr-defined]
     path = cache / f"drive-{key}.graphml"
     notes = [f"cached download {path.name}"]
     if not path.exists():
-        graph = ox.graph_from_polygon(polygon, network_type="drive", retain_all=True)
+        check_online(ox.settings.overpass_url)
+        use_cache, ox.settings.use_cache = ox.settings.use_cache, False  # no ./cache folder of HTTP answers
+        try:
+            graph = ox.graph_from_polygon(polygon, network_type="drive", retain_all=True)
+        except (requests.RequestException, OSError) as exc:
+            raise _no_network(f"{type(exc).__name__}: {exc}") from None
+        finally:
+            ox.settings.use_cache = use_cache
+        cache.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(f".{path.name}.part")
-        ox.save_graphml(graph, tmp)
-        tmp.replace(path)
+        try:
+            ox.save_graphml(graph, tmp)
+            tmp.replace(path)
+        finally:
+            tmp.unlink(missing_ok=True)
         notes = [f"downloaded from OpenStreetMap and cached as {path}"]
     return network_from_graph(ox.load_graphml(path), source=str(path), access_speed_kmh=access_speed_kmh, notes=notes)

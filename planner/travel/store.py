@@ -73,7 +73,15 @@ def save_network(network: RoadNetwork, folder: Path) -> None:
 
 
 def read_network(folder: Path, *, access_speed_kmh: float = 30.0) -> RoadNetwork:
-    """A RoadNetwork from a folder written by ``save_network``."""
+    """A RoadNetwork from a folder written by ``save_network`` (its files plain files, never links)."""
+    links = sorted(name for name in (META, "nodes.parquet", "edges.parquet") if (folder / name).is_symlink())
+    if links:
+        raise InputError.one(
+            str(folder),
+            "",
+            f"holds {', '.join(links)} as a symbolic link: a stored road network is read from plain files only",
+            hint="store the network again (maillage run ... --departements) or copy the real files",
+        )
     try:
         meta = json.loads((folder / META).read_text(encoding="utf-8"))
         nodes = pd.read_parquet(folder / "nodes.parquet")
