@@ -485,12 +485,13 @@ def publish(
     def work() -> None:
         content = read_run(run_folder)
         sessions = db.open_database()
-        with db.transaction(sessions) as session:
+        lines = []
+        with db.transaction(sessions) as session:  # committed before anything is printed
             done = publish_run(
                 session, content, territory=territory, by=by or getpass.getuser(), link_days=days, new_links=new_links
             )
             plan = done.plan
-            typer.echo(f"{plan.territory.name} : version {plan.version} publiée ({len(content.events)} rendez-vous)")
+            lines.append(f"{plan.territory.name} : version {plan.version} publiée ({len(content.events)} rendez-vous)")
             for person, token, changes in done.people:
                 what = (
                     f"{len(changes.added)} ajouté(s), {len(changes.moved)} déplacé(s), "
@@ -499,7 +500,8 @@ def publish(
                     else "inchangé"
                 )
                 link = _link(base_url, token) if token else "lien inchangé"
-                typer.echo(f"  [{person.id}] {person.kind} {person.ref} — {person.name} : {what}\n      {link}")
+                lines.append(f"  [{person.id}] {person.kind} {person.ref} — {person.name} : {what}\n      {link}")
+        typer.echo("\n".join(lines))
 
     _guarded(debug, work)
 

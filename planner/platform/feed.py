@@ -52,7 +52,7 @@ def person_calendar(session: Session, person: Person) -> bytes:
     label = KIND_LABELS.get(person.kind, person.kind)
     calendar = weekly_calendar(
         person.kind,
-        f"{person.name} — {label}",
+        f"{person.name} ({label}) — Maillage" if person.kind == "provider" else f"{person.name} — Maillage",
         min((e.day for e in events), default=dt.date(2000, 1, 3)),
         (
             Event(
