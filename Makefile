@@ -18,12 +18,17 @@ demo: $(VENV)/.installed
 	$(VENV)/bin/maillage rounds scenarios/lozere-bus.yaml --out outputs/lozere-bus
 	$(VENV)/bin/maillage rooms scenarios/lozere-rooms.yaml --out outputs/lozere-rooms
 
-# What the tests need from Debian: Chromium (driven by Playwright in tests/test_browser.py).
+# What the tests need from Debian: Chromium (driven by Playwright in tests/test_browser.py), and PostgreSQL
+# + PostGIS (tests/test_platform_*.py start a throwaway server of their own).
 system-deps:
 	@command -v chromium >/dev/null 2>&1 || { \
 	  echo "make test: installing Debian's chromium for the browser tests"; \
 	  $(SUDO) apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium >/dev/null; }
+	@{ ls /usr/lib/postgresql/*/bin/initdb && ls /usr/share/postgresql/*/extension/postgis.control; } >/dev/null 2>&1 || { \
+	  echo "make test: installing Debian's postgresql and postgis for the platform's storage tests"; \
+	  $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq postgresql postgis >/dev/null; }
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .

@@ -12,7 +12,7 @@ import traceback
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -24,6 +24,11 @@ from planner.runs.folders import check_out, default_out
 from planner.runs.pipeline import report, run_scenario
 from planner.runs.record import input_paths, write_scenario_run
 from planner.scenario import ESTIMATE_DETOUR_FACTOR, ESTIMATE_SPEED_KMH, Scenario, load_scenario, validated
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from planner.platform.models import Person
 
 app = typer.Typer(
     help="Maillage: plan shared spaces and mobile public services for a French territory.\n\n"
@@ -530,6 +535,153 @@ def app_command(
 
     console.print(f"Maillage : chargement, puis http://{address}:{port} (Ctrl+C pour arrêter)")
     _guarded(debug, lambda: serve(port, address), interruptible=False)  # Streamlit handles its signals
+
+
+# --- The platform: published plans in a database, personal links, the HTTP service ----------------------
+
+PUBLIC_URL = "http://127.0.0.1:8502"
+people_app = typer.Typer(help="The people of published plans and their personal links.", no_args_is_help=True)
+app.add_typer(people_app, name="people")
+TerritoryOption = Annotated[
+    str | None, typer.Option("--territory", help="Territory name (default: the scenario's name in run.json).")
+]
+BaseUrlOption = Annotated[
+    str,
+    typer.Option(
+        "--base-url", envvar="MAILLAGE_PUBLIC_URL", help="Address of `maillage serve` as people reach it, for links."
+    ),
+]
+
+
+def _link(base_url: str, token: str) -> str:
+    return f"{base_url.rstrip('/')}/p/{token}"
+
+
+@app.command()
+def publish(
+    run_folder: Annotated[Path, typer.Argument(help="A run folder written by maillage rounds, rooms or run.")],
+    territory: TerritoryOption = None,
+    by: Annotated[str | None, typer.Option("--by", help="Who publishes (default: the system user).")] = None,
+    days: Annotated[int, typer.Option("--days", min=1, help="Days a new personal link stays valid.")] = 365,
+    new_links: Annotated[bool, typer.Option("--new-links", help="Issue a new link to everyone.")] = False,
+    base_url: BaseUrlOption = PUBLIC_URL,
+    debug: DebugOption = False,
+) -> None:
+    """Publish a run as the next version (v1, v2…) of the territory's plan, in the database.
+
+    Creates or updates each truck's crew, each provider and each premises owner, prints the personal
+    link of everyone who has no valid one yet (links are stored hashed: they are shown once), and what
+    changed for each person since the previous version. The database is MAILLAGE_DATABASE_URL, else the
+    embedded SQLite file in the user data folder.
+
+    Example: maillage publish outputs/lozere-bus --territory Lozère
+    """
+    import getpass
+
+    from planner.platform import db
+    from planner.platform.publish import publish as publish_run
+    from planner.platform.publish import read_run
+
+    def work() -> None:
+        content = read_run(run_folder)
+        sessions = db.open_database()
+        lines = []
+        with db.transaction(sessions) as session:  # committed before anything is printed
+            done = publish_run(
+                session, content, territory=territory, by=by or getpass.getuser(), link_days=days, new_links=new_links
+            )
+            plan = done.plan
+            lines.append(f"{plan.territory.name} : version {plan.version} publiée ({len(content.events)} rendez-vous)")
+            for person, token, changes in done.people:
+                what = (
+                    f"{len(changes.added)} ajouté(s), {len(changes.moved)} déplacé(s), "
+                    f"{len(changes.cancelled)} annulé(s)"
+                    if changes
+                    else "inchangé"
+                )
+                link = _link(base_url, token) if token else "lien inchangé"
+                lines.append(f"  [{person.id}] {person.kind} {person.ref} — {person.name} : {what}\n      {link}")
+        typer.echo("\n".join(lines))
+
+    _guarded(debug, work)
+
+
+@people_app.command("list")
+def people_list(territory: TerritoryOption = None) -> None:
+    """List people (id, kind, reference, name, valid links) of every territory or of one."""
+    from sqlalchemy import select
+
+    from planner.platform import db, tokens
+    from planner.platform.models import Person, Territory
+
+    with db.open_database()() as session:
+        query = select(Person).join(Territory).order_by(Territory.name, Person.kind, Person.ref)
+        if territory:
+            query = query.where(Territory.name == territory)
+        for person in session.scalars(query):
+            valid = "lien valide" if tokens.has_valid_link(session, person) else "pas de lien valide"
+            typer.echo(f"[{person.id}] {person.territory.name} · {person.kind} {person.ref} — {person.name} ({valid})")
+
+
+def _one_person(session: Session, person_id: int) -> Person:
+    from planner.platform.models import Person
+
+    found = session.get(Person, person_id)
+    if found is None:
+        raise InputError.one("PERSON_ID", str(person_id), "no such person", "see `maillage people list`")
+    return found
+
+
+@people_app.command("revoke")
+def people_revoke(
+    person_id: Annotated[int, typer.Argument(help="The person's number, from `maillage people list`.")],
+    debug: DebugOption = False,
+) -> None:
+    """Revoke every personal link of a person: their page and feed stop opening at once."""
+    from planner.platform import db, tokens
+
+    def work() -> None:
+        with db.transaction(db.open_database()) as session:
+            person = _one_person(session, person_id)
+            count = tokens.revoke(session, person)
+            typer.echo(f"{count} lien(s) révoqué(s) pour {person.name}")
+
+    _guarded(debug, work)
+
+
+@people_app.command("link")
+def people_link(
+    person_id: Annotated[int, typer.Argument(help="The person's number, from `maillage people list`.")],
+    days: Annotated[int, typer.Option("--days", min=1, help="Days the link stays valid.")] = 365,
+    base_url: BaseUrlOption = PUBLIC_URL,
+    debug: DebugOption = False,
+) -> None:
+    """Issue a new personal link to a person (revoke the old ones with `maillage people revoke`)."""
+    from planner.platform import db, tokens
+
+    def work() -> None:
+        with db.transaction(db.open_database()) as session:
+            person = _one_person(session, person_id)
+            typer.echo(_link(base_url, tokens.issue(session, person, days=days)))
+
+    _guarded(debug, work)
+
+
+@app.command("serve")
+def serve_command(
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8502,
+    address: Annotated[str, typer.Option(help="Address to listen on (127.0.0.1: this machine only).")] = "127.0.0.1",
+    debug: DebugOption = False,
+) -> None:
+    """Serve each person's page (/p/TOKEN) and calendar feed (/p/TOKEN/calendar.ics) over HTTP.
+
+    Reads the database of `maillage publish`. Put it behind an HTTPS reverse proxy to reach it from
+    elsewhere. Stop with Ctrl+C.
+    """
+    from planner.platform.service import serve
+
+    console.print(f"Maillage : liens personnels sur http://{address}:{port} (Ctrl+C pour arrêter)")
+    _guarded(debug, lambda: serve(port, address))
 
 
 if __name__ == "__main__":

@@ -26,6 +26,8 @@ class Event:
     lat: float
     lon: float
     description: str
+    sequence: int | None = None  # published feeds: grows with each change of the event
+    status: str | None = None  # published feeds: CONFIRMED or CANCELLED
 
     @classmethod
     def at(cls, row: Any, uid: str, summary: str, location: str, description: str) -> Event:
@@ -34,17 +36,28 @@ class Event:
 
 
 def weekly_calendar(
-    kind: str, name: str, start_date: dt.date, events: Iterable[Event], every_weeks: int | None = None
+    kind: str,
+    name: str,
+    start_date: dt.date,
+    events: Iterable[Event],
+    every_weeks: int | None = None,
+    *,
+    stamp: dt.datetime | None = None,
+    method: str | None = None,
 ) -> icalendar.Calendar:
     """A calendar ``name`` whose events repeat weekly (every ``every_weeks`` weeks when given).
 
-    ``DTSTAMP`` is midnight UTC of ``start_date``, so that the same plan gives the same file.
+    ``DTSTAMP`` is ``stamp`` when given (a publication time), else midnight UTC of ``start_date``, so that
+    the same plan gives the same file. ``method`` (e.g. ``PUBLISH``) is written when given, and each
+    event's ``SEQUENCE`` and ``STATUS`` when set.
     """
     cal = icalendar.Calendar()
     cal.add("prodid", f"-//Maillage//{kind}//FR")
     cal.add("version", "2.0")
+    if method:
+        cal.add("method", method)
     cal.add("x-wr-calname", name)
-    stamp = dt.datetime.combine(start_date, dt.time(0, 0), tzinfo=dt.UTC)
+    stamp = stamp or dt.datetime.combine(start_date, dt.time(0, 0), tzinfo=dt.UTC)
     rule: dict[str, object] = {"freq": "weekly"} if every_weeks is None else {"freq": "weekly", "interval": every_weeks}
     for item in events:
         day = dt.date.fromisoformat(item.day)
@@ -58,6 +71,10 @@ def weekly_calendar(
         event.add("geo", (float(item.lat), float(item.lon)))
         event.add("rrule", rule)
         event.add("description", item.description)
+        if item.sequence is not None:
+            event.add("sequence", item.sequence)
+        if item.status:
+            event.add("status", item.status)
         cal.add_component(event)
     cal.add_missing_timezones()
     return cal

@@ -1,0 +1,77 @@
+"""A person's part of the newest published plan: their week for the page, their calendar feed."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session
+
+from planner.data.hours import FRENCH_DAYS
+from planner.exports.calendar import Event, weekly_calendar
+from planner.platform.models import EventRecord, Person, Plan
+from planner.platform.publish import latest_plan, plan_events
+
+KIND_LABELS = {
+    "crew": "Équipage",
+    "provider": "Intervenant·e",
+    "premises_owner": "Lieu d'accueil",
+    "planner": "Planificateur·rice",
+}
+
+
+@dataclass(frozen=True)
+class Week:
+    """What a person's page shows: who, which version, and their events by day (cancelled ones apart)."""
+
+    person: Person
+    plan: Plan | None
+    days: list[tuple[str, list[EventRecord]]]
+    cancelled: list[EventRecord]
+
+
+def person_week(session: Session, person: Person) -> Week:
+    """``person``'s events in the newest published version of their territory's plan, by day."""
+    plan = latest_plan(session, person.territory)
+    events = plan_events(session, plan, person) if plan else []
+    days: dict[dt.date, list[EventRecord]] = {}
+    for event in events:
+        if event.status == "CONFIRMED":
+            days.setdefault(event.day, []).append(event)
+    named = [(f"{FRENCH_DAYS[day.isoweekday() - 1]} {day.strftime('%d/%m/%Y')}", days[day]) for day in sorted(days)]
+    return Week(person, plan, named, [e for e in events if e.status == "CANCELLED"])
+
+
+def person_calendar(session: Session, person: Person) -> bytes:
+    """``person``'s iCalendar feed (METHOD:PUBLISH): every event of the newest version with its stable UID,
+    SEQUENCE and STATUS (removed events as CANCELLED); DTSTAMP is the publication time."""
+    week = person_week(session, person)
+    plan = week.plan
+    events = [e for _, day in week.days for e in day] + week.cancelled
+    every = max((e.every_weeks for e in events), default=1)
+    label = KIND_LABELS.get(person.kind, person.kind)
+    calendar = weekly_calendar(
+        person.kind,
+        f"{person.name} ({label}) — Maillage" if person.kind == "provider" else f"{person.name} — Maillage",
+        min((e.day for e in events), default=dt.date(2000, 1, 3)),
+        (
+            Event(
+                e.uid,
+                e.summary,
+                e.day.isoformat(),
+                e.start,
+                e.end,
+                e.location,
+                e.lat,
+                e.lon,
+                e.description,
+                sequence=e.sequence,
+                status=e.status,
+            )
+            for e in events
+        ),
+        every if every > 1 else None,
+        stamp=plan.published_at if plan else None,
+        method="PUBLISH",
+    )
+    return bytes(calendar.to_ical())

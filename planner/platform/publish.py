@@ -1,0 +1,389 @@
+"""A run folder becomes the next published version of a territory's plan; what changed, person by person.
+
+A run folder (``maillage rounds``, ``rooms`` or ``run``) holds ``run.json`` and, per part, the table of
+events: ``rounds/visits.csv`` (one row per stop visit of a truck) and ``rooms/reservations.csv`` (one row
+per provider's session). Each event gets a UID that stays the same from one version to the next when it
+is "the same" appointment for the people concerned:
+
+- a stop: ``stop-<vehicle>-<stop>-<n>@maillage``, the n-th visit of that stop by that truck in the horizon;
+- a session: ``session-<provider>-<premises>-<n>@maillage``, the n-th session of that provider there.
+
+So a stop moved to another day or hour keeps its UID (its ``SEQUENCE`` grows), and an event that is no
+longer in the plan stays in the new version as ``CANCELLED``, for calendars to remove it.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+import json
+import math
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, selectinload
+
+from planner._errors import InputError
+from planner.platform import tokens
+from planner.platform.models import (
+    AuditEntry,
+    EventPerson,
+    EventRecord,
+    Person,
+    Plan,
+    Run,
+    ScenarioRecord,
+    Territory,
+    utcnow,
+)
+
+VISITS = "rounds/visits.csv"
+BOOKINGS = "rooms/reservations.csv"
+VISIT_COLUMNS = {"vehicle_id", "week", "day", "date", "order", "stop_id", "name", "address", "start", "end"}
+BOOKING_COLUMNS = {"provider_id", "provider", "service", "date", "start", "end", "premises_id", "premises", "room"}
+CHANGES = ("day", "start", "end", "location", "summary")  # an event whose one of these differs has "moved"
+
+
+@dataclass(frozen=True)
+class PlannedEvent:
+    """One event read from a run folder, with the people it belongs to as ``(kind, ref, name)``."""
+
+    uid: str
+    kind: str
+    day: dt.date
+    start: str
+    end: str
+    every_weeks: int
+    summary: str
+    location: str
+    description: str
+    lat: float
+    lon: float
+    people: tuple[tuple[str, str, str], ...]
+
+
+@dataclass(frozen=True)
+class RunContent:
+    """What a run folder brings to a publication."""
+
+    folder: Path
+    record: dict[str, Any]
+    record_sha256: str
+    summary: dict[str, Any]
+    events: list[PlannedEvent]
+
+
+@dataclass
+class PersonChanges:
+    """What changed for one person between two versions: events (as ``(before, after)`` when moved)."""
+
+    added: list[EventRecord] = field(default_factory=list)
+    moved: list[tuple[EventRecord, EventRecord]] = field(default_factory=list)
+    cancelled: list[EventRecord] = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return bool(self.added or self.moved or self.cancelled)
+
+
+@dataclass(frozen=True)
+class Publication:
+    """A published version: its plan, each person concerned with their new link (``None`` when they keep the
+    one they have) and what changed for them since the previous version."""
+
+    plan: Plan
+    people: list[tuple[Person, str | None, PersonChanges]]
+
+
+def _rows(folder: Path, name: str, needed: set[str]) -> list[dict[str, str]]:
+    path = folder / name
+    if not path.is_file():
+        return []
+    with path.open(encoding="utf-8", newline="") as handle:
+        reader = csv.DictReader(handle)
+        missing = sorted(needed - set(reader.fieldnames or ()))
+        if missing:
+            raise InputError.one(str(path), "header", f"missing columns: {', '.join(missing)}", "is it a Maillage run?")
+        return list(reader)
+
+
+def _occurrences(keys: Iterable[str]) -> list[int]:
+    seen: Counter[str] = Counter()
+    found = []
+    for key in keys:
+        seen[key] += 1
+        found.append(seen[key])
+    return found
+
+
+def read_run(folder: Path) -> RunContent:
+    """Read a run folder's ``run.json``, ``summary.json`` and events; bad or empty folders raise InputError."""
+    record_path = folder / "run.json"
+    if not record_path.is_file():
+        raise InputError.one(
+            str(folder), "run.json", "not a run folder (no run.json)", "give a folder `maillage run` wrote"
+        )
+    raw = record_path.read_bytes()
+    try:
+        record = json.loads(raw)
+    except ValueError as exc:
+        raise InputError.one(str(record_path), "", f"not JSON ({exc})") from None
+    summary_path = folder / "summary.json"
+    summary = _finite(json.loads(summary_path.read_text(encoding="utf-8"))) if summary_path.is_file() else {}
+    record = _finite(record)
+    parameters = record.get("parameters") or {}
+    horizon = int(((parameters.get("rounds") or {}).get("horizon_weeks")) or 1)
+    events: list[PlannedEvent] = []
+    visits = sorted(
+        _rows(folder, VISITS, VISIT_COLUMNS),
+        key=lambda r: (r["vehicle_id"], int(r["week"]), int(r["day"]), int(r["order"])),
+    )
+    for row, n in zip(visits, _occurrences(f"{r['vehicle_id']}\0{r['stop_id']}" for r in visits), strict=True):
+        vehicle = row["vehicle_id"]
+        events.append(
+            PlannedEvent(
+                uid=f"stop-{vehicle}-{row['stop_id']}-{n}@maillage",
+                kind="stop",
+                day=dt.date.fromisoformat(row["date"]),
+                start=row["start"],
+                end=row["end"],
+                every_weeks=horizon,
+                summary=f"{row['name']} ({vehicle})",
+                location=row["address"],
+                description=f"Arrivée {row.get('arrival') or row['start']}, trajet {row.get('leg_drive_min', '?')} min "
+                f"({row.get('leg_dist_km', '?')} km) depuis l'étape précédente.",
+                lat=float(row.get("lat") or 0),
+                lon=float(row.get("lon") or 0),
+                people=(("crew", vehicle, f"Équipage {vehicle}"),),
+            )
+        )
+    bookings = sorted(_rows(folder, BOOKINGS, BOOKING_COLUMNS), key=lambda r: (r["provider_id"], r["date"], r["start"]))
+    for row, n in zip(bookings, _occurrences(f"{r['provider_id']}\0{r['premises_id']}" for r in bookings), strict=True):
+        provider, premises = row["provider_id"], row["premises_id"]
+        events.append(
+            PlannedEvent(
+                uid=f"session-{provider}-{premises}-{n}@maillage",
+                kind="session",
+                day=dt.date.fromisoformat(row["date"]),
+                start=row["start"],
+                end=row["end"],
+                every_weeks=1,
+                summary=f"Permanence {row['service']} — {row['premises']}",
+                location=f"{row['premises']}, {row['room']}, {row.get('address', '')}",
+                description=f"{row['provider']} — salle : {row['room']}.",
+                lat=float(row.get("lat") or 0),
+                lon=float(row.get("lon") or 0),
+                people=(
+                    ("provider", provider, row["provider"] or provider),
+                    ("premises_owner", premises, row["premises"] or premises),
+                ),
+            )
+        )
+    if not events:
+        raise InputError.one(
+            str(folder), "", f"nothing to publish: neither {VISITS} nor {BOOKINGS} has a row", "run rounds or rooms"
+        )
+    return RunContent(folder, record, hashlib.sha256(raw).hexdigest(), summary, events)
+
+
+def _finite(value: Any) -> Any:
+    """``value`` with NaN and infinities as ``None`` (JSON columns refuse them)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_finite(v) for v in value]
+    return value
+
+
+def _when(text: object) -> dt.datetime | None:
+    if not isinstance(text, str):
+        return None
+    try:
+        moment = dt.datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+
+
+def latest_plan(session: Session, territory: Territory) -> Plan | None:
+    """The newest published version of ``territory``'s plan."""
+    return session.scalar(select(Plan).where(Plan.territory_id == territory.id).order_by(Plan.version.desc()).limit(1))
+
+
+def plan_events(session: Session, plan: Plan, person: Person | None = None) -> list[EventRecord]:
+    """The events of a version (those of ``person`` only when given), in time order."""
+    query = select(EventRecord).where(EventRecord.plan_id == plan.id).options(selectinload(EventRecord.people))
+    if person is not None:
+        query = query.join(EventPerson).where(EventPerson.person_id == person.id)
+    return list(session.scalars(query.order_by(EventRecord.day, EventRecord.start, EventRecord.uid)))
+
+
+def _same(a: EventRecord, b: EventRecord) -> bool:
+    return all(getattr(a, name) == getattr(b, name) for name in CHANGES)
+
+
+def changes(before: Iterable[EventRecord], after: Iterable[EventRecord]) -> PersonChanges:
+    """Added, moved and cancelled events from one version's events of a person to the next's."""
+    old = {e.uid: e for e in before if e.status == "CONFIRMED"}
+    new = {e.uid: e for e in after if e.status == "CONFIRMED"}
+    found = PersonChanges()
+    found.added = [e for uid, e in new.items() if uid not in old]
+    found.moved = [(old[uid], e) for uid, e in new.items() if uid in old and not _same(old[uid], e)]
+    found.cancelled = [e for uid, e in old.items() if uid not in new]
+    return found
+
+
+def person_changes(session: Session, person: Person, version: int, since: int | None = None) -> PersonChanges:
+    """What changed for ``person`` in ``version`` since ``since`` (default: the version before)."""
+    plans = {
+        p.version: p
+        for p in session.scalars(
+            select(Plan).where(
+                Plan.territory_id == person.territory_id, Plan.version.in_([version, since or version - 1])
+            )
+        )
+    }
+    if version not in plans:
+        raise InputError.one("version", str(version), "no such published version")
+    before = plan_events(session, plans[since or version - 1], person) if (since or version - 1) in plans else []
+    return changes(before, plan_events(session, plans[version], person))
+
+
+def _person(session: Session, territory: Territory, kind: str, ref: str, name: str) -> Person:
+    person = session.scalar(
+        select(Person).where(Person.territory_id == territory.id, Person.kind == kind, Person.ref == ref)
+    )
+    if person is None:
+        person = Person(territory_id=territory.id, kind=kind, ref=ref, name=name, password_hash=None)
+        session.add(person)
+        session.flush()
+        session.add(AuditEntry(actor="maillage", action="person_added", subject=f"{kind}:{ref}", detail={"name": name}))
+    elif person.name != name:
+        person.name = name
+    return person
+
+
+def publish(
+    session: Session,
+    content: RunContent,
+    *,
+    territory: str | None = None,
+    by: str,
+    link_days: int = tokens.LINK_DAYS,
+    new_links: bool = False,
+) -> Publication:
+    """Publish ``content`` as the next version of ``territory``'s plan (default: the scenario's name).
+
+    People are created or renamed; those without a valid link (all with ``new_links``) get one. The
+    events of the previous version that are not in this one are kept, cancelled, with a higher SEQUENCE.
+    """
+    parameters = content.record.get("parameters") or {}
+    name = (territory or str(parameters.get("name") or "")).strip()
+    if not name:
+        raise InputError.one("--territory", "", "no territory name", "give --territory NAME")
+    place = session.scalar(select(Territory).where(Territory.name == name).with_for_update())
+    if place is None:
+        place = Territory(name=name)
+        session.add(place)
+        session.flush()
+    previous = latest_plan(session, place)
+    version = session.scalar(select(func.max(Plan.version)).where(Plan.territory_id == place.id)) or 0
+    scenario = ScenarioRecord(territory_id=place.id, name=str(parameters.get("name") or name), parameters=parameters)
+    session.add(scenario)
+    session.flush()
+    run = Run(
+        territory_id=place.id,
+        scenario_id=scenario.id,
+        folder=str(content.folder.resolve()),
+        record_sha256=content.record_sha256,
+        command=list(content.record.get("command") or []),
+        inputs=dict(content.record.get("inputs") or {}),
+        parameters=parameters,
+        summary=content.summary,
+        started_at=_when(content.record.get("started_utc")),
+        finished_at=_when(content.record.get("finished_utc")),
+    )
+    session.add(run)
+    session.flush()
+    plan = Plan(territory_id=place.id, version=version + 1, run_id=run.id, published_by=by, published_at=utcnow())
+    session.add(plan)
+    session.flush()
+
+    before = {e.uid: e for e in plan_events(session, previous)} if previous else {}
+    people: dict[tuple[str, str], Person] = {}
+    for item in content.events:
+        old = before.get(item.uid)
+        record = EventRecord(
+            plan_id=plan.id,
+            uid=item.uid,
+            kind=item.kind,
+            status="CONFIRMED",
+            day=item.day,
+            start=item.start,
+            end=item.end,
+            every_weeks=item.every_weeks,
+            summary=item.summary,
+            location=item.location,
+            description=item.description,
+            lat=item.lat,
+            lon=item.lon,
+            geom=f"POINT ({item.lon} {item.lat})",
+        )
+        unchanged = old is not None and old.status == "CONFIRMED" and _same(old, record)
+        record.sequence = 0 if old is None else old.sequence + (0 if unchanged else 1)
+        for kind, ref, label in item.people:
+            if (kind, ref) not in people:
+                people[kind, ref] = _person(session, place, kind, ref, label)
+            record.people.append(EventPerson(person_id=people[kind, ref].id))
+        session.add(record)
+    planned = {item.uid for item in content.events}
+    for uid, old in before.items():
+        if uid in planned:
+            continue
+        gone = EventRecord(
+            plan_id=plan.id,
+            uid=uid,
+            kind=old.kind,
+            status="CANCELLED",
+            sequence=old.sequence + (0 if old.status == "CANCELLED" else 1),
+            day=old.day,
+            start=old.start,
+            end=old.end,
+            every_weeks=old.every_weeks,
+            summary=old.summary,
+            location=old.location,
+            description=old.description,
+            lat=old.lat,
+            lon=old.lon,
+            geom=f"POINT ({old.lon} {old.lat})",
+        )
+        gone.people = [EventPerson(person_id=link.person_id) for link in old.people]
+        session.add(gone)
+    session.flush()
+
+    concerned = {link.person_id for e in before.values() if e.status == "CONFIRMED" for link in e.people}
+    concerned |= {p.id for p in people.values()}
+    everyone = session.scalars(select(Person).where(Person.id.in_(concerned)).order_by(Person.kind, Person.ref))
+    result = []
+    for person in everyone:
+        link = (
+            tokens.issue(session, person, days=link_days, actor=by)
+            if new_links or not tokens.has_valid_link(session, person)
+            else None
+        )
+        result.append((person, link, person_changes(session, person, plan.version)))
+    session.add(
+        AuditEntry(
+            actor=by,
+            action="plan_published",
+            subject=f"{name} v{plan.version}",
+            detail={"run_folder": run.folder, "run_json_sha256": run.record_sha256, "events": len(content.events)},
+        )
+    )
+    return Publication(plan, result)
