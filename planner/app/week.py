@@ -13,11 +13,11 @@ from typing import TYPE_CHECKING
 import folium
 import pandas as pd
 
-from planner.app.shared import base_map
+from planner.app.shared import base_map, localised
 from planner.data.hours import clock_min, clock_text
 from planner.exports._safe import csv_text, html_text
 from planner.exports.maps import point, standalone_html
-from planner.i18n import label, number
+from planner.i18n import label, number, weekday
 
 if TYPE_CHECKING:
     import altair as alt
@@ -68,7 +68,7 @@ def week_timeline(rounds: RoundsRun, vehicle_id: str, lang: str) -> pd.DataFrame
     visits = rounds.visits[rounds.visits["vehicle_id"] == vehicle_id] if len(rounds.visits) else rounds.visits
     rows = []
     for v in visits.itertuples():
-        day = f"{v.day_name} {dt.date.fromisoformat(v.date):%d/%m}"
+        day = f"{weekday(int(v.day), lang)} {dt.date.fromisoformat(v.date):%d/%m}"
         arrival = clock_min(v.arrival)
         drive = f"{number(v.leg_drive_min, lang)} min · {number(v.leg_dist_km, lang, 1)} km"
         legs: list[Leg] = [
@@ -93,7 +93,7 @@ def week_chart(timeline: pd.DataFrame, lang: str) -> alt.Chart:
         legend=alt.Legend(title=None, orient="top"),
     )
     hours = list(range(int(low), int(high) + 1, 60))
-    return (
+    chart = (
         alt.Chart(timeline.drop(columns="order"))
         .mark_bar(cornerRadius=2)
         .encode(
@@ -115,6 +115,7 @@ def week_chart(timeline: pd.DataFrame, lang: str) -> alt.Chart:
         )
         .properties(height=max(120, 34 * len(days)))
     )
+    return localised(chart, lang)  # type: ignore[return-value]
 
 
 def truck_map(run: ScenarioRun, vehicle_id: str, lang: str) -> str:
@@ -156,7 +157,7 @@ def provider_timeline(rooms: RoomsRun, provider_id: str, lang: str) -> pd.DataFr
     rows = []
     for b in mine.itertuples():
         start, end = clock_min(b.start), clock_min(b.end)
-        day = f"{b.day_name} {pd.Timestamp(b.date):%d/%m}"
+        day = f"{weekday(int(b.day), lang)} {pd.Timestamp(b.date):%d/%m}"
         legs: list[Leg] = [("kind_session", f"{b.premises} · {b.room}", start, end)]
         if b.travel_before_min > 0:
             drive = f"{number(b.travel_before_min, lang)} min"
