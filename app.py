@@ -587,14 +587,17 @@ SOLVING_PAGES = {
 
 
 def upload_text(lang: str) -> None:
-    """Streamlit's file uploaders say "Upload" whatever the language: their button says it in ``lang``."""
-    text = label("upload_button", lang)
+    """Streamlit's file uploaders say "Upload" and "200MB per file" whatever the language: said in ``lang`` here
+    (their own words hidden, ours shown by CSS; no Streamlit option sets them)."""
+    button, limit = label("upload_button", lang), label("upload_limit", lang)
+    zone = '[data-testid="stFileUploaderDropzone"] [data-testid="stBaseButton-secondary"]'
+    instructions = '[data-testid="stFileUploaderDropzoneInstructions"]'
     st.html(
         "<style>"
-        '[data-testid="stFileUploaderDropzone"] button { font-size: 0; }'
-        '[data-testid="stFileUploaderDropzone"] button [data-testid="stMarkdownContainer"] p { font-size: 0; }'
-        '[data-testid="stFileUploaderDropzone"] button::after'
-        f' {{ content: "{text}"; font-size: 0.875rem; }}'
+        f"{zone} > * {{ display: none; }}"
+        f'{zone}::after {{ content: "{button}"; }}'
+        f"{instructions} > * {{ display: none; }}"
+        f'{instructions}::after {{ content: "{limit}"; font-size: 0.8rem; opacity: 0.7; }}'
         "</style>"
     )
 

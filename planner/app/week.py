@@ -113,7 +113,7 @@ def week_chart(timeline: pd.DataFrame, lang: str) -> alt.Chart:
             color=colour,
             tooltip=[f"{day}:N", f"{what}:N", f"{start}:N", f"{end}:N"],
         )
-        .properties(height=max(120, 34 * len(days)))
+        .properties(height={"step": 34})  # a row per day, whatever the number of days
     )
     return localised(chart, lang)  # type: ignore[return-value]
 
@@ -129,7 +129,7 @@ def truck_map(run: ScenarioRun, vehicle_id: str, lang: str) -> str:
         visits=rounds.visits[rounds.visits["vehicle_id"] == vehicle_id] if len(rounds.visits) else rounds.visits,
         routes=rounds.routes[rounds.routes["vehicle_id"] == vehicle_id] if len(rounds.routes) else rounds.routes,
     )
-    return standalone_html(rounds_map(mine, base_map(run.coverage, lang)))
+    return standalone_html(rounds_map(mine, base_map(run.coverage, lang), lang))
 
 
 def truck_files(rounds: RoundsRun, vehicle_id: str, lang: str) -> dict[str, bytes]:
