@@ -89,7 +89,10 @@ def week_chart(timeline: pd.DataFrame, lang: str) -> alt.Chart:
     high = max(1140.0, 60 * -(-timeline["end_min"].max() // 60))
     colour = alt.Color(
         f"{kind}:N",
-        scale=alt.Scale(domain=[label("site_stop", lang), label("kind_drive", lang)], range=["#2166ac", "#bdbdbd"]),
+        scale=alt.Scale(
+            domain=[label(k, lang) for k in ("site_stop", "kind_session", "kind_drive")],  # a truck's or a provider's
+            range=["#2166ac", "#2166ac", "#bdbdbd"],
+        ),
         legend=alt.Legend(title=None, orient="top"),
     )
     hours = list(range(int(low), int(high) + 1, 60))
@@ -186,11 +189,12 @@ def provider_map(rooms: RoomsRun, provider_id: str, lang: str) -> str:
     fmap = folium.Map([mine["lat"].mean(), mine["lon"].mean()], zoom_start=10, tiles="OpenStreetMap")
     for i, (_, sessions) in enumerate(mine.groupby("day", sort=True)):
         colour = DAY_COLOURS[i % len(DAY_COLOURS)]
-        layer = folium.FeatureGroup(name=str(sessions["day_name"].iloc[0]))
+        layer = folium.FeatureGroup(name=weekday(int(sessions["day"].iloc[0]), lang))
         if len(sessions) > 1:
             folium.PolyLine(sessions[["lat", "lon"]].to_numpy().tolist(), color=colour, weight=3).add_to(layer)
         for b in sessions.itertuples():
-            text = f"{b.day_name} {b.start}–{b.end} : {b.premises} ({b.room})"
+            sep = " : " if lang == "fr" else ": "
+            text = f"{weekday(int(b.day), lang)} {b.start}–{b.end}{sep}{b.premises} ({b.room})"
             point(layer, b.lat, b.lon, colour, text, popup=html_text(f"{text}, {b.address}"))
         layer.add_to(fmap)
     folium.LayerControl(collapsed=False).add_to(fmap)
