@@ -24,14 +24,15 @@ from planner.app.uploads import (
     LAYER_TYPES,
     NETWORK_TYPES,
     attempt,
+    error_text,
     read_layer_once,
     read_scenario,
     save_upload,
     unwrap,
     user_message,
 )
-from planner.data.france import departements
-from planner.i18n import label, number
+from planner.data.france import departements, epcis
+from planner.i18n import label, message_text, number
 from planner.jobs.coverage import measure_coverage, measured_services
 from planner.jobs.inputs import build_territory
 from planner.scenario import ESTIMATE_DETOUR_FACTOR, ESTIMATE_SPEED_KMH
@@ -99,7 +100,7 @@ def cached_truck_map(uid: str, vehicle_id: str, lang: str, _record: RunRecord) -
 def show_error(exc: BaseException, lang: str) -> None:
     """A failed input or run as a message box, never a traceback."""
     if isinstance(exc, (InputError, InfeasibleError)):
-        text = label("error", lang, message=user_message(exc))
+        text = label("error", lang, message=error_text(exc, lang))
     else:
         text = label("unexpected", lang, kind=type(exc).__name__, message=user_message(exc))
     st.error(text.replace("\n", "  \n"))
@@ -156,10 +157,10 @@ def run_scenario_with_status(
         try:
             while not job.wait(POLL_S):
                 for message in job.messages():
-                    status.write(message)
+                    status.write(message_text(message, lang))
                 status.update(label=label("running_for", lang, seconds=f"{job.elapsed_s:.0f}"), expanded=True)
             for message in job.messages():
-                status.write(message)
+                status.write(message_text(message, lang))
             record = job.result()
         except Exception as exc:  # shown in the page; the previous results stay on screen
             failure = exc
@@ -255,6 +256,39 @@ def zip_button(record: RunRecord, lang: str, key: str) -> None:
 # --- pages -----------------------------------------------------------------------------------------
 
 
+def territory_inputs(mode: str, lang: str) -> tuple[str | None, str | None, tuple[str, ...]]:
+    """The département, EPCI (searched by name) or communes (INSEE codes) the territory choice asks for."""
+    if mode == "departement":
+        table = departements()
+        names = dict(zip(table["code"], table["name"], strict=True))
+        codes = list(names)
+        code = st.selectbox(
+            label("departement", lang),
+            codes,
+            index=codes.index("48") if "48" in codes else 0,
+            format_func=lambda c: f"{c} — {names[c]}",
+            key="cov_departement",
+        )
+        return code, None, ()
+    if mode == "epci":
+        table = epcis().sort_values("name")
+        names = dict(zip(table["code"], table["name"], strict=True))
+        codes = list(names)
+        code = st.selectbox(
+            label("epci", lang),
+            codes,
+            index=None,
+            format_func=lambda c: names[c],
+            placeholder=label("epci_search", lang),
+            key="cov_epci",
+        )
+        return None, code, ()
+    if mode == "insee":
+        text = st.text_area(label("insee_codes", lang), "48095, 48061", help=label("insee_help", lang), key="cov_insee")
+        return None, None, coverage.insee_codes(text)
+    return None, None, ()
+
+
 def coverage_settings(lang: str) -> tuple[coverage.CoverageChoice, list[UploadedFile | None]] | None:
     """The coverage page's sidebar and title: what it chose, and its files (zones, sites, network) still to
     be saved; None while the road network it asks for is missing."""
@@ -262,22 +296,11 @@ def coverage_settings(lang: str) -> tuple[coverage.CoverageChoice, list[Uploaded
         st.subheader(label("settings", lang))
         mode = st.radio(
             label("territory", lang),
-            ["embedded", "departement"],
+            ["embedded", "departement", "epci", "insee"],
             format_func=lambda m: label(f"territory_{m}", lang),
             key="cov_territory",
         )
-        departement = None
-        if mode == "departement":
-            table = departements()
-            names = dict(zip(table["code"], table["name"], strict=True))
-            codes = list(names)
-            departement = st.selectbox(
-                label("departement", lang),
-                codes,
-                index=codes.index("48") if "48" in codes else 0,
-                format_func=lambda c: f"{c} — {names[c]}",
-                key="cov_departement",
-            )
+        departement, epci, insee = territory_inputs(mode, lang)
         zones = st.file_uploader(
             label("zones_file", lang), type=LAYER_TYPES, help=label("upload_help", lang), key="cov_zones"
         )
@@ -303,12 +326,17 @@ def coverage_settings(lang: str) -> tuple[coverage.CoverageChoice, list[Uploaded
         target = st.number_input(label("target", lang), min_value=5, max_value=120, value=30, step=5, key="cov_target")
 
     st.title(label("coverage_title", lang, target=target))
-    st.caption(label("coverage_intro", lang))
+    st.caption(coverage.intro(tuple(float(x) for x in sorted(thresholds)), lang))
     if travel == "network" and network is None:
         st.info(label("network_needed", lang))
         return None
+    if mode == "epci" and epci is None:
+        st.info(label("epci_needed", lang))
+        return None
     choice = coverage.CoverageChoice(
         departement=departement,
+        epci=epci,
+        insee=insee,
         canton_seats=canton_seats,
         speed_kmh=float(speed),
         detour_factor=float(detour),
@@ -334,14 +362,26 @@ def coverage_page(lang: str) -> None:
         model = unwrap(cached_model(travel_key, scenario, territory))
         times = cached_times(place, travel_key, territory, services, model)
         result = measure_coverage(territory, services, times, model, scenario.coverage)
-    except Exception as exc:  # bad files and settings are shown in the page
+    except Exception as exc:  # bad files and settings are shown in the page; the last good result stays below
         show_error(exc, lang)
-        return
+        kept = st.session_state.get("cov_last")
+        if kept is None:
+            return
+        st.caption(label("previous_result", lang))
+        result, key, zones_name = kept
+    else:
+        key = place + travel_key + scenario.coverage.model_dump_json()
+        zones_name = uploaded[0].name if uploaded[0] else None  # named as uploaded under the population
+        st.session_state["cov_last"] = (result, key, zones_name)
+    coverage_results(result, key, zones_name, lang)
 
-    target = choice.target_min
-    zones_file = uploaded[0]  # named as uploaded under the population
-    show_metrics(coverage.headline_metrics(result, lang, zones_file.name if zones_file else None))
-    map_html = cached_coverage_map(place + travel_key + scenario.coverage.model_dump_json(), lang, result)
+
+def coverage_results(result: CoverageResult, key: str, zones_name: str | None, lang: str) -> None:
+    """The coverage headline (with what the times are), map, gap list, downloads and data notes."""
+    target = float(result.summary["target_min"])
+    show_metrics(coverage.headline_metrics(result, lang, zones_name))
+    st.caption(coverage.travel_caveat(result, lang))
+    map_html = cached_coverage_map(key, lang, result)
     show_map(map_html)
 
     st.subheader(label("gap_list", lang, target=target))
@@ -362,7 +402,7 @@ def coverage_page(lang: str) -> None:
     if result.summary["notes"]:
         with st.expander(label("notes", lang)):
             for note in result.summary["notes"]:
-                st.markdown(f"- {note}")
+                st.markdown(f"- {message_text(note, lang)}")
 
 
 def solving_page(key: str, lang: str) -> None:
@@ -388,9 +428,9 @@ def rounds_results(record: RunRecord, lang: str) -> None:
     bold("routes_map", lang)
     show_map(record.maps.get("plan/map.html") or record.maps["rounds/map.html"])
     visits, routes, left_out = st.tabs([label(k, lang) for k in ("visits", "truck_days", "left_out")])
-    show_table(rounds.visits_table(plan_rounds), visits)
-    show_table(rounds.routes_table(plan_rounds), routes)
-    show_table(rounds.left_out_table(plan_rounds), left_out)
+    show_table(rounds.visits_table(plan_rounds, lang), visits)
+    show_table(rounds.routes_table(plan_rounds, lang), routes)
+    show_table(rounds.left_out_table(plan_rounds, lang), left_out)
     zip_button(record, lang, "rounds_zip")
 
     st.subheader(label("compare", lang))
@@ -417,16 +457,27 @@ def week_page(lang: str) -> None:
     """My week: one vehicle of the last rounds run, or one provider of the last rooms run, with their files."""
     st.title(label("page_week", lang))
     st.caption(label("week_intro", lang))
-    rounds_runs: list[RunRecord] = st.session_state.get("rounds_runs", [])
-    rooms_runs: list[RunRecord] = st.session_state.get("rooms_runs", [])
-    choices: list[tuple[str, str]] = []
-    if rounds_runs:
-        choices += [("truck", v) for v in week.vehicle_ids(rounds.rounds_of(rounds_runs[-1]))]
-    labels = week.provider_labels(rooms.rooms_of(rooms_runs[-1])) if rooms_runs else {}
-    choices += [("provider", p) for p in labels]
-    if not choices:
+    runs = [*st.session_state.get("rounds_runs", []), *st.session_state.get("rooms_runs", [])]
+    if not runs:
         st.info(label("week_none_any", lang))
         return
+    runs.sort(key=lambda r: r.number)
+    by_number = {r.number: r for r in runs}
+    number_ = st.selectbox(
+        label("week_run", lang),
+        list(by_number),
+        index=len(by_number) - 1,
+        format_func=lambda n: by_number[n].label,
+        key="week_run",
+    )
+    record = by_number[number_]
+    choices: list[tuple[str, str]] = []
+    labels: dict[str, str] = {}
+    if record.run.rounds is not None:
+        choices += [("truck", v) for v in week.vehicle_ids(rounds.rounds_of(record))]
+    if record.run.rooms is not None:
+        labels = week.provider_labels(rooms.rooms_of(record))
+        choices += [("provider", p) for p in labels]
     kind, who = st.selectbox(
         label("who", lang),
         choices,
@@ -434,9 +485,9 @@ def week_page(lang: str) -> None:
         key="week_who",
     )
     if kind == "truck":
-        truck_week(rounds_runs[-1], who, lang)
+        truck_week(record, who, lang)
     else:
-        provider_week(rooms_runs[-1], who, lang)
+        provider_week(record, who, lang)
 
 
 def show_week(
@@ -463,40 +514,42 @@ def show_week(
 
 def truck_week(record: RunRecord, vehicle: str, lang: str) -> None:
     """A vehicle's week: crew files, timeline, map and stop list."""
-    from planner.exports.rounds import crew_table
-
     plan_rounds = rounds.rounds_of(record)
     files = week.truck_files(plan_rounds, vehicle, lang)
     timeline = week.week_timeline(plan_rounds, vehicle, lang)
     map_html = cached_truck_map(record.uid, vehicle, lang, record)
-    show_week(record, vehicle, week.TRUCK_FILES, files, timeline, map_html, crew_table(plan_rounds, vehicle), lang)
+    table = rounds.visits_table(plan_rounds, lang, vehicle)
+    show_week(record, vehicle, week.TRUCK_FILES, files, timeline, map_html, table, lang)
 
 
 def provider_week(record: RunRecord, provider_id: str, lang: str) -> None:
     """A provider's week: planning files, timeline, map and session list."""
-    from planner.exports.rooms import provider_table
-
     run = rooms.rooms_of(record)
     files = week.provider_files(run, provider_id, lang)
     timeline = week.provider_timeline(run, provider_id, lang)
     map_html = week.provider_map(run, provider_id, lang)
     show_week(
-        record, provider_id, week.PROVIDER_FILES, files, timeline, map_html, provider_table(run, provider_id), lang
+        record,
+        provider_id,
+        week.PROVIDER_FILES,
+        files,
+        timeline,
+        map_html,
+        rooms.bookings_table(run, lang, provider_id),
+        lang,
     )
 
 
 def rooms_results(record: RunRecord, lang: str) -> None:
     """Rooms: the per-service table, the premises map, bookings and occupancy, the zip."""
-    from planner.exports.rooms import occupancy_table
-
     run = rooms.rooms_of(record)
     bold("by_service", lang)
     show_table(rooms.services_table(run, lang))
     bold("rooms_map", lang)
     show_map(record.maps["rooms/map.html"])
     bookings, occupancy = st.tabs([label("bookings", lang), label("occupancy_table", lang)])
-    show_table(run.bookings.drop(columns=["lon", "lat"]), bookings)
-    show_table(occupancy_table(run), occupancy)
+    show_table(rooms.bookings_table(run, lang), bookings)
+    show_table(rooms.occupancy_table(run, lang), occupancy)
     zip_button(record, lang, "rooms_zip")
 
 
@@ -533,6 +586,22 @@ SOLVING_PAGES = {
 }
 
 
+def upload_text(lang: str) -> None:
+    """Streamlit's file uploaders say "Upload" and "200MB per file" whatever the language: said in ``lang`` here
+    (their own words hidden, ours shown by CSS; no Streamlit option sets them)."""
+    button, limit = label("upload_button", lang), label("upload_limit", lang)
+    zone = '[data-testid="stFileUploaderDropzone"] [data-testid="stBaseButton-secondary"]'
+    instructions = '[data-testid="stFileUploaderDropzoneInstructions"]'
+    st.html(
+        "<style>"
+        f"{zone} > * {{ display: none; }}"
+        f'{zone}::after {{ content: "{button}"; }}'
+        f"{instructions} > * {{ display: none; }}"
+        f'{instructions}::after {{ content: "{limit}"; font-size: 0.8rem; opacity: 0.7; }}'
+        "</style>"
+    )
+
+
 def main() -> None:
     """Sidebar (language, page) then the chosen page."""
     with st.sidebar:
@@ -544,7 +613,16 @@ def main() -> None:
             horizontal=True,
             key="lang",
         )
-        page = st.radio(label("page", lang), PAGES, format_func=lambda p: label(f"page_{p}", lang), key="page")
+        kept = st.session_state.get("page_kept", PAGES[0])  # the choice survives a change of language
+        page = st.radio(
+            label("page", lang),
+            PAGES,
+            index=PAGES.index(kept),
+            format_func=lambda p: label(f"page_{p}", lang),
+            key=f"page_{lang}",
+        )
+        st.session_state["page_kept"] = page
+    upload_text(lang)
     cancel_interrupted_run(lang)
     if page == "coverage":
         coverage_page(lang)

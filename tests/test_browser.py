@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import platform
+import re
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -187,9 +188,9 @@ def test_broken_upload_shows_error(page: Page) -> None:
     uploader.locator("input[type=file]").set_input_files(files=[payload])
     alert = page.get_by_test_id("stAlertContentError")
     alert.wait_for(timeout=30_000)
-    assert "communes.csv, row 2, field 'lat': expected a number, got 'oops'" in alert.inner_text()
+    assert "communes.csv, ligne 2, champ 'lat' : nombre attendu, reçu 'oops'" in alert.inner_text()
     assert page.get_by_test_id("stException").count() == 0
-    assert page.get_by_test_id("stMetric").count() == 0
+    assert page.get_by_test_id("stMetric").count() > 0, "the previous result stays under the message"
 
 
 def test_rounds_week_icalendar_and_plan(page: Page) -> None:
@@ -269,3 +270,159 @@ def test_cancel_stops_the_solver(page: Page, app: App) -> None:
     page.wait_for_timeout(3_000)
     busy = _cpu_seconds(app.pid) - before
     assert busy < 1.0, f"the server used {busy:.1f} s of CPU in the 3 s after the cancel: the solver still runs"
+
+
+# --- every page in one language: no word of the other one -------------------------------------------------
+
+ENGLISH_SEEN = (  # English that leaked into the French pages (issue 16), as shown to users
+    "planning the rounds",
+    "booking the rooms",
+    "greedy start",
+    "people-equivalents",
+    "truck-days enumerated",
+    "travel times",
+    "expected a number",
+    "List should have",
+    "Field required",
+    "Input should",
+    "stop_id",
+    "vehicle_id",
+    "drive_min",
+    "half_day",
+    "provider_id",
+    "seed",
+    "Monday",
+    "Tuesday",
+    "Hint:",
+    "Error",
+    "Drag and drop",
+    "per file",
+)
+FRENCH_SEEN = ("lundi", "mardi", "mercredi", "Temps de calcul", "Lancer", "Résultats", "habitants", "demi-journée")
+ENGLISH_NUMBER = re.compile(r"\b\d{1,3}(?:,\d{3})+\b|\b\d+\.\d+\s?(?:min|km|h|%|s)\b|× \d+\.\d")
+FRENCH_NUMBER = re.compile(r"\b\d+,\d{1,2}\s?(?:min|km|h|%|s)\b|× \d+,\d")
+
+
+def _shown_text(page: Page) -> str:
+    """The app's visible text: the page, the sidebar, and the open map's legend and captions."""
+    text = page.locator("body").inner_text()
+    frames = page.frame_locator('[data-testid="stIFrame"]')
+    for index in range(page.get_by_test_id("stIFrame").count()):
+        text += "\n" + frames.nth(index).locator("body").inner_text()
+    return text.replace(NNBSP, " ")
+
+
+def _expand_status(page: Page) -> None:
+    """Open the finished run's progress box, so its steps are read too."""
+    page.get_by_test_id("stExpander").first.locator("summary").click()
+    page.wait_for_timeout(300)
+
+
+def _check_language(page: Page, where: str, banned: tuple[str, ...], numbers: re.Pattern[str]) -> None:
+    text = _shown_text(page)
+    found = [word for word in banned if word in text]
+    assert not found, f"{where}: {found} in the page"
+    odd = numbers.findall(text.replace(" ", " "))
+    assert not odd, f"{where}: numbers of the other language {odd[:5]}"
+
+
+def _run_page(page: Page, title: str, scenario: str, limit_label: str, run: str, seconds: int, done: str) -> None:
+    _go(page, title)
+    from playwright.sync_api import expect
+
+    name = "Scénario" if limit_label.startswith("Temps") else "Scenario"
+    expect(page.get_by_role("combobox", name=name)).to_have_value(scenario, timeout=30_000)
+    _set_number(page, limit_label, seconds)
+    page.get_by_role("button", name=run).click()
+    page.get_by_test_id("stMetricLabel").get_by_text(done, exact=True).first.wait_for(timeout=SLOW_MS)
+    page.wait_for_timeout(500)
+
+
+def _walk(page: Page, lang: str) -> None:
+    """Every page in ``lang``: coverage, a broken upload, rounds, my week (truck), rooms, my week (provider), plan."""
+    fr = lang == "fr"
+    banned, numbers = (ENGLISH_SEEN, ENGLISH_NUMBER) if fr else (FRENCH_SEEN, FRENCH_NUMBER)
+    shot = (lambda name: _screenshot(page, name)) if fr else (lambda name: _screenshot(page, f"en-{name}"))
+    if not fr:
+        page.get_by_test_id("stSidebar").get_by_text("English", exact=True).click()
+        page.get_by_text("Who lives more than").first.wait_for(timeout=30_000)
+        frame = page.frame_locator('[data-testid="stIFrame"]').first
+        frame.get_by_text("Time to the nearest service").wait_for(timeout=30_000)  # the English map drawn
+    _check_language(page, "coverage", banned, numbers)
+    shot("coverage")
+
+    uploader = page.get_by_test_id("stFileUploader").first
+    payload: FilePayload = {
+        "name": "bad.csv",
+        "mimeType": "text/csv",
+        "buffer": b"zone_id,population,lon,lat\na,1,3.5,x\n",
+    }
+    uploader.locator("input[type=file]").set_input_files(files=[payload])
+    page.get_by_test_id("stAlertContentError").wait_for(timeout=30_000)
+    assert page.get_by_test_id("stMetric").count() > 0, "the previous result stays under the error"
+    _check_language(page, "coverage with a broken upload", banned, numbers)
+    shot("coverage-error")
+    uploader.get_by_test_id("stBaseButton-minimal").first.click()  # remove the file
+    page.get_by_test_id("stAlertContentError").wait_for(state="detached", timeout=30_000)
+
+    words = (
+        ("Tournées", "Temps de calcul maximal (s)", "Lancer", "Arrêts")
+        if fr
+        else ("Rounds", "Solve time limit (s)", "Run", "Stops")
+    )
+    _run_page(page, words[0], "lozere-bus.yaml", words[1], words[2], SOLVE_S, words[3])
+    _wait_for_map(page)
+    _expand_status(page)
+    _check_language(page, "rounds", banned, numbers)
+    shot("rounds")
+
+    _go(page, "Ma semaine" if fr else "My week")
+    page.get_by_test_id("stVegaLiteChart").first.wait_for(timeout=30_000)
+    _wait_for_map(page)
+    _check_language(page, "my week (truck)", banned, numbers)
+    shot("week")
+
+    words = (
+        ("Salles", "Temps de calcul maximal (s)", "Lancer", "Permanences")
+        if fr
+        else ("Rooms", "Solve time limit (s)", "Run", "Sessions")
+    )
+    _run_page(page, words[0], "lozere-rooms.yaml", words[1], words[2], 5, words[3])
+    _wait_for_map(page)
+    _expand_status(page)
+    _check_language(page, "rooms", banned, numbers)
+    shot("rooms")
+
+    _go(page, "Ma semaine" if fr else "My week")
+    page.get_by_role("combobox", name="Qui ?" if fr else "Who?").click()
+    page.get_by_role("option").filter(has_text="Intervenant" if fr else "Provider").first.click()
+    page.get_by_test_id("stVegaLiteChart").first.wait_for(timeout=30_000)
+    page.wait_for_timeout(500)
+    box = page.get_by_test_id("stVegaLiteChart").first.locator("canvas, svg").first.bounding_box()
+    assert box is not None and box["height"] > 120, f"the provider's timeline is a strip: {box}"
+    _check_language(page, "my week (provider)", banned, numbers)
+    shot("week-provider")
+
+    words = (
+        ("Plan", "Temps de calcul maximal (s)", "Lancer", "Avec les nouveaux sites")
+        if fr
+        else ("Plan", "Solve time limit (s)", "Run", "With the new sites")
+    )
+    _run_page(page, words[0], "lozere-plan.yaml", words[1], words[2], 5, words[3])
+    page.get_by_test_id("stVegaLiteChart").first.wait_for(timeout=30_000)
+    _wait_for_map(page)
+    _expand_status(page)
+    _check_language(page, "plan", banned, numbers)
+    shot("plan")
+
+
+def test_every_page_in_french(page: Page) -> None:
+    """Every page, in French: no English word seen in issue 16, no English-format number; screenshots of each."""
+    _walk(page, "fr")
+
+
+def test_every_page_in_english(page: Page) -> None:
+    """Every page, in English: no French word of the pages, no French-format number; the page kept on a switch back."""
+    _walk(page, "en")
+    page.get_by_test_id("stSidebar").get_by_text("Français", exact=True).click()
+    page.get_by_text("Plan : où ouvrir").first.wait_for(timeout=30_000)  # still on the plan page

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,7 +13,7 @@ from pydantic import ValidationError
 
 from planner._errors import InputError, Problem
 from planner.app.shared import Metric, base_map
-from planner.exports.coverage import share_range
+from planner.exports.coverage import range_basis, share_range
 from planner.i18n import label, number, percent
 from planner.jobs.measures import gap_zones
 from planner.scenario import ESTIMATE_DETOUR_FACTOR, ESTIMATE_SPEED_KMH, Scenario
@@ -35,6 +36,8 @@ class CoverageChoice:
     """What the coverage page's widgets chose; ``departement=None`` is the embedded Lozère."""
 
     departement: str | None = None
+    epci: str | None = None
+    insee: tuple[str, ...] = ()
     zones: Path | None = None
     sites: Path | None = None
     canton_seats: bool = True
@@ -49,7 +52,12 @@ def coverage_scenario(choice: CoverageChoice) -> Scenario:
     """The scenario the CLI would run for these choices (validated like a scenario file)."""
     raw = {
         "name": "app",
-        "territory": {"departement": choice.departement, "zones": choice.zones},
+        "territory": {
+            "departement": choice.departement,
+            "epci": choice.epci,
+            "insee": list(choice.insee) or None,
+            "zones": choice.zones,
+        },
         "services": {"canton_seats": choice.canton_seats, "files": [choice.sites] if choice.sites else []},
         "travel": {
             "model": "road" if choice.network else "estimate",
@@ -64,6 +72,11 @@ def coverage_scenario(choice: CoverageChoice) -> Scenario:
     except ValidationError as exc:
         problems = [Problem(".".join(str(p) for p in e["loc"]), e["msg"]) for e in exc.errors()]
         raise InputError("settings", problems) from None
+
+
+def insee_codes(text: str) -> tuple[str, ...]:
+    """INSEE codes typed in a box, separated by commas, semicolons, spaces or lines (``48095, 48061``)."""
+    return tuple(dict.fromkeys(code.strip().upper() for code in re.split(r"[\s,;]+", text) if code.strip()))
 
 
 def place_key(scenario: Scenario) -> str:
@@ -104,11 +117,29 @@ def headline_metrics(result: CoverageResult, lang: str, name: str | None = None)
     return metrics
 
 
+def travel_caveat(result: CoverageResult, lang: str) -> str:
+    """What the times are, shown by the headline: the estimate's caveat and what its range spans, or "routed"."""
+    travel = result.travel
+    if travel.get("model") == "road":
+        return label("travel_road", lang)
+    basis = range_basis(result.summary, lang)
+    text = label("travel_estimate", lang, **travel)
+    return text + (". " + label("range_basis", lang, basis=basis) if basis else "")
+
+
+def intro(thresholds: tuple[float, ...], lang: str) -> str:
+    """The page's introduction, naming the chosen thresholds (``10, 20 et 30 minutes``)."""
+    words = [number(t, lang) for t in thresholds] or [number(30, lang)]
+    listed = words[0] if len(words) == 1 else f"{', '.join(words[:-1])} {label('and', lang)} {words[-1]}"
+    return label("coverage_intro", lang, thresholds=listed)
+
+
 def gap_table(result: CoverageResult, lang: str) -> pd.DataFrame:
     """The ranked gap communes with labelled columns."""
     gaps = gap_zones(result.access, float(result.summary["target_min"]))
     table = pd.DataFrame(gaps[["name", "zone_id", "population", "time_min", "service_name"]])
-    table["time_min"] = table["time_min"].round(1)
+    table["population"] = [number(v, lang) for v in table["population"]]
+    table["time_min"] = [number(v, lang, 1) for v in table["time_min"]]
     columns = {"name": "col_name", "zone_id": "col_zone_id", "population": "col_population"}
     columns |= {"time_min": "col_time", "service_name": "col_service"}
     return table.rename(columns={k: label(v, lang) for k, v in columns.items()}).reset_index(drop=True)

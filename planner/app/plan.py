@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from planner.app.shared import Metric, RunRecord, target_of
+from planner.app.shared import Metric, RunRecord, localised, target_of
 from planner.i18n import LABELS, label, number, percent
 
 if TYPE_CHECKING:
@@ -45,7 +45,7 @@ def chosen_table(siting: SitingRun, lang: str) -> pd.DataFrame:
     """The new sites: name, kind, address, people they bring within the radius."""
     table = pd.DataFrame(siting.chosen.reindex(columns=["name", "kind", "address", "population_within"]))
     table["kind"] = [label(f"site_{k}", lang) if f"site_{k}" in LABELS[lang] else k for k in table["kind"]]
-    table["population_within"] = table["population_within"].round().astype("Int64")
+    table["population_within"] = [number(v, lang) for v in table["population_within"].fillna(0)]
     columns = {"name": label("col_site", lang), "kind": label("kind", lang), "address": label("col_address", lang)}
     columns["population_within"] = label("people_within", lang, t=siting.radius_min)
     return table.rename(columns=columns).reset_index(drop=True)
@@ -68,4 +68,4 @@ def tradeoff_chart(siting: SitingRun, lang: str) -> alt.Chart:
     )
     choice = pd.DataFrame({x: [siting.spec.new_sites], "label": [label("chosen_count", lang)]})
     rule = alt.Chart(choice).mark_rule(color="#1a9850", strokeDash=[4, 4]).encode(x=f"{x}:Q", tooltip=["label:N"])
-    return (line + rule).properties(height=320)
+    return localised((line + rule).properties(height=320), lang)  # type: ignore[return-value]

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from planner.app.shared import Metric, RunRecord, solve_metric
+from planner.app.shared import Metric, RunRecord, display_table, solve_metric
 from planner.i18n import label, number, percent
 
 if TYPE_CHECKING:
@@ -23,7 +23,10 @@ def rooms_of(record: RunRecord) -> RoomsRun:
 
 def rooms_metrics(record: RunRecord, lang: str) -> list[Metric]:
     """Sessions, people reached, occupancy, providers' driving and the solve status."""
-    k = rooms_of(record).kpis
+    run = rooms_of(record)
+    k = run.kpis
+    used = run.premises[run.premises["half_days_booked"] > 0]  # the share is over the premises used: so is its detail
+    booked, open_ = int(used["half_days_booked"].sum()), int(used["half_days_open"].sum())
     served, total = sum(k["demand_served"].values()), sum(k["demand_total"].values())
     return [
         Metric(
@@ -37,7 +40,7 @@ def rooms_metrics(record: RunRecord, lang: str) -> list[Metric]:
         Metric(
             label("occupancy", lang),
             percent(k["occupancy_used_premises"], lang),
-            label("half_days", lang, booked=k["half_days_booked"], open=k["half_days_open"]),
+            label("half_days", lang, booked=booked, open=open_),
         ),
         Metric(
             label("provider_km", lang),
@@ -54,9 +57,32 @@ def services_table(rooms: RoomsRun, lang: str) -> pd.DataFrame:
     return pd.DataFrame(
         {
             label("service", lang): list(k["demand_total"]),
-            label("threshold", lang): [f"{k['access_min'][s]:g} min" for s in k["demand_total"]],
-            label("need", lang): [round(v) for v in k["demand_total"].values()],
-            label("reached", lang): [round(k["demand_served"][s]) for s in k["demand_total"]],
+            label("threshold", lang): [f"{number(k['access_min'][s], lang)} min" for s in k["demand_total"]],
+            label("need", lang): [number(v, lang) for v in k["demand_total"].values()],
+            label("reached", lang): [number(k["demand_served"][s], lang) for s in k["demand_total"]],
             label("share", lang): [percent(k["share_served"][s], lang) for s in k["demand_total"]],
         }
     )
+
+
+BOOKING_COLUMNS = ["provider", "service", "day_name", "date", "half_day", "start", "end", "premises", "address", "room"]
+BOOKING_COLUMNS += ["hire_eur", "travel_before_min"]
+OCCUPANCY_COLUMNS = ["name", "address", "kind", "rooms_count", "half_days_open", "half_days_booked", "occupancy"]
+PREMISES_NAMES = {"name": "col_premises", "address": "col_address"}
+
+
+def bookings_table(rooms: RoomsRun, lang: str, provider_id: str | None = None) -> pd.DataFrame:
+    """The bookings (of every provider, or of one), headers and cells in ``lang``."""
+    bookings = rooms.bookings
+    if provider_id is not None:
+        bookings = bookings[bookings["provider_id"] == provider_id]
+    columns = BOOKING_COLUMNS[1:] if provider_id is not None else BOOKING_COLUMNS
+    return display_table(bookings.reindex(columns=columns), lang, PREMISES_NAMES)
+
+
+def occupancy_table(rooms: RoomsRun, lang: str) -> pd.DataFrame:
+    """The premises, the most booked first: rooms, half-days open and booked, occupancy."""
+    table = pd.DataFrame(rooms.premises.drop(columns="geometry")).reindex(columns=[*OCCUPANCY_COLUMNS, "site_id"])
+    table = table.sort_values(["half_days_booked", "site_id"], ascending=[False, True]).drop(columns="site_id")
+    table["occupancy"] = [percent(float(v), lang) for v in table["occupancy"].fillna(0.0)]
+    return display_table(table, lang, PREMISES_NAMES)

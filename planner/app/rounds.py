@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from planner.app.shared import Metric, RunRecord, solve_metric, status_text, target_of
+from planner.app.shared import Metric, RunRecord, display_table, solve_metric, status_text, target_of
 from planner.i18n import label, number, percent
 
 if TYPE_CHECKING:
@@ -103,25 +103,29 @@ def _cell(value: object, lang: str, *, signed: bool = False) -> str:
     return "" if value is None else str(value)
 
 
-def visits_table(rounds: RoundsRun) -> pd.DataFrame:
-    """Every stop visit of the plan, with the crews' French column names and the vehicle first."""
-    from planner.exports.rounds import CREW_COLUMNS
-
-    if rounds.visits.empty:
-        return pd.DataFrame(columns=["vehicule", *CREW_COLUMNS.values()])
-    table = rounds.visits.reindex(columns=["vehicle_id", *CREW_COLUMNS]).rename(columns=CREW_COLUMNS)
-    return table.rename(columns={"vehicle_id": "vehicule"})
+VISIT_COLUMNS = ["vehicle_id", "week", "day_name", "date", "order", "name", "address", "arrival", "start", "end"]
+VISIT_COLUMNS += ["leg_drive_min", "leg_dist_km"]
+STOP_NAMES = {"name": "site_stop", "address": "col_address"}
 
 
-def routes_table(rounds: RoundsRun) -> pd.DataFrame:
+def visits_table(rounds: RoundsRun, lang: str, vehicle_id: str | None = None) -> pd.DataFrame:
+    """Every stop visit of the plan (or of one vehicle), in order, headers and cells in ``lang``."""
+    visits = rounds.visits
+    if vehicle_id is not None and len(visits):
+        visits = visits[visits["vehicle_id"] == vehicle_id]
+    columns = VISIT_COLUMNS[1:] if vehicle_id is not None else VISIT_COLUMNS
+    return display_table(visits.reindex(columns=columns), lang, STOP_NAMES)
+
+
+def routes_table(rounds: RoundsRun, lang: str) -> pd.DataFrame:
     """One row per truck-day: departure, return, lunch, driving, km, cost."""
     if rounds.routes.empty:
         return pd.DataFrame()
-    return pd.DataFrame(rounds.routes.drop(columns="geometry"))
+    return display_table(pd.DataFrame(rounds.routes.drop(columns=["geometry", "day"], errors="ignore")), lang)
 
 
-def left_out_table(rounds: RoundsRun) -> pd.DataFrame:
-    """The candidate stops not chosen, with why."""
+def left_out_table(rounds: RoundsRun, lang: str) -> pd.DataFrame:
+    """The candidate stops not chosen, with why (in ``lang``)."""
     names = dict(zip(rounds.places["site_id"], rounds.places["name"], strict=False))
     rows = [(sid, names.get(sid, ""), why) for sid, why in sorted(rounds.result.left_out.items())]
-    return pd.DataFrame(rows, columns=["stop_id", "name", "reason"])
+    return display_table(pd.DataFrame(rows, columns=["stop_id", "name", "reason"]), lang, STOP_NAMES)

@@ -10,20 +10,23 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import math
 import tempfile
 import uuid
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, NamedTuple, TypedDict
+from typing import TYPE_CHECKING, Any, NamedTuple, TypedDict
 
 from planner._errors import InputError
 from planner.app.uploads import read_scenario
-from planner.i18n import LABELS, label, number, percent
+from planner.i18n import LABELS, date_text, label, message_text, number, percent, weekday
 
 if TYPE_CHECKING:
+    import altair as alt
     import folium
+    import pandas as pd
 
     from planner.jobs.coverage import CoverageResult
     from planner.runs.pipeline import ScenarioRun
@@ -62,7 +65,9 @@ class SolveKpis(TypedDict):
 def solve_metric(k: SolveKpis, lang: str) -> Metric:
     """The solve status of a rounds or rooms run, with its gap, time and seed."""
     time_s = number(k["solve_time_s"], lang, 1)
-    detail = f"{label('ind_gap', lang)} {percent(k['gap'], lang)} · {time_s} s · seed {k['seed']}"
+    detail = (
+        f"{label('ind_gap', lang)} {percent(k['gap'], lang)} · {time_s} s · {label('seed_short', lang)} {k['seed']}"
+    )
     return Metric(label("solve", lang), status_text(k["status"], lang), detail)
 
 
@@ -79,6 +84,96 @@ def base_map(coverage: CoverageResult, lang: str) -> folium.Map:
     return coverage_map(
         coverage.access, coverage.services, target_min=s["target_min"], travel=coverage.travel, lang=lang
     )
+
+
+# --- tables as shown ------------------------------------------------------------------------------
+
+FRENCH_WEEKDAYS = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
+HALF_DAY_KEYS = {"matin": "half_day_morning", "après-midi": "half_day_afternoon"}
+COORDINATES = ("lat", "lon")
+COLUMN_KEYS = {
+    "day_name": "day",
+    "kind": "kind",
+    "start": "start",
+    "end": "end",
+    "site_id": "col_premises_id",
+    "service": "service",
+}
+
+
+def _decimals(values: list[float]) -> int:
+    """How many decimals a column of numbers needs (0 for whole numbers, at most 2)."""
+    finite = [v for v in values if math.isfinite(v)]
+    for decimals in range(3):
+        if all(abs(v * 10**decimals - round(v * 10**decimals)) < 1e-6 for v in finite):
+            return decimals
+    return 2
+
+
+def _cells(column: str, values: list[object], lang: str) -> list[object]:
+    """One column's cells as ``lang`` writes them: numbers, dates, weekdays, half-days, reasons, kinds."""
+    if column in COORDINATES:
+        return [number(float(v), lang, 5) if isinstance(v, (int, float)) else v for v in values]  # type: ignore[arg-type]
+    if column == "date":
+        return [date_text(str(v), lang, "numeric") if v else "" for v in values]
+    if column == "day_name":
+        return [weekday(FRENCH_WEEKDAYS.index(str(v)) + 1, lang) if v in FRENCH_WEEKDAYS else v for v in values]
+    if column == "half_day":
+        return [label(HALF_DAY_KEYS[str(v)], lang) if v in HALF_DAY_KEYS else v for v in values]
+    if column == "reason":
+        return [message_text(str(v), lang) for v in values]
+    if column == "kind":
+        return [label(f"site_{v}", lang) if f"site_{v}" in LABELS[lang] else v for v in values]
+    numbers = [v for v in values if isinstance(v, (int, float)) and not isinstance(v, bool)]
+    if numbers and len(numbers) == len([v for v in values if v is not None]):
+        decimals = _decimals([float(v) for v in numbers])  # type: ignore[arg-type]
+        return [
+            number(float(v), lang, decimals) if isinstance(v, (int, float)) and math.isfinite(v) else "" for v in values
+        ]  # type: ignore[arg-type]
+    return values
+
+
+def display_table(table: pd.DataFrame, lang: str, names: dict[str, str] | None = None) -> pd.DataFrame:
+    """A result table as the app shows it: headers in ``lang`` (``col_<column>`` labels, or ``names``: column ->
+    label key), numbers, dates and weekdays as ``lang`` writes them; geometry dropped."""
+    import pandas as pd
+
+    shown = pd.DataFrame(table.drop(columns=[c for c in ("geometry",) if c in table.columns]))
+    data = {}
+    for column in shown.columns:
+        values = [None if v is None or (isinstance(v, float) and math.isnan(v)) else v for v in shown[column].tolist()]
+        key = (names or {}).get(str(column)) or COLUMN_KEYS.get(str(column), f"col_{column}")
+        header = label(key, lang) if key in LABELS[lang] else str(column)
+        data[header] = _cells(str(column), values, lang)
+    return pd.DataFrame(data, columns=list(data))
+
+
+VEGA_LOCALES: dict[str, dict[str, Any]] = {  # d3 number and time locales for the charts (Vega-Lite ``config.locale``)
+    "fr": {
+        "number": {"decimal": ",", "thousands": "\u202f", "grouping": [3], "currency": ["", "\u00a0€"]},
+        "time": {
+            "dateTime": "%A %e %B %Y à %X",
+            "date": "%d/%m/%Y",
+            "time": "%H:%M:%S",
+            "periods": ["AM", "PM"],
+            "days": ["dimanche", "lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi"],
+            "shortDays": ["dim.", "lun.", "mar.", "mer.", "jeu.", "ven.", "sam."],
+            "months": [
+                "janvier", "février", "mars", "avril", "mai", "juin",
+                "juillet", "août", "septembre", "octobre", "novembre", "décembre",
+            ],
+            "shortMonths": [
+                "janv.", "févr.", "mars", "avr.", "mai", "juin", "juil.", "août", "sept.", "oct.", "nov.", "déc.",
+            ],
+        },
+    },
+    "en": {"number": {"decimal": ".", "thousands": ",", "grouping": [3], "currency": ["€", ""]}},
+}  # fmt: skip
+
+
+def localised(chart: alt.TopLevelMixin, lang: str) -> alt.TopLevelMixin:
+    """A chart whose axes and tooltips write numbers (and dates) as ``lang`` does."""
+    return chart.configure(locale=VEGA_LOCALES[lang])
 
 
 # --- scenarios -----------------------------------------------------------------------------------
@@ -136,7 +231,8 @@ def execute(
         zipped = zip_folder(folder)
     solved = scenario.rounds or scenario.siting or scenario.rooms
     limit, seed = (solved.time_limit_s, solved.seed) if solved else (0, 0)
-    name = f"#{number_} {scenario.name} — {limit:g} s, seed {seed} ({dt.datetime.now():%H:%M:%S})"
+    seed_text = f"{label('seed_short', lang)} {seed}"
+    name = f"#{number_} {scenario.name} — {number(limit, lang)} s, {seed_text} ({dt.datetime.now():%H:%M:%S})"
     return RunRecord(number_, name, run, lang, maps, zipped, run.timings_s.get("total", 0.0))
 
 

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 from planner._errors import InputError
 from planner.data.layers import read_layer
+from planner.i18n import label, message_text, where_text
 from planner.scenario import Scenario, load_scenario
 
 if TYPE_CHECKING:
@@ -73,6 +74,34 @@ def user_message(exc: BaseException) -> str:
     for folder in folders:
         text = text.replace(folder, "")
     return text
+
+
+def error_text(exc: BaseException, lang: str) -> str:
+    """The error's message in ``lang``: an :class:`InputError` keeps its file, row and field, its words translated.
+
+    The lower layers write their problems in English; :func:`planner.i18n.message_text` knows the usual ones
+    (the others stay as written).
+    """
+    if not isinstance(exc, InputError):
+        return user_message(exc)
+    source = label("settings_source", lang) if exc.source == "settings" else user_message(Exception(exc.source))
+
+    sep = " : " if lang == "fr" else ": "
+
+    def line(where: str, problem: str) -> str:
+        text = message_text(problem, lang)
+        return f"{where_text(where, lang)}{sep}{text}" if where else text
+
+    if len(exc.problems) == 1:
+        lines = [f"{source}, {line(exc.problems[0].where, exc.problems[0].problem)}"]
+    else:
+        lines = [f"{source}{sep}{label('input_problems', lang, n=len(exc.problems))}"]
+        lines += [f"  - {line(p.where, p.problem)}" for p in exc.problems[:10]]
+        if len(exc.problems) > 10:
+            lines.append(f"  {label('input_more', lang, n=len(exc.problems) - 10)}")
+    if exc.hint:
+        lines.append(label("input_hint", lang, hint=message_text(exc.hint, lang)))
+    return "\n".join(lines)
 
 
 def attempt(work: Callable[[], T]) -> T | InputError:

@@ -13,11 +13,11 @@ from typing import TYPE_CHECKING
 import folium
 import pandas as pd
 
-from planner.app.shared import base_map
+from planner.app.shared import base_map, localised
 from planner.data.hours import clock_min, clock_text
 from planner.exports._safe import csv_text, html_text
 from planner.exports.maps import point, standalone_html
-from planner.i18n import label, number
+from planner.i18n import label, number, weekday
 
 if TYPE_CHECKING:
     import altair as alt
@@ -68,7 +68,7 @@ def week_timeline(rounds: RoundsRun, vehicle_id: str, lang: str) -> pd.DataFrame
     visits = rounds.visits[rounds.visits["vehicle_id"] == vehicle_id] if len(rounds.visits) else rounds.visits
     rows = []
     for v in visits.itertuples():
-        day = f"{v.day_name} {dt.date.fromisoformat(v.date):%d/%m}"
+        day = f"{weekday(int(v.day), lang)} {dt.date.fromisoformat(v.date):%d/%m}"
         arrival = clock_min(v.arrival)
         drive = f"{number(v.leg_drive_min, lang)} min · {number(v.leg_dist_km, lang, 1)} km"
         legs: list[Leg] = [
@@ -89,11 +89,14 @@ def week_chart(timeline: pd.DataFrame, lang: str) -> alt.Chart:
     high = max(1140.0, 60 * -(-timeline["end_min"].max() // 60))
     colour = alt.Color(
         f"{kind}:N",
-        scale=alt.Scale(domain=[label("site_stop", lang), label("kind_drive", lang)], range=["#2166ac", "#bdbdbd"]),
+        scale=alt.Scale(
+            domain=[label(k, lang) for k in ("site_stop", "kind_session", "kind_drive")],  # a truck's or a provider's
+            range=["#2166ac", "#2166ac", "#bdbdbd"],
+        ),
         legend=alt.Legend(title=None, orient="top"),
     )
     hours = list(range(int(low), int(high) + 1, 60))
-    return (
+    chart = (
         alt.Chart(timeline.drop(columns="order"))
         .mark_bar(cornerRadius=2)
         .encode(
@@ -113,8 +116,9 @@ def week_chart(timeline: pd.DataFrame, lang: str) -> alt.Chart:
             color=colour,
             tooltip=[f"{day}:N", f"{what}:N", f"{start}:N", f"{end}:N"],
         )
-        .properties(height=max(120, 34 * len(days)))
+        .properties(height={"step": 34})  # a row per day, whatever the number of days
     )
+    return localised(chart, lang)  # type: ignore[return-value]
 
 
 def truck_map(run: ScenarioRun, vehicle_id: str, lang: str) -> str:
@@ -128,7 +132,7 @@ def truck_map(run: ScenarioRun, vehicle_id: str, lang: str) -> str:
         visits=rounds.visits[rounds.visits["vehicle_id"] == vehicle_id] if len(rounds.visits) else rounds.visits,
         routes=rounds.routes[rounds.routes["vehicle_id"] == vehicle_id] if len(rounds.routes) else rounds.routes,
     )
-    return standalone_html(rounds_map(mine, base_map(run.coverage, lang)))
+    return standalone_html(rounds_map(mine, base_map(run.coverage, lang), lang))
 
 
 def truck_files(rounds: RoundsRun, vehicle_id: str, lang: str) -> dict[str, bytes]:
@@ -156,7 +160,7 @@ def provider_timeline(rooms: RoomsRun, provider_id: str, lang: str) -> pd.DataFr
     rows = []
     for b in mine.itertuples():
         start, end = clock_min(b.start), clock_min(b.end)
-        day = f"{b.day_name} {pd.Timestamp(b.date):%d/%m}"
+        day = f"{weekday(int(b.day), lang)} {pd.Timestamp(b.date):%d/%m}"
         legs: list[Leg] = [("kind_session", f"{b.premises} · {b.room}", start, end)]
         if b.travel_before_min > 0:
             drive = f"{number(b.travel_before_min, lang)} min"
@@ -185,11 +189,12 @@ def provider_map(rooms: RoomsRun, provider_id: str, lang: str) -> str:
     fmap = folium.Map([mine["lat"].mean(), mine["lon"].mean()], zoom_start=10, tiles="OpenStreetMap")
     for i, (_, sessions) in enumerate(mine.groupby("day", sort=True)):
         colour = DAY_COLOURS[i % len(DAY_COLOURS)]
-        layer = folium.FeatureGroup(name=str(sessions["day_name"].iloc[0]))
+        layer = folium.FeatureGroup(name=weekday(int(sessions["day"].iloc[0]), lang))
         if len(sessions) > 1:
             folium.PolyLine(sessions[["lat", "lon"]].to_numpy().tolist(), color=colour, weight=3).add_to(layer)
         for b in sessions.itertuples():
-            text = f"{b.day_name} {b.start}–{b.end} : {b.premises} ({b.room})"
+            sep = " : " if lang == "fr" else ": "
+            text = f"{weekday(int(b.day), lang)} {b.start}–{b.end}{sep}{b.premises} ({b.room})"
             point(layer, b.lat, b.lon, colour, text, popup=html_text(f"{text}, {b.address}"))
         layer.add_to(fmap)
     folium.LayerControl(collapsed=False).add_to(fmap)

@@ -39,6 +39,11 @@ def departements() -> pd.DataFrame:
     return _table("departements")
 
 
+def epcis() -> pd.DataFrame:
+    """Code (SIREN), name and type of the EPCI (intercommunalités) in the packaged data."""
+    return _table("epci")
+
+
 def _check_codes(kind: str, asked: Sequence[str], known: pd.Series, example: str) -> None:
     unknown = [code for code in asked if code not in set(known)]
     if unknown:

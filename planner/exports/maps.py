@@ -47,10 +47,11 @@ def legend(
     """
     lines = [f'<div><span style="{_SWATCH}{style}"></span>{html_text(text)}</div>' for style, text in rows]
     ident = f' id="{element_id}"' if element_id else ""
+    bottom = 28 if side == "right" else 60  # on the left, above the scale bar
     box = MacroElement()
     box._template = Template(
         "{% macro html(this, kwargs) %}"
-        f'<div{ident} style="position:fixed;bottom:28px;{side}:10px;z-index:9999;background:white;'
+        f'<div{ident} style="position:fixed;bottom:{bottom}px;{side}:10px;z-index:9999;background:white;'
         'padding:8px 12px;border-radius:4px;box-shadow:0 0 6px rgba(0,0,0,.3);font:13px sans-serif">'
         f"<b>{html_text(title)}</b>" + "".join(lines) + "</div>{% endmacro %}"
     )
@@ -113,7 +114,7 @@ def coverage_map(
     shapes["geometry"] = shapes.geometry.simplify(0.0005, preserve_topology=True)
     west, south, east, north = shapes.total_bounds
     fmap = folium.Map(tiles="OpenStreetMap", control_scale=True)
-    fmap.fit_bounds([[south, west], [north, east]])
+    fmap.fit_bounds([[south, west], [north, east]], padding_top_left=(10, 40), padding_bottom_right=(260, 10))
     shapes["time_label"] = [
         f"{t:.0f} {label('minutes', lang)}" if np.isfinite(t) else label("unreachable", lang)
         for t in shapes["time_min"]

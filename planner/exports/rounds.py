@@ -14,11 +14,12 @@ import pandas as pd
 
 from planner.exports._safe import file_names, html_text, write_csv
 from planner.exports.calendar import Event, weekly_calendar
-from planner.exports.maps import point, standalone_html
-from planner.i18n import number, percent
+from planner.exports.maps import legend, point, standalone_html
+from planner.i18n import label, number, percent
 from planner.jobs.rounds import RoundsRun
 
-TRUCK_COLOURS = ["#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02", "#a6761d", "#666666"]
+# Truck colours: none green, so a route reads over the access-time fill (greens and yellows).
+TRUCK_COLOURS = ["#7570b3", "#e7298a", "#000000", "#d95f02", "#1f78b4", "#a6761d", "#6a3d9a", "#666666"]
 CREW_COLUMNS = {
     "week": "semaine",
     "day_name": "jour",
@@ -130,13 +131,15 @@ vertical-align: top; }} th {{ background: #eee; }}</style></head><body>
 <th>{t["drive"]}</th></tr>{body}</table></body></html>"""
 
 
-def rounds_map(run: RoundsRun, base: folium.Map) -> folium.Map:
-    """Add the rounds to a map: one colour per truck, one layer per weekday (the day filters), stops."""
+def rounds_map(run: RoundsRun, base: folium.Map, lang: str = "fr") -> folium.Map:
+    """Add the rounds to a map: one colour per truck (in a legend), one layer per weekday (the day filters), stops."""
     if len(run.routes) == 0:
         return base
     colours = {
         v: TRUCK_COLOURS[i % len(TRUCK_COLOURS)] for i, v in enumerate(sorted(run.routes["vehicle_id"].unique()))
     }
+    rows = [(f"background:{colour}", str(vehicle)) for vehicle, colour in colours.items()]
+    base.add_child(legend(label("truck", lang), rows, side="left"))
     for day, lines in run.routes.groupby("day"):
         layer = folium.FeatureGroup(name=html_text(f"Tournées — {lines['day_name'].iloc[0]}"))
         layer.add_to(base)
