@@ -52,7 +52,9 @@ def test_map_has_zones_gaps_markers_and_legend():
     )
     assert ("Près" in html or "Pr\\u00e8s" in html) and "Loin" in html and "#b2182b" in html
     assert "Mairie &lt;b&gt;A&lt;/b&gt;" in html  # names are escaped in popups
-    assert "maillage-legend" in html and "au-delà de 30 min" in html and "1.3" in html
+    assert (
+        "maillage-legend" in html and "au-delà de 30 min" in html and "1,3" in html
+    )  # the detour, French decimal comma
 
 
 def test_standalone_map_needs_no_cdn():
