@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import FastAPI, Form, Request
+from fastapi import Path as PathParam
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
@@ -48,6 +49,7 @@ GONE = "Adresse inconnue."
 FORM_REFUSED = "Formulaire expiré ou invalide : rechargez la page et recommencez."
 TOO_MANY = "Trop de demandes depuis votre adresse : réessayez dans une minute."
 Field = Annotated[str, Form(max_length=200)]
+Id = Annotated[int, PathParam(ge=1, le=2**31 - 1)]  # an integer column's range on every back-end
 
 
 def _render(name: str, status: int = 200, cookie: str | None = None, **values: Any) -> HTMLResponse:
@@ -129,7 +131,7 @@ def create_app(
         return Response(body, media_type="text/calendar; charset=utf-8", headers=HEADERS)
 
     @app.get("/rdv/{territory_id}", response_class=HTMLResponse)
-    def territory_sessions(territory_id: int) -> Response:
+    def territory_sessions(territory_id: Id) -> Response:
         with factory() as session:
             place = session.get(Territory, territory_id)
             plan = latest_plan(session, place) if place is not None else None
@@ -168,12 +170,12 @@ def create_app(
             )
 
     @app.get("/rdv/s/{event_id}", response_class=HTMLResponse)
-    def session_slots(request: Request, event_id: int) -> Response:
+    def session_slots(request: Request, event_id: Id) -> Response:
         return slots_page(request, event_id)
 
     @app.post("/rdv/s/{event_id}", response_class=HTMLResponse)
     def book(
-        request: Request, event_id: int, slot: Field = "", phone: Field = "", email: Field = "", csrf: Field = ""
+        request: Request, event_id: Id, slot: Field = "", phone: Field = "", email: Field = "", csrf: Field = ""
     ) -> Response:
         throttle(request)
         guard(request, f"book:{event_id}", csrf)
