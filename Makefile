@@ -21,8 +21,8 @@ demo: $(VENV)/.installed
 	$(VENV)/bin/maillage rounds scenarios/lozere-bus.yaml --out outputs/lozere-bus
 	$(VENV)/bin/maillage rooms scenarios/lozere-rooms.yaml --out outputs/lozere-rooms
 	rm -f $(DEMO_DB) $(DEMO_DB)-wal $(DEMO_DB)-shm
-	@MAILLAGE_DATABASE_URL=sqlite:///$(DEMO_DB) $(VENV)/bin/maillage publish outputs/lozere-bus outputs/lozere-rooms \
-	  --territory Lozère --by demo | awk '/^Lozère/ { print } \
+	@out=$$(MAILLAGE_DATABASE_URL=sqlite:///$(DEMO_DB) $(VENV)/bin/maillage publish outputs/lozere-bus \
+	  outputs/lozere-rooms --territory Lozère --by demo) && printf '%s\n' "$$out" | awk '/^Lozère/ { print } \
 	  / crew / && !c { c = 1; print; getline; print } / provider / && !p { p = 1; print; getline; print }'
 	@echo "Rendez-vous (public): http://127.0.0.1:8502/rdv/1"
 	@echo "To open these links: MAILLAGE_DATABASE_URL=sqlite:///$(DEMO_DB) $(VENV)/bin/maillage serve"
