@@ -13,7 +13,8 @@ port (one process, as ``maillage serve`` runs), then:
 
 The booking rate limit is lifted for the run (all clients come from 127.0.0.1)::
 
-    .venv/bin/python bench/platform_load.py --clients 50 --requests 40 --attempts 100 --json bench/results/platform_load.json
+    .venv/bin/python bench/platform_load.py --clients 50 --requests 40 --attempts 100 \
+        --json bench/results/platform_load.json
 """
 
 from __future__ import annotations
@@ -186,8 +187,10 @@ def main() -> None:
         env = {**os.environ, "MAILLAGE_DATABASE_URL": url, "MAILLAGE_BOOKING_LIMIT": "1000000/60"}
         env["PYTHONPATH"] = os.pathsep.join([str(ROOT), env.get("PYTHONPATH", "")])
         server = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "--factory", "planner.platform.service:create_app"]
-            + ["--host", "127.0.0.1", "--port", str(port), "--log-level", "warning", "--no-server-header"],
+            [
+                *(sys.executable, "-m", "uvicorn", "--factory", "planner.platform.service:create_app"),
+                *("--host", "127.0.0.1", "--port", str(port), "--log-level", "warning", "--no-server-header"),
+            ],
             env=env,
         )
         base = f"http://127.0.0.1:{port}"
