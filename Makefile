@@ -1,10 +1,13 @@
-# Two commands for a fresh machine: `make demo` (install + run the default Lozère coverage, rounds and rooms)
+# Two commands for a fresh machine: `make demo` (install + run the default Lozère coverage, rounds and rooms,
+# then publish the bus rounds and the rooms in a demo database under outputs/ and print two personal links)
 # and `make test` (install, including Debian's Chromium for the browser tests, + run every check).
 # Both create .venv when missing.
 VENV ?= .venv
 PY := $(VENV)/bin/python
 # apt-get needs root: as another user, sudo is used.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+# The demo's embedded database: under outputs/, so that the demo leaves nothing in the user's folders.
+DEMO_DB := outputs/maillage-demo.db
 
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
@@ -17,6 +20,12 @@ demo: $(VENV)/.installed
 	$(VENV)/bin/maillage run scenarios/lozere-coverage.yaml --out outputs/lozere-coverage
 	$(VENV)/bin/maillage rounds scenarios/lozere-bus.yaml --out outputs/lozere-bus
 	$(VENV)/bin/maillage rooms scenarios/lozere-rooms.yaml --out outputs/lozere-rooms
+	rm -f $(DEMO_DB) $(DEMO_DB)-wal $(DEMO_DB)-shm
+	@out=$$(MAILLAGE_DATABASE_URL=sqlite:///$(DEMO_DB) $(VENV)/bin/maillage publish outputs/lozere-bus \
+	  outputs/lozere-rooms --territory Lozère --by demo) && printf '%s\n' "$$out" | awk '/^Lozère/ { print } \
+	  / crew / && !c { c = 1; print; getline; print } / provider / && !p { p = 1; print; getline; print }'
+	@echo "Rendez-vous (public): http://127.0.0.1:8502/rdv/1"
+	@echo "To open these links: MAILLAGE_DATABASE_URL=sqlite:///$(DEMO_DB) $(VENV)/bin/maillage serve"
 
 # What the tests need from Debian: Chromium (driven by Playwright in tests/test_browser.py), and PostgreSQL
 # + PostGIS (tests/test_platform_*.py start a throwaway server of their own).

@@ -542,6 +542,8 @@ def app_command(
 PUBLIC_URL = "http://127.0.0.1:8502"
 people_app = typer.Typer(help="The people of published plans and their personal links.", no_args_is_help=True)
 app.add_typer(people_app, name="people")
+appointments_app = typer.Typer(help="Residents' appointments in the published sessions.", no_args_is_help=True)
+app.add_typer(appointments_app, name="appointments")
 TerritoryOption = Annotated[
     str | None, typer.Option("--territory", help="Territory name (default: the scenario's name in run.json).")
 ]
@@ -559,7 +561,9 @@ def _link(base_url: str, token: str) -> str:
 
 @app.command()
 def publish(
-    run_folder: Annotated[Path, typer.Argument(help="A run folder written by maillage rounds, rooms or run.")],
+    run_folders: Annotated[
+        list[Path], typer.Argument(help="Run folders written by maillage rounds, rooms or run (one version).")
+    ],
     territory: TerritoryOption = None,
     by: Annotated[str | None, typer.Option("--by", help="Who publishes (default: the system user).")] = None,
     days: Annotated[int, typer.Option("--days", min=1, help="Days a new personal link stays valid.")] = 365,
@@ -574,16 +578,18 @@ def publish(
     changed for each person since the previous version. The database is MAILLAGE_DATABASE_URL, else the
     embedded SQLite file in the user data folder.
 
-    Example: maillage publish outputs/lozere-bus --territory Lozère
+    Several folders (e.g. a territory's bus rounds and its providers' rooms) make one version together.
+
+    Example: maillage publish outputs/lozere-bus outputs/lozere-rooms --territory Lozère
     """
     import getpass
 
     from planner.platform import db
     from planner.platform.publish import publish as publish_run
-    from planner.platform.publish import read_run
+    from planner.platform.publish import read_runs
 
     def work() -> None:
-        content = read_run(run_folder)
+        content = read_runs(run_folders)
         sessions = db.open_database()
         lines = []
         with db.transaction(sessions) as session:  # committed before anything is printed
@@ -663,6 +669,49 @@ def people_link(
         with db.transaction(db.open_database()) as session:
             person = _one_person(session, person_id)
             typer.echo(_link(base_url, tokens.issue(session, person, days=days)))
+
+    _guarded(debug, work)
+
+
+@appointments_app.command("purge")
+def appointments_purge(
+    days: Annotated[
+        int, typer.Option("--days", min=0, help="Delete appointments whose day is more than this many days ago.")
+    ] = 30,
+    debug: DebugOption = False,
+) -> None:
+    """Delete residents' appointments past their retention period (also done when `maillage serve` starts)."""
+    from planner.platform import appointments, db
+
+    def work() -> None:
+        with db.transaction(db.open_database()) as session:
+            count = appointments.purge(session, days=days)
+        typer.echo(f"{count} rendez-vous supprimé(s) (plus de {days} jours après leur date)")
+
+    _guarded(debug, work)
+
+
+@appointments_app.command("slots")
+def appointments_slots(
+    territory: Annotated[str, typer.Option("--territory", help="Territory name.")],
+    service: Annotated[str, typer.Option("--service", help="Service, as in rooms/reservations.csv (e.g. social).")],
+    minutes: Annotated[int, typer.Option("--minutes", min=5, max=480, help="Length of a slot.")] = 30,
+    capacity: Annotated[int, typer.Option("--capacity", min=1, max=100, help="Residents per slot.")] = 1,
+    debug: DebugOption = False,
+) -> None:
+    """Set how a service's sessions are cut into appointment slots (default: 30 minutes, one resident)."""
+    from sqlalchemy import select
+
+    from planner.platform import appointments, db
+    from planner.platform.models import Territory
+
+    def work() -> None:
+        with db.transaction(db.open_database()) as session:
+            place = session.scalar(select(Territory).where(Territory.name == territory))
+            if place is None:
+                raise InputError.one("--territory", territory, "no such territory", "publish a plan first")
+            appointments.set_slot_rule(session, place.id, service, minutes, capacity)
+        typer.echo(f"{territory} · {service} : créneaux de {minutes} min, {capacity} personne(s)")
 
     _guarded(debug, work)
 

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from planner.data.hours import FRENCH_DAYS
 from planner.exports.calendar import Event, weekly_calendar
+from planner.platform.appointments import booked_counts, person_appointments
 from planner.platform.models import EventRecord, Person, Plan
 from planner.platform.publish import latest_plan, plan_events
 
@@ -44,9 +45,11 @@ def person_week(session: Session, person: Person) -> Week:
 
 def person_calendar(session: Session, person: Person) -> bytes:
     """``person``'s iCalendar feed (METHOD:PUBLISH): every event of the newest version with its stable UID,
-    SEQUENCE and STATUS (removed events as CANCELLED); DTSTAMP is the publication time."""
+    SEQUENCE and STATUS (removed events as CANCELLED); DTSTAMP is the publication time. A provider's
+    sessions say how many appointments each day has, and nothing about who booked them."""
     week = person_week(session, person)
     plan = week.plan
+    counts = booked_counts(person_appointments(session, person, plan))
     events = [e for _, day in week.days for e in day] + week.cancelled
     every = max((e.every_weeks for e in events), default=1)
     label = KIND_LABELS.get(person.kind, person.kind)
@@ -64,7 +67,7 @@ def person_calendar(session: Session, person: Person) -> bytes:
                 e.location,
                 e.lat,
                 e.lon,
-                e.description,
+                e.description + _bookings(counts.get(e.uid, [])),
                 sequence=e.sequence,
                 status=e.status,
             )
@@ -75,3 +78,9 @@ def person_calendar(session: Session, person: Person) -> bytes:
         method="PUBLISH",
     )
     return bytes(calendar.to_ical())
+
+
+def _bookings(days: list[tuple[dt.date, int]]) -> str:
+    if not days:
+        return ""
+    return " Rendez-vous réservés : " + ", ".join(f"{day.strftime('%d/%m/%Y')} : {n}" for day, n in days) + "."

@@ -11,7 +11,7 @@ from typing import Any, ClassVar
 
 from geoalchemy2 import Geometry, WKBElement
 from geoalchemy2.shape import to_shape
-from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator, TypeEngine
@@ -181,6 +181,7 @@ class EventRecord(Base):
     end: Mapped[str] = mapped_column(String(5))
     every_weeks: Mapped[int] = mapped_column(Integer, default=1)
     summary: Mapped[str] = mapped_column(Text)
+    service: Mapped[str | None] = mapped_column(String(200), default=None)
     location: Mapped[str] = mapped_column(Text)
     description: Mapped[str] = mapped_column(Text)
     lat: Mapped[float]
@@ -195,6 +196,59 @@ class EventPerson(Base):
     __tablename__ = "event_people"
     event_id: Mapped[int] = mapped_column(ForeignKey("events.id"), primary_key=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), primary_key=True)
+
+
+class ServiceSlots(Base):
+    """How a service's sessions are cut into appointment slots in a territory: minutes per slot, residents
+    per slot. A service without a row gets :data:`planner.platform.appointments.DEFAULT_SLOTS`."""
+
+    __tablename__ = "service_slots"
+    __table_args__ = (UniqueConstraint("territory_id", "service"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    territory_id: Mapped[int] = mapped_column(ForeignKey("territories.id"))
+    service: Mapped[str] = mapped_column(String(200))
+    slot_minutes: Mapped[int] = mapped_column(Integer)
+    capacity: Mapped[int] = mapped_column(Integer)
+
+
+class Appointment(Base):
+    """A resident's appointment in a slot of a session (by the session's stable UID and the day).
+
+    ``seat`` (1..capacity) is what makes double booking impossible: the unique constraint on (territory,
+    session, day, start, seat) lets one insert win per seat, whatever the concurrency; a cancelled
+    appointment gives its seat back (``seat`` NULL). Only the reference, the SHA-256 of the cancellation
+    link and an optional phone or e-mail are kept, and the whole row is deleted after the retention period.
+    """
+
+    __tablename__ = "appointments"
+    __table_args__ = (
+        UniqueConstraint("territory_id", "event_uid", "day", "start", "seat"),
+        CheckConstraint("seat IS NULL OR seat >= 1", name="appointments_seat"),
+        CheckConstraint("status IN ('BOOKED', 'CANCELLED')", name="appointments_status"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    territory_id: Mapped[int] = mapped_column(ForeignKey("territories.id"))
+    event_uid: Mapped[str] = mapped_column(String(300))
+    day: Mapped[dt.date]
+    start: Mapped[str] = mapped_column(String(5))
+    end: Mapped[str] = mapped_column(String(5))
+    seat: Mapped[int | None] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(20), default="BOOKED")
+    reference: Mapped[str] = mapped_column(String(20), unique=True)
+    cancel_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    phone: Mapped[str | None] = mapped_column(String(30))
+    email: Mapped[str | None] = mapped_column(String(254))
+    notice: Mapped[str | None] = mapped_column(Text, default=None)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    cancelled_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+
+
+class Setting(Base):
+    """A value the service keeps for itself, e.g. the key that signs its forms (``form_key``)."""
+
+    __tablename__ = "settings"
+    name: Mapped[str] = mapped_column(String(50), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
 
 
 class AuditEntry(Base):

@@ -65,6 +65,7 @@ class PlannedEvent:
     lat: float
     lon: float
     people: tuple[tuple[str, str, str], ...]
+    service: str | None = None
 
 
 @dataclass(frozen=True)
@@ -175,6 +176,7 @@ def read_run(folder: Path) -> RunContent:
                 summary=f"Permanence {row['service']} — {row['premises']}",
                 location=f"{row['premises']}, {row['room']}, {row.get('address', '')}",
                 description=f"{row['provider']} — salle : {row['room']}.",
+                service=row["service"],
                 lat=float(row.get("lat") or 0),
                 lon=float(row.get("lon") or 0),
                 people=(
@@ -188,6 +190,31 @@ def read_run(folder: Path) -> RunContent:
             str(folder), "", f"nothing to publish: neither {VISITS} nor {BOOKINGS} has a row", "run rounds or rooms"
         )
     return RunContent(folder, record, hashlib.sha256(raw).hexdigest(), summary, events)
+
+
+def read_runs(folders: list[Path]) -> RunContent:
+    """Several run folders published together as one version (e.g. a territory's bus rounds and its
+    providers' rooms): their events side by side; the run recorded is the first folder's, with every
+    folder and its ``run.json`` SHA-256 in its inputs' ``parts``. Two folders bringing the same event refuse."""
+    contents = [read_run(folder) for folder in folders]
+    if len(contents) == 1:
+        return contents[0]
+    seen: Counter[str] = Counter(e.uid for c in contents for e in c.events)
+    if twice := sorted(uid for uid, n in seen.items() if n > 1):
+        raise InputError.one(
+            str(folders[1]), "", f"{len(twice)} event(s) also in another folder, e.g. {twice[0]}", "give each part once"
+        )
+    first = contents[0]
+    parts = [{"folder": str(c.folder.resolve()), "run_json_sha256": c.record_sha256} for c in contents]
+    joined = hashlib.sha256("".join(c.record_sha256 for c in contents).encode("ascii")).hexdigest()
+    summary = {str(c.folder.name): c.summary for c in contents}
+    return RunContent(
+        first.folder,
+        {**first.record, "inputs": {**(first.record.get("inputs") or {}), "parts": parts}},
+        joined,
+        summary,
+        [e for c in contents for e in c.events],
+    )
 
 
 def _finite(value: Any) -> Any:
@@ -329,6 +356,7 @@ def publish(
             end=item.end,
             every_weeks=item.every_weeks,
             summary=item.summary,
+            service=item.service,
             location=item.location,
             description=item.description,
             lat=item.lat,
@@ -357,6 +385,7 @@ def publish(
             end=old.end,
             every_weeks=old.every_weeks,
             summary=old.summary,
+            service=old.service,
             location=old.location,
             description=old.description,
             lat=old.lat,

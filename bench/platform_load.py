@@ -1,0 +1,240 @@
+"""Load test of `maillage serve` on this machine's loopback: pages and feeds, then a rush on one slot.
+
+Publishes the reference Lozère plan (bus rounds and rooms, from ``tests/reference``) in a fresh database
+(a SQLite file in a temporary folder, or ``--database-url``), starts a real uvicorn on 127.0.0.1 on a free
+port (one process, as ``maillage serve`` runs), then:
+
+1. ``--clients`` concurrent clients (one thread and one HTTP connection each) each fetch ``--requests``
+   times a person's page or calendar feed (crews and providers in turn): latency p50, p95, max, errors;
+2. every slot of one session's first day is booked but the last, and ``--attempts`` clients, each with its
+   own form (cookie and signed token), post a booking of that last slot at the same moment: exactly one
+   must get 201, every other 409 (full), none an error or no answer; the database must then hold exactly
+   one appointment in that slot.
+
+The booking rate limit is lifted for the run (all clients come from 127.0.0.1)::
+
+    .venv/bin/python bench/platform_load.py --clients 50 --requests 40 --attempts 100 \
+        --json bench/results/platform_load.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import re
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import httpx
+from sqlalchemy import func, select
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from planner.platform import appointments, db  # noqa: E402
+from planner.platform.models import Appointment, EventRecord, Plan  # noqa: E402
+from planner.platform.publish import publish, read_runs  # noqa: E402
+
+REFERENCE = ROOT / "tests" / "reference"
+CSRF = re.compile(r'name="csrf" value="([^"]+)"')
+
+
+def _run_folder(folder: Path, part: str, table: str, name: str) -> Path:
+    (folder / part).mkdir(parents=True)
+    shutil.copy(REFERENCE / name / part / table, folder / part / table)
+    record = {"command": ["bench"], "inputs": {}, "parameters": {"name": "Lozère", "rounds": {"horizon_weeks": 2}}}
+    (folder / "run.json").write_text(json.dumps(record), encoding="utf-8")
+    return folder
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(int(share * len(ordered)), len(ordered) - 1)]
+
+
+def _prepare(url: str, work: Path) -> tuple[list[str], int, str, str]:
+    """Publish the plan; return people's links, a session's id and its last free slot (others booked)."""
+    sessions = db.open_database(url)
+    content = read_runs(
+        [
+            _run_folder(work / "bus", "rounds", "visits.csv", "lozere-bus"),
+            _run_folder(work / "rooms", "rooms", "reservations.csv", "lozere-rooms"),
+        ]
+    )
+    with db.transaction(sessions) as session:
+        done = publish(session, content, territory="Lozère", by="bench")
+        links = [link for person, link, _ in done.people if link and person.kind in ("crew", "provider")]
+    with sessions() as session:
+        event = session.scalars(
+            select(EventRecord).where(EventRecord.kind == "session").order_by(EventRecord.id)
+        ).first()
+        assert event is not None
+        plan = session.get(Plan, event.plan_id)
+        assert plan is not None
+        offered = [s for s in appointments.slots(session, event, plan) if s.day == event.day]
+        event_id, uid = event.id, event.uid
+    for slot in offered[:-1]:
+        appointments.book(sessions, event_id, slot.key)
+    sessions.kw["bind"].dispose()
+    return links, event_id, offered[-1].key, uid
+
+
+def _reads(base: str, links: list[str], clients: int, requests: int) -> dict[str, float | int]:
+    latencies: list[float] = []
+    errors = [0]
+    lock = threading.Lock()
+    barrier = threading.Barrier(clients)
+
+    def client(n: int) -> None:
+        mine: list[float] = []
+        failed = 0
+        with httpx.Client(base_url=base, timeout=30) as http:
+            barrier.wait()
+            for i in range(requests):
+                link = links[(n + i) % len(links)]
+                path = f"/p/{link}" if i % 2 == 0 else f"/p/{link}/calendar.ics"
+                began = time.perf_counter()
+                try:
+                    ok = http.get(path).status_code == 200
+                except httpx.HTTPError:
+                    ok = False
+                mine.append((time.perf_counter() - began) * 1000)
+                failed += not ok
+        with lock:
+            latencies.extend(mine)
+            errors[0] += failed
+
+    threads = [threading.Thread(target=client, args=(n,)) for n in range(clients)]
+    began = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed = time.perf_counter() - began
+    return {
+        "requests": len(latencies),
+        "errors": errors[0],
+        "p50_ms": round(statistics.median(latencies), 1),
+        "p95_ms": round(_percentile(latencies, 0.95), 1),
+        "max_ms": round(max(latencies), 1),
+        "requests_per_s": round(len(latencies) / elapsed, 1),
+    }
+
+
+def _rush(base: str, event_id: int, slot: str, attempts: int) -> dict[str, int]:
+    codes: list[int] = []
+    lock = threading.Lock()
+    barrier = threading.Barrier(attempts)
+
+    def attempt() -> None:
+        code = -1
+        with httpx.Client(base_url=base, timeout=60) as http:
+            form = http.get(f"/rdv/s/{event_id}")
+            token = CSRF.search(form.text)
+            barrier.wait()
+            try:
+                code = http.post(
+                    f"/rdv/s/{event_id}", data={"slot": slot, "csrf": token.group(1) if token else ""}
+                ).status_code
+            except httpx.HTTPError:
+                code = -1
+        with lock:
+            codes.append(code)
+
+    threads = [threading.Thread(target=attempt) for _ in range(attempts)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return {
+        "attempts": attempts,
+        "answered": sum(c != -1 for c in codes),
+        "booked_201": codes.count(201),
+        "full_409": codes.count(409),
+        "other": sum(c not in (201, 409) for c in codes),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--clients", type=int, default=50)
+    parser.add_argument("--requests", type=int, default=40, help="requests per client")
+    parser.add_argument("--attempts", type=int, default=100, help="concurrent bookings of the last free slot")
+    parser.add_argument("--database-url", default=None, help="default: a SQLite file in a temporary folder")
+    parser.add_argument("--json", type=Path, default=None)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="maillage-load-") as temp:
+        work = Path(temp)
+        url = args.database_url or f"sqlite:///{work / 'load.sqlite3'}"
+        links, event_id, slot, uid = _prepare(url, work)
+        port = _free_port()
+        env = {**os.environ, "MAILLAGE_DATABASE_URL": url, "MAILLAGE_BOOKING_LIMIT": "1000000/60"}
+        env["PYTHONPATH"] = os.pathsep.join([str(ROOT), env.get("PYTHONPATH", "")])
+        server = subprocess.Popen(
+            [
+                *(sys.executable, "-m", "uvicorn", "--factory", "planner.platform.service:create_app"),
+                *("--host", "127.0.0.1", "--port", str(port), "--log-level", "warning", "--no-server-header"),
+            ],
+            env=env,
+        )
+        base = f"http://127.0.0.1:{port}"
+        try:
+            for _ in range(200):
+                try:
+                    if httpx.get(f"{base}/health", timeout=1).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    time.sleep(0.1)
+            reads = _reads(base, links, args.clients, args.requests)
+            rush = _rush(base, event_id, slot, args.attempts)
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+        sessions = db.open_database(url)
+        day, start = slot.split("T")
+        with sessions() as session:
+            in_slot = session.scalar(
+                select(func.count())
+                .select_from(Appointment)
+                .where(
+                    Appointment.event_uid == uid,
+                    Appointment.start == start,
+                    Appointment.day == dt.date.fromisoformat(day),
+                    Appointment.status == "BOOKED",
+                )
+            )
+        sessions.kw["bind"].dispose()
+    rush["appointments_in_slot"] = int(in_slot or 0)
+    result = {
+        "backend": url.split(":", 1)[0] if args.database_url else "sqlite (temporary file)",
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores",
+        "clients": args.clients,
+        "reads": reads,
+        "rush": rush,
+    }
+    print(json.dumps(result, indent=2))
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    ok = reads["errors"] == 0 and rush["booked_201"] == 1 and rush["other"] == 0 and rush["appointments_in_slot"] == 1
+    sys.exit(0 if ok else 1)
+
+
+if __name__ == "__main__":
+    main()
