@@ -69,7 +69,7 @@ def test_every_csv_opens_in_french_excel(bus, rooms):
     assert len(files) >= 10
     for path in files:
         rows = _as_french_excel(path)
-        assert rows and len(rows[0]) > 1 or path.name == "stops_left_out.csv", path
+        assert (rows and len(rows[0]) > 1) or path.name == "stops_left_out.csv", path
         cells = {c for row in rows[1:] for c in row}
         assert not cells & {"True", "False"}, path
     access = _as_french_excel(bus / "access_by_zone.csv")
