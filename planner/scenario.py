@@ -52,6 +52,9 @@ Monday = Annotated[date, AfterValidator(_monday)]
 Weekdays = Annotated[list[int], AfterValidator(_weekdays)]
 TimeLimit = Annotated[float, Field(gt=0, le=MAX_TIME_LIMIT_S, description="solver time limit, seconds")]
 Seed = Annotated[int, Field(ge=0, le=MAX_SEED, description="solver seed (same seed, same plan)")]
+DEFAULT_REPEATS = 26
+"""Without an ``end_date``, a plan's calendars repeat its horizon this many times (26 weeks for the rooms' one-week
+plan, 52 for two-week rounds)."""
 SOLVING = ("siting", "rounds", "rooms")
 """The scenario sections that run a solver, each with a ``time_limit_s`` and a ``seed``."""
 
@@ -176,6 +179,9 @@ class RoundsSpec(_Strict):
 
     horizon_weeks: int = Field(2, ge=1, le=2)
     start_date: Monday | None = Field(None, description="Monday of week 1 (default: next Monday)")
+    end_date: date | None = Field(
+        None, description=f"last day the calendars repeat (default: {DEFAULT_REPEATS} repetitions of the horizon)"
+    )
     serve_within_min: float = Field(15, gt=0, le=120, description="a stop serves zones this close")
     person_value_eur: float = Field(0.5, ge=0, description="value of serving one person once a week")
     carbon_price_eur_per_t: float = Field(100, ge=0)
@@ -192,6 +198,8 @@ class RoundsSpec(_Strict):
     def _frequency_fits_horizon(self) -> RoundsSpec:
         if self.stops.frequency == "fortnightly" and self.horizon_weeks != 2:
             raise ValueError("a fortnightly frequency needs horizon_weeks: 2")
+        if self.start_date and self.end_date and self.end_date < self.start_date:
+            raise ValueError(f"end_date {self.end_date} comes before start_date {self.start_date}")
         ids = [v.vehicle_id for v in self.fleet]
         if len(ids) != len(set(ids)):
             raise ValueError(f"vehicle ids must be unique (got {ids})")
@@ -276,6 +284,7 @@ class RoomsSpec(_Strict):
     """The week of room bookings to plan for itinerant providers."""
 
     start_date: Monday | None = Field(None, description="Monday of the week (default: next Monday)")
+    end_date: date | None = Field(None, description=f"last day the calendars repeat (default: {DEFAULT_REPEATS} weeks)")
     days: Weekdays = Field([1, 2, 3, 4, 5], description="ISO weekdays of the slot grid")
     morning: tuple[str, str] = Field(("08:30", "12:30"), description="the morning slot")
     afternoon: tuple[str, str] = Field(("13:30", "17:30"), description="the afternoon slot")
@@ -291,6 +300,12 @@ class RoomsSpec(_Strict):
     seed: Seed = 0
     premises: PremisesSpec = PremisesSpec()
     providers: list[ProviderSpec] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _dates(self) -> RoomsSpec:
+        if self.start_date and self.end_date and self.end_date < self.start_date:
+            raise ValueError(f"end_date {self.end_date} comes before start_date {self.start_date}")
+        return self
 
     @field_validator("usage_rate")
     @classmethod
@@ -343,6 +358,9 @@ class Scenario(_Strict):
 
     name: str = Field("Maillage", min_length=1, max_length=MAX_NAME_CHARS)
     language: Literal["fr", "en"] = "fr"
+    csv_format: Literal["excel-fr", "rfc4180"] | None = Field(
+        None, description="CSV files for French Excel (;, BOM, decimal comma) or plain RFC 4180 (default: by language)"
+    )
     territory: TerritorySpec = TerritorySpec()
     services: ServicesSpec = ServicesSpec()
     travel: TravelSpec = TravelSpec()

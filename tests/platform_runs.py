@@ -7,13 +7,16 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
+from planner.exports._safe import read_csv
+
 REFERENCE = Path(__file__).with_name("reference")
 Rows = list[dict[str, str]]
 
 
 def _table(path: Path) -> Rows:
-    with path.open(encoding="utf-8", newline="") as handle:
-        return list(csv.DictReader(handle))
+    """A reference table (French Excel CSV) as rows of text, numbers with a decimal point."""
+    table = read_csv(path, keep_default_na=False)
+    return [{column: str(value) for column, value in row.items()} for row in table.to_dict(orient="records")]
 
 
 def visits() -> Rows:

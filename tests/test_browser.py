@@ -172,8 +172,8 @@ def test_coverage_headline_and_threshold_change(page: Page) -> None:
     _screenshot(page, "coverage")
     with page.expect_download(timeout=30_000) as download:  # written on click (deferred download)
         page.get_by_role("button", name="CSV par commune").click()
-    rows = Path(download.value.path()).read_text(encoding="utf-8").splitlines()
-    assert rows[0].startswith("zone_id,name,population,time_min") and len(rows) == 1 + 152
+    rows = Path(download.value.path()).read_text(encoding="utf-8").splitlines()  # for French Excel: BOM and ';'
+    assert rows[0].startswith("\ufeffzone_id;name;population;time_min") and len(rows) == 1 + 152
     _set_number(page, "Objectif (min)", 20)
     _wait_metric(page, "Au-delà de 20 min", "51")
     assert _metric(page, "À moins de 30 min") == "95,5 %"

@@ -13,6 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from planner.cli import app
+from planner.exports._safe import read_csv
 from planner.scenario import load_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -38,6 +39,8 @@ def test_default_scenario_writes_every_output(tmp_path):
         "map.html",
         "summary.json",
         "run.json",
+        "tableaux.xlsx",
+        "LISEZMOI.txt",
     }
     summary = json.loads((out / "summary.json").read_text())
     assert summary["population_total"] == 76601 and summary["travel_model"] == "estimate"
@@ -59,7 +62,7 @@ def test_coverage_of_another_departement_in_english(tmp_path):
     )
     assert result.exit_code == 0, result.output
     assert "Corse-du-Sud (2A): " in result.output and "within 45 min" in result.output
-    table = pd.read_csv(tmp_path / "o" / "summary.csv")
+    table = read_csv(tmp_path / "o" / "summary.csv")
     assert list(table.columns) == ["indicator", "value"]
 
 

@@ -15,11 +15,11 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import pandas as pd
 import pytest
 from distributed import Client
 
 from planner._errors import InputError
+from planner.exports._safe import read_csv
 from planner.runs.fanout import dask_client, departement_codes, departement_scenario, fan_out, is_complete
 from planner.runs.pipeline import run_scenario
 from planner.scenario import CoverageSpec, Scenario, ServicesSpec, TerritorySpec
@@ -50,8 +50,8 @@ def _stamps(out: Path, codes: list[str]) -> dict[str, int]:
 
 def test_merged_tables_equal_the_single_process_runs(first_run):
     """Each département's rows of the national tables equal the same scenario run in this process."""
-    zones = pd.read_csv(first_run / "national_access_by_zone.csv", dtype={"zone_id": str, "departement": str})
-    summary = pd.read_csv(first_run / "national_summary.csv", dtype={"departement": str}).set_index("departement")
+    zones = read_csv(first_run / "national_access_by_zone.csv", dtype={"zone_id": str, "departement": str})
+    summary = read_csv(first_run / "national_summary.csv", dtype={"departement": str}).set_index("departement")
     assert list(summary.index) == CODES and (summary["status"] == "done").all()
     total = 0.0
     for code in CODES:
@@ -71,9 +71,9 @@ def test_merged_tables_equal_the_single_process_runs(first_run):
         total += single.summary["population_total"]
     national = json.loads((first_run / "summary.json").read_text())
     assert national["population_total"] == total and national["status"]["done"] == CODES
-    gaps = pd.read_csv(first_run / "national_gap_zones.csv")
+    gaps = read_csv(first_run / "national_gap_zones.csv")
     assert len(gaps) == summary["gap_zones"].sum() and gaps["population"].is_monotonic_decreasing
-    assert pd.read_csv(first_run / "errors.csv").empty
+    assert read_csv(first_run / "errors.csv").empty
 
 
 def test_restart_skips_complete_departements_and_redoes_a_corrupted_one(first_run, client):
@@ -85,7 +85,7 @@ def test_restart_skips_complete_departements_and_redoes_a_corrupted_one(first_ru
     after = _stamps(first_run, CODES)
     assert after["90"] == before["90"] and after["48"] == before["48"] and after["2A"] > before["2A"]
     assert (first_run / "2A" / "gap_zones.csv").is_file()
-    assert len(pd.read_csv(first_run / "national_summary.csv")) == 3
+    assert len(read_csv(first_run / "national_summary.csv")) == 3
 
 
 def test_a_changed_scenario_is_not_taken_as_complete(first_run):
@@ -111,9 +111,9 @@ def test_a_failing_departement_is_reported_and_the_others_complete(client, tmp_p
     outcomes = fan_out(scenario, ["90", "48"], tmp_path / "out", client)
     assert [o.status for o in outcomes] == ["error", "done"]
     assert "InputError" in outcomes[0].error and "sites.csv" in outcomes[0].error
-    errors = pd.read_csv(tmp_path / "out" / "errors.csv", dtype=str)
+    errors = read_csv(tmp_path / "out" / "errors.csv", dtype=str)
     assert errors["departement"].tolist() == ["90"] and "sites.csv" in errors.loc[0, "error"]
-    summary = pd.read_csv(tmp_path / "out" / "national_summary.csv", dtype={"departement": str})
+    summary = read_csv(tmp_path / "out" / "national_summary.csv", dtype={"departement": str})
     assert summary["status"].tolist() == ["error", "done"] and summary.loc[1, "services"] == 1
     assert not (tmp_path / "out" / "90").exists() and is_complete(
         tmp_path / "out" / "48", departement_scenario(scenario, "48")
@@ -161,6 +161,6 @@ def test_killed_run_restarts_without_recomputing_or_losing_anything(tmp_path, cl
     assert all(status[code] == "skipped" for code in finished)
     assert all(status[code] == "done" for code in CODES if code not in finished)
     assert _stamps(out, finished) == before
-    summary = pd.read_csv(out / "national_summary.csv", dtype={"departement": str})
+    summary = read_csv(out / "national_summary.csv", dtype={"departement": str})
     assert summary["departement"].tolist() == CODES and summary["population_total"].gt(0).all()
     assert not list(out.glob(".*.part-*"))

@@ -217,14 +217,27 @@ def test_ids_became_safe_distinct_folders(runs: dict[str, Ran]) -> None:
         assert all((ran.out / name).is_file() for name in outputs)
 
 
+def test_no_workbook_cell_is_a_formula(runs: dict[str, Ran]) -> None:
+    """In every workbook written, no cell is a formula: hostile names stay text."""
+    import openpyxl
+
+    for ran in runs.values():
+        for path in ran.out.rglob("*.xlsx"):
+            book = openpyxl.load_workbook(path)
+            for sheet in book.worksheets:
+                for row in sheet.iter_rows():
+                    assert all(cell.data_type != "f" for cell in row), (path, sheet.title)
+
+
 def test_no_csv_cell_is_a_formula(runs: dict[str, Ran]) -> None:
     """In every CSV written, a cell starting with = + - @ tab or CR is a number; hostile names are quoted."""
     number = re.compile(r"[+-]?(\d+([.,]\d*)?|[.,]\d+)([eE][+-]?\d+)?")
     seen = 0
     for ran in runs.values():
         for path in ran.out.rglob("*.csv"):
-            with path.open(newline="", encoding="utf-8") as stream:
-                for row in csv.reader(stream):
+            with path.open(newline="", encoding="utf-8-sig") as stream:
+                french = path.read_bytes().startswith(b"\xef\xbb\xbf")  # excel-fr: ';' and a BOM
+                for row in csv.reader(stream, delimiter=";" if french else ","):
                     for cell in row:
                         assert not cell.startswith(("=", "+", "-", "@", "\t", "\r")) or number.fullmatch(cell), (
                             path,

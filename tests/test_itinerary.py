@@ -7,12 +7,12 @@ import json
 from pathlib import Path
 
 import icalendar
-import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
 from planner.cli import app
 from planner.data.hours import next_monday
+from planner.exports._safe import read_csv
 from planner.jobs.coverage import run_coverage
 from planner.jobs.rounds import run_rounds
 from planner.scenario import load_scenario
@@ -40,7 +40,7 @@ def test_default_plan_is_valid_and_deterministic(bus_run):
     out, _, run = bus_run
     assert check(run.problem, run.result) == []
     assert run.result.info.status in ("optimal", "feasible") and len(run.result.open_stops) >= 10
-    written = pd.read_csv(out / "rounds" / "visits.csv")
+    written = read_csv(out / "rounds" / "visits.csv")
     assert written["stop_id"].tolist() == run.visits["stop_id"].tolist()
 
 
@@ -74,7 +74,7 @@ def test_icalendar_parses_with_one_event_per_visit(bus_run):
 def test_crew_csv_and_sheet_are_in_french(bus_run):
     """The crew's CSV has French headers; the sheet names French days and every stop of the truck."""
     out, _, _ = bus_run
-    table = pd.read_csv(out / "rounds" / "bus-marvejols" / "itineraire.csv")
+    table = read_csv(out / "rounds" / "bus-marvejols" / "itineraire.csv")
     assert list(table.columns[:6]) == ["semaine", "jour", "date", "ordre", "arret", "adresse"]
     sheet = (out / "rounds" / "bus-marvejols" / "feuille-de-route.html").read_text()
     assert "Tournée de la semaine" in sheet and "lundi" in sheet
@@ -84,7 +84,7 @@ def test_crew_csv_and_sheet_are_in_french(bus_run):
 def test_stops_left_out_have_reasons(bus_run):
     """Every candidate town hall is either visited or listed with a reason."""
     out, _, run = bus_run
-    left = pd.read_csv(out / "rounds" / "stops_left_out.csv")
+    left = read_csv(out / "rounds" / "stops_left_out.csv")
     assert len(left) + len(run.result.open_stops) == 152 and left["reason"].str.len().min() > 10
 
 
@@ -109,7 +109,7 @@ def test_next_monday():
 def test_stop_names_carry_articles_and_elision(bus_run):
     """Town-hall stops are named as French writes them, in the sheets, the calendars and the left-out list."""
     out, _, run = bus_run
-    left = pd.read_csv(out / "rounds" / "stops_left_out.csv")
+    left = read_csv(out / "rounds" / "stops_left_out.csv")
     names = [*run.visits["name"], *left.iloc[:, 1]] if "name" in run.visits else list(left.iloc[:, 1])
     text = " ".join(map(str, names))
     assert "Mairie d'" in text or "Mairie du " in text or "Mairie de La " in text

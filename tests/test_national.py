@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 
 from planner._errors import InputError
 from planner.cli import app
+from planner.exports._safe import read_csv
 from planner.exports.national import write_national
 from planner.jobs.coverage import run_coverage
 from planner.jobs.measures import nearest_service
@@ -105,7 +106,7 @@ def test_map_is_light_with_one_layer_per_threshold_band(national, tmp_path):
     layers = [json.dumps(name)[1:-1] for name in ("20–30 min", "au-delà de 30 min", "Départements")]
     assert all(f'"{layer}"' in page for layer in layers)  # the layer control's names, JSON-escaped
     assert "pas un itinéraire routier" in page
-    table = pd.read_csv(tmp_path / "access_by_zone.csv", dtype={"zone_id": str, "departement": str})
+    table = read_csv(tmp_path / "access_by_zone.csv", dtype={"zone_id": str, "departement": str})
     assert len(table) == len(national.coverage.access) and "access_by_departement.csv" in files
     assert {"within_20_min", "within_30_min", "gap", "region"} <= set(table.columns)
 
@@ -126,6 +127,6 @@ def test_cli_france_with_the_france_services_list(tmp_path, shared):
     assert len(summary["departements"]) == 101 and summary["travel"]["model"] == "estimate"
     run = json.loads((out / "run.json").read_text())
     assert run["inputs"]["files"][1]["path"] == str(fs) and set(run["outputs"]) == {p.name for p in out.iterdir()}
-    access = pd.read_csv(out / "access_by_zone.csv", dtype={"zone_id": str})
+    access = read_csv(out / "access_by_zone.csv", dtype={"zone_id": str})
     assert access["service_id"].str.startswith("fs-").all()
     assert not list(tmp_path.glob(".fr.part-*"))

@@ -15,12 +15,12 @@ from pathlib import Path
 import geopandas as gpd
 import networkx as nx
 import numpy as np
-import pandas as pd
 import pytest
 from shapely.geometry import Point, box
 
 from planner._errors import InputError
 from planner.data.france import _communes
+from planner.exports._safe import read_csv
 from planner.runs.fanout import dask_client, departement_scenario, fan_out
 from planner.runs.pipeline import run_scenario
 from planner.scenario import CoverageSpec, Scenario, TravelSpec
@@ -160,6 +160,6 @@ def test_fan_out_with_a_road_network(belfort_grid, tmp_path):
     assert record["travel"]["model"] == "road" and any("stored network" in n for n in record["travel"]["notes"])
     (folder,) = (tmp_path / "cache" / "departements").iterdir()
     single = run_scenario(departement_scenario(scenario, "90", folder)).coverage.access.set_index("zone_id")
-    mine = pd.read_csv(out / "90" / "access_by_zone.csv", dtype={"zone_id": str}).set_index("zone_id")
+    mine = read_csv(out / "90" / "access_by_zone.csv", dtype={"zone_id": str}).set_index("zone_id")
     assert list(mine.index) == list(single.index)
     assert np.allclose(mine["time_min"], single["time_min"], atol=0.051)

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
-import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
 from planner.cli import app
+from planner.exports._safe import read_csv
 from planner.jobs.inputs import build_territory
 from planner.scenario import load_scenario
 from planner.travel.build import build_travel_model
@@ -48,7 +48,7 @@ def test_new_sites_are_the_mclp_choice(plan_out):
     out, _ = plan_out
     chosen = gpd.read_file(out / "siting" / "chosen_sites.geojson")
     assert len(chosen) == 2 and chosen["site_id"].str.startswith("mairie-").all()
-    curve = pd.read_csv(out / "siting" / "tradeoff.csv")
+    curve = read_csv(out / "siting" / "tradeoff.csv")
     assert curve["new_sites"].iloc[0] == 0 and curve["population_within"].is_monotonic_increasing
     summary = json.loads((out / "summary.json").read_text())
     assert summary["siting"]["status"] == "optimal"
@@ -59,7 +59,7 @@ def test_new_sites_are_the_mclp_choice(plan_out):
 def test_buses_serve_only_people_still_beyond_30_minutes(plan_out):
     """With demand: uncovered, every bus stop serves people the fixed sites leave beyond 30 minutes."""
     out, _ = plan_out
-    combined = pd.read_csv(out / "plan" / "combined_access.csv")
+    combined = read_csv(out / "plan" / "combined_access.csv")
     fixed = np.minimum(combined["time_existing_min"], combined["time_new_site_min"])
     left = combined[fixed > 30]  # beyond 30 min of every fixed site, old or new
     assert len(left) > 0 and (left["time_stop_min"] <= 30).all() and left["stop_days"].str.len().gt(0).all()
@@ -73,8 +73,8 @@ def test_buses_serve_only_people_still_beyond_30_minutes(plan_out):
 def test_provider_sessions_are_a_means_of_the_plan(plan_out):
     """Minutes to a session are minutes to the nearest premises where a provider holds one."""
     out, _ = plan_out
-    combined = pd.read_csv(out / "plan" / "combined_access.csv", dtype={"zone_id": str}).set_index("zone_id")
-    bookings = pd.read_csv(out / "rooms" / "reservations.csv").drop_duplicates("premises_id")
+    combined = read_csv(out / "plan" / "combined_access.csv", dtype={"zone_id": str}).set_index("zone_id")
+    bookings = read_csv(out / "rooms" / "reservations.csv").drop_duplicates("premises_id")
     scenario = load_scenario(PLAN)
     territory = build_territory(scenario)
     model = build_travel_model(scenario, territory)

@@ -11,12 +11,12 @@ from dataclasses import replace
 from pathlib import Path
 
 import icalendar
-import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
 from planner._errors import InputError
 from planner.cli import app
+from planner.exports._safe import read_csv
 from planner.exports.maps import coverage_map
 from planner.exports.rooms import rooms_headline, write_rooms
 from planner.jobs.coverage import run_coverage
@@ -99,12 +99,12 @@ def test_icalendar_parses_with_address_and_room(rooms_run):
 def test_french_tables_and_sheets(rooms_run):
     """French headers and days in the provider CSV and sheet; the premises grid names who and when."""
     _, out, _, _ = rooms_run
-    table = pd.read_csv(out / "intervenants" / "assistante-sociale" / "planning.csv")
+    table = read_csv(out / "intervenants" / "assistante-sociale" / "planning.csv")
     assert list(table.columns[:6]) == ["jour", "date", "demi_journee", "debut", "fin", "lieu"]
     sheet = (out / "intervenants" / "assistante-sociale" / "feuille-de-semaine.html").read_text(encoding="utf-8")
     assert "Permanences de la semaine" in sheet and all(place in sheet for place in table["lieu"])
-    busiest = pd.read_csv(out / "occupation.csv").iloc[0]
-    grid = pd.read_csv(out / "lieux" / busiest["lieu_id"] / "grille.csv")
+    busiest = read_csv(out / "occupation.csv").iloc[0]
+    grid = read_csv(out / "lieux" / busiest["lieu_id"] / "grille.csv")
     assert {"salle", "demi_journee", "lundi", "vendredi"} <= set(grid.columns)
     assert (
         grid.drop(columns=["salle", "demi_journee"]).stack().str.contains("–").sum()
@@ -116,7 +116,7 @@ def test_kpis_and_headline(rooms_run):
     """KPIs per service are consistent with the zones table; the headline is in French."""
     run, out, _, _ = rooms_run
     k = run.kpis
-    served = pd.read_csv(out / "zones_desservies.csv")
+    served = read_csv(out / "zones_desservies.csv")
     for service in run.spec.usage_rate:
         reached = served.loc[served[f"served_{service}"], "population"].sum() * run.spec.usage_rate[service]
         assert k["demand_served"][service] == pytest.approx(reached, rel=1e-6)

@@ -12,6 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from planner.cli import app
+from planner.exports._safe import read_csv
 from planner.exports.coverage import headline, write_coverage
 from planner.jobs.coverage import run_coverage
 from planner.jobs.measures import share_of_week
@@ -46,7 +47,7 @@ def test_range_is_in_every_output(tmp_path):
     summary = json.loads((out / "summary.json").read_text())
     assert summary["share_within_low"]["30"] <= summary["share_within"]["30"] <= summary["share_within_high"]["30"]
     assert "fourchette 40–60 km/h" in (out / "map.html").read_text()
-    names = pd.read_csv(out / "access_by_zone.csv")["name"]
+    names = read_csv(out / "access_by_zone.csv")["name"]
     assert {"La Canourgue", "Le Malzieu-Ville"} <= set(names)
     assert "La Canourgue" in (out / "map.html").read_text()
 
@@ -124,7 +125,7 @@ def test_gap_count_is_one_count(tmp_path):
     result = run_coverage(scenario)
     write_coverage(result, tmp_path)
     count = result.summary["gap_zones"]
-    assert len(pd.read_csv(tmp_path / "gap_zones.csv")) == count
+    assert len(read_csv(tmp_path / "gap_zones.csv")) == count
     assert len(gpd.read_file(tmp_path / "coverage.gpkg", layer="gap_zones")) == count
     assert f"({count}) :" in "\n".join(headline(result))
 

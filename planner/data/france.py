@@ -16,7 +16,7 @@ import geopandas as gpd
 import pandas as pd
 
 from planner._errors import InputError
-from planner.data.names import of
+from planner.data.names import of, postal_address
 from planner.data.territory import SITE_COLUMNS, Territory, with_demand_points
 
 DATA_DIR = Path(os.environ.get("MAILLAGE_DATA_DIR", Path(__file__).resolve().parents[2] / "data"))
@@ -169,7 +169,7 @@ def _town_halls(communes: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
             "capacity": float("nan"),
             "equipment": "",
             "opening_hours": halls["hall_hours"].fillna(""),
-            "address": halls["hall_address"].fillna(""),
+            "address": halls["hall_address"].map(postal_address),
             "zone_id": halls["zone_id"],
         },
         geometry=gpd.points_from_xy(halls["hall_lon"], halls["hall_lat"]),

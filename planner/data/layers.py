@@ -24,6 +24,7 @@ import shapely
 
 from planner._errors import InputError, Problem
 from planner.data.hours import FRENCH_DAYS, HoursError, parse_opening_hours, to_osm
+from planner.data.names import postal_address
 from planner.data.territory import SITE_COLUMNS, SITE_KINDS, with_demand_points
 
 READABLE = (".geojson", ".json", ".gpkg", ".shp", ".parquet", ".geoparquet", ".csv")
@@ -294,9 +295,9 @@ def _france_services(table: pd.DataFrame) -> gpd.GeoDataFrame:
             "capacity": 1.0,
             "equipment": "",
             "opening_hours": [_merge_osm(w) for w in windows],
-            "address": (
-                table["adresse"] + ", " + table.get("code_postal", "") + " " + table.get("lib_com", "")
-            ).str.strip(),
+            "address": (table["adresse"] + ", " + table.get("code_postal", "") + " " + table.get("lib_com", "")).map(
+                postal_address
+            ),
             "format": table.get("format_fs", ""),
             "lon": table["longitude"],
             "lat": table["latitude"],
@@ -476,7 +477,7 @@ def validate_sites(frame: gpd.GeoDataFrame, source: str) -> gpd.GeoDataFrame:
         capacity=capacity,
         opening_hours=hours,
         equipment=frame.get("equipment", "").fillna("") if "equipment" in frame else "",
-        address=frame.get("address", "").fillna("") if "address" in frame else "",
+        address=frame["address"].map(postal_address) if "address" in frame else "",
     )
     return sites[[*SITE_COLUMNS, *[c for c in sites.columns if c not in SITE_COLUMNS]]]
 

@@ -65,3 +65,15 @@ def of(name: str, tncc: str | int | None = None) -> str:
     elif code == "5" and name.startswith("L’"):
         name = name[2:]
     return joined + name
+
+
+def postal_address(text: object) -> str:
+    """An address as a letter shows it: no empty parts, so a source address with no street
+    (``, 48100 Gabrias``) reads ``48100 Gabrias``.
+
+    >>> postal_address(", 48100 Gabrias"), postal_address("2 rue Basse, , 48000 Mende "), postal_address(None)
+    ('48100 Gabrias', '2 rue Basse, 48000 Mende', '')
+    """
+    if not isinstance(text, str):
+        return ""
+    return ", ".join(part.strip() for part in text.split(",") if part.strip())

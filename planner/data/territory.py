@@ -10,6 +10,7 @@ import geopandas as gpd
 import pandas as pd
 
 from planner._errors import InputError
+from planner.data.names import postal_address
 
 ZONE_COLUMNS = ["zone_id", "name", "population", "demand_lon", "demand_lat"]
 SITE_COLUMNS = ["site_id", "name", "kind", "capacity", "equipment", "opening_hours", "address"]
@@ -88,5 +89,7 @@ def read_territory(path: Path) -> Territory:
         raise InputError.one(str(path), "", f"cannot be read as a Maillage territory ({exc})") from None
     zones["zone_id"] = zones["zone_id"].astype(str)
     sites["site_id"] = sites["site_id"].astype(str)
+    if "address" in sites:
+        sites["address"] = sites["address"].map(postal_address)
     name = str(notes["territory"].iloc[0]) if len(notes) else path.stem
     return Territory(name, zones, sites, [n for n in notes["note"] if n])

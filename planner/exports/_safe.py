@@ -6,7 +6,11 @@ the three functions here, and nothing else turns user text into a path, a cell o
 
 * :func:`file_names`: ids -> safe, unique file names (a slug, plus a short hash when the slug
   differs from the id or would clash with another name);
-* :func:`csv_text` / :func:`write_csv`: every CSV, with formula-looking cells neutralised (OWASP);
+* :func:`csv_text` / :func:`write_csv`: every CSV, with formula-looking cells neutralised (OWASP), in
+  one of two forms (:data:`CSV_FORMATS`): ``excel-fr`` (``;``, UTF-8 with BOM, decimal comma,
+  ``oui``/``non``: French Excel opens it by double-click) or ``rfc4180`` (``,``, plain UTF-8, decimal
+  point, ``True``/``False``); :func:`read_csv` reads either back;
+* :func:`write_workbook`: the run's tables as one ``.xlsx`` workbook, cells neutralised the same way;
 * :func:`html_text`: text escaped for HTML and for the JavaScript string, template literal and
   Jinja contexts folium puts it in (tooltips, popups, layer names, legends, captions, sheets).
 """
@@ -19,7 +23,9 @@ import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import Literal
 
+import numpy as np
 import pandas as pd
 
 MAX_NAME_CHARS = 64
@@ -104,14 +110,139 @@ def neutralised(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def write_csv(frame: pd.DataFrame, path: Path) -> None:
-    """Write ``frame`` (without its index) as a CSV file safe to open in a spreadsheet."""
-    neutralised(frame).to_csv(path, index=False)
+CsvFormat = Literal["excel-fr", "rfc4180"]
+CSV_FORMATS: tuple[CsvFormat, ...] = ("excel-fr", "rfc4180")
+BOM = "\ufeff"
 
 
-def csv_text(frame: pd.DataFrame) -> str:
-    """``frame`` as CSV text (without its index), safe to open in a spreadsheet (for downloads)."""
-    return str(neutralised(frame).to_csv(index=False))
+def csv_format_for(lang: str, chosen: str | None = None) -> CsvFormat:
+    """The CSV form of a run: ``chosen`` when given, else ``excel-fr`` in French and ``rfc4180`` in English.
+
+    >>> csv_format_for("fr"), csv_format_for("en"), csv_format_for("fr", "rfc4180")
+    ('excel-fr', 'rfc4180', 'rfc4180')
+    """
+    if chosen is not None:
+        if chosen not in CSV_FORMATS:
+            raise ValueError(f"unknown CSV format {chosen!r} (one of {', '.join(CSV_FORMATS)})")
+        return "excel-fr" if chosen == "excel-fr" else "rfc4180"
+    return "excel-fr" if lang == "fr" else "rfc4180"
+
+
+def _oui_non(value: object) -> object:
+    if isinstance(value, bool | np.bool_):
+        return "oui" if value else "non"
+    return value
+
+
+def csv_text(frame: pd.DataFrame, csv_format: CsvFormat = "rfc4180") -> str:
+    """``frame`` as CSV text (without its index), safe to open in a spreadsheet, in ``csv_format``.
+
+    ``excel-fr`` starts with the byte-order mark (so that its UTF-8 encoding is what French Excel
+    detects), separates with ``;``, writes decimal commas and booleans as ``oui``/``non``.
+
+    >>> frame = pd.DataFrame({"nom": ["Mende"], "minutes": [12.5], "lacune": [True]})
+    >>> csv_text(frame)
+    'nom,minutes,lacune\\nMende,12.5,True\\n'
+    >>> csv_text(frame, "excel-fr")
+    '\\ufeffnom;minutes;lacune\\nMende;12,5;oui\\n'
+    """
+    out = neutralised(frame)
+    if csv_format == "excel-fr":
+        for column in out.columns:
+            if pd.api.types.is_bool_dtype(out[column]) or pd.api.types.is_object_dtype(out[column]):
+                out[column] = out[column].map(_oui_non)
+        return BOM + str(out.to_csv(index=False, sep=";", decimal=","))
+    return str(out.to_csv(index=False))
+
+
+def write_csv(frame: pd.DataFrame, path: Path, csv_format: CsvFormat = "rfc4180") -> None:
+    """Write ``frame`` (without its index) as a CSV file safe to open in a spreadsheet, in ``csv_format``."""
+    path.write_bytes(csv_text(frame, csv_format).encode("utf-8"))
+
+
+def read_csv(path: Path, **options: object) -> pd.DataFrame:
+    """A CSV file written by :func:`write_csv`, in either form (told by its byte-order mark).
+
+    ``options`` go to :func:`pandas.read_csv` (e.g. ``dtype``).
+    """
+    with open(path, "rb") as stream:
+        excel = stream.read(3) == BOM.encode("utf-8")
+    if excel:
+        french = {"sep": ";", "decimal": ",", "true_values": ["oui"], "false_values": ["non"], "encoding": "utf-8-sig"}
+        return pd.read_csv(path, **{**french, **options})  # type: ignore[call-overload]
+    return pd.read_csv(path, **options)  # type: ignore[call-overload]
+
+
+# --- Workbook ---------------------------------------------------------------------------------------
+
+_SHEET_CHARS = re.compile(r"[\[\]:*?/\\]")
+_HEADER_FILL = "DDE6F0"
+
+
+def sheet_names(names: Iterable[str]) -> dict[str, str]:
+    """A valid, unique sheet name (31 characters, none of ``[]:*?/\\``) for each table name.
+
+    >>> sheet_names(["access_by_zone.csv", "rounds/visits.csv", "Summary", "summary"])
+    {'access_by_zone.csv': 'access_by_zone', 'rounds/visits.csv': 'rounds-visits', 'Summary': 'Summary', \
+'summary': 'summary~2'}
+    """
+    used: set[str] = set()
+    out: dict[str, str] = {}
+    for name in names:
+        base = _SHEET_CHARS.sub("-", name.removesuffix(".csv")).strip("'")[:31] or "table"
+        sheet, n = base, 1
+        while sheet.casefold() in used:
+            n += 1
+            sheet = f"{base[: 31 - len(str(n)) - 1]}~{n}"
+        used.add(sheet.casefold())
+        out[name] = sheet
+    return out
+
+
+def _cell(value: object) -> object:
+    """A value openpyxl writes as itself: no NaN or infinity, lists and other objects as text."""
+    if isinstance(value, bool | np.bool_):
+        return bool(value)
+    if isinstance(value, int | np.integer):
+        return int(value)
+    if isinstance(value, float | np.floating):
+        return float(value) if np.isfinite(value) else None
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
+    return value if isinstance(value, str) else str(value)
+
+
+def write_workbook(tables: dict[str, pd.DataFrame], path: Path, sources: Sequence[tuple[str, str]]) -> None:
+    """Write ``tables`` (name -> table) as one ``.xlsx`` workbook: a sheet per table, bold filled
+    headers, first row frozen, columns sized to their content, then a ``sources`` sheet whose rows
+    are ``sources`` (label, text: the attribution first).
+
+    Text cells and headers are neutralised like CSV cells (:func:`csv_cell`): a name such as
+    ``=HYPERLINK(...)`` stays text.
+    """
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Font, PatternFill
+
+    book = Workbook()
+    book.remove(book.active)  # type: ignore[arg-type]
+    bold, fill = Font(bold=True), PatternFill("solid", fgColor=_HEADER_FILL)
+    names = sheet_names([*tables, "sources"])
+    for name, table in [*tables.items(), ("sources", pd.DataFrame(list(sources), columns=["source", "texte"]))]:
+        frame = neutralised(pd.DataFrame(table.drop(columns="geometry", errors="ignore")))
+        sheet = book.create_sheet(names[name])
+        sheet.append([str(c) for c in frame.columns])
+        for row in frame.itertuples(index=False):
+            sheet.append([_cell(v) for v in row])
+        for cell in sheet[1]:
+            cell.font, cell.fill = bold, fill
+            cell.alignment = Alignment(vertical="center")
+        sheet.freeze_panes = "A2"
+        if len(frame.columns):
+            sheet.auto_filter.ref = sheet.dimensions
+        for i, column in enumerate(frame.columns, start=1):
+            longest = max([len(str(column)), *(len(str(v)) for v in frame[column].head(500))])
+            sheet.column_dimensions[sheet.cell(1, i).column_letter].width = min(60, longest + 2)
+    book.save(path)
 
 
 # --- HTML -------------------------------------------------------------------------------------------

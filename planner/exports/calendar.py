@@ -1,4 +1,12 @@
-"""The one iCalendar builder: weekly repeating events in Paris time, for the crews' and providers' calendars."""
+"""The one iCalendar builder: weekly repeating events in Paris time, for the crews' and providers' calendars.
+
+Each calendar is published (``METHOD:PUBLISH``) with ``DTSTAMP`` the time it was generated, each event
+repeats until the plan's end date (``RRULE`` with ``UNTIL``) and skips the public holidays of France
+(those of the territory's overseas département, or of Alsace-Moselle, included) as ``EXDATE``. A UID
+names a slot of the plan (vehicle, week, day and order; provider, day and half-day), so a re-planned
+calendar imported again replaces the events of the previous one; its ``SEQUENCE`` (minutes since
+2026-01-01 at generation) grows with each new plan, so calendar applications take the new version.
+"""
 
 from __future__ import annotations
 
@@ -8,9 +16,25 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import holidays
 import icalendar
 
+from planner.scenario import DEFAULT_REPEATS
+
 PARIS = ZoneInfo("Europe/Paris")
+SEQUENCE_EPOCH = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+# INSEE code prefixes of the territories whose public holidays differ from metropolitan France's,
+# with the subdivision name the ``holidays`` package gives them.
+HOLIDAY_SUBDIVISIONS = {
+    "971": "971",
+    "972": "972",
+    "973": "973",
+    "974": "974",
+    "976": "976",
+    "57": "57",
+    "67": "6AE",
+    "68": "6AE",
+}
 
 
 @dataclass(frozen=True)
@@ -35,6 +59,37 @@ class Event:
         return cls(uid, summary, row.date, row.start, row.end, location, float(row.lat), float(row.lon), description)
 
 
+def holiday_subdivision(zone_ids: Iterable[object]) -> str | None:
+    """The ``holidays`` subdivision of a territory from its communes' INSEE codes (the most common one),
+    None for the rest of metropolitan France.
+
+    >>> holiday_subdivision(["97411", "97415"]), holiday_subdivision(["48095"]), holiday_subdivision(["67482"])
+    ('974', None, '6AE')
+    """
+    counts: dict[str | None, int] = {}
+    for code in (str(z) for z in zone_ids):
+        sub = HOLIDAY_SUBDIVISIONS.get(code[:3]) or HOLIDAY_SUBDIVISIONS.get(code[:2])
+        counts[sub] = counts.get(sub, 0) + 1
+    return max(counts, key=lambda k: counts[k]) if counts else None
+
+
+def public_holidays(first: dt.date, last: dt.date, subdivision: str | None = None) -> dict[dt.date, str]:
+    """The public holidays of France (with ``subdivision``'s own) from ``first`` to ``last``, in French.
+
+    >>> public_holidays(dt.date(2027, 5, 1), dt.date(2027, 5, 10))
+    {datetime.date(2027, 5, 1): 'Fête du Travail', datetime.date(2027, 5, 6): 'Ascension', \
+datetime.date(2027, 5, 8): 'Fête de la Victoire'}
+    """
+    years = range(first.year, last.year + 1)
+    table = holidays.country_holidays("FR", subdiv=subdivision, years=years, language="fr")
+    return {day: str(name) for day, name in sorted(table.items()) if first <= day <= last}
+
+
+def sequence(generated: dt.datetime) -> int:
+    """The ``SEQUENCE`` of events generated at ``generated``: whole minutes since 2026-01-01 UTC."""
+    return max(0, int((generated - SEQUENCE_EPOCH).total_seconds() // 60))
+
+
 def weekly_calendar(
     kind: str,
     name: str,
@@ -42,39 +97,59 @@ def weekly_calendar(
     events: Iterable[Event],
     every_weeks: int | None = None,
     *,
-    stamp: dt.datetime | None = None,
-    method: str | None = None,
+    until: dt.date,
+    holidays_off: dict[dt.date, str] | None = None,
+    generated: dt.datetime | None = None,
 ) -> icalendar.Calendar:
-    """A calendar ``name`` whose events repeat weekly (every ``every_weeks`` weeks when given).
+    """A calendar ``name`` whose events repeat weekly (every ``every_weeks`` weeks when given) until ``until``.
 
-    ``DTSTAMP`` is ``stamp`` when given (a publication time), else midnight UTC of ``start_date``, so that
-    the same plan gives the same file. ``method`` (e.g. ``PUBLISH``) is written when given, and each
-    event's ``SEQUENCE`` and ``STATUS`` when set.
+    ``holidays_off`` (date -> name) are left out of every event's repetitions (``EXDATE``);
+    ``generated`` (default: now; a publication time for published feeds) is the ``DTSTAMP`` and sets the
+    ``SEQUENCE`` of events that carry none of their own (published events carry theirs, and a ``STATUS``).
     """
+    generated = generated or dt.datetime.now(dt.UTC)
+    if generated.tzinfo is None:  # a time stored by the database without its zone is UTC
+        generated = generated.replace(tzinfo=dt.UTC)
+    generated = generated.astimezone(dt.UTC).replace(microsecond=0)
+    off = holidays_off or {}
     cal = icalendar.Calendar()
     cal.add("prodid", f"-//Maillage//{kind}//FR")
     cal.add("version", "2.0")
-    if method:
-        cal.add("method", method)
+    cal.add("method", "PUBLISH")
     cal.add("x-wr-calname", name)
-    stamp = stamp or dt.datetime.combine(start_date, dt.time(0, 0), tzinfo=dt.UTC)
-    rule: dict[str, object] = {"freq": "weekly"} if every_weeks is None else {"freq": "weekly", "interval": every_weeks}
+    end_utc = dt.datetime.combine(until, dt.time(23, 59, 59), tzinfo=PARIS).astimezone(dt.UTC)
+    step = dt.timedelta(weeks=every_weeks or 1)
     for item in events:
         day = dt.date.fromisoformat(item.day)
+        start = dt.datetime.combine(day, dt.time.fromisoformat(item.start), tzinfo=PARIS)
+        rule: dict[str, object] = {"freq": "weekly", "until": end_utc}
+        if every_weeks is not None:
+            rule["interval"] = every_weeks
         event = icalendar.Event()
         event.add("uid", item.uid)
-        event.add("dtstamp", stamp)
+        event.add("dtstamp", generated)
+        event.add("sequence", sequence(generated) if item.sequence is None else item.sequence)
         event.add("summary", item.summary)
-        event.add("dtstart", dt.datetime.combine(day, dt.time.fromisoformat(item.start), tzinfo=PARIS))
+        event.add("dtstart", start)
         event.add("dtend", dt.datetime.combine(day, dt.time.fromisoformat(item.end), tzinfo=PARIS))
         event.add("location", item.location)
         event.add("geo", (float(item.lat), float(item.lon)))
         event.add("rrule", rule)
+        skipped = [start + step * i for i in range((until - day) // step + 1) if (day + step * i) in off]
+        if skipped:
+            event.add("exdate", skipped)
         event.add("description", item.description)
-        if item.sequence is not None:
-            event.add("sequence", item.sequence)
         if item.status:
             event.add("status", item.status)
         cal.add_component(event)
     cal.add_missing_timezones()
     return cal
+
+
+def plan_end(start: dt.date, horizon_weeks: int, end_date: dt.date | None = None) -> dt.date:
+    """The last day a plan's calendars repeat: ``end_date``, else the horizon repeated ``DEFAULT_REPEATS`` times.
+
+    >>> plan_end(dt.date(2027, 1, 4), 2)
+    datetime.date(2028, 1, 2)
+    """
+    return end_date or start + dt.timedelta(weeks=horizon_weeks * DEFAULT_REPEATS) - dt.timedelta(days=1)

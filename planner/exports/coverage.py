@@ -7,7 +7,8 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
-from planner.exports._safe import write_csv
+from planner.exports._safe import csv_format_for, write_csv
+from planner.exports.geo import access_style, official_crs, outline_style, points_style, write_layer
 from planner.exports.maps import coverage_map, standalone_html
 from planner.i18n import label, number, percent
 from planner.jobs.coverage import CoverageReport, CoverageResult
@@ -135,24 +136,39 @@ def headline(result: CoverageResult, lang: str = "fr", top: int = 5) -> list[str
     return lines
 
 
-def write_coverage(result: CoverageResult, folder: Path, lang: str = "fr") -> list[str]:
-    """Write every coverage output into ``folder``; return the file names written.
+def coverage_tables(result: CoverageResult, lang: str = "fr") -> dict[str, gpd.GeoDataFrame | pd.DataFrame]:
+    """The coverage tables, by file name: zones with their access, the gaps (with geometry) and the summary.
 
-    The gap table and layer are selected on the unrounded times, like the headline and
-    ``summary.json``; only the written values are rounded.
+    The gap table is selected on the unrounded times, like the headline and ``summary.json``; only the
+    written values are rounded.
     """
     columns = [*ZONE_EXPORT, *[c for c in result.access if c.startswith("within_")], "geometry"]
     rounding = {"time_min": 1, "e2sfca_per_1000": 4}
     zones = result.access[columns].round(rounding)
-    gpkg = folder / "coverage.gpkg"
-    gpd.GeoDataFrame(zones, crs="EPSG:4326").to_file(gpkg, layer="zones_access", driver="GPKG")
     gaps = gap_zones(result.access, float(result.summary["target_min"]))[columns].round(rounding)
-    if len(gaps):
-        gpd.GeoDataFrame(gaps, crs="EPSG:4326").to_file(gpkg, layer="gap_zones", driver="GPKG")
-    result.services.to_file(gpkg, layer="services", driver="GPKG")
-    write_csv(zones.drop(columns="geometry"), folder / "access_by_zone.csv")
-    write_csv(gaps.drop(columns="geometry"), folder / "gap_zones.csv")
-    write_csv(summary_table(result.summary, lang), folder / "summary.csv")
+    return {"access_by_zone.csv": zones, "gap_zones.csv": gaps, "summary.csv": summary_table(result.summary, lang)}
+
+
+def write_coverage(
+    result: CoverageResult, folder: Path, lang: str = "fr", *, csv_format: str | None = None
+) -> list[str]:
+    """Write every coverage output into ``folder``; return the file names written.
+
+    ``coverage.gpkg`` holds ``zones_access``, ``gap_zones`` (written with its columns when there is no
+    gap) and ``services``, in the territory's official projection (:func:`~planner.exports.geo.official_crs`),
+    each with its QGIS style; the CSV files are in ``csv_format`` (default: by language).
+    """
+    tables = coverage_tables(result, lang)
+    zones, gaps = tables["access_by_zone.csv"], tables["gap_zones.csv"]
+    gpkg = folder / "coverage.gpkg"
+    crs = official_crs(result.access)
+    polygons = {"crs": crs, "geometry_type": "MultiPolygon"}
+    write_layer(zones, gpkg, "zones_access", **polygons, style=access_style(label("minutes", lang)))
+    write_layer(gaps, gpkg, "gap_zones", **polygons, style=outline_style())
+    write_layer(result.services, gpkg, "services", crs=crs, geometry_type="Point", style=points_style())
+    fmt = csv_format_for(lang, csv_format)
+    for name, table in tables.items():
+        write_csv(pd.DataFrame(table).drop(columns="geometry", errors="ignore"), folder / name, fmt)
     fmap = coverage_map(
         result.access,
         result.services,
@@ -162,4 +178,4 @@ def write_coverage(result: CoverageResult, folder: Path, lang: str = "fr") -> li
         caption=range_caption(result.summary, lang),
     )
     (folder / "map.html").write_text(standalone_html(fmap), encoding="utf-8")
-    return ["coverage.gpkg", "access_by_zone.csv", "gap_zones.csv", "summary.csv", "map.html"]
+    return ["coverage.gpkg", *tables, "map.html"]

@@ -13,7 +13,7 @@ import numpy as np
 from branca.element import Figure, MacroElement, Template
 
 from planner.exports._safe import html_columns, html_text
-from planner.i18n import label
+from planner.i18n import attribution, label
 
 # Upper bounds (minutes) of the access classes and their colours, green to red.
 CLASSES: tuple[tuple[float, str], ...] = (
@@ -68,6 +68,18 @@ def access_legend(lang: str, target: float) -> MacroElement:
     rows.append((f"background:{UNREACHABLE_COLOUR}", label("unreachable", lang)))
     rows.append(("border:3px solid #b2182b;box-sizing:border-box", label("gap", lang, target=target)))
     return legend(label("access_time", lang), rows, element_id="maillage-legend")
+
+
+def credit(fmap: folium.Map, text: str) -> folium.Map:
+    """Add ``text`` (plain, escaped here) to the map's attribution line, beside the background's credit."""
+    box = MacroElement()
+    box._template = Template(
+        "{% macro script(this, kwargs) %}"
+        f'{{{{ this._parent.get_name() }}}}.attributionControl.addAttribution("{html_text(text)}");'
+        "{% endmacro %}"
+    )
+    fmap.add_child(box)
+    return fmap
 
 
 def point(
@@ -159,7 +171,7 @@ def coverage_map(
         )
     )
     fmap.add_child(access_legend(lang, target_min))
-    return fmap
+    return credit(fmap, attribution(lang, road=travel.get("model") == "road"))
 
 
 def standalone_html(fmap: folium.Map) -> str:

@@ -16,10 +16,11 @@ import numpy as np
 import shapely
 from branca.element import Figure
 
-from planner.exports._safe import html_columns, html_text, write_csv
+from planner.exports._safe import csv_format_for, html_columns, html_text, write_csv
 from planner.exports.coverage import headline, population_caveat, range_caption, summary_table
-from planner.exports.maps import access_legend, class_colour, point, standalone_html
-from planner.i18n import label, number, percent
+from planner.exports.maps import access_legend, class_colour, credit, point, standalone_html
+from planner.exports.readme import write_workbook_of
+from planner.i18n import attribution, label, number, percent
 from planner.jobs.measures import gap_zones
 from planner.jobs.national import NationalCoverage
 
@@ -53,6 +54,7 @@ def national_map(national: NationalCoverage, lang: str = "fr") -> folium.Map:
     access, summary = result.access, result.summary
     target = float(summary["target_min"])
     fmap = folium.Map(tiles="OpenStreetMap", control_scale=True, prefer_canvas=True)
+    credit(fmap, attribution(lang))
     fmap.fit_bounds([[41.3, -5.2], [51.1, 9.6]])  # metropolitan France; overseas départements pan into view
     bands = _bands([float(t) for t in summary["population_within"]])
     drawn = access[access.geometry.notna() & (access["time_min"] > bands[0][0])].copy()
@@ -151,26 +153,28 @@ def _title(fmap: folium.Map, national: NationalCoverage, lang: str) -> None:
     )
 
 
-def write_national(national: NationalCoverage, folder: Path, lang: str = "fr") -> list[str]:
-    """Write the national tables and map into ``folder``; return the file names written."""
+def write_national(
+    national: NationalCoverage, folder: Path, lang: str = "fr", *, csv_format: str | None = None
+) -> list[str]:
+    """Write the national tables (CSV in ``csv_format``, default by language, and one workbook) and map
+    into ``folder``; return the file names written."""
     access = national.coverage.access
     within = [c for c in access if c.startswith("within_")]
     columns = [*ZONE_COLUMNS, *within, "gap"]
-    write_csv(access[columns].round({"time_min": 1}), folder / "access_by_zone.csv")
     gaps = gap_zones(access, float(national.coverage.summary["target_min"]))  # on unrounded times
-    write_csv(gaps[columns].round({"time_min": 1}), folder / "gap_zones.csv")
-    write_csv(national.departements, folder / "access_by_departement.csv")
-    write_csv(national.regions, folder / "access_by_region.csv")
-    write_csv(summary_table(national.coverage.summary, lang), folder / "summary.csv")
+    tables = {
+        "access_by_zone.csv": access[columns].round({"time_min": 1}),
+        "gap_zones.csv": gaps[columns].round({"time_min": 1}),
+        "access_by_departement.csv": national.departements,
+        "access_by_region.csv": national.regions,
+        "summary.csv": summary_table(national.coverage.summary, lang),
+    }
+    fmt = csv_format_for(lang, csv_format)
+    for name, table in tables.items():
+        write_csv(table, folder / name, fmt)
+    workbook = write_workbook_of(tables, folder, lang)
     (folder / "map.html").write_text(standalone_html(national_map(national, lang)), encoding="utf-8")
-    return [
-        "access_by_zone.csv",
-        "gap_zones.csv",
-        "access_by_departement.csv",
-        "access_by_region.csv",
-        "summary.csv",
-        "map.html",
-    ]
+    return [*tables, workbook, "map.html"]
 
 
 def national_report(national: NationalCoverage, lang: str = "fr", top: int = 5) -> list[str]:

@@ -8,19 +8,26 @@ import folium
 import geopandas as gpd
 import pandas as pd
 
-from planner.exports._safe import write_csv
+from planner.exports._safe import CsvFormat, write_csv
+from planner.exports.geo import access_style, official_crs, write_geojson, write_layer
 from planner.exports.maps import point
 from planner.jobs.siting import SitingRun
 
 
-def write_siting(siting: SitingRun, folder: Path) -> list[str]:
-    """Chosen sites (GeoJSON, CSV) and the trade-off curve (CSV)."""
-    folder.mkdir(parents=True, exist_ok=True)
+def siting_tables(siting: SitingRun) -> dict[str, pd.DataFrame]:
+    """The chosen sites (with geometry) and the trade-off curve, by file name."""
     columns = ["site_id", "name", "kind", "address", "population_within", "geometry"]
-    chosen = siting.chosen.reindex(columns=columns)
-    gpd.GeoDataFrame(chosen, crs="EPSG:4326").to_file(folder / "chosen_sites.geojson", driver="GeoJSON")
-    write_csv(chosen.drop(columns="geometry"), folder / "chosen_sites.csv")
-    write_csv(siting.tradeoff, folder / "tradeoff.csv")
+    return {"chosen_sites.csv": siting.chosen.reindex(columns=columns), "tradeoff.csv": siting.tradeoff}
+
+
+def write_siting(siting: SitingRun, folder: Path, csv_format: CsvFormat = "rfc4180") -> list[str]:
+    """Chosen sites (GeoJSON as RFC 7946, CSV) and the trade-off curve (CSV in ``csv_format``)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    tables = siting_tables(siting)
+    chosen = tables["chosen_sites.csv"]
+    write_geojson(gpd.GeoDataFrame(chosen, geometry="geometry", crs="EPSG:4326"), folder / "chosen_sites.geojson")
+    write_csv(chosen.drop(columns="geometry"), folder / "chosen_sites.csv", csv_format)
+    write_csv(tables["tradeoff.csv"], folder / "tradeoff.csv", csv_format)
     return ["chosen_sites.geojson", "chosen_sites.csv", "tradeoff.csv"]
 
 
@@ -36,9 +43,12 @@ def siting_layer(siting: SitingRun, fmap: folium.Map) -> folium.Map:
     return fmap
 
 
-def write_plan(zones: gpd.GeoDataFrame, folder: Path) -> list[str]:
-    """The combined access table: per zone, minutes by each means, the best means, the stop days."""
+def write_plan(zones: gpd.GeoDataFrame, folder: Path, csv_format: CsvFormat = "rfc4180") -> list[str]:
+    """The combined access table: per zone, minutes by each means, the best means, the stop days
+    (GeoPackage in the territory's official projection, styled by access time; CSV in ``csv_format``)."""
     folder.mkdir(parents=True, exist_ok=True)
-    zones.to_file(folder / "combined_access.gpkg", layer="combined_access", driver="GPKG")
-    write_csv(pd.DataFrame(zones.drop(columns="geometry")), folder / "combined_access.csv")
+    gpkg = folder / "combined_access.gpkg"
+    style = access_style(column="time_best_min") if "time_best_min" in zones else None
+    write_layer(zones, gpkg, "combined_access", crs=official_crs(zones), geometry_type="MultiPolygon", style=style)
+    write_csv(pd.DataFrame(zones.drop(columns="geometry")), folder / "combined_access.csv", csv_format)
     return ["combined_access.gpkg", "combined_access.csv"]

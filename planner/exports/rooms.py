@@ -7,6 +7,7 @@ the labels of the sheets, grids and map.
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import folium
@@ -15,10 +16,11 @@ import pandas as pd
 
 from optimize.rooms import start_ranges
 from planner.data.hours import FRENCH_DAYS
-from planner.exports._safe import file_names, html_columns, html_text, write_csv
-from planner.exports.calendar import Event, weekly_calendar
+from planner.exports._safe import csv_format_for, file_names, html_columns, html_text, write_csv
+from planner.exports.calendar import Event, holiday_subdivision, plan_end, public_holidays, weekly_calendar
 from planner.exports.maps import legend, point, standalone_html
-from planner.i18n import number, percent
+from planner.exports.sheets import render
+from planner.i18n import attribution, date_text, number, percent
 from planner.jobs.rooms import HALF_DAYS, RoomsRun
 
 PROVIDER_COLUMNS = {
@@ -73,6 +75,7 @@ TEXT = {
         "unused": "Lieux non utilisés",
         "catchment": "Desservi à moins de {minutes:g} min — {service}",
         "unused_label": "aucune réservation",
+        "holiday": "Jour férié",
     },
     "en": {
         "sheet": "Sessions of the week",
@@ -97,12 +100,9 @@ TEXT = {
         "unused": "Premises not used",
         "catchment": "Served within {minutes:g} min — {service}",
         "unused_label": "no booking",
+        "holiday": "Public holiday",
     },
 }
-_STYLE = """<style>@page { size: A4 landscape; margin: 12mm; } body { font: 11pt sans-serif; }
-table { border-collapse: collapse; width: 100%; } th, td { border: 1px solid #999; padding: 4px 6px;
-vertical-align: top; } th { background: #eee; } td.free { color: #2b8a3e; } td.closed { color: #999; }
-</style>"""
 
 
 def _mine(table: pd.DataFrame, column: str, value: str) -> pd.DataFrame:
@@ -118,45 +118,73 @@ def provider_table(run: RoomsRun, provider_id: str) -> pd.DataFrame:
     )
 
 
-def calendar(run: RoomsRun, provider_id: str) -> icalendar.Calendar:
-    """One weekly event per session, with the premises' address, the room and the coordinates."""
+def holidays_of(run: RoomsRun) -> dict[dt.date, str]:
+    """The public holidays between the plan's first day and its end date, for its territory."""
+    last = plan_end(run.start_date, 1, run.spec.end_date)
+    return public_holidays(run.start_date, last, holiday_subdivision(run.territory.zones["zone_id"]))
+
+
+def calendar(
+    run: RoomsRun,
+    provider_id: str,
+    *,
+    generated: dt.datetime | None = None,
+    holidays_off: dict[dt.date, str] | None = None,
+) -> icalendar.Calendar:
+    """One weekly event per session, with the premises' address, the room and the coordinates, until the
+    plan's end date, public holidays left out. A UID names the slot (provider, day, half-day)."""
     events = (
         Event.at(
             session,
-            f"{provider_id}-{session.day}-{session.start}-{session.premises_id}@maillage",
+            f"{provider_id}-j{session.day}-{session.half_day}@maillage",
             f"Permanence {session.service} — {session.premises}",
             f"{session.premises}, {session.room}, {session.address}",
             f"Salle : {session.room}. Trajet depuis l'étape précédente : {session.travel_before_min:g} min.",
         )
         for session in _mine(run.bookings, "provider_id", provider_id).itertuples()
     )
-    return weekly_calendar("rooms", f"Permanences {provider_id}", run.start_date, events)
+    return weekly_calendar(
+        "rooms",
+        f"Permanences {provider_id}",
+        run.start_date,
+        events,
+        until=plan_end(run.start_date, 1, run.spec.end_date),
+        holidays_off=holidays_of(run) if holidays_off is None else holidays_off,
+        generated=generated,
+    )
 
 
 def provider_sheet(run: RoomsRun, provider_id: str, lang: str = "fr") -> str:
-    """A one-page printable HTML sheet of the provider's week, one row per session."""
+    """A one-page printable HTML sheet of the provider's week, one row per session, French dates."""
     t = TEXT[lang]
+    off = holidays_of(run)
     provider = next(p for p in run.spec.providers if p.provider_id == provider_id)
     sessions = _mine(run.bookings, "provider_id", provider_id)
     days = _mine(run.provider_days, "provider_id", provider_id)
-    rows = (
-        "".join(
-            f"<tr><td>{s.day_name} {s.date}</td><td>{s.start}–{s.end}</td><td>{html_text(s.premises)}</td>"
-            f"<td>{html_text(s.room)}</td><td>{html_text(s.address)}</td>"
-            f"<td>{number(s.travel_before_min, lang)} min</td></tr>"
-            for s in sessions.itertuples()
-        )
-        or f"<tr><td colspan='6'>{t['none']}</td></tr>"
+    rows = [
+        {
+            "date": date_text(dt.date.fromisoformat(s.date), lang),
+            "holiday": off.get(dt.date.fromisoformat(s.date), ""),
+            "start": s.start,
+            "end": s.end,
+            "premises": s.premises,
+            "room": s.room,
+            "address": s.address,
+            "travel": number(s.travel_before_min, lang),
+        }
+        for s in sessions.itertuples()
+    ]
+    return render(
+        "provider.html.j2",
+        lang=lang,
+        t=t,
+        title=f"{t['sheet']} — {provider.name or provider_id} ({provider.service})",
+        monday=date_text(run.start_date, lang),
+        sessions=rows,
+        km=number(days["drive_km"].sum() if len(days) else 0, lang),
+        drive=number(days["drive_min"].sum() / 60 if len(days) else 0, lang, 1),
+        attribution=attribution(lang, road=run.travel.get("model") == "road"),
     )
-    km = number(days["drive_km"].sum() if len(days) else 0, lang)
-    drive = number(days["drive_min"].sum() / 60 if len(days) else 0, lang, 1)
-    title = f"{t['sheet']} — {html_text(provider.name or provider_id)} ({html_text(provider.service)})"
-    return f"""<!DOCTYPE html><html lang="{lang}"><head><meta charset="utf-8"><title>{title}</title>
-{_STYLE}</head><body><h1>{title}</h1>
-<p>{t["week"]} {run.start_date.isoformat()} · {t["total"]} : {len(sessions)} {t["sessions"]}, {km} km,
-{drive} h {t["drive_total"]}</p>
-<table><tr><th>{t["day"]}</th><th>{t["time"]}</th><th>{t["place"]}</th><th>{t["room"]}</th><th>{t["address"]}</th>
-<th>{t["drive"]}</th></tr>{rows}</table></body></html>"""
 
 
 def premises_grid(run: RoomsRun, premises_id: str, lang: str = "fr") -> pd.DataFrame:
@@ -194,18 +222,21 @@ def premises_sheet(run: RoomsRun, premises_id: str, lang: str = "fr") -> str:
     t = TEXT[lang]
     grid = premises_grid(run, premises_id, lang)
     row = run.premises[run.premises["site_id"] == premises_id].iloc[0]
-    head = "".join(f"<th>{html_text(str(c))}</th>" for c in grid.columns)
     css = {t["free"]: "free", t["closed"]: "closed"}
-    body = "".join(
-        "<tr>" + "".join(f"<td class='{css.get(v, '')}'>{html_text(str(v))}</td>" for v in values) + "</tr>"
-        for values in grid.itertuples(index=False)
+    return render(
+        "premises.html.j2",
+        lang=lang,
+        t=t,
+        title=f"{t['grid']} — {row['name']}",
+        address=row["address"],
+        monday=date_text(run.start_date, lang),
+        occupancy=percent(row["occupancy"], lang),
+        booked=row["half_days_booked"],
+        open=row["half_days_open"],
+        columns=[str(c) for c in grid.columns],
+        rows=[[(str(v), css.get(v, "")) for v in values] for values in grid.itertuples(index=False)],
+        attribution=attribution(lang, road=run.travel.get("model") == "road"),
     )
-    title = f"{t['grid']} — {html_text(str(row['name']))}"
-    return f"""<!DOCTYPE html><html lang="{lang}"><head><meta charset="utf-8"><title>{title}</title>
-{_STYLE}</head><body><h1>{title}</h1>
-<p>{html_text(str(row["address"]))} · {t["week"]} {run.start_date.isoformat()}</p>
-<p>{t["occupancy"]} : {percent(row["occupancy"], lang)} ({row["half_days_booked"]} {t["half_days"]}
-{row["half_days_open"]})</p><table><tr>{head}</tr>{body}</table></body></html>"""
 
 
 def occupancy_table(run: RoomsRun) -> pd.DataFrame:
@@ -270,18 +301,34 @@ def rooms_map(run: RoomsRun, base: folium.Map, lang: str = "fr") -> folium.Map:
     return base
 
 
-def write_rooms(run: RoomsRun, folder: Path, base_map: folium.Map, lang: str = "fr") -> list[str]:
+def rooms_tables(run: RoomsRun) -> dict[str, pd.DataFrame]:
+    """The week's tables, by file name: sessions, occupancy of premises, provider-days, zones served."""
+    return {
+        "reservations.csv": run.bookings,
+        "occupation.csv": occupancy_table(run),
+        "journees.csv": run.provider_days,
+        "zones_desservies.csv": pd.DataFrame(run.served.drop(columns="geometry")),
+    }
+
+
+def write_rooms(
+    run: RoomsRun, folder: Path, base_map: folium.Map, lang: str = "fr", *, csv_format: str | None = None
+) -> list[str]:
     """Write the rooms outputs into ``folder``; return the paths written, relative to it.
 
-    Providers' and premises' folders are named by :func:`~planner.exports._safe.file_names` from their ids.
+    Providers' and premises' folders are named by :func:`~planner.exports._safe.file_names` from their ids;
+    CSV files are in ``csv_format`` (default: by language).
     """
+    fmt = csv_format_for(lang, csv_format)
+    generated, off = dt.datetime.now(dt.UTC), holidays_of(run)
     written = []
     providers = file_names(p.provider_id for p in run.spec.providers)
     for provider in run.spec.providers:
         name = f"intervenants/{providers[provider.provider_id]}"
         (folder / name).mkdir(parents=True, exist_ok=True)
-        write_csv(provider_table(run, provider.provider_id), folder / name / "planning.csv")
-        (folder / name / "planning.ics").write_bytes(calendar(run, provider.provider_id).to_ical())
+        write_csv(provider_table(run, provider.provider_id), folder / name / "planning.csv", fmt)
+        ics = calendar(run, provider.provider_id, generated=generated, holidays_off=off)
+        (folder / name / "planning.ics").write_bytes(ics.to_ical())
         (folder / name / "feuille-de-semaine.html").write_text(
             provider_sheet(run, provider.provider_id, lang), encoding="utf-8"
         )
@@ -291,17 +338,12 @@ def write_rooms(run: RoomsRun, folder: Path, base_map: folium.Map, lang: str = "
     for premises_id in used:
         name = f"lieux/{premises[premises_id]}"
         (folder / name).mkdir(parents=True, exist_ok=True)
-        write_csv(premises_grid(run, premises_id, lang), folder / name / "grille.csv")
+        write_csv(premises_grid(run, premises_id, lang), folder / name / "grille.csv", fmt)
         (folder / name / "grille.html").write_text(premises_sheet(run, premises_id, lang), encoding="utf-8")
         written += [f"{name}/grille.csv", f"{name}/grille.html"]
-    tables = {
-        "reservations.csv": run.bookings,
-        "occupation.csv": occupancy_table(run),
-        "journees.csv": run.provider_days,
-        "zones_desservies.csv": pd.DataFrame(run.served.drop(columns="geometry")),
-    }
+    tables = rooms_tables(run)
     for file, table in tables.items():
-        write_csv(table, folder / file)
+        write_csv(table, folder / file, fmt)
     (folder / "map.html").write_text(standalone_html(rooms_map(run, base_map, lang)), encoding="utf-8")
     return [*written, *tables, "map.html"]
 

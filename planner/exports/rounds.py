@@ -6,16 +6,19 @@ switches the sheet's labels.
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import folium
 import icalendar
 import pandas as pd
 
-from planner.exports._safe import file_names, html_text, write_csv
-from planner.exports.calendar import Event, weekly_calendar
+from planner.exports._safe import csv_format_for, file_names, html_text, write_csv
+from planner.exports.calendar import Event, holiday_subdivision, plan_end, public_holidays, weekly_calendar
+from planner.exports.geo import write_geojson
 from planner.exports.maps import legend, point, standalone_html
-from planner.i18n import label, number, percent
+from planner.exports.sheets import render
+from planner.i18n import attribution, date_text, label, number, percent
 from planner.jobs.rounds import RoundsRun
 
 # Truck colours: none green, so a route reads over the access-time fill (greens and yellows).
@@ -38,7 +41,13 @@ CREW_COLUMNS = {
 SHEET = {
     "fr": {
         "title": "Tournée de la semaine",
+        "sheet": "Feuille de route",
         "truck": "Véhicule",
+        "week_of": "Semaine du",
+        "stops": "arrêts",
+        "driving": "de conduite",
+        "back": "Retour",
+        "holiday": "Jour férié",
         "day": "Jour",
         "stop": "Arrêt",
         "address": "Adresse",
@@ -52,8 +61,14 @@ SHEET = {
         "none": "aucun arrêt",
     },
     "en": {
-        "title": "Weekly round",
+        "title": "Round of week",
+        "sheet": "Round sheet",
         "truck": "Vehicle",
+        "week_of": "Week of",
+        "stops": "stops",
+        "driving": "driving",
+        "back": "Back",
+        "holiday": "Public holiday",
         "day": "Day",
         "stop": "Stop",
         "address": "Address",
@@ -75,13 +90,26 @@ def crew_table(run: RoundsRun, vehicle_id: str) -> pd.DataFrame:
     return visits.reindex(columns=list(CREW_COLUMNS)).rename(columns=CREW_COLUMNS)
 
 
-def calendar(run: RoundsRun, vehicle_id: str) -> icalendar.Calendar:
-    """One event per stop visit (address, times, coordinates), repeating every horizon."""
+def holidays_of(run: RoundsRun) -> dict[dt.date, str]:
+    """The public holidays between the plan's first day and its end date, for its territory."""
+    last = plan_end(run.start_date, run.spec.horizon_weeks, run.spec.end_date)
+    return public_holidays(run.start_date, last, holiday_subdivision(run.territory.zones["zone_id"]))
+
+
+def calendar(
+    run: RoundsRun,
+    vehicle_id: str,
+    *,
+    generated: dt.datetime | None = None,
+    holidays_off: dict[dt.date, str] | None = None,
+) -> icalendar.Calendar:
+    """One event per stop visit (address, times, coordinates), repeating every horizon until the plan's
+    end date, public holidays left out. A UID names the slot (truck, week, day, order in the day)."""
     visits = run.visits[run.visits["vehicle_id"] == vehicle_id].itertuples() if len(run.visits) else []
     events = (
         Event.at(
             visit,
-            f"{vehicle_id}-{visit.week}-{visit.day}-{visit.stop_id}@maillage",
+            f"{vehicle_id}-s{visit.week}-j{visit.day}-{visit.order}@maillage",
             f"{visit.name} ({vehicle_id})",
             visit.address,
             f"Arrivée {visit.arrival}, trajet {visit.leg_drive_min:g} min "
@@ -89,46 +117,75 @@ def calendar(run: RoundsRun, vehicle_id: str) -> icalendar.Calendar:
         )
         for visit in visits
     )
-    return weekly_calendar("rounds", f"Tournée {vehicle_id}", run.start_date, events, run.spec.horizon_weeks)
+    return weekly_calendar(
+        "rounds",
+        f"Tournée {vehicle_id}",
+        run.start_date,
+        events,
+        run.spec.horizon_weeks,
+        until=plan_end(run.start_date, run.spec.horizon_weeks, run.spec.end_date),
+        holidays_off=holidays_of(run) if holidays_off is None else holidays_off,
+        generated=generated,
+    )
+
+
+def _week(run: RoundsRun, number_: int, routes: pd.DataFrame, visits: pd.DataFrame, lang: str) -> dict[str, object]:
+    """One page of the sheet: the week's days with their stops, and the week's own totals."""
+    off = holidays_of(run)
+    monday = run.start_date + dt.timedelta(weeks=number_ - 1)
+    days = []
+    for route in routes[routes["week"] == number_].sort_values("day").itertuples() if len(routes) else []:
+        stops = visits[(visits["week"] == route.week) & (visits["day"] == route.day)]
+        if not len(stops):
+            continue
+        date = monday + dt.timedelta(days=int(route.day) - 1)
+        days.append(
+            {
+                "date": date_text(date, lang),
+                "holiday": off.get(date, ""),
+                "departure": route.departure,
+                "back": route.back,
+                "lunch": route.lunch,
+                "visits": [
+                    {
+                        "name": v.name,
+                        "address": v.address,
+                        "start": v.start,
+                        "end": v.end,
+                        "drive": number(v.leg_drive_min, lang),
+                        "km": number(v.leg_dist_km, lang, 1),
+                    }
+                    for v in stops.itertuples()
+                ],
+            }
+        )
+    mine = routes[routes["week"] == number_] if len(routes) else routes
+    return {
+        "number": number_,
+        "monday": date_text(monday, lang),
+        "days": days,
+        "stops": sum(len(d["visits"]) for d in days),  # type: ignore[arg-type]
+        "km": number(mine["dist_km"].sum() if len(mine) else 0, lang),
+        "drive": number(mine["drive_min"].sum() / 60 if len(mine) else 0, lang, 1),
+    }
 
 
 def weekly_sheet(run: RoundsRun, vehicle_id: str, lang: str = "fr") -> str:
-    """A one-page printable HTML sheet of the truck's horizon, one table row per stop."""
+    """A printable HTML sheet of the truck's horizon: one page per week, with its heading, its French
+    dates and its own totals (stops, km, hours of driving); the data sources at the foot of each page."""
     t = SHEET[lang]
     routes = run.routes[run.routes["vehicle_id"] == vehicle_id] if len(run.routes) else run.routes
     visits = run.visits[run.visits["vehicle_id"] == vehicle_id] if len(run.visits) else run.visits
-    rows = []
-    for route in routes.itertuples():
-        stops = visits[(visits["week"] == route.week) & (visits["day"] == route.day)]
-        first = True
-        for visit in stops.itertuples():
-            day = (
-                (
-                    f"<td rowspan='{len(stops)}'><b>{route.day_name} {visit.date}</b><br>{t['departure']} "
-                    f"{route.departure} · {t['return']} {route.back}"
-                    + (f"<br>{t['lunch']} {route.lunch}" if route.lunch else "")
-                    + "</td>"
-                )
-                if first
-                else ""
-            )
-            rows.append(
-                f"<tr>{day}<td>{html_text(visit.name)}</td><td>{html_text(visit.address)}</td>"
-                f"<td>{visit.start}–{visit.end}</td><td>{number(visit.leg_drive_min, lang)} min · "
-                f"{number(visit.leg_dist_km, lang, 1)} km</td></tr>"
-            )
-            first = False
-    km = number(routes["dist_km"].sum() if len(routes) else 0, lang)
-    body = "".join(rows) or f"<tr><td colspan='5'>{t['none']}</td></tr>"
-    return f"""<!DOCTYPE html><html lang="{lang}"><head><meta charset="utf-8">
-<title>{t["title"]} {html_text(vehicle_id)}</title>
-<style>@page {{ size: A4 landscape; margin: 12mm; }} body {{ font: 11pt sans-serif; }}
-table {{ border-collapse: collapse; width: 100%; }} th, td {{ border: 1px solid #999; padding: 4px 6px;
-vertical-align: top; }} th {{ background: #eee; }}</style></head><body>
-<h1>{t["title"]} — {t["truck"]} {html_text(vehicle_id)}</h1>
-<p>{t["week"]} 1 : {run.start_date.isoformat()} · {t["total"]} : {km} km</p>
-<table><tr><th>{t["day"]}</th><th>{t["stop"]}</th><th>{t["address"]}</th><th>{t["time"]}</th>
-<th>{t["drive"]}</th></tr>{body}</table></body></html>"""
+    weeks = [_week(run, w, routes, visits, lang) for w in range(1, run.spec.horizon_weeks + 1)]
+    return render(
+        "round.html.j2",
+        lang=lang,
+        t=t,
+        title=f"{t['sheet']} — {t['truck']} {vehicle_id}",
+        vehicle=vehicle_id,
+        weeks=weeks,
+        attribution=attribution(lang, road=run.travel.get("model") == "road"),
+    )
 
 
 def rounds_map(run: RoundsRun, base: folium.Map, lang: str = "fr") -> folium.Map:
@@ -162,33 +219,46 @@ def rounds_map(run: RoundsRun, base: folium.Map, lang: str = "fr") -> folium.Map
 FLEET_FILES = ("visits.csv", "routes.geojson", "stops.geojson", "stops_left_out.csv", "map.html")
 
 
-def write_rounds(run: RoundsRun, folder: Path, base_map: folium.Map, lang: str = "fr") -> list[str]:
+def rounds_tables(run: RoundsRun) -> dict[str, pd.DataFrame]:
+    """The fleet's tables, by file name: every visit, and the candidate stops left out with the reason."""
+    left = pd.DataFrame(sorted(run.result.left_out.items()), columns=["stop_id", "reason"])
+    return {"visits.csv": run.visits, "stops_left_out.csv": left}
+
+
+def write_rounds(
+    run: RoundsRun, folder: Path, base_map: folium.Map, lang: str = "fr", *, csv_format: str | None = None
+) -> list[str]:
     """Write the rounds outputs into ``folder``; return the paths written, relative to it.
 
     Each truck's files go in a folder named by :func:`~planner.exports._safe.file_names` from its id.
+    CSV files are in ``csv_format`` (default: by language); GeoJSON as RFC 7946, a route written for
+    each truck-day (without geometry when the truck does not leave its depot).
     """
+    fmt = csv_format_for(lang, csv_format)
+    generated, off = dt.datetime.now(dt.UTC), holidays_of(run)
     written = []
     names = file_names((v.vehicle_id for v in run.spec.fleet), taken=FLEET_FILES)
     for vehicle in run.spec.fleet:
         name = names[vehicle.vehicle_id]
         truck = folder / name
         truck.mkdir(parents=True, exist_ok=True)
-        write_csv(crew_table(run, vehicle.vehicle_id), truck / "itineraire.csv")
-        (truck / "itineraire.ics").write_bytes(calendar(run, vehicle.vehicle_id).to_ical())
+        write_csv(crew_table(run, vehicle.vehicle_id), truck / "itineraire.csv", fmt)
+        ics = calendar(run, vehicle.vehicle_id, generated=generated, holidays_off=off)
+        (truck / "itineraire.ics").write_bytes(ics.to_ical())
         (truck / "feuille-de-route.html").write_text(weekly_sheet(run, vehicle.vehicle_id, lang), encoding="utf-8")
         mine = run.routes[run.routes["vehicle_id"] == vehicle.vehicle_id] if len(run.routes) else run.routes
         if len(mine):
-            mine.to_file(truck / "tournees.geojson", driver="GeoJSON")
+            write_geojson(mine, truck / "tournees.geojson")
         written += [f"{name}/{n}" for n in ("itineraire.csv", "itineraire.ics", "feuille-de-route.html")]
         written += [f"{name}/tournees.geojson"] if len(mine) else []
-    write_csv(run.visits, folder / "visits.csv")
+    tables = rounds_tables(run)
+    write_csv(tables["visits.csv"], folder / "visits.csv", fmt)
     if len(run.routes):
-        run.routes.to_file(folder / "routes.geojson", driver="GeoJSON")
+        write_geojson(run.routes, folder / "routes.geojson")
         written.append("routes.geojson")
     stops = run.places[run.places["site_id"].isin(run.result.open_stops)][["site_id", "name", "address", "geometry"]]
-    stops.to_file(folder / "stops.geojson", driver="GeoJSON")
-    left = pd.DataFrame(sorted(run.result.left_out.items()), columns=["stop_id", "reason"])
-    write_csv(left, folder / "stops_left_out.csv")
+    write_geojson(stops, folder / "stops.geojson")
+    write_csv(tables["stops_left_out.csv"], folder / "stops_left_out.csv", fmt)
     (folder / "map.html").write_text(standalone_html(rounds_map(run, base_map)), encoding="utf-8")
     return [*written, "visits.csv", "stops.geojson", "stops_left_out.csv", "map.html"]
 

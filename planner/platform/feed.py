@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from planner.data.hours import FRENCH_DAYS
-from planner.exports.calendar import Event, weekly_calendar
+from planner.exports.calendar import Event, plan_end, weekly_calendar
 from planner.platform.appointments import booked_counts, person_appointments
 from planner.platform.models import EventRecord, Person, Plan
 from planner.platform.publish import latest_plan, plan_events
@@ -53,10 +53,11 @@ def person_calendar(session: Session, person: Person) -> bytes:
     events = [e for _, day in week.days for e in day] + week.cancelled
     every = max((e.every_weeks for e in events), default=1)
     label = KIND_LABELS.get(person.kind, person.kind)
+    first = min((e.day for e in events), default=dt.date(2000, 1, 3))
     calendar = weekly_calendar(
         person.kind,
         f"{person.name} ({label}) — Maillage" if person.kind == "provider" else f"{person.name} — Maillage",
-        min((e.day for e in events), default=dt.date(2000, 1, 3)),
+        first,
         (
             Event(
                 e.uid,
@@ -74,8 +75,8 @@ def person_calendar(session: Session, person: Person) -> bytes:
             for e in events
         ),
         every if every > 1 else None,
-        stamp=plan.published_at if plan else None,
-        method="PUBLISH",
+        until=plan_end(first, every),
+        generated=plan.published_at if plan else None,
     )
     return bytes(calendar.to_ical())
 

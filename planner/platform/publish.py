@@ -14,7 +14,6 @@ longer in the plan stays in the new version as ``CANCELLED``, for calendars to r
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import hashlib
 import json
@@ -29,6 +28,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from planner._errors import InputError
+from planner.exports._safe import read_csv
 from planner.platform import tokens
 from planner.platform.models import (
     AuditEntry,
@@ -101,15 +101,15 @@ class Publication:
 
 
 def _rows(folder: Path, name: str, needed: set[str]) -> list[dict[str, str]]:
+    """The rows of a run's CSV table as text (numbers with a decimal point), in either CSV form Maillage writes."""
     path = folder / name
     if not path.is_file():
         return []
-    with path.open(encoding="utf-8", newline="") as handle:
-        reader = csv.DictReader(handle)
-        missing = sorted(needed - set(reader.fieldnames or ()))
-        if missing:
-            raise InputError.one(str(path), "header", f"missing columns: {', '.join(missing)}", "is it a Maillage run?")
-        return list(reader)
+    table = read_csv(path, keep_default_na=False)
+    missing = sorted(needed - set(table.columns))
+    if missing:
+        raise InputError.one(str(path), "header", f"missing columns: {', '.join(missing)}", "is it a Maillage run?")
+    return [{column: str(value) for column, value in row.items()} for row in table.to_dict(orient="records")]
 
 
 def _occurrences(keys: Iterable[str]) -> list[int]:

@@ -27,7 +27,7 @@ from distributed import Client, LocalCluster, as_completed
 
 from planner._errors import InfeasibleError, InputError
 from planner.data.france import _check_codes, _normalise_departement, departements
-from planner.exports._safe import write_csv
+from planner.exports._safe import CsvFormat, csv_format_for, read_csv, write_csv
 from planner.jobs.measures import gap_zones
 from planner.runs.folders import write_json
 from planner.runs.pipeline import run_scenario
@@ -240,9 +240,9 @@ def _flatten(summary: dict[str, object]) -> dict[str, object]:
     return row
 
 
-def _replace_csv(frame: pd.DataFrame, path: Path) -> None:
+def _replace_csv(frame: pd.DataFrame, path: Path, csv_format: CsvFormat = "rfc4180") -> None:
     part = path.with_name(f".{path.name}.part")
-    write_csv(frame, part)
+    write_csv(frame, part, csv_format)
     os.replace(part, path)
 
 
@@ -252,6 +252,7 @@ def merge(out: Path, outcomes: Sequence[Outcome], scenario: Scenario) -> None:
     ``summary.json`` (totals over the complete départements). Each file is replaced atomically.
     """
     names = departements().set_index("code")
+    fmt = csv_format_for(scenario.language, scenario.csv_format)
     rows, zones = [], []
     for outcome in outcomes:
         row: dict[str, object] = {
@@ -266,22 +267,22 @@ def merge(out: Path, outcomes: Sequence[Outcome], scenario: Scenario) -> None:
             record = json.loads((folder / "run.json").read_text(encoding="utf-8"))
             row["time_s"] = round(float(record["timings_s"]["total"]), 2)
             row.update(_flatten(json.loads((folder / "summary.json").read_text(encoding="utf-8"))))
-            table = pd.read_csv(folder / "access_by_zone.csv", dtype={"zone_id": str})
+            table = read_csv(folder / "access_by_zone.csv", dtype={"zone_id": str})
             zones.append(table.assign(departement=outcome.code))
         rows.append(row)
     summary = pd.DataFrame(rows)
-    _replace_csv(summary, out / "national_summary.csv")
+    _replace_csv(summary, out / "national_summary.csv", fmt)
     errors = [
         {"departement": o.code, "name": names.loc[o.code, "name"], "error": o.error}
         for o in outcomes
         if o.status == "error"
     ]
-    _replace_csv(pd.DataFrame(errors, columns=["departement", "name", "error"]), out / "errors.csv")
+    _replace_csv(pd.DataFrame(errors, columns=["departement", "name", "error"]), out / "errors.csv", fmt)
     access = pd.concat(zones, ignore_index=True) if zones else pd.DataFrame(columns=["departement", "zone_id"])
     access = access[["departement", *[c for c in access if c != "departement"]]]
-    _replace_csv(access, out / "national_access_by_zone.csv")
+    _replace_csv(access, out / "national_access_by_zone.csv", fmt)
     target = scenario.coverage.target_min
-    _replace_csv(gap_zones(access, target) if len(access) else access, out / "national_gap_zones.csv")
+    _replace_csv(gap_zones(access, target) if len(access) else access, out / "national_gap_zones.csv", fmt)
     done = summary[summary["status"] != "error"]
     total = float(done["population_total"].sum()) if len(done) else 0.0
     within = {

@@ -39,7 +39,7 @@ def write_national_run(
             "regions": national.regions.to_dict(orient="records"),
             "departements": national.departements.to_dict(orient="records"),
         }
-        return write_national(national, folder, lang), summary
+        return write_national(national, folder, lang, csv_format=scenario.csv_format), summary
 
     inputs = [FRANCE_DIR / "communes.parquet", *(scenario.resolve(p) for p in scenario.services.files)]
     return write_run(

@@ -13,13 +13,17 @@ from pathlib import Path
 
 import folium
 import geopandas as gpd
+import pandas as pd
 
-from planner.exports.coverage import headline, range_caption, write_coverage
+from planner.exports._safe import csv_format_for
+from planner.exports.coverage import coverage_tables, headline, range_caption, write_coverage
+from planner.exports.geo import official_crs
 from planner.exports.maps import coverage_map, standalone_html
-from planner.exports.plan import siting_layer, write_plan, write_siting
-from planner.exports.rooms import rooms_headline, write_rooms
-from planner.exports.rounds import rounds_headline, rounds_map, write_rounds
-from planner.i18n import percent
+from planner.exports.plan import siting_layer, siting_tables, write_plan, write_siting
+from planner.exports.readme import write_readme, write_workbook_of
+from planner.exports.rooms import rooms_headline, rooms_tables, write_rooms
+from planner.exports.rounds import rounds_headline, rounds_map, rounds_tables, write_rounds
+from planner.i18n import attribution, percent
 from planner.jobs.coverage import CoverageResult, run_coverage
 from planner.jobs.plan import combined_access
 from planner.jobs.rooms import RoomsRun, run_rooms
@@ -68,10 +72,27 @@ def run_scenario(scenario: Scenario, progress: Progress = lambda _: None) -> Sce
     return run
 
 
+def run_tables(run: ScenarioRun, lang: str) -> dict[str, pd.DataFrame]:
+    """Every table of a run by its CSV file's path in the run folder: the sheets of the workbook."""
+    tables: dict[str, pd.DataFrame] = dict(coverage_tables(run.coverage, lang))
+    if run.siting is not None:
+        tables.update({f"siting/{n}": t for n, t in siting_tables(run.siting).items()})
+    if run.rounds is not None:
+        tables.update({f"rounds/{n}": t for n, t in rounds_tables(run.rounds).items()})
+    if run.rooms is not None:
+        tables.update({f"rooms/{n}": t for n, t in rooms_tables(run.rooms).items()})
+    if run.plan is not None:
+        tables["plan/combined_access.csv"] = run.plan
+    return tables
+
+
 def write_scenario(run: ScenarioRun, folder: Path, lang: str) -> tuple[list[str], dict[str, object]]:
-    """Write every stage's outputs into ``folder``; return the files and the summary document."""
+    """Write every stage's outputs into ``folder``, then the workbook of all its tables and ``LISEZMOI.txt``;
+    return the files and the summary document. CSV files are in the scenario's ``csv_format`` (default:
+    ``excel-fr`` in French, ``rfc4180`` in English)."""
     coverage = run.coverage
-    files = write_coverage(coverage, folder, lang)
+    fmt = csv_format_for(lang, run.scenario.csv_format)
+    files = write_coverage(coverage, folder, lang, csv_format=fmt)
     summary: dict[str, object] = {**coverage.summary, "travel": coverage.travel}
 
     def base_map() -> folium.Map:  # a fresh map per output: folium maps are rendered once
@@ -86,7 +107,7 @@ def write_scenario(run: ScenarioRun, folder: Path, lang: str) -> tuple[list[str]
         return siting_layer(run.siting, fmap) if run.siting else fmap
 
     if run.siting is not None:
-        files += [f"siting/{name}" for name in write_siting(run.siting, folder / "siting")]
+        files += [f"siting/{name}" for name in write_siting(run.siting, folder / "siting", fmt)]
         (folder / "siting" / "map.html").write_text(standalone_html(base_map()), encoding="utf-8")
         files.append("siting/map.html")
         summary["siting"] = {
@@ -100,20 +121,29 @@ def write_scenario(run: ScenarioRun, folder: Path, lang: str) -> tuple[list[str]
             "share_within_after_sites": run.siting.summary_after["share_within"],
         }
     if run.rounds is not None:
-        files += [f"rounds/{name}" for name in write_rounds(run.rounds, folder / "rounds", base_map(), lang)]
+        files += [
+            f"rounds/{name}" for name in write_rounds(run.rounds, folder / "rounds", base_map(), lang, csv_format=fmt)
+        ]
         summary["rounds"] = run.rounds.kpis
         summary["coverage_with_stops"] = run.rounds.coverage_with_stops
     if run.rooms is not None:
-        files += [f"rooms/{name}" for name in write_rooms(run.rooms, folder / "rooms", base_map(), lang)]
+        files += [
+            f"rooms/{name}" for name in write_rooms(run.rooms, folder / "rooms", base_map(), lang, csv_format=fmt)
+        ]
         summary["rooms"] = run.rooms.kpis
     if run.plan is not None:
-        files += [f"plan/{name}" for name in write_plan(run.plan, folder / "plan")]
+        files += [f"plan/{name}" for name in write_plan(run.plan, folder / "plan", fmt)]
         if run.rounds is not None:
             (folder / "plan" / "map.html").write_text(
                 standalone_html(rounds_map(run.rounds, base_map())), encoding="utf-8"
             )
             files.append("plan/map.html")
         summary.update(run.plan_summary)
+    road = coverage.travel.get("model") == "road"
+    files.append(write_workbook_of(run_tables(run, lang), folder, lang, road=road))
+    crs = official_crs(coverage.access)
+    files.append(write_readme(folder, files, lang, road=road, csv_format=fmt, crs=crs))
+    summary["attribution"] = attribution(lang, road=road)
     return files, summary
 
 

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from planner.data.france import DEFAULT_TERRITORY, FRANCE_DIR
+from planner.i18n import attribution
 from planner.runs.folders import file_record, run_folder, versions, write_json
 from planner.runs.pipeline import ScenarioRun, write_scenario
 from planner.scenario import Scenario
@@ -86,6 +87,7 @@ def write_run(
             "travel": travel,
             "versions": versions(),
             "timings_s": timings_s,
+            "attribution": summary.get("attribution", attribution(scenario.language)),
             "outputs": [*files, "summary.json", "run.json"],
         }
         write_json(folder / "run.json", record)
