@@ -618,7 +618,8 @@ def publish(
                 session, content, territory=territory, by=by or getpass.getuser(), link_days=days, new_links=new_links
             )
             plan = done.plan
-            lines.append(f"{plan.territory.name} : version {plan.version} publiée ({len(content.events)} rendez-vous)")
+            events = len(content.events)
+            lines.append(f"{plan.territory.name} : version {plan.version} publiée ({events} arrêts et permanences)")
             for person, token, changes in done.people:
                 what = (
                     f"{len(changes.added)} ajouté(s), {len(changes.moved)} déplacé(s), "
