@@ -30,10 +30,14 @@ from scipy.sparse import csr_matrix, hstack, identity, vstack
 
 from optimize._cancel import stopping
 from optimize._errors import InfeasibleError
+from optimize._pmedian import ENTRIES_PER_SECOND, greedy_swap, lower_bound, plan_cost, reduce_demand
 from optimize._solver import SolveInfo, Status
 
 # p-median has one variable per reachable (demand, site) pair: 250,000 take about 1.2 GB and 1.5 s to build.
 MAX_ASSIGNMENT_PAIRS = 250_000
+# SCIP sets up about this many assignment pairs a second on a loaded 2-core machine before it looks at its
+# clock; a p-median whose setup would take over half its time limit is answered without the MIP (see p_median).
+MIP_PAIRS_PER_SECOND = 20_000
 
 
 @dataclass(frozen=True)
@@ -103,6 +107,7 @@ def _solve_mip(
     maximize: bool,
     time_limit_s: float,
     seed: int,
+    hint: np.ndarray | None = None,
 ) -> tuple[Status, np.ndarray, float, float, float]:
     """Solve ``opt c.x  s.t.  row_lb <= A x <= row_ub, var_lb <= x <= var_ub`` with SCIP.
 
@@ -121,6 +126,8 @@ def _solve_mip(
     if solver.LoadModelFromProto(model.export_to_proto()):
         raise InfeasibleError(["the siting model could not be loaded into SCIP"])
     solver.SetTimeLimit(round(1000 * max(0.1, time_limit_s - (time.perf_counter() - started))))  # building counts
+    if hint is not None:  # a known plan: SCIP starts from it, so its answer is never worse
+        solver.SetHint(solver.variables(), hint.tolist())
     # SCIP would take Ctrl-C for itself and return its best plan; the run's cancel flag stops it instead
     solver.SetSolverSpecificParametersAsString(f"randomization/randomseedshift = {seed}\nmisc/catchctrlc = FALSE")
     with stopping(solver.InterruptSolve):
@@ -271,22 +278,85 @@ def _reduce_cover(rows: csr_matrix, free: np.ndarray) -> np.ndarray:
 
 
 def p_median(problem: SitingProblem, p: int, *, time_limit_s: float = 60.0, seed: int = 0) -> SitingResult:
-    """p-median: ``p`` open sites minimising the population-weighted time to the assigned site."""
+    """p-median: ``p`` open sites minimising the population-weighted time to the assigned site.
+
+    Demand points with identical time rows are merged and, without capacities, pairs farther than a
+    forced site are dropped (both exact). A greedy + swap plan (``optimize._pmedian``) comes first;
+    the MIP starts from it when its assignment pairs fit the time limit (``MIP_PAIRS_PER_SECOND``),
+    and that plan is the answer, with the nearest-candidate bound, when the MIP is too large or finds
+    nothing in time. With capacities there is no such plan: the MIP alone, when it fits.
+    """
     _check_p(problem, p)
-    reach = problem.reachable()
-    times = problem.time_min[reach]
-    weights = problem.population[reach]
-    n_demand, n_sites = times.shape
-    pairs = np.argwhere(np.isfinite(times))  # assignment variables only where a route exists
-    n_pairs = len(pairs)
-    if n_pairs > MAX_ASSIGNMENT_PAIRS:  # memory and build time grow with the pairs: refuse, do not swap
+    started = time.perf_counter()
+    demand = reduce_demand(problem.time_min, problem.population)
+    times, weights = demand.time_min, demand.weight
+    usable = np.isfinite(times)
+    if problem.capacity is None and problem.forced:  # a demand point never goes past its nearest forced site
+        usable &= times <= times[:, list(problem.forced)].min(axis=1, keepdims=True)
+    n_pairs = int(usable.sum())
+    if problem.capacity is not None and n_pairs > MAX_ASSIGNMENT_PAIRS:  # memory and build time grow with pairs
         raise InfeasibleError(
             [
-                f"p-median over {n_demand:,} demand points and {n_sites:,} candidates needs {n_pairs:,} "
-                f"assignment variables, beyond the {MAX_ASSIGNMENT_PAIRS:,} that keep memory bounded: "
-                "use mclp or lscp, fewer candidate kinds, or a smaller territory"
+                f"capacitated p-median over {len(problem.population):,} demand points and {times.shape[1]:,} "
+                f"candidates needs {n_pairs:,} assignment variables, beyond the {MAX_ASSIGNMENT_PAIRS:,} that keep "
+                "memory bounded: drop the capacities, use fewer candidate kinds or a smaller territory"
             ]
         )
+    work = int(ENTRIES_PER_SECOND * time_limit_s)
+    plan = np.zeros(times.shape[1], bool)
+    if problem.capacity is None:
+        plan = greedy_swap(times, weights, p, problem.forced, work)
+    start = _Answer(Status.FEASIBLE, plan, plan_cost(times, weights, plan) if problem.capacity is None else np.inf)
+    start = replace(start, bound=lower_bound(times, weights, p, problem.forced, start.objective, work))
+    if start.bound >= start.objective * (1 - 1e-9):
+        answer = replace(start, status=Status.OPTIMAL)  # the plan meets the Lagrangian bound: no MIP needed
+    elif n_pairs <= min(MAX_ASSIGNMENT_PAIRS, MIP_PAIRS_PER_SECOND * time_limit_s / 2):  # half for the search
+        # SCIP's setup, which grows with the pairs, does not look at its clock: leave room for it
+        remaining = time_limit_s - (time.perf_counter() - started) - n_pairs / MIP_PAIRS_PER_SECOND
+        answer = _p_median_mip(problem, times, weights, usable, p, start, time_limit_s=remaining, seed=seed)
+    else:
+        answer = replace(
+            start,
+            notes=(
+                f"{n_pairs:,} assignment pairs, too many for the MIP within {time_limit_s:g} s: greedy + swap plan",
+            ),
+        )
+    if not np.isfinite(answer.objective):  # no plan reaching everyone, and no MIP answer
+        answer = _Answer(Status.UNKNOWN, np.zeros(times.shape[1], bool), float("nan"), float("nan"), answer.notes)
+    elapsed = time.perf_counter() - started
+    result = _result(problem, "p_median", answer.status, answer.chosen, answer.objective, answer.bound, elapsed, seed)
+    return replace(result, notes=answer.notes)
+
+
+@dataclass(frozen=True)
+class _Answer:
+    """A p-median answer on the way: status, open-site mask, objective, bound and notes."""
+
+    status: Status
+    chosen: np.ndarray
+    objective: float
+    bound: float = float("nan")
+    notes: tuple[str, ...] = ()
+
+
+def _p_median_mip(
+    problem: SitingProblem,
+    times: np.ndarray,
+    weights: np.ndarray,
+    usable: np.ndarray,
+    p: int,
+    start: _Answer,
+    *,
+    time_limit_s: float,
+    seed: int,
+) -> _Answer:
+    """The assignment MIP over the usable pairs, from the ``start`` plan when it reaches everyone.
+
+    Its answer replaces the plan when proven optimal or better; its bound improves the plan's.
+    """
+    n_demand, n_sites = times.shape
+    pairs = np.argwhere(usable)  # assignment variables only where a route exists
+    n_pairs = len(pairs)
     pair_ids = np.arange(n_pairs)
     assign_once = csr_matrix((np.ones(n_pairs), (pairs[:, 0], n_sites + pair_ids)), shape=(n_demand, n_sites + n_pairs))
     only_if_open = csr_matrix(
@@ -313,7 +383,11 @@ def p_median(problem: SitingProblem, p: int, *, time_limit_s: float = 60.0, seed
         row_ub.append(np.zeros(n_sites))
     lower, upper = _binary_bounds(problem)
     cost = np.r_[np.zeros(n_sites), weights[pairs[:, 0]] * times[pairs[:, 0], pairs[:, 1]]]
-    status, values, objective, bound, elapsed = _solve_mip(
+    hint = None
+    if np.isfinite(start.objective):  # each demand point at its nearest site of the plan
+        nearest = np.where(start.chosen, times, np.inf).argmin(axis=1)
+        hint = np.r_[start.chosen.astype(float), (pairs[:, 1] == nearest[pairs[:, 0]]).astype(float)]
+    status, values, objective, bound, _ = _solve_mip(
         cost,
         vstack(blocks).tocsr(),
         np.concatenate(row_lb),
@@ -324,10 +398,20 @@ def p_median(problem: SitingProblem, p: int, *, time_limit_s: float = 60.0, seed
         maximize=False,
         time_limit_s=time_limit_s,
         seed=seed,
+        hint=hint,
     )
     if status == Status.INFEASIBLE:
-        raise InfeasibleError([f"the capacities of {p} sites cannot hold the {weights.sum():,.0f} people to assign"])
-    return _result(problem, "p_median", status, values[:n_sites], objective, bound, elapsed, seed)
+        reason = "the capacities of {p} sites cannot hold the {people:,.0f} people to assign"
+        if problem.capacity is None:
+            reason = "no {p} sites reach every demand point that some candidate reaches ({people:,.0f} people)"
+        raise InfeasibleError([reason.format(p=p, people=weights.sum())])
+    notes = (
+        () if status == Status.OPTIMAL else ("SCIP's time limit (wall clock) ended the search: another run may differ",)
+    )
+    bound = max(start.bound, bound) if np.isfinite(bound) else start.bound
+    if status == Status.OPTIMAL or (status == Status.FEASIBLE and objective < start.objective):
+        return _Answer(status, values[:n_sites] > 0.5, objective, bound, notes)
+    return replace(start, bound=bound, notes=notes)
 
 
 def p_center(problem: SitingProblem, p: int, *, time_limit_s: float = 60.0, seed: int = 0) -> SitingResult:

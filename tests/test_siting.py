@@ -56,6 +56,42 @@ def test_p_median_equals_brute_force(seed):
     assert result.info.objective == pytest.approx(expected)
 
 
+def _weighted_time(problem: SitingProblem, sites) -> float:
+    """Population-weighted time to the nearest of ``sites`` over reachable demand (inf if one is unreached)."""
+    reach = problem.reachable()
+    nearest = problem.time_min[reach][:, list(sites)].min(axis=1)
+    return float(problem.population[reach] @ nearest) if np.isfinite(nearest).all() else np.inf
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2, 3])
+def test_p_median_merged_rows_and_forced_site_keep_the_optimum(seed):
+    """Duplicated demand rows (merged before the MIP) and a forced site (farther pairs dropped) keep the optimum."""
+    base = _random_problem(seed)
+    problem = SitingProblem(np.vstack([base.time_min, base.time_min[:5]]), np.r_[base.population, base.population[:5]])
+    forced = SitingProblem(problem.time_min, problem.population, forced=(seed,))
+    sites = range(problem.time_min.shape[1])
+    for prob, fixed in ((problem, set()), (forced, {seed})):
+        result = p_median(prob, 3)
+        expected = min(_weighted_time(prob, c) for c in combinations(sites, 3) if fixed <= set(c))
+        assert result.info.status == "optimal" and result.info.objective == pytest.approx(expected)
+        assert fixed <= set(result.open_sites)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2, 3, 4])
+def test_p_median_without_the_mip_is_a_swap_optimum(seed):
+    """Too short a limit for the MIP: the greedy + swap plan, reaching everyone, no single swap better, bound below."""
+    problem = _random_problem(seed, n_demand=30, n_sites=9)
+    result = p_median(problem, 3, time_limit_s=1e-4)
+    assert result.info.status == "feasible" and "greedy + swap plan" in result.notes[0]
+    assert result.info.objective == pytest.approx(_weighted_time(problem, result.open_sites))
+    optimum = min(_weighted_time(problem, c) for c in combinations(range(9), 3))
+    assert result.info.bound <= optimum <= result.info.objective * (1 + 1e-12) < np.inf
+    for out in result.open_sites:
+        for into in set(range(9)) - set(result.open_sites):
+            swapped = (set(result.open_sites) - {out}) | {into}
+            assert _weighted_time(problem, swapped) >= result.info.objective - 1e-6
+
+
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_p_center_equals_brute_force(seed):
     """p-center's worst time is the smallest over all sets of 3 sites."""
