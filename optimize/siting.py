@@ -19,8 +19,11 @@ Demand that no candidate can reach (``inf`` minutes) is left out of every model 
 from __future__ import annotations
 
 import itertools
+import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from typing import ClassVar
 
 import numpy as np
 import ortools.linear_solver.linear_solver_pb2 as linear_solver_pb2
@@ -28,16 +31,17 @@ import ortools.linear_solver.pywraplp as pywraplp
 from ortools.linear_solver.python import model_builder as mb
 from scipy.sparse import csr_matrix, hstack, identity, vstack
 
-from optimize._cancel import stopping
-from optimize._errors import InfeasibleError
+from optimize._cancel import cancel_scope, stopping
+from optimize._errors import InfeasibleError, ProblemError
 from optimize._pmedian import ENTRIES_PER_SECOND, greedy_swap, lower_bound, plan_cost, reduce_demand
-from optimize._solver import SolveInfo, Status
+from optimize._solver import SolveInfo, Status, check_limit
 
 # p-median has one variable per reachable (demand, site) pair: 250,000 take about 1.2 GB and 1.5 s to build.
 MAX_ASSIGNMENT_PAIRS = 250_000
 # SCIP sets up about this many assignment pairs a second on a loaded 2-core machine before it looks at its
-# clock; a p-median whose setup would take over half its time limit is answered without the MIP (see p_median).
+# clock; a p-median whose setup would take over half its time limit is answered without the MIP (see _p_median).
 MIP_PAIRS_PER_SECOND = 20_000
+TRADEOFF_SHARES = 4  # each point of a trade-off curve may take up to a quarter of the time left
 
 
 @dataclass(frozen=True)
@@ -54,19 +58,35 @@ class SitingProblem:
     capacity: np.ndarray | None = None
 
     def __post_init__(self) -> None:
-        n_demand, n_sites = self.time_min.shape
-        if self.population.shape != (n_demand,):
-            raise ValueError(f"population has {self.population.shape[0]} values for {n_demand} demand points")
-        if np.any(self.population < 0):
-            raise ValueError("population must be >= 0")
-        if any(not 0 <= j < n_sites for j in self.forced):
-            raise ValueError("forced sites must be candidate indices")
-        if self.capacity is not None and self.capacity.shape != (n_sites,):
-            raise ValueError("capacity needs one value per candidate")
+        problems = _data_problems(self)
+        if problems:
+            raise ProblemError(problems)
 
     def reachable(self) -> np.ndarray:
         """Demand points that at least one candidate can reach."""
         return np.isfinite(self.time_min).any(axis=1)
+
+
+def _data_problems(problem: SitingProblem) -> list[str]:
+    """Everything wrong with the matrix, populations, forced sites and capacities, all at once."""
+    times = np.asarray(problem.time_min, dtype=float)
+    if times.ndim != 2:
+        return [f"time_min must be a demand x candidate matrix, not {times.ndim}-dimensional"]
+    n_demand, n_sites = times.shape
+    problems = []
+    if np.isnan(times).any() or (times < 0).any():
+        problems.append("time_min must hold minutes >= 0 or inf (unreachable), not NaN or negative values")
+    if problem.population.shape != (n_demand,):
+        problems.append(f"population has {problem.population.shape[0]} values for {n_demand} demand points")
+    elif not (np.isfinite(problem.population) & (problem.population >= 0)).all():
+        problems.append("population must be >= 0 and finite")
+    if any(not 0 <= j < n_sites for j in problem.forced):
+        problems.append(f"forced sites must be candidate indices (0 to {n_sites - 1})")
+    if problem.capacity is not None and problem.capacity.shape != (n_sites,):
+        problems.append("capacity needs one value per candidate")
+    elif problem.capacity is not None and not (problem.capacity >= 0).all():
+        problems.append("capacity must be >= 0 people per site")
+    return problems
 
 
 @dataclass(frozen=True)
@@ -81,18 +101,11 @@ class SitingResult:
     covered_population: float = float("nan")
     radius_min: float = float("nan")
     notes: tuple[str, ...] = field(default_factory=tuple)
+    curve: tuple[tuple[int, float], ...] = ()  # Tradeoff: (sites open, population within the radius)
 
 
 def _neighbourhoods(problem: SitingProblem, radius_min: float) -> csr_matrix:
     return csr_matrix(problem.time_min <= radius_min, dtype=float)
-
-
-def _check_p(problem: SitingProblem, p: int) -> None:
-    n_sites = problem.time_min.shape[1]
-    if not len(problem.forced) <= p <= n_sites:
-        raise InfeasibleError(
-            [f"p = {p} sites must be between the {len(problem.forced)} forced open and the {n_sites} candidates"]
-        )
 
 
 def _solve_mip(
@@ -171,11 +184,8 @@ def _result(
     return SitingResult(info, model, open_sites, minutes, nearest_site)
 
 
-def mclp(
-    problem: SitingProblem, p: int, radius_min: float, *, time_limit_s: float = 60.0, seed: int = 0
-) -> SitingResult:
+def _mclp(problem: SitingProblem, p: int, radius_min: float, *, time_limit_s: float, seed: int) -> SitingResult:
     """Maximal covering: ``p`` open sites (forced ones included) covering the most people within the radius."""
-    _check_p(problem, p)
     groups, weights = _merged_neighbourhoods(_neighbourhoods(problem, radius_min), problem.population)
     n_groups, n_sites = groups.shape
     rows = vstack(
@@ -220,7 +230,7 @@ def _merged_neighbourhoods(cover: csr_matrix, population: np.ndarray) -> tuple[c
     return rows[useful], weights[useful]
 
 
-def lscp(problem: SitingProblem, radius_min: float, *, time_limit_s: float = 60.0, seed: int = 0) -> SitingResult:
+def _lscp(problem: SitingProblem, radius_min: float, *, time_limit_s: float, seed: int) -> SitingResult:
     """Set covering: the fewest sites (forced ones included) putting every coverable demand within the radius.
 
     The classic reductions run first (rows already covered by forced sites, rows implied by smaller
@@ -277,7 +287,7 @@ def _reduce_cover(rows: csr_matrix, free: np.ndarray) -> np.ndarray:
     return columns[~dominated]
 
 
-def p_median(problem: SitingProblem, p: int, *, time_limit_s: float = 60.0, seed: int = 0) -> SitingResult:
+def _p_median(problem: SitingProblem, p: int, *, time_limit_s: float, seed: int) -> SitingResult:
     """p-median: ``p`` open sites minimising the population-weighted time to the assigned site.
 
     Demand points with identical time rows are merged and, without capacities, pairs farther than a
@@ -286,7 +296,6 @@ def p_median(problem: SitingProblem, p: int, *, time_limit_s: float = 60.0, seed
     and that plan is the answer, with the nearest-candidate bound, when the MIP is too large or finds
     nothing in time. With capacities there is no such plan: the MIP alone, when it fits.
     """
-    _check_p(problem, p)
     started = time.perf_counter()
     demand = reduce_demand(problem.time_min, problem.population)
     times, weights = demand.time_min, demand.weight
@@ -414,9 +423,8 @@ def _p_median_mip(
     return replace(start, bound=bound, notes=notes)
 
 
-def p_center(problem: SitingProblem, p: int, *, time_limit_s: float = 60.0, seed: int = 0) -> SitingResult:
+def _p_center(problem: SitingProblem, p: int, *, time_limit_s: float, seed: int) -> SitingResult:
     """p-center: ``p`` open sites minimising the longest time from any reachable demand point."""
-    _check_p(problem, p)
     started = time.perf_counter()
     times = problem.time_min[problem.reachable()]
     radii = np.unique(times[np.isfinite(times)])
@@ -431,7 +439,7 @@ def p_center(problem: SitingProblem, p: int, *, time_limit_s: float = 60.0, seed
             status = Status.FEASIBLE
             break
         middle = (low + high) // 2
-        cover = lscp(problem, float(radii[middle]), time_limit_s=remaining, seed=seed)
+        cover = _lscp(problem, float(radii[middle]), time_limit_s=remaining, seed=seed)
         if cover.info.status != Status.OPTIMAL:
             status = Status.FEASIBLE
         if len(cover.open_sites) <= p:
@@ -450,22 +458,169 @@ def p_center(problem: SitingProblem, p: int, *, time_limit_s: float = 60.0, seed
     return replace(result, radius_min=radius)
 
 
-def tradeoff(
-    problem: SitingProblem,
-    radius_min: float,
-    *,
-    max_sites: int | None = None,
-    time_limit_s: float = 60.0,
-    seed: int = 0,
-) -> list[tuple[int, float]]:
-    """Population covered within the radius as the number of sites grows, until everyone reachable is covered."""
+def _tradeoff(
+    problem: SitingProblem, radius_min: float, max_sites: int | None, *, time_limit_s: float, seed: int
+) -> SitingResult:
+    """Population covered within the radius as the number of sites grows, until everyone reachable is covered.
+
+    One time budget for the whole curve: each MCLP gets the time left shared over the points still to
+    come; a curve the budget cuts short ends at its last solved point, with a note.
+    """
+    started = time.perf_counter()
     cover = _neighbourhoods(problem, radius_min)
     coverable = float(problem.population[np.asarray(cover.sum(axis=1)).ravel() > 0].sum())
-    curve = []
-    limit = max_sites or problem.time_min.shape[1]
-    for p in range(max(1, len(problem.forced)), limit + 1):
-        result = mclp(problem, p, radius_min, time_limit_s=time_limit_s, seed=seed)
+    first, last = max(1, len(problem.forced)), max_sites or problem.time_min.shape[1]
+    curve: list[tuple[int, float]] = []
+    statuses: set[Status] = set()
+    result = None
+    for p in range(first, last + 1):
+        remaining = time_limit_s - (time.perf_counter() - started)
+        if remaining <= 0:
+            break
+        share = remaining / min(last + 1 - p, TRADEOFF_SHARES)  # later points get what earlier ones leave
+        result = _mclp(problem, p, radius_min, time_limit_s=share, seed=seed)
         curve.append((p, result.covered_population))
+        statuses.add(result.info.status)
         if result.covered_population >= coverable - 1e-6:
             break
-    return curve
+    if result is None:
+        return _result(problem, "tradeoff", Status.UNKNOWN, np.zeros(0), np.nan, np.nan, time_limit_s, seed)
+    done = curve[-1][0] == last or curve[-1][1] >= coverable - 1e-6
+    status = Status.OPTIMAL if statuses == {Status.OPTIMAL} and done else Status.FEASIBLE
+    notes = () if done else (f"the time limit ended the curve at {curve[-1][0]} sites",)
+    info = replace(result.info, status=status, time_s=time.perf_counter() - started)
+    return replace(result, info=info, model="tradeoff", curve=tuple(curve), notes=notes)
+
+
+# ------------------------------------------------------------------------------- the model family
+
+
+@dataclass(frozen=True)
+class SitingModel:
+    """One siting question on a :class:`SitingProblem`; :func:`solve` answers every member of the family."""
+
+    sites: SitingProblem
+    name: ClassVar[str] = ""
+
+    def __post_init__(self) -> None:
+        problems = self._problems()
+        if problems:
+            raise ProblemError(problems)
+
+    def _problems(self) -> list[str]:
+        return []
+
+    def _solve(self, time_limit_s: float, seed: int) -> SitingResult:
+        raise NotImplementedError
+
+
+def _p_problems(sites: SitingProblem, p: int) -> list[str]:
+    n_sites = sites.time_min.shape[1]
+    if len(sites.forced) <= p <= n_sites:
+        return []
+    return [f"p = {p} sites must be between the {len(sites.forced)} forced open and the {n_sites} candidates"]
+
+
+def _radius_problems(radius_min: float) -> list[str]:
+    return [] if np.isfinite(radius_min) and radius_min >= 0 else [f"radius_min must be >= 0 minutes, not {radius_min}"]
+
+
+@dataclass(frozen=True)
+class Mclp(SitingModel):
+    """Maximal covering: ``p`` open sites (forced ones included) covering the most people within the radius."""
+
+    p: int
+    radius_min: float
+    name: ClassVar[str] = "mclp"
+
+    def _problems(self) -> list[str]:
+        return _p_problems(self.sites, self.p) + _radius_problems(self.radius_min)
+
+    def _solve(self, time_limit_s: float, seed: int) -> SitingResult:
+        return _mclp(self.sites, self.p, self.radius_min, time_limit_s=time_limit_s, seed=seed)
+
+
+@dataclass(frozen=True)
+class Lscp(SitingModel):
+    """Set covering: the fewest sites (forced ones included) putting every coverable demand within the radius."""
+
+    radius_min: float
+    name: ClassVar[str] = "lscp"
+
+    def _problems(self) -> list[str]:
+        return _radius_problems(self.radius_min)
+
+    def _solve(self, time_limit_s: float, seed: int) -> SitingResult:
+        return _lscp(self.sites, self.radius_min, time_limit_s=time_limit_s, seed=seed)
+
+
+@dataclass(frozen=True)
+class PMedian(SitingModel):
+    """p-median: ``p`` open sites minimising the population-weighted time to the assigned site."""
+
+    p: int
+    name: ClassVar[str] = "p_median"
+
+    def _problems(self) -> list[str]:
+        return _p_problems(self.sites, self.p)
+
+    def _solve(self, time_limit_s: float, seed: int) -> SitingResult:
+        return _p_median(self.sites, self.p, time_limit_s=time_limit_s, seed=seed)
+
+
+@dataclass(frozen=True)
+class PCenter(SitingModel):
+    """p-center: ``p`` open sites minimising the longest time from any reachable demand point."""
+
+    p: int
+    name: ClassVar[str] = "p_center"
+
+    def _problems(self) -> list[str]:
+        return _p_problems(self.sites, self.p)
+
+    def _solve(self, time_limit_s: float, seed: int) -> SitingResult:
+        return _p_center(self.sites, self.p, time_limit_s=time_limit_s, seed=seed)
+
+
+@dataclass(frozen=True)
+class Tradeoff(SitingModel):
+    """MCLP for 1, 2, ... ``max_sites`` sites (default: every candidate) until everyone coverable is covered."""
+
+    radius_min: float
+    max_sites: int | None = None
+    name: ClassVar[str] = "tradeoff"
+
+    def _problems(self) -> list[str]:
+        n_sites = self.sites.time_min.shape[1]
+        wrong = self.max_sites is not None and not max(1, len(self.sites.forced)) <= self.max_sites <= n_sites
+        sizes = [f"max_sites = {self.max_sites} must be between the forced open (or 1) and the {n_sites} candidates"]
+        return _radius_problems(self.radius_min) + (sizes if wrong else [])
+
+    def _solve(self, time_limit_s: float, seed: int) -> SitingResult:
+        return _tradeoff(self.sites, self.radius_min, self.max_sites, time_limit_s=time_limit_s, seed=seed)
+
+
+def siting_model(name: str, sites: SitingProblem, *, p: int, radius_min: float) -> SitingModel:
+    """The model called ``name`` (mclp, lscp, p_median, p_center) on ``sites``, taking the parameters it uses."""
+    models: dict[str, Callable[[], SitingModel]] = {
+        Mclp.name: lambda: Mclp(sites, p, radius_min),
+        Lscp.name: lambda: Lscp(sites, radius_min),
+        PMedian.name: lambda: PMedian(sites, p),
+        PCenter.name: lambda: PCenter(sites, p),
+    }
+    if name not in models:
+        raise ProblemError([f"unknown siting model {name!r}: one of {', '.join(models)}"])
+    return models[name]()
+
+
+def solve(
+    problem: SitingModel, *, time_limit_s: float, seed: int, cancel: threading.Event | None = None
+) -> SitingResult:
+    """Answer any siting model within ``time_limit_s`` (model build included) with ``seed``.
+
+    ``cancel``, when set from another thread, interrupts SCIP and the heuristics' loops
+    (``optimize._cancel.Cancelled`` is raised).
+    """
+    check_limit(time_limit_s)
+    with cancel_scope(cancel):
+        return problem._solve(time_limit_s, seed)

@@ -14,9 +14,10 @@ import time
 import numpy as np
 import pytest
 
+from optimize import siting
 from optimize._errors import InfeasibleError
 from optimize.rounds import RoundsProblem, Stop, Vehicle, solve
-from optimize.siting import MAX_ASSIGNMENT_PAIRS, SitingProblem, p_median
+from optimize.siting import MAX_ASSIGNMENT_PAIRS, PMedian, SitingProblem
 from tests.test_load import load_app
 
 heavy_lock = load_app.heavy_lock
@@ -52,14 +53,15 @@ timed("rounds, 150 stops at one point", lambda: solve(one_point, time_limit_s=li
 
 rng = np.random.default_rng(7)
 dense = siting.SitingProblem(rng.uniform(0, 90, (2000, 400)), rng.uniform(0, 500, 2000))
-timed("mclp, 2000 x 400", lambda: siting.mclp(dense, 20, 30, time_limit_s=limit))
-timed("lscp, 2000 x 400", lambda: siting.lscp(dense, 20, time_limit_s=limit))
-timed("p_center, 2000 x 400", lambda: siting.p_center(dense, 20, time_limit_s=limit))
+timed("mclp, 2000 x 400", lambda: siting.solve(siting.Mclp(dense, 20, 30), time_limit_s=limit, seed=0))
+timed("lscp, 2000 x 400", lambda: siting.solve(siting.Lscp(dense, 20), time_limit_s=limit, seed=0))
+timed("p_center, 2000 x 400", lambda: siting.solve(siting.PCenter(dense, 20), time_limit_s=limit, seed=0))
 same = siting.SitingProblem(np.zeros((1000, 240)), np.ones(1000))
 spread = siting.SitingProblem(rng.uniform(0, 90, (1000, 240)), np.ones(1000))
-timed("p_median, 1000 x 240 random", lambda: siting.p_median(spread, 5, time_limit_s=limit))
-timed("p_median, 1000 x 240 all at one point", lambda: siting.p_median(same, 5, time_limit_s=limit))
-timed("p_center, 1000 x 240 all at one point", lambda: siting.p_center(same, 5, time_limit_s=limit))
+at_one_point = "1000 x 240 all at one point"
+timed("p_median, 1000 x 240 random", lambda: siting.solve(siting.PMedian(spread, 5), time_limit_s=limit, seed=0))
+timed(f"p_median, {at_one_point}", lambda: siting.solve(siting.PMedian(same, 5), time_limit_s=limit, seed=0))
+timed(f"p_center, {at_one_point}", lambda: siting.solve(siting.PCenter(same, 5), time_limit_s=limit, seed=0))
 print(json.dumps({"times": times, "maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 """
 
@@ -107,14 +109,14 @@ def test_p_median_too_large_for_the_mip() -> None:
     n_demand = MAX_ASSIGNMENT_PAIRS // 100 + 1
     distinct = np.add.outer(np.arange(n_demand), np.arange(100)).astype(float)  # no two rows merge
     started = time.perf_counter()
-    result = p_median(SitingProblem(distinct, np.ones(n_demand)), 3, time_limit_s=LIMIT_S, seed=0)
+    result = siting.solve(PMedian(SitingProblem(distinct, np.ones(n_demand)), 3), time_limit_s=LIMIT_S, seed=0)
     assert time.perf_counter() - started < LIMIT_S + MARGIN_S
     assert result.info.status in {"optimal", "feasible"} and len(result.open_sites) == 3
     assert result.info.bound <= result.info.objective
     capacitated = SitingProblem(distinct, np.ones(n_demand), capacity=np.full(100, float(n_demand)))
     started = time.perf_counter()
     with pytest.raises(InfeasibleError, match=rf"needs {n_demand * 100:,} assignment variables, beyond the"):
-        p_median(capacitated, 3, time_limit_s=60)
+        siting.solve(PMedian(capacitated, 3), time_limit_s=60, seed=0)
     assert time.perf_counter() - started < 5
 
 
