@@ -43,6 +43,7 @@ from __future__ import annotations
 
 import heapq
 import math
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Mapping
@@ -52,15 +53,19 @@ from itertools import pairwise
 import numpy as np
 from ortools.sat.python import cp_model
 
-from optimize._cancel import stopping
-from optimize._errors import InfeasibleError
-from optimize._solver import SolveInfo, Status, cp_sat, stopped_by_wall_clock, to_cents
+from optimize._cancel import cancel_scope, stopping
+from optimize._errors import InfeasibleError, ProblemError
+from optimize._solver import SolveInfo, Status, check_limit, cp_sat, stopped_by_wall_clock, to_cents
 
 Window = tuple[int, int, int]  # (iso weekday, start minute, end minute)
 Span = tuple[int, int]  # (start minute, end minute) within a day
 TENTHS = 10  # demand is counted in tenths of a person in the integer model
 SAVING_PAIRS = 8  # per morning place, afternoon places whose chaining saving the cost stage credits
-STAGE_ONE_SHARE = 0.75  # of the time limit, at most, for the coverage stage
+STAGE_ONE_SHARE = 0.75  # of the work and of the time limit, at most, for the coverage stage
+# CP-SAT deterministic seconds of work per second of the time limit: the work ends the search while the
+# machine runs at least 1 / 0.2 = 5 times slower than CP-SAT's reference (measured: Lozère's rooms ran at
+# 0.2-0.25 deterministic s per wall s on a 2-core machine under a load of 8), the wall clock beyond that.
+WORK_PER_SECOND = 0.2
 WORKERS = ("default_lp", "max_lp")  # CP-SAT's full-model workers (see _solver)
 
 
@@ -155,7 +160,7 @@ class RoomsProblem:
     def __post_init__(self) -> None:
         problems = _validate(self)
         if problems:
-            raise ValueError("; ".join(problems))
+            raise ProblemError(problems)
 
     def rooms(self) -> list[tuple[int, Room]]:
         """Every room with its premises index, in a fixed order (the model's room numbering)."""
@@ -744,14 +749,15 @@ def _zone_value(problem: RoomsProblem, service: str, zone: int) -> int:
 # ------------------------------------------------------------------------------------------- solving
 
 
-def _solver(time_limit_s: float, seed: int, workers: int) -> cp_model.CpSolver:
+def _solver(work: float, wall_s: float, seed: int, workers: int) -> cp_model.CpSolver:
     """The project's deterministic CP-SAT with two full-model workers: LP-guided search and the full LP.
 
+    ``work`` (CP-SAT deterministic seconds) ends the search; ``wall_s`` is only the safety net.
     Measured (bench/RESULTS_rooms.md): with CP-SAT's default portfolio of nine workers interleaved on
     two cores, the coverage stage did not improve on its greedy start in 30 s at 50 providers x 200
     rooms; these two reach a 0.3 % gap there and prove the Lozère default optimal in about 2 s.
     """
-    solver = cp_sat(time_limit_s, seed, workers)
+    solver = cp_sat(max(0.01, work), seed, workers, wall_limit_s=max(0.1, wall_s))
     solver.parameters.subsolvers.extend(WORKERS)
     return solver
 
@@ -759,19 +765,32 @@ def _solver(time_limit_s: float, seed: int, workers: int) -> cp_model.CpSolver:
 def solve(
     problem: RoomsProblem,
     *,
-    time_limit_s: float = 30.0,
-    seed: int = 0,
+    time_limit_s: float,
+    seed: int,
+    cancel: threading.Event | None = None,
     workers: int = 2,
     progress: Callable[[str], None] = lambda _: None,
 ) -> RoomsResult:
     """Book the week's sessions with CP-SAT in two stages (see the module docstring).
 
-    Stage 1 maximises the people reached, with up to ``STAGE_ONE_SHARE`` of the time; stage 2 keeps
-    that many people and minimises travel and hire in the time left. Raises :class:`InfeasibleError`
-    with plain-words reasons when the providers cannot all hold their sessions: first from checks on
-    the data, then naming the providers the solver finds in conflict.
+    Stage 1 maximises the people reached, with up to ``STAGE_ONE_SHARE`` of the work; stage 2 keeps
+    that many people and minimises travel and hire with the work left. The work, ``WORK_PER_SECOND``
+    deterministic seconds per second of ``time_limit_s``, ends the searches, so a seed gives the same
+    plan whatever the machine's load; the wall clock (the time limit) is only a safety net, and a
+    note says when it ended a search. Raises :class:`InfeasibleError` with plain-words reasons when
+    the providers cannot all hold their sessions: first from checks on the data, then naming the
+    providers the solver finds in conflict. ``cancel``, set from another thread, stops the search.
     """
+    check_limit(time_limit_s)
+    with cancel_scope(cancel):
+        return _solve(problem, time_limit_s, seed, workers, progress)
+
+
+def _solve(
+    problem: RoomsProblem, time_limit_s: float, seed: int, workers: int, progress: Callable[[str], None]
+) -> RoomsResult:
     started = time.perf_counter()
+    work = WORK_PER_SECOND * time_limit_s
     options = _options(problem)
     reasons = _reasons(problem, options)
     if reasons:
@@ -781,7 +800,7 @@ def solve(
     progress(f"greedy start: {built.start_value / TENTHS:,.1f} people-equivalents")
     model = built.model
     model.maximize(built.value)
-    first = _solver(max(0.1, STAGE_ONE_SHARE * time_limit_s - _since(started)), seed, workers)
+    first = _solver(STAGE_ONE_SHARE * work, STAGE_ONE_SHARE * time_limit_s - _since(started), seed, workers)
     with stopping(first.stop_search):
         code = first.solve(model)
     notes = _wall_clock_note(first)
@@ -796,7 +815,7 @@ def solve(
     cost = _cost(problem, options, built, {i for i, var in enumerate(built.x) if first.value(var)})
     model.add(built.value >= reached)
     model.minimize(cost)
-    second = _solver(max(0.1, time_limit_s - _since(started)), seed, workers)
+    second = _solver(work - first.deterministic_time, time_limit_s - _since(started), seed, workers)
     with stopping(second.stop_search):
         code_two = second.solve(model)
     notes += _wall_clock_note(second)
@@ -870,7 +889,7 @@ def _stage_two_note(solver: cp_model.CpSolver, code: cp_model.CpSolverStatus) ->
 def _conflict(problem: RoomsProblem, options: list[_Option], time_limit_s: float, seed: int) -> str:
     """Name providers whose weekly sessions cannot all be held together, from the solver's assumptions."""
     built = _build(problem, options, assume=True)
-    solver = cp_sat(max(1.0, time_limit_s / 2), seed, 1)
+    solver = cp_sat(max(1.0, WORK_PER_SECOND * time_limit_s / 2), seed, 1, wall_limit_s=max(1.0, time_limit_s / 2))
     with stopping(solver.stop_search):
         solver.solve(built.model)
     core = set(solver.sufficient_assumptions_for_infeasibility())
