@@ -168,38 +168,55 @@ class RoomsProblem:
 
 
 def _validate(problem: RoomsProblem) -> list[str]:
+    """Every problem of the instance: matrix and places, ids, services, slots, providers' counts."""
+    return [*_place_problems(problem), *_id_problems(problem), *_service_problems(problem), *_slot_problems(problem)]
+
+
+def _place_problems(problem: RoomsProblem) -> list[str]:
     n = problem.time_min.shape[0]
-    problems = []
-    if problem.time_min.shape != (n, n):
-        problems.append("time_min must be a square matrix")
+    problems = [] if problem.time_min.shape == (n, n) else ["time_min must be a square matrix"]
     places = [q.location for q in problem.premises] + [p.home for p in problem.providers]
     if any(not 0 <= loc < n for loc in places):
         problems.append(f"a premises location or provider home is outside the {n} locations of time_min")
-    for kind, ids in (
-        ("premises", [q.premises_id for q in problem.premises]),
-        ("provider", [p.provider_id for p in problem.providers]),
-        ("room", [f"{q.premises_id}/{r.room_id}" for q in problem.premises for r in q.rooms]),
-    ):
-        if len(ids) != len(set(ids)):
-            problems.append(f"{kind} ids must be unique")
-    for service in {p.service for p in problem.providers}:
+    if any(p.sessions_per_week < 0 or p.session_min <= 0 for p in problem.providers):
+        problems.append("sessions_per_week must be >= 0 and session_min > 0")
+    return problems
+
+
+def _id_problems(problem: RoomsProblem) -> list[str]:
+    ids = {
+        "premises": [q.premises_id for q in problem.premises],
+        "provider": [p.provider_id for p in problem.providers],
+        "room": [f"{q.premises_id}/{r.room_id}" for q in problem.premises for r in q.rooms],
+    }
+    return [f"{kind} ids must be unique" for kind, values in ids.items() if len(values) != len(set(values))]
+
+
+def _service_problems(problem: RoomsProblem) -> list[str]:
+    problems = []
+    for service in sorted({p.service for p in problem.providers}):
         if service not in problem.demand or service not in problem.covers:
             problems.append(f"service '{service}' needs demand and covers")
         elif len(problem.covers[service]) != len(problem.premises):
             problems.append(f"covers['{service}'] needs one entry per premises")
     if len({len(d) for d in problem.demand.values()}) > 1:
         problems.append("demand arrays must all have one value per zone")
+    return problems
+
+
+def _slot_problems(problem: RoomsProblem) -> list[str]:
+    problems = [
+        f"slot {slot} is not a span within one weekday"
+        for slot in problem.slots
+        if not (1 <= slot.day <= 7 and 0 <= slot.start_min < slot.end_min <= 24 * 60)
+    ]
     per_day: dict[int, list[Slot]] = {}
     for slot in problem.slots:
         per_day.setdefault(slot.day, []).append(slot)
-        if not (1 <= slot.day <= 7 and 0 <= slot.start_min < slot.end_min <= 24 * 60):
-            problems.append(f"slot {slot} is not a span within one weekday")
     for day, slots in per_day.items():
         ordered = sorted(slots, key=lambda s: s.start_min)
         if len(slots) > 2 or any(a.end_min > b.start_min for a, b in pairwise(ordered)):
             problems.append(f"day {day}: at most a morning and an afternoon slot, not overlapping")
-    if any(p.sessions_per_week < 0 or p.session_min <= 0 for p in problem.providers):
-        problems.append("sessions_per_week must be >= 0 and session_min > 0")
     return problems
 
 

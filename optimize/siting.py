@@ -108,21 +108,24 @@ def _neighbourhoods(problem: SitingProblem, radius_min: float) -> csr_matrix:
     return csr_matrix(problem.time_min <= radius_min, dtype=float)
 
 
+@dataclass(frozen=True)
+class _Mip:
+    """``opt c.x  s.t.  row_lb <= A x <= row_ub, var_lb <= x <= var_ub``, ``integer`` marking integer variables."""
+
+    objective: np.ndarray
+    rows: csr_matrix
+    row_lb: np.ndarray
+    row_ub: np.ndarray
+    var_lb: np.ndarray
+    var_ub: np.ndarray
+    integer: np.ndarray
+    maximize: bool
+
+
 def _solve_mip(
-    objective: np.ndarray,
-    rows: csr_matrix,
-    row_lb: np.ndarray,
-    row_ub: np.ndarray,
-    var_lb: np.ndarray,
-    var_ub: np.ndarray,
-    integer: np.ndarray,
-    *,
-    maximize: bool,
-    time_limit_s: float,
-    seed: int,
-    hint: np.ndarray | None = None,
+    mip: _Mip, *, time_limit_s: float, seed: int, hint: np.ndarray | None = None
 ) -> tuple[Status, np.ndarray, float, float, float]:
-    """Solve ``opt c.x  s.t.  row_lb <= A x <= row_ub, var_lb <= x <= var_ub`` with SCIP.
+    """Solve ``mip`` with SCIP: status, values, objective, bound and seconds.
 
     SCIP was the fastest OR-Tools MIP backend on these models (HiGHS about as fast on MCLP, lost on
     LSCP; CP-SAT far behind on LSCP), measured on the four-département instance of bench/siting.py.
@@ -130,10 +133,11 @@ def _solve_mip(
     started = time.perf_counter()
     model = mb.Model()
     # OR-Tools' stub types these arrays wrongly ("ndarray[float64, ...]"); float64 arrays are what it wants
-    model.helper.fill_model_from_sparse_data(var_lb, var_ub, objective, row_lb, row_ub, rows.tocsr())  # type: ignore[arg-type]
-    for j in np.nonzero(integer)[0]:
+    bounds = (mip.var_lb, mip.var_ub, mip.objective, mip.row_lb, mip.row_ub)
+    model.helper.fill_model_from_sparse_data(*bounds, mip.rows.tocsr())  # type: ignore[arg-type]
+    for j in np.nonzero(mip.integer)[0]:
         model.helper.set_var_integrality(int(j), True)
-    model.helper.set_maximize(maximize)
+    model.helper.set_maximize(mip.maximize)
     # Solved through pywraplp, whose SCIP can be interrupted (a cancelled run); model_builder's cannot.
     solver = pywraplp.Solver.CreateSolver("SCIP")
     if solver.LoadModelFromProto(model.export_to_proto()):
@@ -152,7 +156,7 @@ def _solve_mip(
         pywraplp.Solver.INFEASIBLE: Status.INFEASIBLE,
     }.get(code, Status.UNKNOWN)
     if status not in (Status.OPTIMAL, Status.FEASIBLE):
-        return status, np.zeros(len(objective)), float("nan"), float("nan"), elapsed
+        return status, np.zeros(len(mip.objective)), float("nan"), float("nan"), elapsed
     answer = linear_solver_pb2.MPSolutionResponse()
     solver.FillSolutionResponseProto(answer)
     values = np.asarray(answer.variable_value)
@@ -196,14 +200,16 @@ def _mclp(problem: SitingProblem, p: int, radius_min: float, *, time_limit_s: fl
     ).tocsr()
     lower, upper = _binary_bounds(problem)
     status, values, objective, bound, elapsed = _solve_mip(
-        np.r_[np.zeros(n_sites), weights],
-        rows,
-        np.r_[np.full(n_groups, -np.inf), p],
-        np.r_[np.zeros(n_groups), p],
-        np.r_[lower, np.zeros(n_groups)],
-        np.r_[upper, np.ones(n_groups)],
-        np.r_[np.ones(n_sites, bool), np.zeros(n_groups, bool)],
-        maximize=True,
+        _Mip(
+            np.r_[np.zeros(n_sites), weights],
+            rows,
+            np.r_[np.full(n_groups, -np.inf), p],
+            np.r_[np.zeros(n_groups), p],
+            np.r_[lower, np.zeros(n_groups)],
+            np.r_[upper, np.ones(n_groups)],
+            np.r_[np.ones(n_sites, bool), np.zeros(n_groups, bool)],
+            maximize=True,
+        ),
         time_limit_s=time_limit_s,
         seed=seed,
     )
@@ -251,14 +257,16 @@ def _lscp(problem: SitingProblem, radius_min: float, *, time_limit_s: float, see
         sub = rows[:, columns]
         kept = np.diff(sub.indptr) > 0
         status, values, objective, bound, elapsed = _solve_mip(
-            np.ones(len(columns)),
-            sub[kept],
-            np.ones(int(kept.sum())),
-            np.full(int(kept.sum()), np.inf),
-            np.zeros(len(columns)),
-            np.ones(len(columns)),
-            np.ones(len(columns), bool),
-            maximize=False,
+            _Mip(
+                np.ones(len(columns)),
+                sub[kept],
+                np.ones(int(kept.sum())),
+                np.full(int(kept.sum()), np.inf),
+                np.zeros(len(columns)),
+                np.ones(len(columns)),
+                np.ones(len(columns), bool),
+                maximize=False,
+            ),
             time_limit_s=time_limit_s,
             seed=seed,
         )
@@ -397,14 +405,16 @@ def _p_median_mip(
         nearest = np.where(start.chosen, times, np.inf).argmin(axis=1)
         hint = np.r_[start.chosen.astype(float), (pairs[:, 1] == nearest[pairs[:, 0]]).astype(float)]
     status, values, objective, bound, _ = _solve_mip(
-        cost,
-        vstack(blocks).tocsr(),
-        np.concatenate(row_lb),
-        np.concatenate(row_ub),
-        np.r_[lower, np.zeros(n_pairs)],
-        np.r_[upper, np.ones(n_pairs)],
-        np.r_[np.ones(n_sites, bool), np.zeros(n_pairs, bool)],
-        maximize=False,
+        _Mip(
+            cost,
+            vstack(blocks).tocsr(),
+            np.concatenate(row_lb),
+            np.concatenate(row_ub),
+            np.r_[lower, np.zeros(n_pairs)],
+            np.r_[upper, np.ones(n_pairs)],
+            np.r_[np.ones(n_sites, bool), np.zeros(n_pairs, bool)],
+            maximize=False,
+        ),
         time_limit_s=time_limit_s,
         seed=seed,
         hint=hint,
