@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
     from planner.platform.models import Person
+    from planner.platform.publish import PersonChanges
 
 app = typer.Typer(
     help="Maillage: plan shared spaces and mobile public services for a French territory.\n\n"
@@ -580,6 +581,12 @@ def _link(base_url: str, token: str) -> str:
     return f"{base_url.rstrip('/')}/p/{token}"
 
 
+def _changes_text(changes: PersonChanges) -> str:
+    if not changes:
+        return "inchangé"
+    return f"{len(changes.added)} ajouté(s), {len(changes.moved)} déplacé(s), {len(changes.cancelled)} annulé(s)"
+
+
 @app.command()
 def publish(
     run_folders: Annotated[
@@ -621,12 +628,7 @@ def publish(
             events = len(content.events)
             lines.append(f"{plan.territory.name} : version {plan.version} publiée ({events} arrêts et permanences)")
             for person, token, changes in done.people:
-                what = (
-                    f"{len(changes.added)} ajouté(s), {len(changes.moved)} déplacé(s), "
-                    f"{len(changes.cancelled)} annulé(s)"
-                    if changes
-                    else "inchangé"
-                )
+                what = _changes_text(changes)
                 link = _link(base_url, token) if token else "lien inchangé"
                 lines.append(f"  [{person.id}] {person.kind} {person.ref} — {person.name} : {what}\n      {link}")
         typer.echo("\n".join(lines))
@@ -691,6 +693,91 @@ def people_link(
         with db.transaction(db.open_database()) as session:
             person = _one_person(session, person_id)
             typer.echo(_link(base_url, tokens.issue(session, person, days=days)))
+
+    _guarded(debug, work)
+
+
+@app.command("unavailable")
+def unavailable(
+    person_id: Annotated[int, typer.Argument(help="The person's number, from `maillage people list`.")],
+    day: Annotated[
+        datetime | None,
+        typer.Option("--day", formats=["%Y-%m-%d"], help="The day a provider or crew cannot work (YYYY-MM-DD)."),
+    ] = None,
+    reason: Annotated[str, typer.Option("--reason", help="Why (day off, broken-down bus…).")] = "",
+    by: Annotated[str | None, typer.Option("--by", help="Who declares (default: the system user).")] = None,
+    debug: DebugOption = False,
+) -> None:
+    """Declare a provider's or crew's day off, or a premises owner's room withdrawn (no --day), for
+    `maillage replan`.
+
+    Example: maillage unavailable 12 --day 2027-01-05 --reason "bus en panne"
+    """
+    import getpass
+
+    from planner.platform import db, replan
+
+    def work() -> None:
+        with db.transaction(db.open_database()) as session:
+            person = _one_person(session, person_id)
+            replan.declare(session, person, day.date() if day else None, by=by or getpass.getuser(), reason=reason)
+            when = day.date().isoformat() if day else "définitivement"
+            typer.echo(f"{person.name} : indisponible {when} — à prendre en compte par `maillage replan`")
+
+    _guarded(debug, work)
+
+
+@app.command("replan")
+def replan_command(
+    territory: Annotated[str, typer.Option("--territory", help="Territory name.")],
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help="Folder of the re-run parts (default: outputs/<territory>-replan-<time>)."),
+    ] = None,
+    time_limit: TimeLimitOption = None,
+    by: Annotated[str | None, typer.Option("--by", help="Who publishes (default: the system user).")] = None,
+    base_url: BaseUrlOption = PUBLIC_URL,
+    debug: DebugOption = False,
+) -> None:
+    """Re-plan the newest version around the declared unavailabilities, with as few changes as possible,
+    and publish it as the next version; print who is affected and what became of residents' appointments.
+
+    Example: maillage replan --territory Lozère
+    """
+    import getpass
+
+    from planner.platform import db
+    from planner.platform.replan import replan
+
+    def work() -> None:
+        sessions = db.open_database()
+        folder = out or default_out(f"{territory}-replan")
+        with db.transaction(sessions) as session:
+            done = replan(
+                session,
+                territory,
+                out=folder,
+                by=by or getpass.getuser(),
+                time_limit_s=time_limit,
+                progress=lambda step: console.print(escape(step)),
+            )
+            plan = done.publication.plan
+            levels = ", ".join(f"{part} : {level}" for part, level in done.levels.items())
+            lines = [f"{territory} : version {plan.version} publiée ({levels})"]
+            for person, token, changes in done.publication.people:
+                if not changes and token is None:
+                    continue
+                what = _changes_text(changes)
+                link = _link(base_url, token) if token else "lien inchangé"
+                lines.append(f"  [{person.id}] {person.kind} {person.ref} — {person.name} : {what} ({link})")
+            for item in done.appointments:
+                after = f" -> {item.after[0].isoformat()} {item.after[1]}" if item.after else ""
+                contact = "contact laissé" if item.reachable else "sans contact : prévenu sur sa page"
+                lines.append(
+                    f"  rendez-vous {item.reference} {item.before[0].isoformat()} {item.before[1]}{after} : "
+                    f"{'déplacé' if item.outcome == 'moved' else 'annulé'} ({contact})"
+                )
+        typer.echo("\n".join(lines))
 
     _guarded(debug, work)
 
