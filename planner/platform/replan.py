@@ -215,6 +215,31 @@ def _rooms_spec(spec: RoomsSpec, off: Off, held: Held, level: str, premises: lis
     return spec.model_copy(update={"providers": providers})
 
 
+def _same_rooms(bookings: pd.DataFrame, before: pd.DataFrame, pinned: set[str]) -> pd.DataFrame:
+    """``bookings`` with each pinned session back in the room it had, when the model put it in another room of
+    the same premises and that room is still free then (the room fitted it before; nothing about it changed)."""
+    rooms = {
+        (r.provider_id, r.date, r.start, r.premises_id): (r.room_id, r.room, r.hire_eur)
+        for r in before.itertuples()
+        if r.provider_id in pinned
+    }
+    fixed = bookings.copy()
+    for index, row in bookings.iterrows():
+        old = rooms.get((row["provider_id"], str(row["date"]), str(row["start"]), row["premises_id"]))
+        if old is None or old[0] == row["room_id"]:
+            continue
+        taken = fixed[
+            (fixed["premises_id"] == row["premises_id"])
+            & (fixed["date"] == row["date"])
+            & (fixed["room_id"] == old[0])
+            & (fixed["start"] < row["end"])
+            & (fixed["end"] > row["start"])
+        ]
+        if taken.empty:
+            fixed.loc[index, ["room_id", "room", "hire_eur"]] = [old[0], old[1], float(str(old[2]).replace(",", "."))]
+    return fixed
+
+
 def _unpinned(run: ScenarioRun, plain: Scenario, folder: Path) -> ScenarioRun:
     """``run`` with the pinned sessions named back as their provider, whose days (unchanged) are those of the
     published part in ``folder``, and the scenario without them (``plain``), as ``run.json`` records it."""
@@ -225,6 +250,7 @@ def _unpinned(run: ScenarioRun, plain: Scenario, folder: Path) -> ScenarioRun:
     ids = rooms.bookings["provider_id"].astype(str)
     bookings = rooms.bookings.assign(provider_id=ids.str.split(PSEUDO, n=1, regex=False).str[0])
     pinned = set(bookings.loc[ids.str.contains(PSEUDO, regex=False), "provider_id"])
+    bookings = _same_rooms(bookings, read_csv(folder / BOOKINGS, dtype=str), pinned)
     before = read_csv(folder / DAYS_TABLE, dtype={"provider_id": str})
     days = pd.concat(
         [
