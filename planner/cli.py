@@ -566,6 +566,8 @@ people_app = typer.Typer(help="The people of published plans and their personal 
 app.add_typer(people_app, name="people")
 appointments_app = typer.Typer(help="Residents' appointments in the published sessions.", no_args_is_help=True)
 app.add_typer(appointments_app, name="appointments")
+planners_app = typer.Typer(help="Planners: who signs in to mark people unavailable and re-plan.", no_args_is_help=True)
+app.add_typer(planners_app, name="planners")
 TerritoryOption = Annotated[
     str | None, typer.Option("--territory", help="Territory name (default: the scenario's name in run.json).")
 ]
@@ -778,6 +780,42 @@ def replan_command(
                     f"{'déplacé' if item.outcome == 'moved' else 'annulé'} ({contact})"
                 )
         typer.echo("\n".join(lines))
+
+    _guarded(debug, work)
+
+
+@planners_app.command("add")
+def planners_add(
+    territory: Annotated[str, typer.Option("--territory", help="Territory name (publish a plan first).")],
+    login: Annotated[str, typer.Option("--login", help="What the planner types to sign in.")],
+    name: Annotated[str, typer.Option("--name", help="Full name shown on the pages.")] = "",
+    password: Annotated[
+        str,
+        typer.Option(
+            "--password",
+            envvar="MAILLAGE_PLANNER_PASSWORD",
+            prompt=True,
+            hide_input=True,
+            confirmation_prompt=True,
+            help="12 characters at least; asked when not given (stored as an Argon2id hash).",
+        ),
+    ] = "",
+    debug: DebugOption = False,
+) -> None:
+    """Add a planner of a territory (or set their password): they sign in at /planner/login of `maillage serve`."""
+    from sqlalchemy import select
+
+    from planner.platform import db
+    from planner.platform.models import Territory
+    from planner.platform.planners import add_planner
+
+    def work() -> None:
+        with db.transaction(db.open_database()) as session:
+            place = session.scalar(select(Territory).where(Territory.name == territory))
+            if place is None:
+                raise InputError.one("--territory", territory, "no such territory", "publish a plan first")
+            found = add_planner(session, place, login, name, password)
+            typer.echo(f"[{found.id}] planificateur·rice {found.ref} de {territory}")
 
     _guarded(debug, work)
 

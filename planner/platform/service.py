@@ -27,7 +27,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from planner.platform import appointments, db, forms, tokens
+from planner.platform import appointments, db, forms, planners, tokens
 from planner.platform.feed import KIND_LABELS, person_calendar, person_week
 from planner.platform.models import EventRecord, Person, Plan, Territory
 from planner.platform.publish import latest_plan
@@ -66,7 +66,8 @@ def create_app(
     ``booking_limit`` bookings and cancellations per address per seconds (default ``MAILLAGE_BOOKING_LIMIT``
     or 10 a minute)."""
     factory = sessions or db.open_database()
-    signer = forms.Forms(forms.form_key(factory))
+    key = forms.form_key(factory)
+    signer = forms.Forms(key)
     limit = forms.RateLimit(*(booking_limit or forms.parse_limit(os.environ.get(forms.ENV_LIMIT))))
     app = FastAPI(title="Maillage", docs_url=None, redoc_url=None, openapi_url=None)
 
@@ -96,6 +97,13 @@ def create_app(
             raise StarletteHTTPException(403, FORM_REFUSED)
         if not signer.check(token, form, request.cookies.get(forms.COOKIE)):
             raise StarletteHTTPException(403, FORM_REFUSED)
+
+    def form_token(request: Request, form: str) -> tuple[str, str | None]:
+        """A token for ``form`` in this browser, and the form cookie to set when it has none yet."""
+        cookie, new = browser(request)
+        return signer.token(form, cookie), new
+
+    planners.add_routes(app, factory, planners.Planners(key), _render, guard, throttle, form_token)
 
     @app.exception_handler(StarletteHTTPException)
     async def plain_error(_request: Request, exc: StarletteHTTPException) -> Response:
