@@ -54,9 +54,7 @@ def test_day_off_is_replanned_without_upheaval(database_url: str, rooms_run: Pat
         publish(session, read_run(rooms_run), territory="Lozère", by="test")
     with sessions() as session:
         tuesday = next(
-            e
-            for e in _events(session, 1).values()
-            if e.uid.startswith(f"session-{ref}-") and e.day == TUESDAY
+            e for e in _events(session, 1).values() if e.uid.startswith(f"session-{ref}-") and e.day == TUESDAY
         )
         event_id, uid = tuesday.id, tuesday.uid
         found, plan = appointments.bookable_event(session, event_id)

@@ -155,7 +155,7 @@ def add_routes(
                 "pending": pending(session, place),
                 "csrf": token,
                 "message": message,
-                "status": status,
+                "code": status,
             }
             return render("planner.html", status, new, **values)
 
