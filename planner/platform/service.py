@@ -93,7 +93,8 @@ def create_app(
     def guard(request: Request, form: str, token: str) -> None:
         """Refuse a post from another site, or without this form's token for this browser (403)."""
         origin = request.headers.get("origin")
-        if origin is not None and origin != f"{request.url.scheme}://{request.url.netloc}":
+        # "null": what browsers send for a page served with Referrer-Policy: no-referrer; the token decides
+        if origin not in (None, "null") and origin != f"{request.url.scheme}://{request.url.netloc}":
             raise StarletteHTTPException(403, FORM_REFUSED)
         if not signer.check(token, form, request.cookies.get(forms.COOKIE)):
             raise StarletteHTTPException(403, FORM_REFUSED)
