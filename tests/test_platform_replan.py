@@ -129,3 +129,36 @@ def test_cli_declares_and_replans(rooms_run: Path, tmp_path: Path, monkeypatch: 
     )
     assert done.exit_code == 0, done.output
     assert "version 2 publiée (lozere-rooms : pinned)" in done.output and f"provider {person.ref}" in done.output
+
+
+def test_broken_down_bus_keeps_every_stop_served(tmp_path: Path) -> None:
+    """The Lozère bus rounds (the real rounds model): one bus out on a Thursday; its Thursday stops go
+    elsewhere, every stop served before is still served (``stops.required``), the other bus keeps its days."""
+    out = tmp_path / "lozere-bus"
+    scenario = SCENARIO.with_name("lozere-bus.yaml")
+    ran = CliRunner().invoke(cli_app, ["rounds", str(scenario), "--out", str(out), "--time-limit", "5"])
+    assert ran.exit_code == 0, ran.output
+    sessions = db.open_database(f"sqlite:///{tmp_path / 'bus.db'}")
+    with db.transaction(sessions) as session:
+        publish(session, read_run(out), territory="Lozère", by="test")
+    thursday = dt.date(2027, 1, 7)
+    with db.transaction(sessions) as session:
+        crew = session.scalars(select(Person).where(Person.kind == "crew", Person.ref == "bus-mende")).one()
+        replan.declare(session, crew, thursday, by="planner", reason="bus en panne")
+    with db.transaction(sessions) as session:
+        done = replan.replan(session, "Lozère", out=tmp_path / "replan", by="planner", time_limit_s=5)
+    assert done.publication.plan.version == 2 and done.levels == {"lozere-bus": "pinned"}
+    with sessions() as session:
+        before, after = _events(session, 1), _events(session, 2)
+
+        def stops(events: dict[str, EventRecord]) -> set[str]:
+            return {e.summary.rsplit(" (", 1)[0] for e in events.values() if e.status == "CONFIRMED"}
+
+        assert stops(after) >= stops(before)
+        assert not [
+            e for u, e in after.items() if u.startswith("stop-bus-mende-") and e.status == "CONFIRMED"
+            and e.day.isoweekday() == thursday.isoweekday()
+        ]  # fmt: skip
+        days = {e.day.isoweekday() for u, e in after.items() if u.startswith("stop-bus-marvejols-")}
+        assert days <= {e.day.isoweekday() for u, e in before.items() if u.startswith("stop-bus-marvejols-")}
+    sessions.kw["bind"].dispose()
