@@ -36,6 +36,7 @@ import time
 from pathlib import Path
 
 import httpx
+import psutil
 from sqlalchemy import func, select
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -93,6 +94,12 @@ def _prepare(url: str, work: Path) -> tuple[list[str], int, str, str]:
         appointments.book(sessions, event_id, slot.key)
     sessions.kw["bind"].dispose()
     return links, event_id, offered[-1].key, uid
+
+
+def _server_cpu_s(pid: int) -> float:
+    """CPU seconds used so far by the server and its workers (what a request costs, whatever else runs)."""
+    root = psutil.Process(pid)
+    return sum(sum(p.cpu_times()[:2]) for p in [root, *root.children(recursive=True)])
 
 
 def _reads(base: str, links: list[str], clients: int, requests: int) -> dict[str, float | int]:
@@ -177,6 +184,7 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=40, help="requests per client")
     parser.add_argument("--attempts", type=int, default=100, help="concurrent bookings of the last free slot")
     parser.add_argument("--database-url", default=None, help="default: a SQLite file in a temporary folder")
+    parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes (maillage serve --workers)")
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="maillage-load-") as temp:
@@ -190,6 +198,7 @@ def main() -> None:
             [
                 *(sys.executable, "-m", "uvicorn", "--factory", "planner.platform.service:create_app"),
                 *("--host", "127.0.0.1", "--port", str(port), "--log-level", "warning", "--no-server-header"),
+                *("--workers", str(args.workers)),
             ],
             env=env,
         )
@@ -201,7 +210,11 @@ def main() -> None:
                         break
                 except httpx.HTTPError:
                     time.sleep(0.1)
+            before = _server_cpu_s(server.pid)
             reads = _reads(base, links, args.clients, args.requests)
+            reads["server_cpu_ms_per_request"] = round(
+                (_server_cpu_s(server.pid) - before) * 1000 / reads["requests"], 2
+            )
             rush = _rush(base, event_id, slot, args.attempts)
         finally:
             server.terminate()
@@ -225,6 +238,7 @@ def main() -> None:
         "backend": url.split(":", 1)[0] if args.database_url else "sqlite (temporary file)",
         "machine": f"{platform.machine()}, {os.cpu_count()} cores",
         "clients": args.clients,
+        "workers": args.workers,
         "reads": reads,
         "rush": rush,
     }

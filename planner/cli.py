@@ -867,6 +867,9 @@ def appointments_slots(
 def serve_command(
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8502,
     address: Annotated[str, typer.Option(help="Address to listen on (127.0.0.1: this machine only).")] = "127.0.0.1",
+    workers: Annotated[
+        int, typer.Option("--workers", min=1, max=64, help="Processes (each keeps its own cache and booking limit).")
+    ] = 1,
     debug: DebugOption = False,
 ) -> None:
     """Serve each person's page (/p/TOKEN) and calendar feed (/p/TOKEN/calendar.ics) over HTTP.
@@ -877,7 +880,7 @@ def serve_command(
     from planner.platform.service import serve
 
     console.print(f"Maillage : liens personnels sur http://{address}:{port} (Ctrl+C pour arrêter)")
-    _guarded(debug, lambda: serve(port, address))
+    _guarded(debug, lambda: serve(port, address, workers))
 
 
 if __name__ == "__main__":
