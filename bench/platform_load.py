@@ -211,7 +211,10 @@ def main() -> None:
                 except httpx.HTTPError:
                     time.sleep(0.1)
             before = _server_cpu_s(server.pid)
+            client_cpu = time.process_time()
             reads = _reads(base, links, args.clients, args.requests)
+            client_cpu = time.process_time() - client_cpu
+            reads["client_cpu_ms_per_request"] = round(client_cpu * 1000 / reads["requests"], 2)
             reads["server_cpu_ms_per_request"] = round(
                 (_server_cpu_s(server.pid) - before) * 1000 / reads["requests"], 2
             )

@@ -820,6 +820,28 @@ def planners_add(
     _guarded(debug, work)
 
 
+@app.command("postgis")
+def postgis_command(
+    run_folder: Annotated[
+        Path, typer.Argument(help="A run folder written by maillage run, coverage, rounds or rooms.")
+    ],
+    to: Annotated[str, typer.Option("--to", help="postgresql://user@host/base#schema (PostGIS).")],
+    debug: DebugOption = False,
+) -> None:
+    """Write a run's layers (zones and access times, gaps, services, stops, routes…) into a PostGIS schema,
+    one table per layer with its geometry registered: QGIS lists and opens them directly.
+
+    Example: maillage postgis outputs/lozere-bus --to postgresql://sig@serveur/territoire#maillage
+    """
+    from planner.platform.postgis import write_layers
+
+    def work() -> None:
+        written = write_layers(run_folder, to)
+        typer.echo(f"{len(written)} couche(s) écrite(s) : {', '.join(written)}")
+
+    _guarded(debug, work)
+
+
 @appointments_app.command("purge")
 def appointments_purge(
     days: Annotated[
