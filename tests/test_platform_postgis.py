@@ -69,3 +69,40 @@ def test_bad_targets_are_refused(coverage_run: Path, tmp_path: Path) -> None:
         assert done.exit_code == 2 and said in done.output, (target, done.output)
     assert runner.invoke(cli_app, ["postgis", str(tmp_path), "--to", "postgresql://x@/z#s"]).exit_code == 2
     assert parse_target("postgres://u@h/b#s") == ("postgresql+psycopg://u@h/b", "s")
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_zones_and_sites_read_from_postgis_tables_and_views(
+    database_url: str, coverage_run: Path, tmp_path: Path
+) -> None:
+    """The Haute-Corse layers written above, read back as the demand zones (through a view) and the service
+    points of a new coverage run: same zones, same population, same services; run.json records the tables."""
+    base = database_url.replace("postgresql+psycopg://", "postgresql://", 1)
+    assert CliRunner().invoke(cli_app, ["postgis", str(coverage_run), "--to", f"{base}#src"]).exit_code == 0
+    engine = sqlalchemy.create_engine(database_url, poolclass=NullPool)
+    with engine.begin() as connection:
+        connection.execute(
+            sqlalchemy.text(
+                "CREATE VIEW src.zones AS SELECT zone_id, name, population, geometry FROM src.coverage_zones_access"
+            )
+        )
+    engine.dispose()
+    out = tmp_path / "from-postgis"
+    zones, sites = f"{base}#src.zones", f"{base}#src.coverage_services"
+    done = CliRunner().invoke(
+        cli_app, ["coverage", "--zones", zones, "--sites", sites, "--no-canton-seats", "--out", str(out)]
+    )
+    assert done.exit_code == 0, done.output
+    before = gpd.read_file(coverage_run / "coverage.gpkg", layer="zones_access").set_index("zone_id")
+    after = gpd.read_file(out / "coverage.gpkg", layer="zones_access").set_index("zone_id")
+    assert sorted(after.index) == sorted(before.index)
+    assert after["population"].sum() == pytest.approx(before["population"].sum())
+    services = gpd.read_file(out / "coverage.gpkg", layer="services")
+    assert sorted(services["site_id"]) == sorted(
+        gpd.read_file(coverage_run / "coverage.gpkg", layer="services")["site_id"]
+    )
+    recorded = (out / "run.json").read_text(encoding="utf-8")
+    assert "#src.zones" in recorded and '"rows": ' in recorded
+    for bad, said in [(f"{base}#src.nothing", "no such table or view"), (f"{base}#src.x;drop", "not a table name")]:
+        refused = CliRunner().invoke(cli_app, ["coverage", "--zones", bad, "--out", str(tmp_path / "bad")])
+        assert refused.exit_code == 2 and said in refused.output, refused.output
