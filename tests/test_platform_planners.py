@@ -122,3 +122,35 @@ def test_short_passwords_and_the_cli(tmp_path: Path, monkeypatch: pytest.MonkeyP
             and stored.password_hash.startswith("$argon2id$")
             and PASSWORD not in stored.password_hash
         )
+
+
+def test_people_declare_by_their_own_link(database_url: str, tmp_path: Path) -> None:
+    sessions = db.open_database(database_url)
+    with db.transaction(sessions) as session:
+        done = publish(session, read_run(run_folder(tmp_path / "v1")), by="test")
+        links = {(p.kind, p.ref): link for p, link, _ in done.people}
+    provider = links["provider", "assistante-sociale"]
+    owner = next(link for (kind, _), link in links.items() if kind == "premises_owner")
+    with TestClient(create_app(sessions, booking_limit=(1000, 60.0))) as client:
+        week = client.get(f"/p/{provider}")
+        assert f'href="/p/{provider}/indisponible"' in week.text
+        assert client.get("/p/" + "A" * 43 + "/indisponible").status_code == 404
+        form = client.get(f"/p/{provider}/indisponible")
+        token = CSRF.search(form.text)
+        assert form.status_code == 200 and token is not None and 'type="date"' in form.text
+        url = f"/p/{provider}/indisponible"
+        assert client.post(url, data={"day": "2027-01-05", "csrf": "forged"}).status_code == 403
+        other = CSRF.search(client.get(f"/p/{owner}/indisponible").text)
+        assert other is not None
+        assert client.post(url, data={"day": "2027-01-05", "csrf": other.group(1)}).status_code == 403
+        assert client.post(url, data={"day": "", "csrf": token.group(1)}).status_code == 400  # a provider gives a day
+        ok = client.post(url, data={"day": "2027-01-05", "reason": "congé", "csrf": token.group(1)})
+        assert ok.status_code == 200 and "05/01/2027 (congé)" in ok.text
+        withdrawn = client.post(f"/p/{owner}/indisponible", data={"csrf": other.group(1)})
+        assert withdrawn.status_code == 200 and "salle retirée" in withdrawn.text
+    with sessions() as session:
+        declared = {
+            (u.person.kind, u.day is None, u.declared_by.split(":")[0]) for u in session.scalars(select(Unavailability))
+        }
+        assert declared == {("provider", False, "provider"), ("premises_owner", True, "premises_owner")}
+    sessions.kw["bind"].dispose()

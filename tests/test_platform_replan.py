@@ -162,3 +162,29 @@ def test_broken_down_bus_keeps_every_stop_served(tmp_path: Path) -> None:
         days = {e.day.isoweekday() for u, e in after.items() if u.startswith("stop-bus-marvejols-")}
         assert days <= {e.day.isoweekday() for u, e in before.items() if u.startswith("stop-bus-marvejols-")}
     sessions.kw["bind"].dispose()
+
+
+def test_withdrawn_room_is_replanned(rooms_run: Path, tmp_path: Path) -> None:
+    """A premises owner withdraws their room: no session there any more; providers who had none there keep theirs."""
+    sessions = db.open_database(f"sqlite:///{tmp_path / 'rooms.db'}")
+    with db.transaction(sessions) as session:
+        publish(session, read_run(rooms_run), territory="Lozère", by="test")
+    with db.transaction(sessions) as session:
+        owner = session.scalars(select(Person).where(Person.kind == "premises_owner").order_by(Person.ref)).first()
+        ref = owner.ref
+        replan.declare(session, owner, None, by="premises_owner", reason="travaux")
+    with db.transaction(sessions) as session:
+        done = replan.replan(session, "Lozère", out=tmp_path / "replan", by="planner", time_limit_s=5)
+    assert done.levels == {"lozere-rooms": "pinned"}
+    with sessions() as session:
+        before, after = _events(session, 1), _events(session, 2)
+        assert not [e for u, e in after.items() if f"-{ref}-" in u and e.status == "CONFIRMED"]
+        touched = {u.split(f"-{ref}-")[0] for u in before if f"-{ref}-" in u}  # "session-<provider>"
+        for uid, event in before.items():
+            if not any(uid.startswith(f"{t}-") for t in touched):
+                assert (after[uid].day, after[uid].start, after[uid].location) == (
+                    event.day,
+                    event.start,
+                    event.location,
+                )
+    sessions.kw["bind"].dispose()

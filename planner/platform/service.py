@@ -27,7 +27,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from planner.platform import appointments, cache, db, forms, planners, tokens
+from planner.platform import appointments, cache, db, forms, planners, tokens, unavailable_page
 from planner.platform.feed import KIND_LABELS, person_calendar, person_week
 from planner.platform.models import EventRecord, Person, Plan, Territory
 from planner.platform.publish import latest_plan
@@ -105,6 +105,7 @@ def create_app(
         return signer.token(form, cookie), new
 
     planners.add_routes(app, factory, planners.Planners(key), _render, guard, throttle, form_token)
+    unavailable_page.add_routes(app, factory, person, _render, guard, throttle, form_token)
 
     @app.exception_handler(StarletteHTTPException)
     async def plain_error(_request: Request, exc: StarletteHTTPException) -> Response:
