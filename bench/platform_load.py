@@ -240,6 +240,7 @@ def main() -> None:
     result = {
         "backend": url.split(":", 1)[0] if args.database_url else "sqlite (temporary file)",
         "machine": f"{platform.machine()}, {os.cpu_count()} cores",
+        "load_average_1min_after": round(os.getloadavg()[0], 2),  # other work on the shared cores
         "clients": args.clients,
         "workers": args.workers,
         "reads": reads,
