@@ -188,3 +188,20 @@ def test_withdrawn_room_is_replanned(rooms_run: Path, tmp_path: Path) -> None:
                     event.location,
                 )
     sessions.kw["bind"].dispose()
+
+
+def test_a_day_off_without_sessions_moves_nothing(rooms_run: Path, tmp_path: Path) -> None:
+    """A provider off on a weekday she holds no session on: the new version is the same plan."""
+    sessions = db.open_database(f"sqlite:///{tmp_path / 'rooms.db'}")
+    with db.transaction(sessions) as session:
+        publish(session, read_run(rooms_run), territory="Lozère", by="test")
+    with sessions() as session:
+        provider = _provider(session, _tuesday_provider(rooms_run))
+        worked = {e.day for e in _events(session, 1).values() if e.uid.startswith(f"session-{provider.ref}-")}
+    free = next(dt.date(2027, 1, d) for d in range(4, 9) if dt.date(2027, 1, d) not in worked)
+    with db.transaction(sessions) as session:
+        replan.declare(session, _provider(session, provider.ref), free, by="planner")
+    with db.transaction(sessions) as session:
+        done = replan.replan(session, "Lozère", out=tmp_path / "replan", by="planner", time_limit_s=5)
+    assert not any(changes for _, _, changes in done.publication.people) and not done.appointments
+    sessions.kw["bind"].dispose()

@@ -8,10 +8,13 @@ with the project's rooms and rounds models (through their jobs, on the scenario 
 Stability comes first, lexicographically, by the inputs given to the models rather than by a new model.
 Three levels are tried in order and the first that has a plan is kept:
 
-1. ``pinned``: only the people concerned are re-planned. Every other provider keeps their days and may use
-   only the premises they already hold sessions in; every other vehicle keeps its days; every stop served
-   stays served (``stops.required``). The people concerned lose the day (or the premises) and prefer their
-   current premises (``preferred``: a session elsewhere costs ``off_preference_eur``).
+1. ``pinned``: only the people concerned (a session or a stop on a day off, a session in a withdrawn room)
+   are re-planned. Every session of everyone else is kept as it is: each is solved as a provider of its
+   own, restricted to its day, its hours and its premises (and put back in its room when the model chose
+   another one of the same premises that is free then). Every other vehicle keeps its days and every stop
+   served stays served (``stops.required``): the rounds model has no input to pin a stop to a vehicle and
+   a day. The people concerned lose the day (or the premises) and prefer their current premises
+   (``preferred``: a session elsewhere costs ``off_preference_eur``).
 2. ``preferred``: everyone may move, all prefer their current premises, every served stop stays served.
 3. ``free``: the plain re-optimisation with the unavailabilities only.
 
@@ -205,7 +208,8 @@ def _rooms_spec(spec: RoomsSpec, off: Off, held: Held, level: str, premises: lis
         mine = held.provider_premises.get(p.provider_id, set())
         forbidden = set(p.forbidden) | off.premises
         preferred = set(p.preferred) if level == "free" else (mine - off.premises) or set(p.preferred)
-        concerned = p.provider_id in off.providers or bool(mine & off.premises)
+        concerned = bool(held.provider_days.get(p.provider_id, set()) & off.providers.get(p.provider_id, set()))
+        concerned |= bool(mine & off.premises)  # only a session on a day off or in a withdrawn room moves her
         if level == "pinned" and not concerned and p.provider_id in held.sessions:
             providers += _pinned_sessions(p, held, premises)
             continue
@@ -272,8 +276,9 @@ def _rounds_spec(spec: RoundsSpec, off: Off, held: Held, level: str) -> RoundsSp
     fleet = []
     for v in spec.fleet:
         days = _days_left(list(v.days), off.vehicles.get(v.vehicle_id, set()), f"vehicle {v.vehicle_id}")
-        if level == "pinned" and v.vehicle_id not in off.vehicles and v.vehicle_id in held.vehicle_days:
-            days = sorted(held.vehicle_days[v.vehicle_id])
+        mine = held.vehicle_days.get(v.vehicle_id, set())
+        if level == "pinned" and mine and not mine & off.vehicles.get(v.vehicle_id, set()):
+            days = sorted(mine)
         fleet.append(v.model_copy(update={"days": days}))
     required = set(spec.stops.required) | (held.stops if level != "free" else set())
     stops = spec.stops.model_copy(update={"required": sorted(required)})
