@@ -96,6 +96,33 @@ def _prepare(url: str, work: Path) -> tuple[list[str], int, str, str]:
     return links, event_id, offered[-1].key, uid
 
 
+def start_service(
+    url: str, extra_env: dict[str, str], *, workers: int = 1, cwd: Path | None = None
+) -> tuple[subprocess.Popen[bytes], str]:
+    """A real uvicorn of ``maillage serve``'s app on the database ``url``, on a free port of 127.0.0.1, once it
+    answers ``/health``; the process and its address."""
+    port = _free_port()
+    env = {**os.environ, "MAILLAGE_DATABASE_URL": url, **extra_env}
+    env["PYTHONPATH"] = os.pathsep.join([str(ROOT), env.get("PYTHONPATH", "")])
+    server = subprocess.Popen(
+        [
+            *(sys.executable, "-m", "uvicorn", "--factory", "planner.platform.service:create_app"),
+            *("--host", "127.0.0.1", "--port", str(port), "--log-level", "warning", "--no-server-header"),
+            *("--workers", str(workers)),
+        ],
+        env=env,
+        cwd=cwd,
+    )
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(300):
+        try:
+            if httpx.get(f"{base}/health", timeout=1).status_code == 200:
+                break
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    return server, base
+
+
 def _server_cpu_s(pid: int) -> float:
     """CPU seconds used so far by the server and its workers (what a request costs, whatever else runs)."""
     root = psutil.Process(pid)
@@ -191,25 +218,8 @@ def main() -> None:
         work = Path(temp)
         url = args.database_url or f"sqlite:///{work / 'load.sqlite3'}"
         links, event_id, slot, uid = _prepare(url, work)
-        port = _free_port()
-        env = {**os.environ, "MAILLAGE_DATABASE_URL": url, "MAILLAGE_BOOKING_LIMIT": "1000000/60"}
-        env["PYTHONPATH"] = os.pathsep.join([str(ROOT), env.get("PYTHONPATH", "")])
-        server = subprocess.Popen(
-            [
-                *(sys.executable, "-m", "uvicorn", "--factory", "planner.platform.service:create_app"),
-                *("--host", "127.0.0.1", "--port", str(port), "--log-level", "warning", "--no-server-header"),
-                *("--workers", str(args.workers)),
-            ],
-            env=env,
-        )
-        base = f"http://127.0.0.1:{port}"
+        server, base = start_service(url, {"MAILLAGE_BOOKING_LIMIT": "1000000/60"}, workers=args.workers)
         try:
-            for _ in range(200):
-                try:
-                    if httpx.get(f"{base}/health", timeout=1).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    time.sleep(0.1)
             before = _server_cpu_s(server.pid)
             client_cpu = time.process_time()
             reads = _reads(base, links, args.clients, args.requests)

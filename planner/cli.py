@@ -28,7 +28,7 @@ from planner.scenario import ESTIMATE_DETOUR_FACTOR, ESTIMATE_SPEED_KMH, Scenari
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
-    from planner.platform.models import Person
+    from planner.platform.models import Person, Territory
     from planner.platform.publish import PersonChanges
 
 app = typer.Typer(
@@ -655,6 +655,17 @@ def people_list(territory: TerritoryOption = None) -> None:
             typer.echo(f"[{person.id}] {person.territory.name} · {person.kind} {person.ref} — {person.name} ({valid})")
 
 
+def _territory(session: Session, name: str) -> Territory:
+    from sqlalchemy import select
+
+    from planner.platform.models import Territory
+
+    found = session.scalar(select(Territory).where(Territory.name == name))
+    if found is None:
+        raise InputError.one("--territory", name, "no such territory", "publish a plan first")
+    return found
+
+
 def _one_person(session: Session, person_id: int) -> Person:
     from planner.platform.models import Person
 
@@ -803,17 +814,13 @@ def planners_add(
     debug: DebugOption = False,
 ) -> None:
     """Add a planner of a territory (or set their password): they sign in at /planner/login of `maillage serve`."""
-    from sqlalchemy import select
 
     from planner.platform import db
-    from planner.platform.models import Territory
     from planner.platform.planners import add_planner
 
     def work() -> None:
         with db.transaction(db.open_database()) as session:
-            place = session.scalar(select(Territory).where(Territory.name == territory))
-            if place is None:
-                raise InputError.one("--territory", territory, "no such territory", "publish a plan first")
+            place = _territory(session, territory)
             found = add_planner(session, place, login, name, password)
             typer.echo(f"[{found.id}] planificateur·rice {found.ref} de {territory}")
 
@@ -869,16 +876,12 @@ def appointments_slots(
     debug: DebugOption = False,
 ) -> None:
     """Set how a service's sessions are cut into appointment slots (default: 30 minutes, one resident)."""
-    from sqlalchemy import select
 
     from planner.platform import appointments, db
-    from planner.platform.models import Territory
 
     def work() -> None:
         with db.transaction(db.open_database()) as session:
-            place = session.scalar(select(Territory).where(Territory.name == territory))
-            if place is None:
-                raise InputError.one("--territory", territory, "no such territory", "publish a plan first")
+            place = _territory(session, territory)
             appointments.set_slot_rule(session, place.id, service, minutes, capacity)
         typer.echo(f"{territory} · {service} : créneaux de {minutes} min, {capacity} personne(s)")
 

@@ -7,10 +7,6 @@ from __future__ import annotations
 
 import os
 import re
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -21,6 +17,7 @@ import pytest
 from typer.testing import CliRunner
 
 from planner.cli import app as cli_app
+from tests._bench import load_bench
 from tests.test_browser import browser  # noqa: F401  (the module's chromium fixture)
 
 if TYPE_CHECKING:
@@ -33,12 +30,7 @@ PASSWORD = "un mot de passe assez long"
 LINK = re.compile(r"\[\d+\] provider (\S+) — .*\n\s+http://[^/]+(/p/[A-Za-z0-9_-]{43})")
 
 pytestmark = pytest.mark.slow
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+platform_load = load_bench("platform_load")
 
 
 @pytest.fixture(scope="module")
@@ -61,23 +53,8 @@ def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, st
         cli_app, ["planners", "add", "--territory", "Lozère", "--login", "marie", "--password", PASSWORD], env=env
     )
     assert added.exit_code == 0, added.output
-    port = _free_port()
-    server = subprocess.Popen(
-        [
-            *(sys.executable, "-m", "uvicorn", "--factory", "planner.platform.service:create_app"),
-            *("--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"),
-        ],
-        env={**env, "PYTHONPATH": str(ROOT)},
-        cwd=work,
-    )
-    base = f"http://127.0.0.1:{port}"
+    server, base = platform_load.start_service(url, {}, cwd=work)
     try:
-        for _ in range(300):
-            try:
-                if httpx.get(f"{base}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.1)
         yield base, tuesday[0], links[tuesday[0]]
     finally:
         server.terminate()
