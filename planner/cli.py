@@ -28,7 +28,8 @@ from planner.scenario import ESTIMATE_DETOUR_FACTOR, ESTIMATE_SPEED_KMH, Scenari
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
-    from planner.platform.models import Person
+    from planner.platform.models import Person, Territory
+    from planner.platform.publish import PersonChanges
 
 app = typer.Typer(
     help="Maillage: plan shared spaces and mobile public services for a French territory.\n\n"
@@ -548,6 +549,8 @@ people_app = typer.Typer(help="The people of published plans and their personal 
 app.add_typer(people_app, name="people")
 appointments_app = typer.Typer(help="Residents' appointments in the published sessions.", no_args_is_help=True)
 app.add_typer(appointments_app, name="appointments")
+planners_app = typer.Typer(help="Planners: who signs in to mark people unavailable and re-plan.", no_args_is_help=True)
+app.add_typer(planners_app, name="planners")
 TerritoryOption = Annotated[
     str | None, typer.Option("--territory", help="Territory name (default: the scenario's name in run.json).")
 ]
@@ -561,6 +564,12 @@ BaseUrlOption = Annotated[
 
 def _link(base_url: str, token: str) -> str:
     return f"{base_url.rstrip('/')}/p/{token}"
+
+
+def _changes_text(changes: PersonChanges) -> str:
+    if not changes:
+        return "inchangé"
+    return f"{len(changes.added)} ajouté(s), {len(changes.moved)} déplacé(s), {len(changes.cancelled)} annulé(s)"
 
 
 @app.command()
@@ -604,12 +613,7 @@ def publish(
             events = len(content.events)
             lines.append(f"{plan.territory.name} : version {plan.version} publiée ({events} arrêts et permanences)")
             for person, token, changes in done.people:
-                what = (
-                    f"{len(changes.added)} ajouté(s), {len(changes.moved)} déplacé(s), "
-                    f"{len(changes.cancelled)} annulé(s)"
-                    if changes
-                    else "inchangé"
-                )
+                what = _changes_text(changes)
                 link = _link(base_url, token) if token else "lien inchangé"
                 lines.append(f"  [{person.id}] {person.kind} {person.ref} — {person.name} : {what}\n      {link}")
         typer.echo("\n".join(lines))
@@ -632,6 +636,17 @@ def people_list(territory: TerritoryOption = None) -> None:
         for person in session.scalars(query):
             valid = "lien valide" if tokens.has_valid_link(session, person) else "pas de lien valide"
             typer.echo(f"[{person.id}] {person.territory.name} · {person.kind} {person.ref} — {person.name} ({valid})")
+
+
+def _territory(session: Session, name: str) -> Territory:
+    from sqlalchemy import select
+
+    from planner.platform.models import Territory
+
+    found = session.scalar(select(Territory).where(Territory.name == name))
+    if found is None:
+        raise InputError.one("--territory", name, "no such territory", "publish a plan first")
+    return found
 
 
 def _one_person(session: Session, person_id: int) -> Person:
@@ -678,6 +693,145 @@ def people_link(
     _guarded(debug, work)
 
 
+@app.command("unavailable")
+def unavailable(
+    person_id: Annotated[int, typer.Argument(help="The person's number, from `maillage people list`.")],
+    day: Annotated[
+        datetime | None,
+        typer.Option("--day", formats=["%Y-%m-%d"], help="The day a provider or crew cannot work (YYYY-MM-DD)."),
+    ] = None,
+    reason: Annotated[str, typer.Option("--reason", help="Why (day off, broken-down bus…).")] = "",
+    by: Annotated[str | None, typer.Option("--by", help="Who declares (default: the system user).")] = None,
+    debug: DebugOption = False,
+) -> None:
+    """Declare a provider's or crew's day off, or a premises owner's room withdrawn (no --day), for
+    `maillage replan`.
+
+    Example: maillage unavailable 12 --day 2027-01-05 --reason "bus en panne"
+    """
+    import getpass
+
+    from planner.platform import db, replan
+
+    def work() -> None:
+        with db.transaction(db.open_database()) as session:
+            person = _one_person(session, person_id)
+            replan.declare(session, person, day.date() if day else None, by=by or getpass.getuser(), reason=reason)
+            when = day.date().isoformat() if day else "définitivement"
+            typer.echo(f"{person.name} : indisponible {when} — à prendre en compte par `maillage replan`")
+
+    _guarded(debug, work)
+
+
+@app.command("replan")
+def replan_command(
+    territory: Annotated[str, typer.Option("--territory", help="Territory name.")],
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help="Folder of the re-run parts (default: outputs/<territory>-replan-<time>)."),
+    ] = None,
+    time_limit: TimeLimitOption = None,
+    by: Annotated[str | None, typer.Option("--by", help="Who publishes (default: the system user).")] = None,
+    base_url: BaseUrlOption = PUBLIC_URL,
+    debug: DebugOption = False,
+) -> None:
+    """Re-plan the newest version around the declared unavailabilities, with as few changes as possible,
+    and publish it as the next version; print who is affected and what became of residents' appointments.
+
+    Example: maillage replan --territory Lozère
+    """
+    import getpass
+
+    from planner.platform import db
+    from planner.platform.replan import replan
+
+    def work() -> None:
+        sessions = db.open_database()
+        folder = out or default_out(f"{territory}-replan")
+        with db.transaction(sessions) as session:
+            done = replan(
+                session,
+                territory,
+                out=folder,
+                by=by or getpass.getuser(),
+                time_limit_s=time_limit,
+                progress=lambda step: console.print(escape(step)),
+            )
+            plan = done.publication.plan
+            levels = ", ".join(f"{part} : {level}" for part, level in done.levels.items())
+            lines = [f"{territory} : version {plan.version} publiée ({levels})"]
+            for person, token, changes in done.publication.people:
+                if not changes and token is None:
+                    continue
+                what = _changes_text(changes)
+                link = _link(base_url, token) if token else "lien inchangé"
+                lines.append(f"  [{person.id}] {person.kind} {person.ref} — {person.name} : {what} ({link})")
+            for item in done.appointments:
+                after = f" -> {item.after[0].isoformat()} {item.after[1]}" if item.after else ""
+                contact = "contact laissé" if item.reachable else "sans contact : prévenu sur sa page"
+                lines.append(
+                    f"  rendez-vous {item.reference} {item.before[0].isoformat()} {item.before[1]}{after} : "
+                    f"{'déplacé' if item.outcome == 'moved' else 'annulé'} ({contact})"
+                )
+        typer.echo("\n".join(lines))
+
+    _guarded(debug, work)
+
+
+@planners_app.command("add")
+def planners_add(
+    territory: Annotated[str, typer.Option("--territory", help="Territory name (publish a plan first).")],
+    login: Annotated[str, typer.Option("--login", help="What the planner types to sign in.")],
+    name: Annotated[str, typer.Option("--name", help="Full name shown on the pages.")] = "",
+    password: Annotated[
+        str,
+        typer.Option(
+            "--password",
+            envvar="MAILLAGE_PLANNER_PASSWORD",
+            prompt=True,
+            hide_input=True,
+            confirmation_prompt=True,
+            help="12 characters at least; asked when not given (stored as an Argon2id hash).",
+        ),
+    ] = "",
+    debug: DebugOption = False,
+) -> None:
+    """Add a planner of a territory (or set their password): they sign in at /planner/login of `maillage serve`."""
+
+    from planner.platform import db
+    from planner.platform.planners import add_planner
+
+    def work() -> None:
+        with db.transaction(db.open_database()) as session:
+            place = _territory(session, territory)
+            found = add_planner(session, place, login, name, password)
+            typer.echo(f"[{found.id}] planificateur·rice {found.ref} de {territory}")
+
+    _guarded(debug, work)
+
+
+@app.command("postgis")
+def postgis_command(
+    run_folder: Annotated[
+        Path, typer.Argument(help="A run folder written by maillage run, coverage, rounds or rooms.")
+    ],
+    to: Annotated[str, typer.Option("--to", help="postgresql://user@host/base#schema (PostGIS).")],
+    debug: DebugOption = False,
+) -> None:
+    """Write a run's layers (zones and access times, gaps, services, stops, routes…) into a PostGIS schema,
+    one table per layer with its geometry registered: QGIS lists and opens them directly.
+
+    Example: maillage postgis outputs/lozere-bus --to postgresql://sig@serveur/territoire#maillage
+    """
+    from planner.platform.postgis import write_layers
+
+    def work() -> None:
+        written = write_layers(run_folder, to)
+        typer.echo(f"{len(written)} couche(s) écrite(s) : {', '.join(written)}")
+
+    _guarded(debug, work)
+
+
 @appointments_app.command("purge")
 def appointments_purge(
     days: Annotated[
@@ -705,16 +859,12 @@ def appointments_slots(
     debug: DebugOption = False,
 ) -> None:
     """Set how a service's sessions are cut into appointment slots (default: 30 minutes, one resident)."""
-    from sqlalchemy import select
 
     from planner.platform import appointments, db
-    from planner.platform.models import Territory
 
     def work() -> None:
         with db.transaction(db.open_database()) as session:
-            place = session.scalar(select(Territory).where(Territory.name == territory))
-            if place is None:
-                raise InputError.one("--territory", territory, "no such territory", "publish a plan first")
+            place = _territory(session, territory)
             appointments.set_slot_rule(session, place.id, service, minutes, capacity)
         typer.echo(f"{territory} · {service} : créneaux de {minutes} min, {capacity} personne(s)")
 
@@ -725,6 +875,9 @@ def appointments_slots(
 def serve_command(
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8502,
     address: Annotated[str, typer.Option(help="Address to listen on (127.0.0.1: this machine only).")] = "127.0.0.1",
+    workers: Annotated[
+        int, typer.Option("--workers", min=1, max=64, help="Processes (each keeps its own cache and booking limit).")
+    ] = 1,
     debug: DebugOption = False,
 ) -> None:
     """Serve each person's page (/p/TOKEN) and calendar feed (/p/TOKEN/calendar.ics) over HTTP.
@@ -735,7 +888,7 @@ def serve_command(
     from planner.platform.service import serve
 
     console.print(f"Maillage : liens personnels sur http://{address}:{port} (Ctrl+C pour arrêter)")
-    _guarded(debug, lambda: serve(port, address))
+    _guarded(debug, lambda: serve(port, address, workers))
 
 
 if __name__ == "__main__":

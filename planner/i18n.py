@@ -327,6 +327,11 @@ LABELS: dict[str, dict[str, str]] = {
         "col_duty_hours": "heures de service",
         "half_day_morning": "matin",
         "half_day_afternoon": "après-midi",
+        # platform: re-planning notices (a resident reads them on their appointment's page)
+        "appointment_moved": "La permanence a changé : votre rendez-vous est déplacé au {date} à {start}, {place}.",
+        "appointment_cancelled_replan": (
+            "La permanence du {date} n'a plus lieu : votre rendez-vous est annulé. Réservez un autre créneau."
+        ),
     },
     "en": {
         "access_time": "Time to the nearest service",
@@ -635,6 +640,11 @@ LABELS: dict[str, dict[str, str]] = {
         "col_duty_hours": "hours on duty",
         "half_day_morning": "morning",
         "half_day_afternoon": "afternoon",
+        # platform: re-planning notices (a resident reads them on their appointment's page)
+        "appointment_moved": "The session has changed: your appointment moves to {date} at {start}, {place}.",
+        "appointment_cancelled_replan": (
+            "The session of {date} no longer takes place: your appointment is cancelled. Book another slot."
+        ),
     },
 }
 

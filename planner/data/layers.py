@@ -23,6 +23,7 @@ import pandas as pd
 import shapely
 
 from planner._errors import InputError, Problem
+from planner.data import postgis
 from planner.data.hours import FRENCH_DAYS, HoursError, parse_opening_hours, to_osm
 from planner.data.names import postal_address
 from planner.data.territory import SITE_COLUMNS, SITE_KINDS, with_demand_points
@@ -314,13 +315,15 @@ def _merge_osm(rules: str) -> str:
 
 
 def read_layer(path: str | Path, kind: str, *, layer: str | None = None) -> gpd.GeoDataFrame:
-    """Read ``kind`` (``"zones"`` or ``"sites"``) from a file, recognise its format, validate it.
+    """Read ``kind`` (``"zones"`` or ``"sites"``) from a file or a PostGIS table or view
+    (``postgresql://…#schema.table``, :mod:`planner.data.postgis`), recognise its format, validate it.
 
     Returns a GeoDataFrame in EPSG:4326 with the project schema for that layer.
     """
     path = Path(path)
-    source = str(path)
-    table = _read_table(path, layer or kind)
+    database = postgis.relation(path)
+    source = database.shown if database else str(path)
+    table = postgis.read(database) if database else _read_table(path, layer or kind)
     problems = _control_problems(table)
     if problems:
         raise InputError(source, problems, hint="remove the control characters (NUL, escape...) from these cells")
