@@ -181,3 +181,28 @@ def test_attribution_in_readme_run_json_and_maps(bus):
     assert CREDIT in json.loads((bus / "run.json").read_text())["attribution"]
     for page in bus.rglob("map.html"):
         assert "attributionControl.addAttribution" in page.read_text(encoding="utf-8"), page
+
+
+def test_odd_hours_do_not_stop_coverage(tmp_path):
+    """Coverage does not use opening hours: a sites file with hours of the full OSM syntax and one it
+    cannot read is measured (exit 0); the rounds that keep to hours refuse the unreadable row (exit 2)."""
+    sites = tmp_path / "sites.csv"
+    sites.write_text(
+        "site_id,name,opening_hours,lon,lat\n"
+        "a,Maison France Services,Mo-Fr 08:30-12:00; PH off,3.50,44.52\n"
+        'b,Permanence,"We[1,3] 09:00-12:00",3.30,44.40\n'
+        "c,Accueil,lundi matin,3.60,44.60\n",
+        encoding="utf-8",
+    )
+    out = _run(tmp_path / "o", "coverage", "--estimate", "--sites", str(sites))
+    assert {"a", "b", "c"} <= set(pyogrio.read_dataframe(out / "coverage.gpkg", layer="services")["site_id"])
+    scenario = tmp_path / "bus.yaml"
+    scenario.write_text(
+        (ROOT / "scenarios" / "lozere-bus.yaml")
+        .read_text(encoding="utf-8")
+        .replace("use_opening_hours: false", f"use_opening_hours: true\n    files: [{sites}]"),
+        encoding="utf-8",
+    )
+    result = CliRunner().invoke(app, ["rounds", str(scenario), "--out", str(tmp_path / "r")])
+    assert result.exit_code == 2, result.output
+    assert "row 4, field 'opening_hours'" in result.output and "row 2" not in result.output
