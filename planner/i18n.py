@@ -327,6 +327,12 @@ LABELS: dict[str, dict[str, str]] = {
         "col_duty_hours": "heures de service",
         "half_day_morning": "matin",
         "half_day_afternoon": "après-midi",
+        # maps: service layers, names on the offline background
+        "services_packaged": "Points de service (chefs-lieux de canton)",
+        "services_own": "Vos sites (fichier importé)",
+        "commune_names": "Noms des communes",
+        "source_file": "Fichier",
+        "colon": " : ",
     },
     "en": {
         "access_time": "Time to the nearest service",
@@ -635,6 +641,12 @@ LABELS: dict[str, dict[str, str]] = {
         "col_duty_hours": "hours on duty",
         "half_day_morning": "morning",
         "half_day_afternoon": "afternoon",
+        # maps: service layers, names on the offline background
+        "services_packaged": "Service points (canton seats)",
+        "services_own": "Your sites (uploaded file)",
+        "commune_names": "Commune names",
+        "source_file": "File",
+        "colon": ": ",
     },
 }
 

@@ -9,9 +9,11 @@ import csv
 import datetime as dt
 import io
 import json
+import re
 import sqlite3
 from pathlib import Path
 
+import geopandas as gpd
 import icalendar
 import openpyxl
 import pyogrio
@@ -206,3 +208,43 @@ def test_odd_hours_do_not_stop_coverage(tmp_path):
     result = CliRunner().invoke(app, ["rounds", str(scenario), "--out", str(tmp_path / "r")])
     assert result.exit_code == 2, result.output
     assert "row 4, field 'opening_hours'" in result.output and "row 2" not in result.output
+
+
+def test_formats_on_request_geoparquet_png_pdf(tmp_path):
+    """--formats geoparquet,png,pdf: every GeoPackage layer also as GeoParquet in the same projection
+    (empty layers too), the map as a PNG and a one-page PDF, all listed in run.json."""
+    out = _run(
+        tmp_path / "o",
+        "coverage",
+        "--estimate",
+        "--target",
+        "120",
+        "--thresholds",
+        "60,120",
+        "--formats",
+        "geoparquet,png,pdf",
+    )
+    for layer in ("zones_access", "gap_zones", "services"):
+        frame = gpd.read_parquet(out / f"coverage-{layer}.parquet")
+        assert (
+            frame.crs.to_epsg() == 2154
+            and len(frame) == pyogrio.read_info(out / "coverage.gpkg", layer=layer)["features"]
+        )
+    assert (out / "map.png").read_bytes().startswith(b"\x89PNG") and _pdf_pages(out / "map.pdf") == 1
+    listed = json.loads((out / "run.json").read_text())["outputs"]
+    assert {"coverage-gap_zones.parquet", "map.png", "map.pdf"} <= set(listed)
+
+
+def test_sheets_as_pdf_one_page_per_week(bus, tmp_path):
+    """A round sheet printed by Chromium: one A4 page per week of the plan."""
+    from planner.exports.render import sheet_pdf
+
+    sheet = next(bus.rglob("feuille-de-route.html"))
+    path = tmp_path / "feuille.pdf"
+    path.write_bytes(sheet_pdf(sheet.read_text(encoding="utf-8")))
+    assert _pdf_pages(path) == 2
+
+
+def _pdf_pages(path: Path) -> int:
+    """How many pages a PDF declares (its page objects)."""
+    return len(re.findall(rb"/Type\s*/Page[^s]", path.read_bytes()))

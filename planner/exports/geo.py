@@ -197,3 +197,19 @@ def write_geojson(frame: gpd.GeoDataFrame, path: Path) -> None:
     out = gpd.GeoDataFrame(frame, geometry=frame.geometry.name, crs=frame.crs or "EPSG:4326").to_crs(4326)
     out[out.geometry.name] = [_line(g) for g in out.geometry]
     out.to_file(path, driver="GeoJSON", RFC7946="YES")
+
+
+def write_geoparquet(gpkg: Path) -> list[Path]:
+    """Each layer of ``gpkg`` also as GeoParquet beside it (``<gpkg stem>-<layer>.parquet``), in the same
+    projection and with its columns even when empty: the files written."""
+    import pyogrio
+
+    written = []
+    for layer, _ in pyogrio.list_layers(gpkg):
+        if layer == "layer_styles":  # QGIS styles: an attribute table, not a layer
+            continue
+        frame = pyogrio.read_dataframe(gpkg, layer=layer)
+        path = gpkg.with_name(f"{gpkg.stem}-{layer}.parquet")
+        frame.to_parquet(path, index=False, schema_version="1.0.0")
+        written.append(path)
+    return written

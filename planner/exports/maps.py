@@ -24,6 +24,9 @@ CLASSES: tuple[tuple[float, str], ...] = (
     (np.inf, "#d73027"),
 )
 UNREACHABLE_COLOUR = "#7f7f7f"
+SERVICE_COLOUR = "#2166ac"  # the packaged services (canton seats)
+OWN_SITE_COLOUR = "#762a83"  # the sites of the user's own files, drawn apart
+LABEL_PX = 90  # commune names show from the zoom at which a typical commune is this wide on screen
 ASSETS = Path(__file__).resolve().parents[1] / "assets"
 _SWATCH = "display:inline-block;width:14px;height:14px;margin-right:6px;vertical-align:middle;"
 _CDN_TAG = re.compile(r'<script src="https?://[^"]+"></script>|<link rel="stylesheet" href="https?://[^"]+"/>')
@@ -58,8 +61,9 @@ def legend(
     return box
 
 
-def access_legend(lang: str, target: float) -> MacroElement:
-    """The legend of the access-time maps: the time classes, unreachable, and the gap outline."""
+def access_legend(lang: str, target: float, *, services: bool = False, own_sites: bool = False) -> MacroElement:
+    """The legend of the access-time maps: the time classes, unreachable, the gap outline; the service
+    markers when ``services`` (and the user's own sites, drawn apart, when ``own_sites``)."""
     minutes, rows, lower = label("minutes", lang), [], 0.0
     for upper, colour in CLASSES:
         text = f"{lower:g}–{upper:g} {minutes}" if np.isfinite(upper) else f"> {lower:g} {minutes}"
@@ -67,6 +71,11 @@ def access_legend(lang: str, target: float) -> MacroElement:
         lower = upper
     rows.append((f"background:{UNREACHABLE_COLOUR}", label("unreachable", lang)))
     rows.append(("border:3px solid #b2182b;box-sizing:border-box", label("gap", lang, target=target)))
+    dot = "border-radius:50%;border:2px solid white;box-sizing:border-box;background:"
+    if services:
+        rows.append((dot + SERVICE_COLOUR, label("services_packaged", lang)))
+    if own_sites:
+        rows.append((dot + OWN_SITE_COLOUR, label("services_own", lang)))
     return legend(label("access_time", lang), rows, element_id="maillage-legend")
 
 
@@ -80,6 +89,53 @@ def credit(fmap: folium.Map, text: str) -> folium.Map:
     )
     fmap.add_child(box)
     return fmap
+
+
+def label_zoom(zones: gpd.GeoDataFrame) -> int:
+    """The first zoom at which the median zone is ``LABEL_PX`` pixels wide (Web Mercator), so that
+    names show when they have room: about 11 for rural communes, 13 for those of the Paris suburbs.
+
+    >>> from shapely.geometry import box
+    >>> label_zoom(gpd.GeoDataFrame(geometry=[box(3.0, 44.5, 3.08, 44.56)], crs="EPSG:4326"))
+    11
+    """
+    shown = zones[zones.geometry.notna() & ~zones.geometry.is_empty]
+    if not len(shown):
+        return 12
+    width_m = float(np.sqrt(np.median(shown.to_crs(shown.estimate_utm_crs()).area)))
+    latitude = float(np.radians(shown.to_crs(4326).geometry.representative_point().y.median()))
+    metres_per_px_zoom0 = 156_543.03 * np.cos(latitude)
+    return int(np.clip(np.ceil(np.log2(LABEL_PX * metres_per_px_zoom0 / max(width_m, 1.0))), 5, 18))
+
+
+def name_labels(fmap: folium.Map, zones: gpd.GeoDataFrame, layer_name: str) -> None:
+    """The zones' names written on the map from :func:`label_zoom` on, so that the map still reads
+    when the background tiles cannot load (offline, a PNG export); they never catch the mouse."""
+    zoom = label_zoom(zones)
+    names = folium.FeatureGroup(name=layer_name)
+    for shape, name in zip(zones.geometry, zones["name"], strict=True):
+        if shape is None or shape.is_empty:
+            continue
+        at = shape.representative_point()
+        folium.Marker(
+            [at.y, at.x],
+            icon=folium.DivIcon(html=f"<span>{html_text(name)}</span>", class_name="maillage-name", icon_size=(0, 0)),
+            interactive=False,
+        ).add_to(names)
+    names.add_to(fmap)
+    box = MacroElement()
+    box._template = Template(
+        "{% macro header(this, kwargs) %}<style>"
+        ".maillage-name span{position:absolute;transform:translate(-50%,-50%);white-space:nowrap;"
+        "font:600 11px sans-serif;color:#222;pointer-events:none;"
+        "text-shadow:0 0 2px #fff,0 0 2px #fff,0 0 3px #fff}"
+        ".maillage-names-hidden .maillage-name{display:none}</style>{% endmacro %}"
+        "{% macro script(this, kwargs) %}(function(map){"
+        f"function shown(){{map.getContainer().classList.toggle('maillage-names-hidden', map.getZoom() < {zoom});}}"
+        "map.on('zoomend', shown); map.whenReady(shown);"
+        "})({{ this._parent.get_name() }});{% endmacro %}"
+    )
+    fmap.add_child(box)
 
 
 def point(
@@ -151,15 +207,14 @@ def coverage_map(
             ],
         ),
     ).add_to(fmap)
-    markers = folium.FeatureGroup(name=label("services", lang))
-    markers.add_to(fmap)
-    for _, site in services.iterrows():
-        popup = f"<b>{html_text(site['name'])}</b>"
-        if site.get("address"):
-            popup += f"<br>{label('address', lang)} : {html_text(site['address'])}"
-        if site.get("opening_hours"):
-            popup += f"<br>{label('hours', lang)} : {html_text(site['opening_hours'])}"
-        point(markers, site.geometry.y, site.geometry.x, "#2166ac", str(site["name"]), popup=popup)
+    name_labels(fmap, shapes, label("commune_names", lang))
+    own = services["source_file"].notna() if "source_file" in services else np.zeros(len(services), dtype=bool)
+    for group, colour, sites in (
+        ("services_packaged", SERVICE_COLOUR, services[~own]),
+        ("services_own", OWN_SITE_COLOUR, services[own]),
+    ):
+        if len(sites):
+            _service_markers(fmap, sites, label(group, lang), colour, lang)
     model = label("travel_road", lang) if travel.get("model") == "road" else label("travel_estimate", lang, **travel)
     text = html_text(model) + (f"<br>{html_text(caption)}" if caption else "")
     root = fmap.get_root()
@@ -170,8 +225,21 @@ def coverage_map(
             f'font:12px sans-serif;border-radius:4px">{text}</div>'
         )
     )
-    fmap.add_child(access_legend(lang, target_min))
+    fmap.add_child(access_legend(lang, target_min, services=bool((~own).any()), own_sites=bool(own.any())))
     return credit(fmap, attribution(lang, road=travel.get("model") == "road"))
+
+
+def _service_markers(fmap: folium.Map, sites: gpd.GeoDataFrame, name: str, colour: str, lang: str) -> None:
+    """One layer of service dots, each with its name, address, hours and source file in a popup."""
+    markers = folium.FeatureGroup(name=name)
+    markers.add_to(fmap)
+    sep = label("colon", lang)
+    for _, site in sites.iterrows():
+        popup = f"<b>{html_text(site['name'])}</b>"
+        for key, column in (("address", "address"), ("hours", "opening_hours"), ("source_file", "source_file")):
+            if isinstance(site.get(column), str) and site[column]:
+                popup += f"<br>{label(key, lang)}{sep}{html_text(site[column])}"
+        point(markers, site.geometry.y, site.geometry.x, colour, str(site["name"]), popup=popup)
 
 
 def standalone_html(fmap: folium.Map) -> str:
