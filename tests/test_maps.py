@@ -107,12 +107,14 @@ def test_own_sites_are_drawn_apart():
 
 
 def test_commune_names_show_from_a_zoom_where_they_fit():
-    """Each zone's name is on the map, hidden below the zoom at which a zone is wide enough to hold it;
-    small suburban communes need a closer zoom than large rural ones."""
+    """Each zone's name is on the map, hidden below the zoom at which a zone is wide enough to hold it
+    (a zoom earlier for the more populous); small suburban communes need a closer zoom than rural ones."""
     html = _two_zones()
-    assert html.count('"className": "maillage-name"') == 2  # one name per zone
+    assert html.count('"className": "maillage-name maillage-z') == 2  # one name per zone
     assert "\\u003cspan\\u003ePr\\u00e8s\\u003c/span\\u003e" in html  # the name, its markup escaped as JSON
-    assert f"map.getZoom() < {label_zoom(gpd.GeoDataFrame(geometry=[box(3.0, 44.0, 3.1, 44.1)], crs=4326))})" in html
+    zoom = label_zoom(gpd.GeoDataFrame(geometry=[box(3.0, 44.0, 3.1, 44.1)], crs=4326))
+    assert f".maillage-zoom-{zoom - 2} .maillage-z{zoom - 1}," in html  # the larger place's name, a zoom earlier
+    assert f".maillage-zoom-{zoom - 1} .maillage-z{zoom}" in html and f".maillage-zoom-{zoom} " not in html
     rural = label_zoom(gpd.GeoDataFrame(geometry=[box(3.0, 44.5, 3.1, 44.6)], crs=4326))
     suburb = label_zoom(gpd.GeoDataFrame(geometry=[box(2.40, 48.90, 2.43, 48.92)], crs=4326))
     assert 10 <= rural < suburb <= 14

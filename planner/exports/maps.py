@@ -108,30 +108,50 @@ def label_zoom(zones: gpd.GeoDataFrame) -> int:
     return int(np.clip(np.ceil(np.log2(LABEL_PX * metres_per_px_zoom0 / max(width_m, 1.0))), 5, 18))
 
 
+def name_zooms(zones: gpd.GeoDataFrame) -> np.ndarray:
+    """The zoom from which each zone's name shows: :func:`label_zoom` for all, one zoom earlier for the
+    quarter most populous, two for the sixteenth... (a zoom out leaves room for a quarter of the names),
+    so that the towns are named even on the whole territory's view.
+
+    >>> from shapely.geometry import box
+    >>> zones = gpd.GeoDataFrame({"population": [5000, 80, 120, 60]},
+    ...     geometry=[box(3.0 + i / 10, 44.5, 3.08 + i / 10, 44.56) for i in range(4)], crs="EPSG:4326")
+    >>> name_zooms(zones).tolist()
+    [10, 11, 11, 11]
+    """
+    ranks = zones["population"].fillna(0).rank(ascending=False, method="first").to_numpy(dtype=float)
+    earlier = np.floor(np.log(len(zones) / ranks) / np.log(4)).astype(int)
+    return np.clip(label_zoom(zones) - earlier, 5, 18)
+
+
 def name_labels(fmap: folium.Map, zones: gpd.GeoDataFrame, layer_name: str) -> None:
-    """The zones' names written on the map from :func:`label_zoom` on, so that the map still reads
-    when the background tiles cannot load (offline, a PNG export); they never catch the mouse."""
-    zoom = label_zoom(zones)
+    """The zones' names written on the map, each from its :func:`name_zooms` zoom on, so that the map
+    still reads when the background tiles cannot load (offline, a PNG export); they never catch the mouse."""
+    zooms = name_zooms(zones)
     names = folium.FeatureGroup(name=layer_name)
-    for shape, name in zip(zones.geometry, zones["name"], strict=True):
+    for shape, name, zoom in zip(zones.geometry, zones["name"], zooms, strict=True):
         if shape is None or shape.is_empty:
             continue
         at = shape.representative_point()
         folium.Marker(
             [at.y, at.x],
-            icon=folium.DivIcon(html=f"<span>{html_text(name)}</span>", class_name="maillage-name", icon_size=(0, 0)),
+            icon=folium.DivIcon(
+                html=f"<span>{html_text(name)}</span>", class_name=f"maillage-name maillage-z{zoom}", icon_size=(0, 0)
+            ),
             interactive=False,
         ).add_to(names)
     names.add_to(fmap)
+    hidden = ",".join(f".maillage-zoom-{z} .maillage-z{shown}" for shown in sorted(set(zooms)) for z in range(shown))
     box = MacroElement()
     box._template = Template(
         "{% macro header(this, kwargs) %}<style>"
         ".maillage-name span{position:absolute;transform:translate(-50%,-50%);white-space:nowrap;"
         "font:600 11px sans-serif;color:#222;pointer-events:none;"
         "text-shadow:0 0 2px #fff,0 0 2px #fff,0 0 3px #fff}"
-        ".maillage-names-hidden .maillage-name{display:none}</style>{% endmacro %}"
+        f"{hidden}{{display:none}}</style>{{% endmacro %}}"
         "{% macro script(this, kwargs) %}(function(map){"
-        f"function shown(){{map.getContainer().classList.toggle('maillage-names-hidden', map.getZoom() < {zoom});}}"
+        "function shown(){var box=map.getContainer();"
+        "box.className=box.className.replace(/ ?maillage-zoom-\\d+/g,'')+' maillage-zoom-'+Math.floor(map.getZoom());}"
         "map.on('zoomend', shown); map.whenReady(shown);"
         "})({{ this._parent.get_name() }});{% endmacro %}"
     )
