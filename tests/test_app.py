@@ -336,3 +336,51 @@ def test_one_label_table() -> None:
     for lang, table in LABELS.items():
         texts = list(table.values())
         assert len(set(texts)) == len(texts), (lang, sorted(t for t in texts if texts.count(t) > 1))
+
+
+def test_before_after_needs_two_states(app: AppTest) -> None:
+    """With one coverage measurement and no run, the before/after page says what to do first."""
+    app.sidebar.radio(key="page_fr").set_value("compare").run()
+    assert not app.exception
+    assert any("Rien à comparer" in i.value for i in app.info)
+
+
+def test_before_after_of_two_coverage_measurements(app: AppTest) -> None:
+    """Two sites added where Lozère's gaps are: the page compares the measurements before and after them,
+    shares side by side, people who gain time (none who lose), the communes that gain most."""
+    sites = b"site_id,name,lon,lat\nw,Aubrac,3.05,44.62\ne,Mont Lozere,3.95,44.42\n"
+    app.file_uploader(key="cov_sites").set_value(("nouveaux.csv", sites, "text/csv")).run()
+    assert not errors(app), errors(app)
+    app.sidebar.radio(key="page_fr").set_value("compare").run()
+    assert not app.exception, [e.value for e in app.exception]
+    assert app.selectbox(key="cmp_before").value.startswith("Couverture n° 1 — Lozère")
+    assert app.selectbox(key="cmp_after").value.startswith("Couverture n° 2 — Lozère")
+    shown = metrics(app)
+    before, after = (float(v.split(NNBSP)[0].replace(",", ".")) for v in shown["À moins de 30 min"].split(" → "))
+    assert before == 95.5 and after > before
+    assert int(shown["Habitants qui gagnent du temps"].replace(NNBSP, "")) > 0
+    assert shown["Habitants qui en perdent"] == "0"
+    table = app.dataframe[0].value
+    assert len(table) > 0 and (table["écart (min)"].str.startswith("-")).all()
+
+
+def test_changes_reach_and_loss() -> None:
+    """A zone newly reached gains without bound, one left out of reach loses, two unreachable states are no change."""
+    import geopandas as gpd
+    import numpy as np
+    from shapely.geometry import box
+
+    from planner.app.compare import AccessState, changes
+    from planner.exports.maps import change_colour
+
+    def state(times: list[float]) -> AccessState:
+        zones = gpd.GeoDataFrame(
+            {"zone_id": ["a", "b", "c", "d"], "name": list("ABCD"), "population": [1, 1, 1, 1], "time_min": times},
+            geometry=[box(i, 0, i + 1, 1) for i in range(4)],
+            crs="EPSG:4326",
+        )
+        return AccessState("s", zones, (30.0,), 30.0)
+
+    change = changes(state([np.inf, 10, np.inf, 5]), state([20, np.inf, np.inf, 5.5]))["change_min"].tolist()
+    assert change == [-np.inf, np.inf, 0.0, 0.5]
+    assert [change_colour(c) for c in change] == ["#1a9850", "#d73027", "#f7f7f7", "#f7f7f7"]

@@ -13,7 +13,7 @@ import numpy as np
 from branca.element import Figure, MacroElement, Template
 
 from planner.exports._safe import html_columns, html_text
-from planner.i18n import attribution, label
+from planner.i18n import attribution, label, number
 
 # Upper bounds (minutes) of the access classes and their colours, green to red.
 CLASSES: tuple[tuple[float, str], ...] = (
@@ -247,6 +247,72 @@ def coverage_map(
     )
     fmap.add_child(access_legend(lang, target_min, services=bool((~own).any()), own_sites=bool(own.any())))
     return credit(fmap, attribution(lang, road=travel.get("model") == "road"))
+
+
+# Minutes gained (negative) or lost per zone between two states: (upper bound, colour, label key).
+CHANGE_CLASSES: tuple[tuple[float, str, str], ...] = (
+    (-10, "#1a9850", "change_gain_big"),
+    (-1, "#91cf60", "change_gain"),
+    (1, "#f7f7f7", "change_same"),
+    (10, "#fc8d59", "change_loss"),
+    (np.inf, "#d73027", "change_loss_big"),
+)
+
+
+def change_colour(minutes: float) -> str:
+    """Fill colour of a change of access time (minutes; gains are negative, a zone newly reached is -inf).
+
+    >>> [change_colour(m) for m in (-np.inf, -12, -3, 0.4, 5, np.inf)]
+    ['#1a9850', '#1a9850', '#91cf60', '#f7f7f7', '#fc8d59', '#d73027']
+    """
+    if minutes <= CHANGE_CLASSES[0][0]:
+        return CHANGE_CLASSES[0][1]
+    return next(colour for upper, colour, _ in CHANGE_CLASSES[1:] if minutes < upper or not np.isfinite(upper))
+
+
+def change_map(zones: gpd.GeoDataFrame, lang: str = "fr") -> folium.Map:
+    """Zones coloured by the minutes gained or lost between two states (``time_before_min``,
+    ``time_after_min``, ``change_min``), named, with the times in their tooltips and a legend."""
+    shapes = zones[zones.geometry.notna()].copy()
+    shapes["geometry"] = shapes.geometry.simplify(0.0005, preserve_topology=True)
+    west, south, east, north = shapes.total_bounds
+    fmap = folium.Map(tiles="OpenStreetMap", control_scale=True)
+    fmap.fit_bounds([[south, west], [north, east]], padding_top_left=(10, 10), padding_bottom_right=(260, 10))
+
+    def minutes(values: object) -> list[str]:
+        unit, never = label("minutes", lang), label("unreachable", lang)
+        return [f"{number(v, lang, 1)} {unit}" if np.isfinite(v) else never for v in values]  # type: ignore[attr-defined]
+
+    change = shapes["change_min"].to_numpy(float)
+    shown = html_columns(shapes[["name", "population", "geometry"]], ["name"]).assign(
+        before=minutes(shapes["time_before_min"]),
+        after=minutes(shapes["time_after_min"]),
+        change=[
+            ("+" if c > 0 else "−" if c < 0 else "") + (f"{number(abs(c), lang, 1)} {label('minutes', lang)}")
+            if np.isfinite(c)
+            else label("change_gain_big" if c < 0 else "change_loss_big", lang)
+            for c in change
+        ],
+        colour=[change_colour(c) for c in change],
+    )
+    folium.GeoJson(
+        shown,
+        name=label("change_map", lang),
+        style_function=lambda f: {
+            "fillColor": f["properties"]["colour"],
+            "fillOpacity": 0.75,
+            "color": "#555555",
+            "weight": 0.5,
+        },
+        tooltip=folium.GeoJsonTooltip(
+            fields=["name", "population", "before", "after", "change"],
+            aliases=["", *(label(k, lang) for k in ("population", "time_before", "time_after", "time_change"))],
+        ),
+    ).add_to(fmap)
+    name_labels(fmap, shapes, label("commune_names", lang))
+    rows = [(f"background:{colour}", label(key, lang)) for _, colour, key in CHANGE_CLASSES]
+    fmap.add_child(legend(label("change_map", lang), rows, element_id="maillage-legend"))
+    return credit(fmap, attribution(lang))
 
 
 def _service_markers(fmap: folium.Map, sites: gpd.GeoDataFrame, name: str, colour: str, lang: str) -> None:
