@@ -634,7 +634,10 @@ def compare_page(lang: str) -> None:
     note = compare.common_note(before, after, lang)
     if note:
         st.caption(note)
-    show_metrics(compare.compared_metrics(before, after, lang))
+    for share in compare.shares(before, after, lang):
+        left.metric(share.label, share.before)
+        right.metric(share.label, share.after, share.delta)
+    show_metrics(compare.people_metrics(before, after, lang))
     zones = compare.changes(before, after)
     bold("change_map", lang)
     map_html = cached_change_map(compare.digest(zones), lang, zones)

@@ -355,11 +355,12 @@ def test_before_after_of_two_coverage_measurements(app: AppTest) -> None:
     assert not app.exception, [e.value for e in app.exception]
     assert app.selectbox(key="cmp_before").value.startswith("Couverture n° 1 — Lozère")
     assert app.selectbox(key="cmp_after").value.startswith("Couverture n° 2 — Lozère")
+    within = [m for m in app.metric if m.label == "À moins de 30 min"]  # before, then after with its delta
+    before, after = (float(m.value.split(NNBSP)[0].replace(",", ".")) for m in within)
+    assert before == 95.5 and after > before and within[1].delta.startswith("+")
     shown = metrics(app)
-    before, after = (float(v.split(NNBSP)[0].replace(",", ".")) for v in shown["À moins de 30 min"].split(" → "))
-    assert before == 95.5 and after > before
-    assert int(shown["Habitants qui gagnent du temps"].replace(NNBSP, "")) > 0
-    assert shown["Habitants qui en perdent"] == "0"
+    assert int(shown["Gagnent du temps"].replace(NNBSP, "")) > 0
+    assert shown["Perdent du temps"] == "0"
     table = app.dataframe[0].value
     assert len(table) > 0 and (table["écart (min)"].str.startswith("-")).all()
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import geopandas as gpd
 import numpy as np
@@ -88,31 +88,47 @@ def changes(before: AccessState, after: AccessState) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(frame.assign(change_min=change), geometry="geometry", crs=before.zones.crs)
 
 
-def compared_metrics(before: AccessState, after: AccessState, lang: str) -> list[Metric]:
-    """The shares within each threshold of both states side by side (over the zones they share), then the
-    people who gain and who lose at least a minute."""
+class Share(NamedTuple):
+    """One threshold's share of people within it, in both states, and the change in percentage points."""
+
+    label: str
+    before: str
+    after: str
+    delta: str
+
+
+def shares(before: AccessState, after: AccessState, lang: str) -> list[Share]:
+    """The shares within each threshold of both states (over the zones they share), for side by side."""
     zones = changes(before, after)
     population = zones["population"].to_numpy(float)
     thresholds = sorted({*before.thresholds, *after.thresholds, after.target_min})
-    first = summarise(population, zones["time_before_min"].to_numpy(float), thresholds)
-    then = summarise(population, zones["time_after_min"].to_numpy(float), thresholds)
-    metrics = []
-    for key, share in then["share_within"].items():
-        was = first["share_within"][key]
-        delta = 100 * (share - was)
-        sign = "+" if delta >= 0 else "−"
-        metrics.append(
-            Metric(
+    first = summarise(population, zones["time_before_min"].to_numpy(float), thresholds)["share_within"]
+    then = summarise(population, zones["time_after_min"].to_numpy(float), thresholds)["share_within"]
+    found = []
+    for key, share in then.items():
+        delta = 100 * (share - first[key])
+        sign = "+" if delta >= 0 else "-"  # the sign Streamlit colours a delta by
+        found.append(
+            Share(
                 label("within_metric", lang, t=key),
-                f"{percent(was, lang)} → {percent(share, lang)}",
+                percent(first[key], lang),
+                percent(share, lang),
                 f"{sign}{number(abs(delta), lang, 1)} {label('points', lang)}",
             )
         )
+    return found
+
+
+def people_metrics(before: AccessState, after: AccessState, lang: str) -> list[Metric]:
+    """The people who gain, and who lose, at least a minute between the two states."""
+    zones = changes(before, after)
+    population = zones["population"].to_numpy(float)
     gained = float(population[zones["change_min"] <= -SAME_MIN].sum())
     lost = float(population[zones["change_min"] >= SAME_MIN].sum())
-    metrics.append(Metric(label("people_gain", lang), number(gained, lang), label("people_gain_help", lang)))
-    metrics.append(Metric(label("people_lose", lang), number(lost, lang), label("people_lose_help", lang)))
-    return metrics
+    return [
+        Metric(label("people_gain", lang), number(gained, lang), label("people_gain_help", lang)),
+        Metric(label("people_lose", lang), number(lost, lang), label("people_lose_help", lang)),
+    ]
 
 
 def common_note(before: AccessState, after: AccessState, lang: str) -> str:
