@@ -7,7 +7,7 @@ the territory and travel model of the coverage stage.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -17,11 +17,11 @@ import pandas as pd
 
 from planner.exports._safe import csv_format_for
 from planner.exports.coverage import coverage_tables, headline, range_caption, write_coverage
-from planner.exports.geo import official_crs, write_geoparquet
+from planner.exports.formats import write_formats
+from planner.exports.geo import official_crs
 from planner.exports.maps import coverage_map, standalone_html
 from planner.exports.plan import siting_layer, siting_tables, write_plan, write_siting
 from planner.exports.readme import write_readme, write_workbook_of
-from planner.exports.render import write_renderings
 from planner.exports.rooms import rooms_headline, rooms_tables, write_rooms
 from planner.exports.rounds import rounds_headline, rounds_map, rounds_tables, write_rounds
 from planner.i18n import attribution, percent
@@ -147,16 +147,6 @@ def write_scenario(run: ScenarioRun, folder: Path, lang: str) -> tuple[list[str]
     files.append(write_readme(folder, files, lang, road=road, csv_format=fmt, crs=crs))
     summary["attribution"] = attribution(lang, road=road)
     return files, summary
-
-
-def write_formats(folder: Path, files: list[str], formats: Sequence[str]) -> list[str]:
-    """The files ``formats`` asks for beside ``files`` (relative to ``folder``): GeoParquet beside each
-    GeoPackage, PNG and PDF beside each map, PDF beside each sheet; their names."""
-    extra = []
-    if "geoparquet" in formats:
-        for name in (f for f in files if f.endswith(".gpkg")):
-            extra += [str(Path(name).with_name(path.name)) for path in write_geoparquet(folder / name)]
-    return extra + write_renderings(folder, files, formats)
 
 
 def report(run: ScenarioRun, lang: str) -> list[str]:
