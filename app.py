@@ -532,10 +532,10 @@ def show_week(
     st.caption(label("week_from", lang, label=record.label))
     buttons: list[tuple[str, str, str, bytes | str | Callable[[], bytes]]]
     buttons = [(text, f"{who}-{name}", mime, data[name]) for text, name, mime in files]
-    sheet = next(name for _, name, mime in files if mime == "text/html")
+    sheet_key, sheet = next((text, name) for text, name, mime in files if mime == "text/html")
     buttons.append(
         (
-            "download_sheet_pdf",
+            f"{sheet_key}_pdf",
             f"{who}-{sheet.removesuffix('.html')}.pdf",
             "application/pdf",
             lambda: sheet_pdf(data[sheet].decode("utf-8")),

@@ -192,7 +192,7 @@ LABELS: dict[str, dict[str, str]] = {
         "end": "fin",
         "no_stop": "Aucun arrêt pour ce véhicule dans ce plan.",
         "download_ics": "Agenda (iCalendar)",
-        "download_sheet": "Feuille de route imprimable (HTML)",
+        "download_sheet": "Feuille de route (HTML)",
         "download_crew_csv": "Itinéraire (CSV)",
         "plan_title": "Plan : où ouvrir de nouveaux points de service ?",
         "plan_intro": "Les nouveaux sites fixes qui rapprochent le plus d'habitants d'un service, "
@@ -365,7 +365,8 @@ LABELS: dict[str, dict[str, str]] = {
         "people_lose_help": "habitants, au moins 1 min de plus",
         "download_map_png": "Carte (PNG)",
         "download_map_pdf": "Carte (PDF)",
-        "download_sheet_pdf": "Feuille imprimable (PDF)",
+        "download_sheet_pdf": "Feuille de route (PDF)",
+        "download_planning_sheet_pdf": "Feuille de semaine (PDF)",
     },
     "en": {
         "access_time": "Time to the nearest service",
@@ -712,6 +713,7 @@ LABELS: dict[str, dict[str, str]] = {
         "download_map_png": "Map (PNG)",
         "download_map_pdf": "Map (PDF)",
         "download_sheet_pdf": "Printable sheet (PDF)",
+        "download_planning_sheet_pdf": "Weekly sheet (PDF)",
     },
 }
 

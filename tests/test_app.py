@@ -191,14 +191,22 @@ def test_rounds_page_runs_default_scenario_and_keeps_runs(app: AppTest) -> None:
 
 
 def test_week_page_needs_a_run_then_offers_crew_files(app: AppTest) -> None:
-    """My week asks for a rounds or rooms run first; after one it offers the CSV, iCalendar and sheet of a truck."""
+    """My week asks for a rounds or rooms run first; after one it offers the CSV, iCalendar and sheet (HTML and
+    PDF) of a truck, and its map as PNG."""
     app.sidebar.radio(key="page_fr").set_value("week").run()
     assert "Tournées" in app.info[0].value and "Salles" in app.info[0].value
     run_page(app, "rounds", 10)
     app.sidebar.radio(key="page_fr").set_value("week").run()
     assert not app.exception, [e.value for e in app.exception]
     assert app.selectbox(key="week_who").options == ["Véhicule · bus-mende", "Véhicule · bus-marvejols"]
-    assert len(app.get("download_button")) == 3
+    labels = [b.proto.label for b in app.get("download_button")]
+    assert labels == [
+        "Agenda (iCalendar)",
+        "Feuille de route (HTML)",
+        "Itinéraire (CSV)",
+        "Feuille de route (PDF)",
+        "Carte (PNG)",
+    ]
 
 
 def test_rooms_page_then_a_providers_week(app: AppTest) -> None:
@@ -220,7 +228,13 @@ def test_rooms_page_then_a_providers_week(app: AppTest) -> None:
     who.select_index(who.options.index(providers[0])).run()
     assert not app.exception, [e.value for e in app.exception]
     buttons = app.get("download_button")
-    assert [b.proto.label for b in buttons] == ["Agenda (iCalendar)", "Feuille de semaine", "Planning (CSV)"]
+    assert [b.proto.label for b in buttons] == [
+        "Agenda (iCalendar)",
+        "Feuille de semaine",
+        "Planning (CSV)",
+        "Feuille de semaine (PDF)",
+        "Carte (PNG)",
+    ]
     first = run.spec.providers[0].provider_id
     assert len(app.dataframe[0].value) == int((run.bookings["provider_id"] == first).sum())
 

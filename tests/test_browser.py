@@ -222,6 +222,10 @@ def test_rounds_week_icalendar_and_plan(page: Page) -> None:
     starts = [event.start for event in calendar.events]
     assert starts, "the truck's calendar has its stops"
     assert all(isinstance(s, datetime) and str(s.tzinfo) == "Europe/Paris" for s in starts)
+    with page.expect_download(timeout=60_000) as download:  # printed by Chromium on click
+        page.get_by_role("button", name="Feuille de route (PDF)").click()
+    assert download.value.suggested_filename == "bus-mende-feuille-de-route.pdf"
+    assert Path(download.value.path()).read_bytes().startswith(b"%PDF")
 
     _go(page, "Plan")
     _wait_scenario(page, "lozere-plan.yaml")
