@@ -248,6 +248,7 @@ def test_plan_page_runs_siting(app: AppTest) -> None:
     before = float(shown["Avant : à moins de 30 min"].split(NNBSP)[0].replace(",", "."))
     after = float(shown["Avec les nouveaux sites"].split(NNBSP)[0].replace(",", "."))
     assert after > before
+    assert any(c.value == f"83,3–99,5{NNBSP}%" for c in app.caption)  # the estimate's range by the "before" share
     assert len(app.dataframe[0].value) == 2  # the scenario opens two new sites
 
 
