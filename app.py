@@ -32,6 +32,7 @@ from planner.app.uploads import (
     user_message,
 )
 from planner.data.france import departements, epcis
+from planner.exports.render import available as render_available
 from planner.exports.render import map_pdf, map_png, sheet_pdf
 from planner.i18n import label, message_text, number
 from planner.jobs.coverage import measure_coverage, measured_services
@@ -131,7 +132,9 @@ def show_map(html: str) -> None:
 
 
 def rendered(html: str) -> list[tuple[str, str, str, bytes | str | Callable[[], bytes]]]:
-    """The map's PNG and PDF download buttons, drawn by Chromium only when clicked."""
+    """The map's PNG and PDF download buttons, drawn by Chromium only when clicked (none without Chromium)."""
+    if not render_available():
+        return []
     return [
         ("download_map_png", "map.png", "image/png", lambda: map_png(html)),
         ("download_map_pdf", "map.pdf", "application/pdf", lambda: map_pdf(html)),
@@ -533,14 +536,9 @@ def show_week(
     buttons: list[tuple[str, str, str, bytes | str | Callable[[], bytes]]]
     buttons = [(text, f"{who}-{name}", mime, data[name]) for text, name, mime in files]
     sheet_key, sheet = next((text, name) for text, name, mime in files if mime == "text/html")
-    buttons.append(
-        (
-            f"{sheet_key}_pdf",
-            f"{who}-{sheet.removesuffix('.html')}.pdf",
-            "application/pdf",
-            lambda: sheet_pdf(data[sheet].decode("utf-8")),
-        )
-    )
+    if render_available():
+        pdf = f"{who}-{sheet.removesuffix('.html')}.pdf"
+        buttons.append((f"{sheet_key}_pdf", pdf, "application/pdf", lambda: sheet_pdf(data[sheet].decode("utf-8"))))
     buttons += [(text, f"{who}-{name}", mime, make) for text, name, mime, make in rendered(map_html)[:1]]
     download_row(buttons, lang, "week_")
     st.subheader(label("timeline", lang))

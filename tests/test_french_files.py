@@ -248,3 +248,27 @@ def test_sheets_as_pdf_one_page_per_week(bus, tmp_path):
 def _pdf_pages(path: Path) -> int:
     """How many pages a PDF declares (its page objects)."""
     return len(re.findall(rb"/Type\s*/Page[^s]", path.read_bytes()))
+
+
+def test_pdf_only_renders_maps_and_sheets_without_png(bus, tmp_path):
+    """formats [pdf]: a PDF beside each map and each sheet of a run folder, no PNG; the other files untouched."""
+    from planner.exports.render import write_renderings
+
+    files = ["map.html", "rounds/bus-mende/feuille-de-route.html", "access_by_zone.csv"]
+    for name in files:
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_bytes((bus / name).read_bytes())
+    written = write_renderings(tmp_path, files, ["pdf"])
+    assert written == ["map.pdf", "rounds/bus-mende/feuille-de-route.pdf"]
+    assert _pdf_pages(tmp_path / "map.pdf") == 1 and _pdf_pages(tmp_path / written[1]) == 2
+    assert not list(tmp_path.rglob("*.png"))
+
+
+def test_png_without_chromium_is_refused_before_any_work(tmp_path, monkeypatch):
+    """--formats png where no Chromium is found: exit 2 naming the fix, nothing written."""
+    monkeypatch.setenv("MAILLAGE_CHROMIUM", str(tmp_path / "no-chromium"))
+    out = tmp_path / "o"
+    result = CliRunner().invoke(app, ["coverage", "--estimate", "--formats", "png", "--out", str(out)])
+    assert result.exit_code == 2, result.output
+    assert "PNG and PDF are drawn by Chromium" in result.output and "apt-get install chromium" in result.output
+    assert not out.exists()

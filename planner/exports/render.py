@@ -56,6 +56,15 @@ def chromium() -> str:
     return chosen
 
 
+def available() -> bool:
+    """Whether PNG and PDF can be drawn here (a Chromium is found): the app offers them only then."""
+    try:
+        chromium()
+    except InputError:
+        return False
+    return True
+
+
 def _in_thread(work: Callable[[], T]) -> T:
     """``work()`` in a thread of its own: Playwright's sync API refuses a thread that runs an event loop."""
     outcome: list[T] = []
