@@ -187,7 +187,8 @@ def test_attribution_in_readme_run_json_and_maps(bus):
 
 def test_odd_hours_do_not_stop_coverage(tmp_path):
     """Coverage does not use opening hours: a sites file with hours of the full OSM syntax and one it
-    cannot read is measured (exit 0); the rounds that keep to hours refuse the unreadable row (exit 2)."""
+    cannot read is measured (exit 0), its sites styled apart in QGIS; the rounds that keep to hours refuse
+    the unreadable row (exit 2)."""
     sites = tmp_path / "sites.csv"
     sites.write_text(
         "site_id,name,opening_hours,lon,lat\n"
@@ -197,7 +198,11 @@ def test_odd_hours_do_not_stop_coverage(tmp_path):
         encoding="utf-8",
     )
     out = _run(tmp_path / "o", "coverage", "--estimate", "--sites", str(sites))
-    assert {"a", "b", "c"} <= set(pyogrio.read_dataframe(out / "coverage.gpkg", layer="services")["site_id"])
+    services = pyogrio.read_dataframe(out / "coverage.gpkg", layer="services")
+    assert set(services.loc[services["source_file"].notna(), "site_id"]) == {"a", "b", "c"}  # drawn apart
+    with sqlite3.connect(out / "coverage.gpkg") as db:
+        (style,) = db.execute("SELECT styleQML FROM layer_styles WHERE f_table_name = 'services'").fetchone()
+    assert 'type="RuleRenderer"' in style and "Vos sites (fichier importé)" in style
     scenario = tmp_path / "bus.yaml"
     scenario.write_text(
         (ROOT / "scenarios" / "lozere-bus.yaml")

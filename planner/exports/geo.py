@@ -13,6 +13,7 @@ territory, styled for QGIS; GeoJSON as RFC 7946.
 from __future__ import annotations
 
 import sqlite3
+from html import escape
 from pathlib import Path
 
 import geopandas as gpd
@@ -20,7 +21,8 @@ import numpy as np
 from shapely.geometry import LineString
 from shapely.geometry.base import BaseGeometry
 
-from planner.exports.maps import CLASSES
+from planner.exports.maps import CLASSES, OWN_SITE_COLOUR, SERVICE_COLOUR
+from planner.i18n import label
 
 # (EPSG code, west, south, east, north): the official projection of each overseas département.
 OVERSEAS_CRS = (
@@ -134,6 +136,20 @@ def points_style(colour: str = "#2166ac") -> str:
     return _qml(
         '<renderer-v2 type="singleSymbol" symbollevels="0" enableorderby="0" forceraster="0"><symbols>'
         f"{_marker('0', colour)}</symbols></renderer-v2>"
+    )
+
+
+def services_style(lang: str = "fr", *, own_sites: bool = False) -> str:
+    """The services' dots; with ``own_sites``, a rule per origin so the sites of the user's files (their
+    ``source_file`` set) show apart from the packaged ones, in the colours and words of the HTML maps."""
+    if not own_sites:
+        return points_style()
+    packaged, own = (escape(label(key, lang), quote=True) for key in ("services_packaged", "services_own"))
+    return _qml(
+        '<renderer-v2 type="RuleRenderer" symbollevels="0" enableorderby="0" forceraster="0"><rules key="root">'
+        f'<rule key="packaged" symbol="0" filter="&quot;source_file&quot; IS NULL" label="{packaged}"/>'
+        f'<rule key="own" symbol="1" filter="ELSE" label="{own}"/></rules>'
+        f"<symbols>{_marker('0', SERVICE_COLOUR)}{_marker('1', OWN_SITE_COLOUR)}</symbols></renderer-v2>"
     )
 
 
