@@ -135,3 +135,15 @@ def test_map_as_png_and_pdf_offline():
     assert legend_green in colours and len(colours) > 50
     pdf = map_pdf(html)
     assert pdf.startswith(b"%PDF") and len(re.findall(rb"/Type\s*/Page[^s]", pdf)) == 1
+
+
+def test_canvas_map_as_png():
+    """A map drawn on a canvas (the national map's many communes) is waited for and drawn too."""
+    import folium
+
+    from planner.exports.render import map_png
+
+    fmap = folium.Map(prefer_canvas=True)
+    folium.GeoJson(gpd.GeoDataFrame(geometry=[box(3.0, 44.0, 3.1, 44.1)], crs="EPSG:4326")).add_to(fmap)
+    fmap.fit_bounds([[44.0, 3.0], [44.1, 3.1]])
+    assert map_png(standalone_html(fmap)).startswith(b"\x89PNG")

@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 RENDERED = ("png", "pdf")  # the output formats this module writes
 MAP_SIZE = {"width": 1400, "height": 900}  # pixels of a map image
-MAP_DRAWN = ".leaflet-overlay-pane svg, .leaflet-marker-pane > *"
+MAP_DRAWN = ".leaflet-overlay-pane svg, .leaflet-overlay-pane canvas, .leaflet-marker-pane > *"  # SVG or canvas maps
 DRAW_TIMEOUT_MS = 30_000
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"]
 _PDF_PAGE = (
