@@ -333,27 +333,8 @@ def _floats(text: str, option: str) -> list[float]:
     return values
 
 
-def _solve(
-    scenario_file: Path,
-    section: str,
-    example: str,
-    out: Path | None,
-    lang: str | None,
-    time_limit: float | None,
-    seed: int | None,
-    force: bool,
-    cache_dir: Path | None,
-    csv_format: str | None = None,
-    formats: str | None = None,
-) -> None:
-    """The scenario file, which must have ``section``, run whole with the shared options applied."""
-    scenario = _scenario_with(scenario_file, section, example)
-    scenario = _overridden(scenario, lang, time_limit, seed, cache_dir, csv_format, formats)
-    _execute(scenario, out, scenario_file, force)
-
-
 @app.command()
-def coverage(
+def coverage(  # noqa: PLR0913 (typer: one parameter per command-line option)
     departement: Annotated[str | None, typer.Option(help="INSEE code of a département, e.g. 48, 2A, 974.")] = None,
     epci: Annotated[str | None, typer.Option(help="SIREN code of an EPCI (intercommunalité).")] = None,
     insee: Annotated[str | None, typer.Option(help="Comma-separated INSEE codes of communes.")] = None,
@@ -442,7 +423,7 @@ def coverage(
 
 
 @app.command()
-def run(
+def run(  # noqa: PLR0913 (typer: one parameter per command-line option)
     scenario_file: Annotated[Path, typer.Argument(help="Scenario YAML file, e.g. scenarios/lozere-coverage.yaml.")],
     out: OutOption = None,
     time_limit: TimeLimitOption = None,
@@ -493,7 +474,7 @@ def run(
 def _solving_command(name: str, section: str, example: str, doc: str) -> None:
     """Register ``maillage NAME [SCENARIO_FILE]``: a scenario file that must have ``section``, run whole."""
 
-    def command(
+    def command(  # noqa: PLR0913 (typer: one parameter per command-line option)
         scenario_file: Path = Path(example),
         out: OutOption = None,
         time_limit: TimeLimitOption = None,
@@ -505,12 +486,13 @@ def _solving_command(name: str, section: str, example: str, doc: str) -> None:
         formats: FormatsOption = None,
         debug: DebugOption = False,
     ) -> None:
-        _guarded(
-            debug,
-            lambda: _solve(
-                scenario_file, section, example, out, lang, time_limit, seed, force, cache_dir, csv_format, formats
-            ),
-        )
+        def work() -> None:
+            scenario = _scenario_with(scenario_file, section, example)
+            _execute(
+                _overridden(scenario, lang, time_limit, seed, cache_dir, csv_format, formats), out, scenario_file, force
+            )
+
+        _guarded(debug, work)
 
     command.__doc__ = doc
     help_text = f"Scenario YAML file with a {section}: section."  # typer reads the help from the annotation

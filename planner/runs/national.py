@@ -11,7 +11,7 @@ from planner.exports.formats import write_formats
 from planner.exports.national import write_national
 from planner.jobs.national import NationalCoverage
 from planner.runs.folders import file_record
-from planner.runs.record import write_run
+from planner.runs.record import RunFacts, write_run
 from planner.scenario import Scenario
 
 
@@ -44,15 +44,11 @@ def write_national_run(
         return files + write_formats(folder, files, scenario.formats), summary
 
     inputs = [FRANCE_DIR / "communes.parquet", *(scenario.resolve(p) for p in scenario.services.files)]
+    files: dict[str, object] = {"files": [file_record(p) for p in inputs]}
     return write_run(
         out,
         outputs,
-        started=started,
-        command=command,
-        scenario=scenario,
-        inputs={"files": [file_record(p) for p in inputs]},
-        travel=result.travel,
-        timings_s=result.timings_s,
+        RunFacts(started, command, scenario, files, result.travel, result.timings_s),
         force=force,
         protect=national_inputs(scenario),
     )
