@@ -20,6 +20,7 @@ from rich.markup import escape  # user data such as an id '[/x]' is text, not ma
 
 from optimize._cancel import Cancelled, cancellable, check
 from planner._errors import InfeasibleError, InputError, Problem
+from planner.exports.render import RENDERED, chromium
 from planner.runs.folders import check_out, default_out
 from planner.runs.pipeline import report, run_scenario
 from planner.runs.record import input_paths, write_scenario_run
@@ -53,6 +54,14 @@ CsvFormatOption = Annotated[
         "rfc4180 (',', decimal point) (default: the scenario's, else excel-fr in French, rfc4180 in English).",
     ),
 ]
+FormatsOption = Annotated[
+    str | None,
+    typer.Option(
+        "--formats",
+        help="Extra files, comma-separated: geoparquet (each GeoPackage layer as GeoParquet too), png and pdf "
+        "(maps as images and PDF, sheets as PDF; drawn offline by the system's Chromium) (default: the scenario's).",
+    ),
+]
 TimeLimitOption = Annotated[
     float | None,
     typer.Option(
@@ -82,6 +91,7 @@ CacheOption = Annotated[
 OPTION_OF = {  # a scenario key set from the command line -> the option that set it
     "language": "--lang",
     "csv_format": "--csv-format",
+    "formats": "--formats",
     "time_limit_s": "--time-limit",
     "seed": "--seed",
     "territory": "--departement/--epci/--insee",
@@ -195,14 +205,21 @@ def _overridden(
     seed: int | None,
     cache_dir: Path | None = None,
     csv_format: str | None = None,
+    formats: str | None = None,
 ) -> Scenario:
     """The scenario with the shared options applied (None keeps the scenario's value), validated."""
     with _options():
         scenario = scenario.with_solver(time_limit_s=time_limit, seed=seed)
         if cache_dir is not None:
             scenario = scenario.override(travel=scenario.travel.override(**_cache_dir(cache_dir)))
-        changes = {k: v for k, v in {"language": lang, "csv_format": csv_format}.items() if v is not None}
+        chosen = {"language": lang, "csv_format": csv_format, "formats": _formats(formats)}
+        changes = {k: v for k, v in chosen.items() if v is not None}
         return scenario.override(**changes) if changes else scenario
+
+
+def _formats(text: str | None) -> list[str] | None:
+    """``--formats png,pdf`` as a list (None when the option is not given)."""
+    return None if text is None else [f.strip().lower() for f in text.split(",") if f.strip()]
 
 
 def _execute(scenario: Scenario, out: Path | None, scenario_file: Path | None = None, force: bool = False) -> None:
@@ -211,6 +228,8 @@ def _execute(scenario: Scenario, out: Path | None, scenario_file: Path | None = 
     started = datetime.now(UTC)
     out = out or default_out(scenario.name)
     check_out(out, force=force, protect=input_paths(scenario, scenario_file))  # before any work
+    if set(scenario.formats) & set(RENDERED):
+        chromium()  # PNG and PDF need it: said before solving, not after
 
     def step(name: str) -> None:
         check()  # Ctrl-C between stages
@@ -355,6 +374,7 @@ def coverage(  # noqa: PLR0913 (typer: one parameter per command-line option)
     cache_dir: CacheOption = None,
     lang: LangOption = None,
     csv_format: CsvFormatOption = None,
+    formats: FormatsOption = None,
     debug: DebugOption = False,
 ) -> None:
     """Who lives how many minutes from a service, and where the gaps are.
@@ -392,7 +412,7 @@ def coverage(  # noqa: PLR0913 (typer: one parameter per command-line option)
             },
         }
         with _options():
-            chosen = {"language": lang, "csv_format": csv_format}
+            chosen = {"language": lang, "csv_format": csv_format, "formats": _formats(formats)}
             raw.update({k: v for k, v in chosen.items() if v is not None})
             scenario = validated(Scenario, raw, source="settings")
         if france:
@@ -413,6 +433,7 @@ def run(  # noqa: PLR0913 (typer: one parameter per command-line option)
     cache_dir: CacheOption = None,
     lang: LangOption = None,
     csv_format: CsvFormatOption = None,
+    formats: FormatsOption = None,
     departements: Annotated[
         str | None,
         typer.Option(help="Run on each of these départements (12,15,48 or all), one Dask task each, into OUT/<code>/."),
@@ -438,7 +459,7 @@ def run(  # noqa: PLR0913 (typer: one parameter per command-line option)
 
     def work() -> None:
         nonlocal failed
-        scenario = _overridden(load_scenario(scenario_file), lang, time_limit, seed, cache_dir, csv_format)
+        scenario = _overridden(load_scenario(scenario_file), lang, time_limit, seed, cache_dir, csv_format, formats)
         if departements:
             failed = _execute_fanout(scenario, departements, out, scenario_file, workers, scheduler, force)
         elif workers or scheduler:
@@ -463,11 +484,14 @@ def _solving_command(name: str, section: str, example: str, doc: str) -> None:
         cache_dir: CacheOption = None,
         lang: LangOption = None,
         csv_format: CsvFormatOption = None,
+        formats: FormatsOption = None,
         debug: DebugOption = False,
     ) -> None:
         def work() -> None:
             scenario = _scenario_with(scenario_file, section, example)
-            _execute(_overridden(scenario, lang, time_limit, seed, cache_dir, csv_format), out, scenario_file, force)
+            _execute(
+                _overridden(scenario, lang, time_limit, seed, cache_dir, csv_format, formats), out, scenario_file, force
+            )
 
         _guarded(debug, work)
 

@@ -7,6 +7,7 @@ from datetime import datetime
 from pathlib import Path
 
 from planner.data.france import FRANCE_DIR
+from planner.exports.formats import write_formats
 from planner.exports.national import write_national
 from planner.jobs.national import NationalCoverage
 from planner.runs.folders import file_record
@@ -39,7 +40,8 @@ def write_national_run(
             "regions": national.regions.to_dict(orient="records"),
             "departements": national.departements.to_dict(orient="records"),
         }
-        return write_national(national, folder, lang, csv_format=scenario.csv_format), summary
+        files = write_national(national, folder, lang, csv_format=scenario.csv_format)
+        return files + write_formats(folder, files, scenario.formats), summary
 
     inputs = [FRANCE_DIR / "communes.parquet", *(scenario.resolve(p) for p in scenario.services.files)]
     files: dict[str, object] = {"files": [file_record(p) for p in inputs]}
