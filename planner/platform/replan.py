@@ -183,8 +183,8 @@ DAYS_TABLE = "rooms/journees.csv"
 def _pinned_sessions(p: ProviderSpec, held: Held, premises: list[str]) -> list[ProviderSpec]:
     """One provider per session of ``p``: its day, its hours and its premises only, so it stays as it is."""
     return [
-        p.model_copy(
-            update={
+        p.override(
+            **{
                 "provider_id": f"{p.provider_id}{PSEUDO}{day}-{n}",
                 "name": p.name or p.provider_id,
                 "days": [day],
@@ -213,10 +213,8 @@ def _rooms_spec(spec: RoomsSpec, off: Off, held: Held, level: str, premises: lis
         if level == "pinned" and not concerned and p.provider_id in held.sessions:
             providers += _pinned_sessions(p, held, premises)
             continue
-        providers.append(
-            p.model_copy(update={"days": days, "forbidden": sorted(forbidden), "preferred": sorted(preferred)})
-        )
-    return spec.model_copy(update={"providers": providers})
+        providers.append(p.override(**{"days": days, "forbidden": sorted(forbidden), "preferred": sorted(preferred)}))
+    return spec.override(**{"providers": providers})
 
 
 def _same_rooms(bookings: pd.DataFrame, before: pd.DataFrame, pinned: set[str]) -> pd.DataFrame:
@@ -279,10 +277,10 @@ def _rounds_spec(spec: RoundsSpec, off: Off, held: Held, level: str) -> RoundsSp
         mine = held.vehicle_days.get(v.vehicle_id, set())
         if level == "pinned" and mine and not mine & off.vehicles.get(v.vehicle_id, set()):
             days = sorted(mine)
-        fleet.append(v.model_copy(update={"days": days}))
+        fleet.append(v.override(**{"days": days}))
     required = set(spec.stops.required) | (held.stops if level != "free" else set())
-    stops = spec.stops.model_copy(update={"required": sorted(required)})
-    return spec.model_copy(update={"fleet": fleet, "stops": stops})
+    stops = spec.stops.override(**{"required": sorted(required)})
+    return spec.override(**{"fleet": fleet, "stops": stops})
 
 
 def _monday(folder: Path, table: str) -> dt.date | None:
@@ -323,12 +321,12 @@ def _edited(scenario: Scenario, folder: Path, off: Off, held: Held, level: str, 
     if scenario.rooms is not None and (folder / BOOKINGS).is_file():
         rooms = _rooms_spec(scenario.rooms, off, held, level, _premises_ids(folder))
         extra = {"start_date": _monday(folder, BOOKINGS) or rooms.start_date}
-        update["rooms"] = rooms.model_copy(update=extra | ({"time_limit_s": limit} if limit else {}))
+        update["rooms"] = rooms.override(**extra | ({"time_limit_s": limit} if limit else {}))
     if scenario.rounds is not None and (folder / VISITS).is_file():
         rounds = _rounds_spec(scenario.rounds, off, held, level)
         extra = {"start_date": _monday(folder, VISITS) or rounds.start_date}
-        update["rounds"] = rounds.model_copy(update=extra | ({"time_limit_s": limit} if limit else {}))
-    return scenario.model_copy(update=update)
+        update["rounds"] = rounds.override(**extra | ({"time_limit_s": limit} if limit else {}))
+    return scenario.override(**update)
 
 
 def _touched(folder: Path, off: Off, held: Held) -> bool:
