@@ -9,7 +9,8 @@ Stability comes first, lexicographically, by the inputs given to the models rath
 Four levels are tried in order and the first that has a plan is kept:
 
 0. ``kept``: as ``pinned``, and the people concerned keep their other sessions too: only the sessions on a
-   day off or in a withdrawn room move, to days the person has free.
+   day off or in a withdrawn room move, to days the person has free (a person whose free days cannot take
+   them is re-planned as at ``pinned``).
 1. ``pinned``: only the people concerned (a session or a stop on a day off, a session in a withdrawn room)
    are re-planned. Every session of everyone else is kept as it is: each is solved as a provider of its
    own, restricted to its day, its hours and its premises (and put back in its room when the model chose
@@ -178,6 +179,7 @@ def _days_left(days: list[int], off: set[int], who: str) -> list[int]:
     return left
 
 
+HALF_DAYS = 2  # sessions a provider can hold in a day (a morning and an afternoon)
 PSEUDO = "~"  # a pinned session is solved as a provider of its own: ``<provider>~<weekday>-<n>``
 DAYS_TABLE = "rooms/journees.csv"
 
@@ -219,16 +221,14 @@ def _rooms_spec(spec: RoomsSpec, off: Off, held: Held, level: str, premises: lis
         if level in ("kept", "pinned") and not concerned and p.provider_id in held.sessions:
             providers += _pinned_sessions(p, held, premises)
             continue
-        if level == "kept" and concerned:  # her other sessions stay; the lost ones go to days she has free
-            kept = _pinned_sessions(p, held, premises, off)
+        kept = _pinned_sessions(p, held, premises, off) if level == "kept" and concerned else []
+        free = [d for d in days if d not in {k.days[0] for k in kept}]
+        moving = p.sessions_per_week - len(kept)
+        if kept and moving <= HALF_DAYS * len(free):  # her other sessions stay; the lost ones go to free days
             providers += kept
-            days = [d for d in days if d not in {k.days[0] for k in kept}]
-            moving = p.sessions_per_week - len(kept)
-            if moving > 0 and not days:
-                raise InfeasibleError([f"provider {p.provider_id}: no free day for {moving} session(s)"])
             if moving <= 0:
                 continue
-            p = p.model_copy(update={"sessions_per_week": moving})
+            days, p = free, p.model_copy(update={"sessions_per_week": moving})
         providers.append(
             p.model_copy(update={"days": days, "forbidden": sorted(forbidden), "preferred": sorted(preferred)})
         )
