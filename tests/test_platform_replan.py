@@ -101,6 +101,8 @@ def test_day_off_is_replanned_without_upheaval(database_url: str, rooms_run: Pat
         assert stored.notice and [o.reference for o in done.appointments] == [booking.reference]
         outcome = done.appointments[0]
         assert outcome.reachable and outcome.before == (slot.day, slot.start)
+        described = {u: str(e.get("DESCRIPTION")) for u, e in events.items()}
+        assert "par le changement de planning (habitants prévenus)" in described[stored.event_uid]
         if outcome.outcome == "moved":
             assert stored.status == "BOOKED" and stored.day.isoweekday() != TUESDAY.isoweekday()
             assert after[stored.event_uid].status == "CONFIRMED" and stored.start >= after[stored.event_uid].start
