@@ -141,6 +141,10 @@ def test_bad_run_folders_are_refused(tmp_path: Path) -> None:
         read_run(tmp_path)
     with pytest.raises(InputError, match="nothing to publish"):
         read_run(run_folder(tmp_path / "empty", rounds=False, rooms=False))
+    no_plan = run_folder(tmp_path / "no-plan", rooms=False)
+    (no_plan / "rounds" / "visits.csv").write_bytes(b"")  # a solve that found no round writes an empty table
+    with pytest.raises(InputError, match="nothing to publish"):
+        read_run(no_plan)
     broken = run_folder(tmp_path / "broken", rooms=False, edit_visits=lambda rows: [{"vehicle_id": "x"}])
     with pytest.raises(InputError, match="missing columns"):
         read_run(broken)

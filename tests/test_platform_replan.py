@@ -5,6 +5,7 @@ cancelled events, a resident's appointment moved or cancelled with a notice; bad
 from __future__ import annotations
 
 import datetime as dt
+import re
 from pathlib import Path
 
 import icalendar
@@ -37,6 +38,11 @@ def _events(session, version: int) -> dict[str, EventRecord]:
     return {e.uid: e for e in session.scalars(select(EventRecord).where(EventRecord.plan_id == plan.id))}
 
 
+def _premises(event: EventRecord) -> str:
+    """A session's premises: its location without the room (which another session may take)."""
+    return event.location.split(", ", 1)[0]
+
+
 def _provider(session, ref: str) -> Person:
     return session.scalars(select(Person).where(Person.kind == "provider", Person.ref == ref)).one()
 
@@ -64,17 +70,26 @@ def test_day_off_is_replanned_without_upheaval(database_url: str, rooms_run: Pat
         replan.declare(session, _provider(session, ref), TUESDAY, by="planner", reason="jour de congé")
     with db.transaction(sessions) as session:
         done = replan.replan(session, "Lozère", out=tmp_path / "replan", by="planner", time_limit_s=5)
-    assert done.publication.plan.version == 2 and done.levels == {"lozere-rooms": "pinned"}
+    assert done.publication.plan.version == 2 and done.levels["lozere-rooms"] in ("kept", "pinned")
     with sessions() as session:
         before, after = _events(session, 1), _events(session, 2)
         mine = {u for u in before if u.startswith(f"session-{ref}-")} | {u for u in after if f"-{ref}-" in u}
-        for uid_, event in after.items():  # every other provider's session is as it was
+        for uid_, event in after.items():  # every other provider's session is as it was (its room, when free)
             if event.kind == "session" and uid_ not in mine:
                 old = before[uid_]
-                assert (event.day, event.start, event.end, event.location, event.sequence, event.status) == (
-                    old.day, old.start, old.end, old.location, old.sequence, old.status
+                assert (event.day, event.start, event.end, _premises(event), event.status) == (
+                    old.day, old.start, old.end, _premises(old), old.status
                 )  # fmt: skip
+                assert event.sequence == old.sequence + (event.location != old.location)
         assert not [e for u, e in after.items() if u in mine and e.status == "CONFIRMED" and e.day == TUESDAY]
+        if done.levels["lozere-rooms"] == "kept":  # her sessions on other days are where they were
+
+            def hers(events: dict[str, EventRecord]) -> set[tuple[dt.date, str, str]]:
+                return {
+                    (e.day, e.start, _premises(e)) for u, e in events.items() if u in mine and e.status == "CONFIRMED"
+                }
+
+            assert {h for h in hers(before) if h[0] != TUESDAY} <= hers(after)
         assert after[uid].status == "CANCELLED" or after[uid].day != TUESDAY
         assert after[uid].sequence == before[uid].sequence + 1
         feed = icalendar.Calendar.from_ical(person_calendar(session, _provider(session, ref)))
@@ -86,6 +101,8 @@ def test_day_off_is_replanned_without_upheaval(database_url: str, rooms_run: Pat
         assert stored.notice and [o.reference for o in done.appointments] == [booking.reference]
         outcome = done.appointments[0]
         assert outcome.reachable and outcome.before == (slot.day, slot.start)
+        described = {u: str(e.get("DESCRIPTION")) for u, e in events.items()}
+        assert "par le changement de planning (habitants prévenus)" in described[stored.event_uid]
         if outcome.outcome == "moved":
             assert stored.status == "BOOKED" and stored.day.isoweekday() != TUESDAY.isoweekday()
             assert after[stored.event_uid].status == "CONFIRMED" and stored.start >= after[stored.event_uid].start
@@ -128,7 +145,8 @@ def test_cli_declares_and_replans(rooms_run: Path, tmp_path: Path, monkeypatch: 
         cli_app, ["replan", "--territory", "Lozère", "--out", str(tmp_path / "re"), "--time-limit", "5"]
     )
     assert done.exit_code == 0, done.output
-    assert "version 2 publiée (lozere-rooms : pinned)" in done.output and f"provider {person.ref}" in done.output
+    assert re.search(r"version 2 publiée \(lozere-rooms : (kept|pinned)\)", done.output), done.output
+    assert f"provider {person.ref}" in done.output
 
 
 def test_broken_down_bus_keeps_every_stop_served(tmp_path: Path) -> None:
@@ -136,7 +154,7 @@ def test_broken_down_bus_keeps_every_stop_served(tmp_path: Path) -> None:
     elsewhere, every stop served before is still served (``stops.required``), the other bus keeps its days."""
     out = tmp_path / "lozere-bus"
     scenario = SCENARIO.with_name("lozere-bus.yaml")
-    ran = CliRunner().invoke(cli_app, ["rounds", str(scenario), "--out", str(out), "--time-limit", "5"])
+    ran = CliRunner().invoke(cli_app, ["rounds", str(scenario), "--out", str(out), "--time-limit", "30"])
     assert ran.exit_code == 0, ran.output
     sessions = db.open_database(f"sqlite:///{tmp_path / 'bus.db'}")
     with db.transaction(sessions) as session:
@@ -146,8 +164,8 @@ def test_broken_down_bus_keeps_every_stop_served(tmp_path: Path) -> None:
         crew = session.scalars(select(Person).where(Person.kind == "crew", Person.ref == "bus-mende")).one()
         replan.declare(session, crew, thursday, by="planner", reason="bus en panne")
     with db.transaction(sessions) as session:
-        done = replan.replan(session, "Lozère", out=tmp_path / "replan", by="planner", time_limit_s=5)
-    assert done.publication.plan.version == 2 and done.levels == {"lozere-bus": "pinned"}
+        done = replan.replan(session, "Lozère", out=tmp_path / "replan", by="planner", time_limit_s=30)
+    assert done.publication.plan.version == 2 and done.levels == {"lozere-bus": "kept"}
     with sessions() as session:
         before, after = _events(session, 1), _events(session, 2)
 
@@ -175,18 +193,16 @@ def test_withdrawn_room_is_replanned(rooms_run: Path, tmp_path: Path) -> None:
         replan.declare(session, owner, None, by="premises_owner", reason="travaux")
     with db.transaction(sessions) as session:
         done = replan.replan(session, "Lozère", out=tmp_path / "replan", by="planner", time_limit_s=5)
-    assert done.levels == {"lozere-rooms": "pinned"}
+    assert done.levels["lozere-rooms"] in ("kept", "pinned")
     with sessions() as session:
         before, after = _events(session, 1), _events(session, 2)
         assert not [e for u, e in after.items() if f"-{ref}-" in u and e.status == "CONFIRMED"]
         touched = {u.split(f"-{ref}-")[0] for u in before if f"-{ref}-" in u}  # "session-<provider>"
         for uid, event in before.items():
             if not any(uid.startswith(f"{t}-") for t in touched):
-                assert (after[uid].day, after[uid].start, after[uid].location) == (
-                    event.day,
-                    event.start,
-                    event.location,
-                )
+                assert (after[uid].day, after[uid].start, _premises(after[uid])) == (
+                    event.day, event.start, _premises(event)
+                )  # fmt: skip
     sessions.kw["bind"].dispose()
 
 

@@ -271,6 +271,8 @@ def cancel(session: Session, appointment: Appointment, *, actor: str = "resident
     appointment.phone = appointment.email = None
     if notice:
         appointment.notice = notice
+    elif actor == "resident":  # the resident's own choice: no re-planning notice stays on it
+        appointment.notice = None
     session.add(AuditEntry(actor=actor, action="appointment_cancelled", subject=appointment.reference, detail={}))
     return True
 
@@ -319,3 +321,28 @@ def booked_counts(appointments: list[Appointment]) -> dict[str, list[tuple[dt.da
         per_day = counts.setdefault(item.event_uid, {})
         per_day[item.day] = per_day.get(item.day, 0) + 1
     return {uid: sorted(days.items()) for uid, days in counts.items()}
+
+
+def replan_notices(session: Session, person: Person, plan: Plan | None) -> dict[str, str]:
+    """Per session UID of ``person`` (a provider) in ``plan``, what a re-planning did to its appointments, for
+    the feed: how many were moved into it and how many cancelled with it (counts only; the residents were
+    given a notice on their appointment's page)."""
+    if plan is None or person.kind != "provider":
+        return {}
+    uids = [e.uid for e in plan_events(session, plan, person) if e.kind == "session"]
+    rows = session.execute(
+        select(Appointment.event_uid, Appointment.status, func.count())
+        .where(
+            Appointment.territory_id == person.territory_id,
+            Appointment.event_uid.in_(uids),
+            Appointment.notice.is_not(None),
+        )
+        .group_by(Appointment.event_uid, Appointment.status)
+    )
+    found: dict[str, str] = {}
+    for uid, status, count in rows:
+        what = "déplacé(s) ici" if status == "BOOKED" else "annulé(s)"
+        found[uid] = (
+            found.get(uid, "") + f" {count} rendez-vous {what} par le changement de planning (habitants prévenus)."
+        )
+    return found

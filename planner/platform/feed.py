@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from planner.data.hours import FRENCH_DAYS
 from planner.exports.calendar import Event, plan_end, weekly_calendar
-from planner.platform.appointments import booked_counts, person_appointments
+from planner.platform.appointments import booked_counts, person_appointments, replan_notices
 from planner.platform.models import EventRecord, Person, Plan
 from planner.platform.publish import latest_plan, plan_events
 
@@ -50,6 +50,7 @@ def person_calendar(session: Session, person: Person) -> bytes:
     week = person_week(session, person)
     plan = week.plan
     counts = booked_counts(person_appointments(session, person, plan))
+    notices = replan_notices(session, person, plan)
     events = [e for _, day in week.days for e in day] + week.cancelled
     every = max((e.every_weeks for e in events), default=1)
     label = KIND_LABELS.get(person.kind, person.kind)
@@ -68,7 +69,7 @@ def person_calendar(session: Session, person: Person) -> bytes:
                 e.location,
                 e.lat,
                 e.lon,
-                e.description + _bookings(counts.get(e.uid, [])),
+                e.description + _bookings(counts.get(e.uid, [])) + notices.get(e.uid, ""),
                 sequence=e.sequence,
                 status=e.status,
             )

@@ -103,7 +103,7 @@ class Publication:
 def _rows(folder: Path, name: str, needed: set[str]) -> list[dict[str, str]]:
     """The rows of a run's CSV table as text (numbers with a decimal point), in either CSV form Maillage writes."""
     path = folder / name
-    if not path.is_file():
+    if not path.is_file() or path.stat().st_size <= len(b"\xef\xbb\xbf"):  # absent, or empty (no plan found)
         return []
     table = read_csv(path, keep_default_na=False)
     missing = sorted(needed - set(table.columns))

@@ -6,8 +6,11 @@ with the project's rooms and rounds models (through their jobs, on the scenario 
 ``run.json``), and publishes the result as version n+1.
 
 Stability comes first, lexicographically, by the inputs given to the models rather than by a new model.
-Three levels are tried in order and the first that has a plan is kept:
+Four levels are tried in order and the first that has a plan is kept:
 
+0. ``kept``: as ``pinned``, and the people concerned keep their other sessions too: only the sessions on a
+   day off or in a withdrawn room move, to days the person has free (a person whose free days cannot take
+   them is re-planned as at ``pinned``).
 1. ``pinned``: only the people concerned (a session or a stop on a day off, a session in a withdrawn room)
    are re-planned. Every session of everyone else is kept as it is: each is solved as a provider of its
    own, restricted to its day, its hours and its premises (and put back in its room when the model chose
@@ -48,7 +51,7 @@ from planner.runs.pipeline import ScenarioRun, run_scenario
 from planner.runs.record import write_scenario_run
 from planner.scenario import ProviderSpec, RoomsSpec, RoundsSpec, Scenario, validated
 
-LEVELS = ("pinned", "preferred", "free")
+LEVELS = ("kept", "pinned", "preferred", "free")
 PREMISES_TABLE = "rooms/occupation.csv"
 Progress = Callable[[str], None]
 
@@ -176,12 +179,16 @@ def _days_left(days: list[int], off: set[int], who: str) -> list[int]:
     return left
 
 
+HALF_DAYS = 2  # sessions a provider can hold in a day (a morning and an afternoon)
 PSEUDO = "~"  # a pinned session is solved as a provider of its own: ``<provider>~<weekday>-<n>``
 DAYS_TABLE = "rooms/journees.csv"
 
 
-def _pinned_sessions(p: ProviderSpec, held: Held, premises: list[str]) -> list[ProviderSpec]:
-    """One provider per session of ``p``: its day, its hours and its premises only, so it stays as it is."""
+def _pinned_sessions(p: ProviderSpec, held: Held, premises: list[str], off: Off | None = None) -> list[ProviderSpec]:
+    """One provider per session of ``p`` (but those on a day off or in a withdrawn room, with ``off``): its day,
+    its hours and its premises only, so it stays as it is."""
+    lost_days = off.providers.get(p.provider_id, set()) if off else set()
+    lost_places = off.premises if off else set()
     return [
         p.override(
             **{
@@ -197,6 +204,7 @@ def _pinned_sessions(p: ProviderSpec, held: Held, premises: list[str]) -> list[P
         )
         for day, sessions in sorted(held.sessions[p.provider_id].items())
         for n, (place, start, end) in enumerate(sorted(sessions, key=lambda s: s[1]), start=1)
+        if day not in lost_days and place not in lost_places
     ]
 
 
@@ -210,9 +218,17 @@ def _rooms_spec(spec: RoomsSpec, off: Off, held: Held, level: str, premises: lis
         preferred = set(p.preferred) if level == "free" else (mine - off.premises) or set(p.preferred)
         concerned = bool(held.provider_days.get(p.provider_id, set()) & off.providers.get(p.provider_id, set()))
         concerned |= bool(mine & off.premises)  # only a session on a day off or in a withdrawn room moves her
-        if level == "pinned" and not concerned and p.provider_id in held.sessions:
+        if level in ("kept", "pinned") and not concerned and p.provider_id in held.sessions:
             providers += _pinned_sessions(p, held, premises)
             continue
+        kept = _pinned_sessions(p, held, premises, off) if level == "kept" and concerned else []
+        free = [d for d in days if d not in {k.days[0] for k in kept}]
+        moving = p.sessions_per_week - len(kept)
+        if kept and moving <= HALF_DAYS * len(free):  # her other sessions stay; the lost ones go to free days
+            providers += kept
+            if moving <= 0:
+                continue
+            days, p = free, p.override(**{"sessions_per_week": moving})
         providers.append(p.override(**{"days": days, "forbidden": sorted(forbidden), "preferred": sorted(preferred)}))
     return spec.override(**{"providers": providers})
 
@@ -253,11 +269,14 @@ def _unpinned(run: ScenarioRun, plain: Scenario, folder: Path) -> ScenarioRun:
     bookings = rooms.bookings.assign(provider_id=ids.str.split(PSEUDO, n=1, regex=False).str[0])
     pinned = set(bookings.loc[ids.str.contains(PSEUDO, regex=False), "provider_id"])
     bookings = _same_rooms(bookings, read_csv(folder / BOOKINGS, dtype=str), pinned)
+    pseudo = [i.split(PSEUDO, 1) for i in ids if PSEUDO in i]
+    kept_days = {(real, int(rest.split("-", 1)[0])) for real, rest in pseudo}  # unchanged provider-days
     before = read_csv(folder / DAYS_TABLE, dtype={"provider_id": str})
+    unchanged = [(r, int(d)) in kept_days for r, d in zip(before["provider_id"], before["day"], strict=True)]
     days = pd.concat(
         [
             rooms.provider_days[~rooms.provider_days["provider_id"].astype(str).str.contains(PSEUDO, regex=False)],
-            before[before["provider_id"].isin(pinned)].reindex(columns=rooms.provider_days.columns),
+            before[unchanged].reindex(columns=rooms.provider_days.columns),
         ],
         ignore_index=True,
     ).sort_values(["provider_id", "day"], ignore_index=True)
@@ -275,7 +294,7 @@ def _rounds_spec(spec: RoundsSpec, off: Off, held: Held, level: str) -> RoundsSp
     for v in spec.fleet:
         days = _days_left(list(v.days), off.vehicles.get(v.vehicle_id, set()), f"vehicle {v.vehicle_id}")
         mine = held.vehicle_days.get(v.vehicle_id, set())
-        if level == "pinned" and mine and not mine & off.vehicles.get(v.vehicle_id, set()):
+        if level in ("kept", "pinned") and mine and not mine & off.vehicles.get(v.vehicle_id, set()):
             days = sorted(mine)
         fleet.append(v.override(**{"days": days}))
     required = set(spec.stops.required) | (held.stops if level != "free" else set())
