@@ -324,19 +324,24 @@ def _p_median(problem: SitingProblem, p: int, *, time_limit_s: float, seed: int)
     work = int(ENTRIES_PER_SECOND * time_limit_s)
     plan = np.zeros(times.shape[1], bool)
     if problem.capacity is None:
-        plan = greedy_swap(times, weights, p, problem.forced, work)
+        plan = greedy_swap(times, weights, p, problem.forced, work, started + time_limit_s / 2)
     start = _Answer(Status.FEASIBLE, plan, plan_cost(times, weights, plan) if problem.capacity is None else np.inf)
-    start = replace(start, bound=lower_bound(times, weights, p, problem.forced, start.objective, work))
+    bound = lower_bound(times, weights, p, problem.forced, start.objective, work, started + 0.9 * time_limit_s)
+    start = replace(start, bound=bound)
+    if time.perf_counter() > started + 0.9 * time_limit_s:
+        start = replace(start, notes=("the wall clock ended the greedy + swap search: another run may differ",))
+    # SCIP's setup, which grows with the pairs, does not look at its clock: leave room for it
+    remaining = time_limit_s - (time.perf_counter() - started) - n_pairs / MIP_PAIRS_PER_SECOND
+    fits = n_pairs <= min(MAX_ASSIGNMENT_PAIRS, MIP_PAIRS_PER_SECOND * time_limit_s / 2)  # half for the search
     if start.bound >= start.objective * (1 - 1e-9):
         answer = replace(start, status=Status.OPTIMAL)  # the plan meets the Lagrangian bound: no MIP needed
-    elif n_pairs <= min(MAX_ASSIGNMENT_PAIRS, MIP_PAIRS_PER_SECOND * time_limit_s / 2):  # half for the search
-        # SCIP's setup, which grows with the pairs, does not look at its clock: leave room for it
-        remaining = time_limit_s - (time.perf_counter() - started) - n_pairs / MIP_PAIRS_PER_SECOND
+    elif fits and remaining > 0.1:  # the second test only fails when the clock already ended the heuristics
         answer = _p_median_mip(problem, times, weights, usable, p, start, time_limit_s=remaining, seed=seed)
     else:
         answer = replace(
             start,
             notes=(
+                *start.notes,
                 f"{n_pairs:,} assignment pairs, too many for the MIP within {time_limit_s:g} s: greedy + swap plan",
             ),
         )
@@ -413,7 +418,7 @@ def _p_median_mip(
         if problem.capacity is None:
             reason = "no {p} sites reach every demand point that some candidate reaches ({people:,.0f} people)"
         raise InfeasibleError([reason.format(p=p, people=weights.sum())])
-    notes = (
+    notes = start.notes + (
         () if status == Status.OPTIMAL else ("SCIP's time limit (wall clock) ended the search: another run may differ",)
     )
     bound = max(start.bound, bound) if np.isfinite(bound) else start.bound
