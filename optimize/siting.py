@@ -40,7 +40,7 @@ from optimize._solver import SolveInfo, Status, check_limit
 MAX_ASSIGNMENT_PAIRS = 250_000
 # SCIP sets up about this many assignment pairs a second on a loaded 2-core machine before it looks at its
 # clock; a p-median whose setup would take over half its time limit is answered without the MIP (see _p_median).
-MIP_PAIRS_PER_SECOND = 20_000
+MIP_PAIRS_PER_SECOND = 10_000
 TRADEOFF_SHARES = 4  # each point of a trade-off curve may take up to a quarter of the time left
 
 
