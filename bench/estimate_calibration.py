@@ -22,6 +22,7 @@ import argparse
 import sys
 import time
 from pathlib import Path
+from typing import cast
 
 import geopandas as gpd
 import numpy as np
@@ -94,7 +95,7 @@ def main() -> None:
     print("|---|---|---|---|---|---|---|---|")
     for name in EXTRACTS:
         r = calibrate(OSM / name, args.pairs, args.min_km, args.seed)
-        low, high = r["detour_iqr"]  # type: ignore[misc]
+        low, high = cast(tuple[float, float], r["detour_iqr"])
         print(
             f"| {r['extract']} | {r['nodes']:,} | {r['pairs']:,} | {r['detour_median']:.2f} ({low:.2f}-{high:.2f}) "
             f"| {r['speed_median_kmh']:.1f} km/h | {r['routed_over_estimate']:.2f} "

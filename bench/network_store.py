@@ -21,7 +21,9 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 from shapely.geometry import Point
@@ -50,9 +52,12 @@ print(json.dumps({"rss_growth_mb": (after - before) / 2**20, "nodes": net.graph.
 """
 
 
-def timed(work, repeats: int = 3) -> tuple[object, float]:
+T = TypeVar("T")
+
+
+def timed(work: Callable[[], T], repeats: int = 3) -> tuple[T, float]:
     """The result of ``work`` and its best wall time over ``repeats`` runs."""
-    times, result = [], None
+    times = []
     for _ in range(repeats):
         start = time.perf_counter()
         result = work()
@@ -74,7 +79,7 @@ def main() -> None:
     """Print the measurements as a Markdown table."""
     print(f"# Stored road networks ({time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())})")
     print(f"python {platform.python_version()}, {platform.platform()}")
-    rows = []
+    rows: list[tuple[str, int, int, float | None, float, float, float]] = []
     with tempfile.TemporaryDirectory() as tmp:
         largest = max(OSM.glob("*.osm.bz2"), key=lambda p: load_network(p).graph.shape[0])
         real, parse_s = timed(lambda: load_network(largest))

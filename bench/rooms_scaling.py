@@ -23,9 +23,9 @@ import os
 import platform
 import re
 import time
+from importlib import metadata
 
 import numpy as np
-import ortools
 
 from optimize.rooms import Premises, Provider, Room, RoomsProblem, explain_infeasible, solve
 
@@ -103,7 +103,7 @@ def _provider(rng: np.random.Generator, p: int, service: str, home: int) -> Prov
         f"p{p}",
         service,
         home,
-        sessions_per_week=int(min(rng.integers(2, 9), 2 * len(days))),
+        sessions_per_week=min(int(rng.integers(2, 9)), 2 * len(days)),
         session_min=int(rng.choice([120, 150, 180])),
         windows=tuple((d, 510, 1050) for d in days),
         needs=SERVICES[service][1],
@@ -131,7 +131,7 @@ def main() -> None:
     parser.add_argument("--time-limit", type=float, default=30.0)
     parser.add_argument("--seeds", default="0,1,2")
     args = parser.parse_args()
-    versions = f"Python {platform.python_version()}, OR-Tools {ortools.__version__}"
+    versions = f"Python {platform.python_version()}, OR-Tools {metadata.version('ortools')}"
     print(f"{platform.machine()}, {os.cpu_count()} cores, {versions}")
     print(
         "| providers x rooms | seed | sessions | possible sessions | pairs ruled out | greedy start | people reached "

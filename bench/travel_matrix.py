@@ -34,6 +34,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 
 import geopandas as gpd
@@ -369,8 +370,8 @@ def bench_synthetic(sizes: Sizes) -> list[Row]:
         (_, maillage), (theirs, subset) = best_of_each(
             sizes.repeats,
             [
-                lambda cap=cap: net.matrix(origins, destinations, limit_min=cap),
-                lambda cap=cap: networkx_minutes(graph, sample.tolist(), d_node.tolist(), cap),
+                partial(net.matrix, origins, destinations, limit_min=cap),
+                partial(networkx_minutes, graph, sample.tolist(), d_node.tolist(), cap),
             ],
         )
         label = "uncapped" if cap is None else f"limit_min={cap:g}"

@@ -249,8 +249,9 @@ def solve_pyvrp(inst: Instance, time_limit: float, seed: int) -> SolverRun:
                 tw_late=int(inst.due[0]) * SCALE,
             )
         ],
-        distance_matrices=[dist],
-        duration_matrices=[dur],
+        # pyvrp's stub says ndarray[int, ...] where it means an integer matrix
+        distance_matrices=[dist],  # type: ignore[list-item]
+        duration_matrices=[dur],  # type: ignore[list-item]
     )
     result = solve(data, stop=MaxRuntime(time_limit), seed=seed, collect_stats=False)
     runtime = time.perf_counter() - start

@@ -9,6 +9,7 @@ is bounded by counts (swap passes), never by the clock, so its plan is the same 
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -41,10 +42,13 @@ def reduce_demand(time_min: np.ndarray, population: np.ndarray) -> Reduced:
     return Reduced(rows, weight)
 
 
-def greedy_swap(times: np.ndarray, weight: np.ndarray, p: int, forced: tuple[int, ...], work: int) -> np.ndarray:
+def greedy_swap(
+    times: np.ndarray, weight: np.ndarray, p: int, forced: tuple[int, ...], work: int, deadline: float
+) -> np.ndarray:
     """Open sites (boolean mask) for ``p`` medians: forced ones, greedy additions, then best swaps.
 
-    Swap passes run until none improves or they have visited ``work`` matrix entries.
+    Swap passes run until none improves or they have visited ``work`` matrix entries; the clock
+    (``deadline``, a ``time.perf_counter()`` value) is only a safety net on a much slower machine.
     Unreachable pairs cost more than any plan that reaches everyone, so the plan reaches every
     demand point when some set of ``p`` sites can and the greedy/swap search finds it.
     """
@@ -65,7 +69,7 @@ def greedy_swap(times: np.ndarray, weight: np.ndarray, p: int, forced: tuple[int
     fixed[list(forced)] = True
     for _ in range(max(1, work // max(1, cost.size * int((is_open & ~fixed).sum())))):
         check()  # a cancelled run stops between passes
-        if not _best_swap(cost, weight, is_open, fixed):
+        if time.perf_counter() > deadline or not _best_swap(cost, weight, is_open, fixed):
             break
     return is_open
 
@@ -104,7 +108,7 @@ def plan_cost(times: np.ndarray, weight: np.ndarray, is_open: np.ndarray) -> flo
 
 
 def lower_bound(
-    times: np.ndarray, weight: np.ndarray, p: int, forced: tuple[int, ...], upper: float, work: int
+    times: np.ndarray, weight: np.ndarray, p: int, forced: tuple[int, ...], upper: float, work: int, deadline: float
 ) -> float:
     """A Lagrangian lower bound on the p-median (Beasley 1993), by subgradient steps toward ``upper``.
 
@@ -112,7 +116,8 @@ def lower_bound(
     ``sum(lam) + sum of the p smallest site terms rho_j = sum_i min(0, w_i t_ij - lam_i)`` (forced
     sites always in), a bound for every ``lam``; the best one seen is returned. It starts at every
     demand point at its nearest candidate and stops after ``work`` matrix entries' worth of steps,
-    once the step size has shrunk to nothing, or once it meets ``upper`` (the plan is then optimal).
+    once the step size has shrunk to nothing, or once it meets ``upper`` (the plan is then optimal);
+    the clock (``deadline``) is only a safety net.
     """
     cost = weight[:, None] * times  # inf where unreachable: such a pair never lowers a site term
     lam = cost.min(axis=1)
@@ -134,7 +139,7 @@ def lower_bound(
             best, stalled = value, 0
         else:
             stalled += 1
-        if best >= upper * (1 - 1e-9) or step_scale < 1e-4:
+        if best >= upper * (1 - 1e-9) or step_scale < 1e-4 or time.perf_counter() > deadline:
             break
         if stalled >= STALL_STEPS:
             step_scale, stalled = step_scale / 2, 0

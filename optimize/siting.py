@@ -40,7 +40,7 @@ from optimize._solver import SolveInfo, Status, check_limit
 MAX_ASSIGNMENT_PAIRS = 250_000
 # SCIP sets up about this many assignment pairs a second on a loaded 2-core machine before it looks at its
 # clock; a p-median whose setup would take over half its time limit is answered without the MIP (see _p_median).
-MIP_PAIRS_PER_SECOND = 20_000
+MIP_PAIRS_PER_SECOND = 10_000
 TRADEOFF_SHARES = 4  # each point of a trade-off curve may take up to a quarter of the time left
 
 
@@ -163,10 +163,23 @@ def _solve_mip(
     return status, values, answer.objective_value, answer.best_objective_bound, elapsed
 
 
-def _binary_bounds(problem: SitingProblem) -> tuple[np.ndarray, np.ndarray]:
-    lower = np.zeros(problem.time_min.shape[1])
+def _sites_then_shares(
+    problem: SitingProblem,
+    n_shares: int,
+    objective: np.ndarray,
+    rows: csr_matrix,
+    row_lb: np.ndarray,
+    row_ub: np.ndarray,
+    *,
+    maximize: bool,
+) -> _Mip:
+    """A MIP over binary open-site variables (forced sites fixed open), then ``n_shares`` shares in [0, 1]."""
+    n_sites = problem.time_min.shape[1]
+    lower = np.zeros(n_sites)
     lower[list(problem.forced)] = 1
-    return lower, np.ones(problem.time_min.shape[1])
+    var_lb, var_ub = np.r_[lower, np.zeros(n_shares)], np.ones(n_sites + n_shares)
+    integer = np.r_[np.ones(n_sites, bool), np.zeros(n_shares, bool)]
+    return _Mip(objective, rows, row_lb, row_ub, var_lb, var_ub, integer, maximize)
 
 
 def _result(
@@ -198,21 +211,10 @@ def _mclp(problem: SitingProblem, p: int, radius_min: float, *, time_limit_s: fl
             hstack([csr_matrix(np.ones((1, n_sites))), csr_matrix((1, n_groups))]),
         ]
     ).tocsr()
-    lower, upper = _binary_bounds(problem)
-    status, values, objective, bound, elapsed = _solve_mip(
-        _Mip(
-            np.r_[np.zeros(n_sites), weights],
-            rows,
-            np.r_[np.full(n_groups, -np.inf), p],
-            np.r_[np.zeros(n_groups), p],
-            np.r_[lower, np.zeros(n_groups)],
-            np.r_[upper, np.ones(n_groups)],
-            np.r_[np.ones(n_sites, bool), np.zeros(n_groups, bool)],
-            maximize=True,
-        ),
-        time_limit_s=time_limit_s,
-        seed=seed,
-    )
+    objective = np.r_[np.zeros(n_sites), weights]
+    row_lb, row_ub = np.r_[np.full(n_groups, -np.inf), p], np.r_[np.zeros(n_groups), p]
+    mip = _sites_then_shares(problem, n_groups, objective, rows, row_lb, row_ub, maximize=True)
+    status, values, objective, bound, elapsed = _solve_mip(mip, time_limit_s=time_limit_s, seed=seed)
     result = _result(problem, "mclp", status, values[:n_sites], objective, bound, elapsed, seed)
     covered = float(problem.population[result.time_min <= radius_min].sum())
     return replace(result, covered_population=covered, radius_min=radius_min)
@@ -322,19 +324,24 @@ def _p_median(problem: SitingProblem, p: int, *, time_limit_s: float, seed: int)
     work = int(ENTRIES_PER_SECOND * time_limit_s)
     plan = np.zeros(times.shape[1], bool)
     if problem.capacity is None:
-        plan = greedy_swap(times, weights, p, problem.forced, work)
+        plan = greedy_swap(times, weights, p, problem.forced, work, started + time_limit_s / 2)
     start = _Answer(Status.FEASIBLE, plan, plan_cost(times, weights, plan) if problem.capacity is None else np.inf)
-    start = replace(start, bound=lower_bound(times, weights, p, problem.forced, start.objective, work))
+    bound = lower_bound(times, weights, p, problem.forced, start.objective, work, started + 0.9 * time_limit_s)
+    start = replace(start, bound=bound)
+    if time.perf_counter() > started + 0.9 * time_limit_s:
+        start = replace(start, notes=("the wall clock ended the greedy + swap search: another run may differ",))
+    # SCIP's setup, which grows with the pairs, does not look at its clock: leave room for it
+    remaining = time_limit_s - (time.perf_counter() - started) - n_pairs / MIP_PAIRS_PER_SECOND
+    fits = n_pairs <= min(MAX_ASSIGNMENT_PAIRS, MIP_PAIRS_PER_SECOND * time_limit_s / 2)  # half for the search
     if start.bound >= start.objective * (1 - 1e-9):
         answer = replace(start, status=Status.OPTIMAL)  # the plan meets the Lagrangian bound: no MIP needed
-    elif n_pairs <= min(MAX_ASSIGNMENT_PAIRS, MIP_PAIRS_PER_SECOND * time_limit_s / 2):  # half for the search
-        # SCIP's setup, which grows with the pairs, does not look at its clock: leave room for it
-        remaining = time_limit_s - (time.perf_counter() - started) - n_pairs / MIP_PAIRS_PER_SECOND
+    elif fits and remaining > 0.1:  # the second test only fails when the clock already ended the heuristics
         answer = _p_median_mip(problem, times, weights, usable, p, start, time_limit_s=remaining, seed=seed)
     else:
         answer = replace(
             start,
             notes=(
+                *start.notes,
                 f"{n_pairs:,} assignment pairs, too many for the MIP within {time_limit_s:g} s: greedy + swap plan",
             ),
         )
@@ -398,33 +405,20 @@ def _p_median_mip(
         blocks.append(load)
         row_lb.append(np.full(n_sites, -np.inf))
         row_ub.append(np.zeros(n_sites))
-    lower, upper = _binary_bounds(problem)
     cost = np.r_[np.zeros(n_sites), weights[pairs[:, 0]] * times[pairs[:, 0], pairs[:, 1]]]
     hint = None
     if np.isfinite(start.objective):  # each demand point at its nearest site of the plan
         nearest = np.where(start.chosen, times, np.inf).argmin(axis=1)
         hint = np.r_[start.chosen.astype(float), (pairs[:, 1] == nearest[pairs[:, 0]]).astype(float)]
-    status, values, objective, bound, _ = _solve_mip(
-        _Mip(
-            cost,
-            vstack(blocks).tocsr(),
-            np.concatenate(row_lb),
-            np.concatenate(row_ub),
-            np.r_[lower, np.zeros(n_pairs)],
-            np.r_[upper, np.ones(n_pairs)],
-            np.r_[np.ones(n_sites, bool), np.zeros(n_pairs, bool)],
-            maximize=False,
-        ),
-        time_limit_s=time_limit_s,
-        seed=seed,
-        hint=hint,
-    )
+    rows, lows, highs = vstack(blocks).tocsr(), np.concatenate(row_lb), np.concatenate(row_ub)
+    mip = _sites_then_shares(problem, n_pairs, cost, rows, lows, highs, maximize=False)
+    status, values, objective, bound, _ = _solve_mip(mip, time_limit_s=time_limit_s, seed=seed, hint=hint)
     if status == Status.INFEASIBLE:
         reason = "the capacities of {p} sites cannot hold the {people:,.0f} people to assign"
         if problem.capacity is None:
             reason = "no {p} sites reach every demand point that some candidate reaches ({people:,.0f} people)"
         raise InfeasibleError([reason.format(p=p, people=weights.sum())])
-    notes = (
+    notes = start.notes + (
         () if status == Status.OPTIMAL else ("SCIP's time limit (wall clock) ended the search: another run may differ",)
     )
     bound = max(start.bound, bound) if np.isfinite(bound) else start.bound
@@ -565,28 +559,30 @@ class Lscp(SitingModel):
 
 
 @dataclass(frozen=True)
-class PMedian(SitingModel):
-    """p-median: ``p`` open sites minimising the population-weighted time to the assigned site."""
+class _OpenP(SitingModel):
+    """A model that opens exactly ``p`` sites, the forced ones included."""
 
     p: int
-    name: ClassVar[str] = "p_median"
 
     def _problems(self) -> list[str]:
         return _p_problems(self.sites, self.p)
+
+
+@dataclass(frozen=True)
+class PMedian(_OpenP):
+    """p-median: ``p`` open sites minimising the population-weighted time to the assigned site."""
+
+    name: ClassVar[str] = "p_median"
 
     def _solve(self, time_limit_s: float, seed: int) -> SitingResult:
         return _p_median(self.sites, self.p, time_limit_s=time_limit_s, seed=seed)
 
 
 @dataclass(frozen=True)
-class PCenter(SitingModel):
+class PCenter(_OpenP):
     """p-center: ``p`` open sites minimising the longest time from any reachable demand point."""
 
-    p: int
     name: ClassVar[str] = "p_center"
-
-    def _problems(self) -> list[str]:
-        return _p_problems(self.sites, self.p)
 
     def _solve(self, time_limit_s: float, seed: int) -> SitingResult:
         return _p_center(self.sites, self.p, time_limit_s=time_limit_s, seed=seed)

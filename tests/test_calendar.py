@@ -42,7 +42,8 @@ def test_weekly_events_in_paris_time():
 def occurrences(event: icalendar.Event) -> list[dt.datetime]:
     """Every start of a repeating event, its EXDATEs left out (as a calendar application expands it)."""
     rules = rruleset()
-    rules.rrule(rrulestr(event["rrule"].to_ical().decode(), dtstart=event.decoded("dtstart")))
+    rule = event["rrule"].to_ical()
+    rules.rrule(rrulestr(rule.decode() if isinstance(rule, bytes) else rule, dtstart=event.decoded("dtstart")))
     found = event.get("exdate")
     for group in found if isinstance(found, list) else [found] if found else []:
         for day in group.dts:

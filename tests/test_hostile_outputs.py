@@ -19,9 +19,13 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from typer.testing import CliRunner
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Dialog, Error, Page
 
 from planner.cli import app
 
@@ -253,6 +257,23 @@ MAPS = ["out-coverage/map.html", "out-run/siting/map.html", "out-run/rounds/map.
 MAPS += ["out-rooms/rooms/map.html", "out-site/siting/map.html"]
 
 
+def _watch(page: Page) -> tuple[list[str], list[str]]:
+    """The page's dialogs (each dismissed at once) and script errors, collected as they happen."""
+    dialogs: list[str] = []
+    errors: list[str] = []
+
+    def on_dialog(dialog: Dialog) -> None:
+        dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    def on_error(error: Error) -> None:
+        errors.append(str(error))
+
+    page.on("dialog", on_dialog)
+    page.on("pageerror", on_error)
+    return dialogs, errors
+
+
 def test_no_map_runs_a_hostile_name(runs: dict[str, Ran]) -> None:
     """Every map opens in chromium with its markers and zones, no dialog on load, hover or click, no script
     error; the hostile names show as text in the tooltips."""
@@ -266,10 +287,7 @@ def test_no_map_runs_a_hostile_name(runs: dict[str, Ran]) -> None:
         try:
             for name in MAPS:
                 page = browser.new_page(viewport={"width": 1200, "height": 900})
-                dialogs: list[str] = []
-                errors: list[str] = []
-                page.on("dialog", lambda d, seen=dialogs: (seen.append(d.message), d.dismiss()))
-                page.on("pageerror", lambda e, seen=errors: seen.append(str(e)))
+                dialogs, errors = _watch(page)
                 page.route("http*://**", lambda route: route.abort())  # offline: no tiles
                 page.goto((root / name).as_uri(), wait_until="load")
                 # dots, zones; points (the commune names written on the map take no mouse: not hovered)
@@ -294,8 +312,7 @@ def test_no_map_runs_a_hostile_name(runs: dict[str, Ran]) -> None:
             assert len(sheets) >= 10
             for sheet in sheets:  # the printable sheets and booking grids
                 page = browser.new_page()
-                dialogs = []
-                page.on("dialog", lambda d, seen=dialogs: (seen.append(d.message), d.dismiss()))
+                dialogs, _ = _watch(page)
                 page.route("http*://**", lambda route: route.abort())
                 page.goto(sheet.as_uri(), wait_until="load")
                 page.wait_for_timeout(200)

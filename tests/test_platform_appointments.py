@@ -11,6 +11,7 @@ import icalendar
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from planner.cli import app as cli_app
@@ -42,6 +43,14 @@ def _session(sessions, provider: str = "assistante-sociale") -> tuple[int, list[
         return event.id, appointments.slots(session, found, plan)
 
 
+def _territory_of(session: Session, event_id: int) -> int:
+    """The territory of a published session (its plan's)."""
+    event = session.get(EventRecord, event_id)
+    plan = session.get(Plan, event.plan_id) if event else None
+    assert plan is not None, f"session {event_id} has no plan"
+    return plan.territory_id
+
+
 def test_slots_follow_the_service_rule(plan) -> None:
     sessions, _ = plan
     event_id, offered = _session(sessions)
@@ -49,8 +58,7 @@ def test_slots_follow_the_service_rule(plan) -> None:
     assert {s.capacity for s in offered} == {1} and offered[0].start == "08:30" and offered[0].end == "09:00"
     assert len(offered) == 4 * 6  # 08:30-11:30 in 30-minute slots, 4 weeks
     with db.transaction(sessions) as session:
-        territory = session.get(Plan, session.get(EventRecord, event_id).plan_id).territory_id
-        appointments.set_slot_rule(session, territory, "social", 45, 3)
+        appointments.set_slot_rule(session, _territory_of(session, event_id), "social", 45, 3)
     _, offered = _session(sessions)
     assert [s.start for s in offered[:4]] == ["08:30", "09:15", "10:00", "10:45"] and offered[0].capacity == 3
 
@@ -86,8 +94,7 @@ def test_concurrent_attempts_on_the_last_free_seat_exactly_one_wins(plan, capaci
     sessions, _ = plan
     event_id, offered = _session(sessions)
     with db.transaction(sessions) as session:
-        territory = session.get(Plan, session.get(EventRecord, event_id).plan_id).territory_id
-        appointments.set_slot_rule(session, territory, "social", 30, capacity)
+        appointments.set_slot_rule(session, _territory_of(session, event_id), "social", 30, capacity)
     key = offered[0].key
     for _ in range(capacity - 1):
         appointments.book(sessions, event_id, key)

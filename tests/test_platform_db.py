@@ -80,6 +80,24 @@ def test_downgrade_removes_the_schema(database_url: str) -> None:
     engine.dispose()
 
 
+def _stop(plan_id: int, uid: str, start: str, end: str, lat: float, lon: float) -> EventRecord:
+    """A stop event on Monday 4 January 2027 with no text, at (lat, lon)."""
+    return EventRecord(
+        plan_id=plan_id,
+        uid=uid,
+        kind="stop",
+        day=dt.date(2027, 1, 4),
+        start=start,
+        end=end,
+        summary="",
+        location="",
+        description="",
+        lat=lat,
+        lon=lon,
+        geom=f"POINT ({lon} {lat})",
+    )
+
+
 def test_round_trip_of_every_table_with_geometry(database_url: str) -> None:
     sessions = db.open_database(database_url)
     with db.transaction(sessions) as session:
@@ -89,20 +107,8 @@ def test_round_trip_of_every_table_with_geometry(database_url: str) -> None:
         session.flush()
         expires = utcnow() + dt.timedelta(days=30)
         session.add(AccessToken(person_id=person.id, token_sha256="a" * 64, expires_at=expires, revoked_at=None))
-        event = EventRecord(
-            plan_id=plan.id,
-            uid="stop-bus-mende-mairie-48003-1@maillage",
-            kind="stop",
-            day=dt.date(2027, 1, 4),
-            start="08:50",
-            end="11:20",
-            summary="Mairie d'Allenc",
-            location="Le Village, 48190 Allenc",
-            description="",
-            lat=44.541759,
-            lon=3.661809,
-            geom="POINT (3.661809 44.541759)",
-        )
+        event = _stop(plan.id, "stop-bus-mende-mairie-48003-1@maillage", "08:50", "11:20", 44.541759, 3.661809)
+        event.summary, event.location = "Mairie d'Allenc", "Le Village, 48190 Allenc"
         event.people.append(EventPerson(person_id=person.id))
         session.add(event)
         session.add(AuditEntry(actor="test", action="publish", subject="Lozère v1", detail={"events": 1}))
@@ -122,22 +128,7 @@ def test_geometry_is_postgis_on_postgresql(database_url: str) -> None:
     engine = sessions.kw["bind"]
     with db.transaction(sessions) as session:
         plan = _plan(session)
-        session.add(
-            EventRecord(
-                plan_id=plan.id,
-                uid="u",
-                kind="stop",
-                day=dt.date(2027, 1, 4),
-                start="08:00",
-                end="09:00",
-                summary="",
-                location="",
-                description="",
-                lat=44.5,
-                lon=3.5,
-                geom="POINT (3.5 44.5)",
-            )
-        )
+        session.add(_stop(plan.id, "u", "08:00", "09:00", 44.5, 3.5))
     with engine.connect() as connection:
         if engine.dialect.name == "postgresql":
             found = connection.execute(text("SELECT ST_SRID(geom), ST_X(geom), ST_Y(geom) FROM events")).one()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from typing import Any
 
 import icalendar
 import pytest
@@ -36,7 +37,8 @@ def _calendar(client: TestClient, token: str) -> icalendar.Calendar:
     return icalendar.Calendar.from_ical(answer.content)
 
 
-def _events(calendar: icalendar.Calendar) -> dict[str, icalendar.Event]:
+def _events(calendar: icalendar.Calendar) -> dict[str, Any]:
+    """The feed's events by uid; their properties are read as the values the tests expect (Any)."""
     return {str(e["uid"]): e for e in calendar.walk("VEVENT")}
 
 

@@ -37,8 +37,7 @@ def test_a_token_opens_its_own_person_only_and_is_stored_hashed(people) -> None:
     with db.transaction(people) as session:
         caf, bus = tokens.issue(session, _get(session, "caf")), tokens.issue(session, _get(session, "bus"))
     with people() as session:
-        assert tokens.resolve(session, caf).ref == "caf"
-        assert tokens.resolve(session, bus).ref == "bus"
+        assert [getattr(tokens.resolve(session, t), "ref", None) for t in (caf, bus)] == ["caf", "bus"]
         assert set(session.scalars(select(AccessToken.token_sha256))) == {tokens.digest(caf), tokens.digest(bus)}
         assert tokens.has_valid_link(session, _get(session, "caf"))
 

@@ -82,7 +82,8 @@ def test_warm_start_and_determinism() -> None:
     """An iteration budget makes two runs identical; a warm start is accepted and never worsened."""
     rng = np.random.default_rng(0)
     xy = rng.uniform(0, 100, size=(31, 2))
-    dist = np.round(np.hypot(*(xy[:, None, :] - xy[None, :, :]).transpose(2, 0, 1))).astype(np.int64)
+    gaps = xy[:, None, :] - xy[None, :, :]
+    dist = np.round(np.asarray(np.hypot(gaps[..., 0], gaps[..., 1]))).astype(np.int64)
     problem = VrpProblem(
         dist, dist, tuple(VrpClient(i, demand=1) for i in range(1, 31)), (VrpVehicleType(0, count=4, capacity=10),)
     )

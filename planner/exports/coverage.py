@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import folium
 import geopandas as gpd
 import pandas as pd
 
@@ -149,6 +150,18 @@ def coverage_tables(result: CoverageResult, lang: str = "fr") -> dict[str, gpd.G
     return {"access_by_zone.csv": zones, "gap_zones.csv": gaps, "summary.csv": summary_table(result.summary, lang)}
 
 
+def result_map(result: CoverageResult, lang: str = "fr") -> folium.Map:
+    """A new coverage map of ``result`` with its range caption (folium maps render once: one per output)."""
+    return coverage_map(
+        result.access,
+        result.services,
+        target_min=result.summary["target_min"],
+        travel=result.travel,
+        lang=lang,
+        caption=range_caption(result.summary, lang),
+    )
+
+
 def write_coverage(
     result: CoverageResult, folder: Path, lang: str = "fr", *, csv_format: str | None = None
 ) -> list[str]:
@@ -171,13 +184,5 @@ def write_coverage(
     fmt = csv_format_for(lang, csv_format)
     for name, table in tables.items():
         write_csv(pd.DataFrame(table).drop(columns="geometry", errors="ignore"), folder / name, fmt)
-    fmap = coverage_map(
-        result.access,
-        result.services,
-        target_min=result.summary["target_min"],
-        travel=result.travel,
-        lang=lang,
-        caption=range_caption(result.summary, lang),
-    )
-    (folder / "map.html").write_text(standalone_html(fmap), encoding="utf-8")
+    (folder / "map.html").write_text(standalone_html(result_map(result, lang)), encoding="utf-8")
     return ["coverage.gpkg", *tables, "map.html"]

@@ -121,6 +121,53 @@ def _occurrences(keys: Iterable[str]) -> list[int]:
     return found
 
 
+def _when_where(row: dict[str, str]) -> dict[str, Any]:
+    """The fields an event takes from its row as written: date, start and end, position."""
+    return {
+        "day": dt.date.fromisoformat(row["date"]),
+        "start": row["start"],
+        "end": row["end"],
+        "lat": float(row.get("lat") or 0),
+        "lon": float(row.get("lon") or 0),
+    }
+
+
+def _stop(row: dict[str, str], n: int, horizon: int) -> PlannedEvent:
+    """The ``n``-th visit of a truck to a stop (visits.csv row), repeating every ``horizon`` weeks."""
+    vehicle = row["vehicle_id"]
+    leg = f"trajet {row.get('leg_drive_min', '?')} min ({row.get('leg_dist_km', '?')} km) depuis l'étape précédente"
+    return PlannedEvent(
+        uid=f"stop-{vehicle}-{row['stop_id']}-{n}@maillage",
+        kind="stop",
+        every_weeks=horizon,
+        summary=f"{row['name']} ({vehicle})",
+        location=row["address"],
+        description=f"Arrivée {row.get('arrival') or row['start']}, {leg}.",
+        people=(("crew", vehicle, f"Équipage {vehicle}"),),
+        **_when_where(row),
+    )
+
+
+def _session(row: dict[str, str], n: int) -> PlannedEvent:
+    """The ``n``-th weekly session of a provider at a premises (reservations.csv row)."""
+    provider, premises = row["provider_id"], row["premises_id"]
+    people = (
+        ("provider", provider, row["provider"] or provider),
+        ("premises_owner", premises, row["premises"] or premises),
+    )
+    return PlannedEvent(
+        uid=f"session-{provider}-{premises}-{n}@maillage",
+        kind="session",
+        every_weeks=1,
+        summary=f"Permanence {row['service']} — {row['premises']}",
+        location=f"{row['premises']}, {row['room']}, {row.get('address', '')}",
+        description=f"{row['provider']} — salle : {row['room']}.",
+        service=row["service"],
+        people=people,
+        **_when_where(row),
+    )
+
+
 def read_run(folder: Path) -> RunContent:
     """Read a run folder's ``run.json``, ``summary.json`` and events; bad or empty folders raise InputError."""
     record_path = folder / "run.json"
@@ -138,53 +185,14 @@ def read_run(folder: Path) -> RunContent:
     record = _finite(record)
     parameters = record.get("parameters") or {}
     horizon = int(((parameters.get("rounds") or {}).get("horizon_weeks")) or 1)
-    events: list[PlannedEvent] = []
     visits = sorted(
         _rows(folder, VISITS, VISIT_COLUMNS),
         key=lambda r: (r["vehicle_id"], int(r["week"]), int(r["day"]), int(r["order"])),
     )
-    for row, n in zip(visits, _occurrences(f"{r['vehicle_id']}\0{r['stop_id']}" for r in visits), strict=True):
-        vehicle = row["vehicle_id"]
-        events.append(
-            PlannedEvent(
-                uid=f"stop-{vehicle}-{row['stop_id']}-{n}@maillage",
-                kind="stop",
-                day=dt.date.fromisoformat(row["date"]),
-                start=row["start"],
-                end=row["end"],
-                every_weeks=horizon,
-                summary=f"{row['name']} ({vehicle})",
-                location=row["address"],
-                description=f"Arrivée {row.get('arrival') or row['start']}, trajet {row.get('leg_drive_min', '?')} min "
-                f"({row.get('leg_dist_km', '?')} km) depuis l'étape précédente.",
-                lat=float(row.get("lat") or 0),
-                lon=float(row.get("lon") or 0),
-                people=(("crew", vehicle, f"Équipage {vehicle}"),),
-            )
-        )
     bookings = sorted(_rows(folder, BOOKINGS, BOOKING_COLUMNS), key=lambda r: (r["provider_id"], r["date"], r["start"]))
-    for row, n in zip(bookings, _occurrences(f"{r['provider_id']}\0{r['premises_id']}" for r in bookings), strict=True):
-        provider, premises = row["provider_id"], row["premises_id"]
-        events.append(
-            PlannedEvent(
-                uid=f"session-{provider}-{premises}-{n}@maillage",
-                kind="session",
-                day=dt.date.fromisoformat(row["date"]),
-                start=row["start"],
-                end=row["end"],
-                every_weeks=1,
-                summary=f"Permanence {row['service']} — {row['premises']}",
-                location=f"{row['premises']}, {row['room']}, {row.get('address', '')}",
-                description=f"{row['provider']} — salle : {row['room']}.",
-                service=row["service"],
-                lat=float(row.get("lat") or 0),
-                lon=float(row.get("lon") or 0),
-                people=(
-                    ("provider", provider, row["provider"] or provider),
-                    ("premises_owner", premises, row["premises"] or premises),
-                ),
-            )
-        )
+    stops = zip(visits, _occurrences(f"{r['vehicle_id']}\0{r['stop_id']}" for r in visits), strict=True)
+    sessions = zip(bookings, _occurrences(f"{r['provider_id']}\0{r['premises_id']}" for r in bookings), strict=True)
+    events = [_stop(row, n, horizon) for row, n in stops] + [_session(row, n) for row, n in sessions]
     if not events:
         raise InputError.one(
             str(folder), "", f"nothing to publish: neither {VISITS} nor {BOOKINGS} has a row", "run rounds or rooms"
@@ -296,6 +304,17 @@ def _person(session: Session, territory: Territory, kind: str, ref: str, name: s
     return person
 
 
+# The fields an event record takes from the planned event (or, when cancelled, from its previous record).
+_EVENT_FIELDS = ("kind", "day", "start", "end", "every_weeks", "summary", "service", "location", "description")
+
+
+def _record(plan_id: int, uid: str, source: PlannedEvent | EventRecord, **fields: Any) -> EventRecord:
+    """The record of event ``uid`` in plan ``plan_id``, its details and position those of ``source``."""
+    details = {name: getattr(source, name) for name in _EVENT_FIELDS}
+    position = {"lat": source.lat, "lon": source.lon, "geom": f"POINT ({source.lon} {source.lat})"}
+    return EventRecord(plan_id=plan_id, uid=uid, **details, **position, **fields)
+
+
 def publish(
     session: Session,
     content: RunContent,
@@ -346,23 +365,7 @@ def publish(
     people: dict[tuple[str, str], Person] = {}
     for item in content.events:
         old = before.get(item.uid)
-        record = EventRecord(
-            plan_id=plan.id,
-            uid=item.uid,
-            kind=item.kind,
-            status="CONFIRMED",
-            day=item.day,
-            start=item.start,
-            end=item.end,
-            every_weeks=item.every_weeks,
-            summary=item.summary,
-            service=item.service,
-            location=item.location,
-            description=item.description,
-            lat=item.lat,
-            lon=item.lon,
-            geom=f"POINT ({item.lon} {item.lat})",
-        )
+        record = _record(plan.id, item.uid, item, status="CONFIRMED")
         unchanged = old is not None and old.status == "CONFIRMED" and _same(old, record)
         record.sequence = 0 if old is None else old.sequence + (0 if unchanged else 1)
         for kind, ref, label in item.people:
@@ -374,24 +377,8 @@ def publish(
     for uid, old in before.items():
         if uid in planned:
             continue
-        gone = EventRecord(
-            plan_id=plan.id,
-            uid=uid,
-            kind=old.kind,
-            status="CANCELLED",
-            sequence=old.sequence + (0 if old.status == "CANCELLED" else 1),
-            day=old.day,
-            start=old.start,
-            end=old.end,
-            every_weeks=old.every_weeks,
-            summary=old.summary,
-            service=old.service,
-            location=old.location,
-            description=old.description,
-            lat=old.lat,
-            lon=old.lon,
-            geom=f"POINT ({old.lon} {old.lat})",
-        )
+        sequence = old.sequence + (0 if old.status == "CANCELLED" else 1)
+        gone = _record(plan.id, uid, old, status="CANCELLED", sequence=sequence)
         gone.people = [EventPerson(person_id=link.person_id) for link in old.people]
         session.add(gone)
     session.flush()

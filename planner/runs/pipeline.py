@@ -16,10 +16,10 @@ import geopandas as gpd
 import pandas as pd
 
 from planner.exports._safe import csv_format_for
-from planner.exports.coverage import coverage_tables, headline, range_caption, write_coverage
+from planner.exports.coverage import coverage_tables, headline, result_map, write_coverage
 from planner.exports.formats import write_formats
 from planner.exports.geo import official_crs
-from planner.exports.maps import coverage_map, standalone_html
+from planner.exports.maps import standalone_html
 from planner.exports.plan import siting_layer, siting_tables, write_plan, write_siting
 from planner.exports.readme import write_readme, write_workbook_of
 from planner.exports.rooms import rooms_headline, rooms_tables, write_rooms
@@ -97,14 +97,7 @@ def write_scenario(run: ScenarioRun, folder: Path, lang: str) -> tuple[list[str]
     summary: dict[str, object] = {**coverage.summary, "travel": coverage.travel}
 
     def base_map() -> folium.Map:  # a fresh map per output: folium maps are rendered once
-        fmap = coverage_map(
-            coverage.access,
-            coverage.services,
-            target_min=coverage.summary["target_min"],
-            travel=coverage.travel,
-            lang=lang,
-            caption=range_caption(coverage.summary, lang),
-        )
+        fmap = result_map(coverage, lang)
         return siting_layer(run.siting, fmap) if run.siting else fmap
 
     if run.siting is not None:
