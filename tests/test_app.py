@@ -368,8 +368,8 @@ def test_before_after_of_two_coverage_measurements(app: AppTest) -> None:
     assert not errors(app), errors(app)
     app.sidebar.radio(key="page_fr").set_value("compare").run()
     assert not app.exception, [e.value for e in app.exception]
-    assert app.selectbox(key="cmp_before").value.startswith("Couverture n° 1 — Lozère")
-    assert app.selectbox(key="cmp_after").value.startswith("Couverture n° 2 — Lozère")
+    assert str(app.selectbox(key="cmp_before").value).startswith("Couverture n° 1 — Lozère")
+    assert str(app.selectbox(key="cmp_after").value).startswith("Couverture n° 2 — Lozère")
     within = [m for m in app.metric if m.label == "À moins de 30 min"]  # before, then after with its delta
     before, after = (float(m.value.split(NNBSP)[0].replace(",", ".")) for m in within)
     assert before == 95.5 and after > before and within[1].delta.startswith("+")

@@ -3,6 +3,7 @@ once; a revoked link opens nothing even when its page was cached; the LRU stays 
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 import icalendar
@@ -27,6 +28,7 @@ def test_what_changes_shows_at_once(database_url: str, tmp_path: Path) -> None:
     with db.transaction(sessions) as session:
         done = publish(session, read_run(run_folder(tmp_path / "v1")), by="test")
         link = next(token for p, token, _ in done.people if p.ref == "assistante-sociale")
+    assert link is not None
     with TestClient(create_app(sessions)) as client:
         assert "Rendez-vous réservés" not in _described(client, link)
         page = client.get(f"/p/{link}").text
@@ -34,12 +36,15 @@ def test_what_changes_shows_at_once(database_url: str, tmp_path: Path) -> None:
             event = session.scalars(
                 select(EventRecord).where(EventRecord.uid.like("session-assistante-sociale-%")).order_by(EventRecord.id)
             ).first()
+            assert event is not None
             found, plan = appointments.bookable_event(session, event.id)
             slot = appointments.slots(session, found, plan)[0]
         made = appointments.book(sessions, event.id, slot.key)
         assert "Rendez-vous réservés" in _described(client, link) and made.reference in client.get(f"/p/{link}").text
         with db.transaction(sessions) as session:
-            appointments.cancel(session, appointments.by_cancel_token(session, made.cancel_token))
+            mine = appointments.by_cancel_token(session, made.cancel_token)
+            assert mine is not None
+            appointments.cancel(session, mine)
         assert "Rendez-vous réservés" not in _described(client, link) and client.get(f"/p/{link}").text == page
         with db.transaction(sessions) as session:
             publish(session, read_run(run_folder(tmp_path / "v2")), by="test")
@@ -54,6 +59,11 @@ def test_what_changes_shows_at_once(database_url: str, tmp_path: Path) -> None:
 def test_the_cache_is_bounded() -> None:
     kept = Rendered(size=3)
     made: list[int] = []
+
+    def make(key: int) -> bytes:
+        made.append(key)
+        return str(key).encode()
+
     for key in [1, 2, 3, 1, 4, 2]:
-        kept.get(key, lambda key=key: made.append(key) or str(key).encode())
+        kept.get(key, functools.partial(make, key))
     assert made == [1, 2, 3, 4, 2]  # 1 was kept (used again before 4 came), 2 had fallen out

@@ -94,7 +94,7 @@ def test_day_off_is_replanned_without_upheaval(database_url: str, rooms_run: Pat
         assert after[uid].sequence == before[uid].sequence + 1
         feed = icalendar.Calendar.from_ical(person_calendar(session, _provider(session, ref)))
         events = {str(e["UID"]): e for e in feed.walk("VEVENT")}
-        assert int(events[uid]["SEQUENCE"]) == after[uid].sequence
+        assert int(str(events[uid]["SEQUENCE"])) == after[uid].sequence
         if after[uid].status == "CANCELLED":
             assert str(events[uid]["STATUS"]) == "CANCELLED"
         stored = session.scalars(select(Appointment).where(Appointment.reference == booking.reference)).one()
@@ -121,6 +121,7 @@ def test_bad_declarations_are_refused(database_url: str, rooms_run: Path, tmp_pa
     with db.transaction(sessions) as session:
         provider = session.scalars(select(Person).where(Person.kind == "provider")).first()
         owner = session.scalars(select(Person).where(Person.kind == "premises_owner")).first()
+        assert provider is not None and owner is not None
         with pytest.raises(InputError, match="declares a day"):
             replan.declare(session, provider, None, by="planner")
         with pytest.raises(InputError, match="for good"):
@@ -189,6 +190,7 @@ def test_withdrawn_room_is_replanned(rooms_run: Path, tmp_path: Path) -> None:
         publish(session, read_run(rooms_run), territory="Lozère", by="test")
     with db.transaction(sessions) as session:
         owner = session.scalars(select(Person).where(Person.kind == "premises_owner").order_by(Person.ref)).first()
+        assert owner is not None
         ref = owner.ref
         replan.declare(session, owner, None, by="premises_owner", reason="travaux")
     with db.transaction(sessions) as session:
