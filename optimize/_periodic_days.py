@@ -1,12 +1,10 @@
-"""One day of a periodic plan as a PyVRP routing problem: a local-search descent and a short search.
+"""One day of a periodic plan as a PyVRP routing problem, re-routed by PyVRP's local search.
 
 With every customer's days fixed, the days of a periodic plan are independent capacitated VRPs with
 ``vehicles_per_day`` vehicles. The pattern search of :mod:`optimize._periodic_search` changes days,
-then asks this module to re-route the days it touched: :func:`descend` runs PyVRP's local search
-(relocate, swap, 2-opt* between and inside routes) to a local optimum, in milliseconds, and
-:func:`search` runs PyVRP's iterated local search (through :mod:`optimize.vrp`) for a number of
-iterations, to polish the days of the best plan. Overloads and over-long routes are priced, not
-forbidden, so that the search can pass through them.
+then asks :class:`DayRouter` to re-route the days it touched: PyVRP's local search (relocate, swap,
+2-opt* between and inside routes) to a local optimum, in milliseconds. Overloads and over-long
+routes are priced, not forbidden, so that the search can pass through them.
 """
 
 from __future__ import annotations
@@ -17,11 +15,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from optimize.vrp import INF, VrpClient, VrpProblem, VrpRoute, VrpVehicleType, _pyvrp_data
-from optimize.vrp import solve as solve_vrp
+from optimize.vrp import INF, VrpClient, VrpProblem, VrpVehicleType, _pyvrp_data
 
 if TYPE_CHECKING:
-    from optimize.periodic import PeriodicProblem
+    from optimize._periodic_problem import PeriodicProblem
 
 Routes = list[list[int]]  # one day: customers of each vehicle, in order (exactly vehicles_per_day lists)
 NEIGHBOURS = 30  # granular neighbourhood of the descent: each customer's nearest possible customers of the day
@@ -70,7 +67,11 @@ class DayRouter:
             optional = tuple(replace(c, required=False) for c in vrp.clients)
             data = _pyvrp_data(replace(vrp, clients=optional))  # vrp.py's one compilation into PyVRP
             size = min(NEIGHBOURS, max(1, len(customers) - 1))
-            ls = LocalSearch(data, RandomNumberGenerator(seed=seed + d), compute_neighbours(data, NeighbourhoodParams(num_neighbours=size)))
+            ls = LocalSearch(
+                data,
+                RandomNumberGenerator(seed=seed + d),
+                compute_neighbours(data, NeighbourhoodParams(num_neighbours=size)),
+            )
             for op in _operators():
                 ls.add_operator(op(data))
             self.days.append((data, ls, customers, {c: k for k, c in enumerate(customers)}))
@@ -93,16 +94,3 @@ def _operators() -> list:
     from pyvrp.search import Relocate1, Relocate2, Swap11, Swap21, Swap22, SwapTails
 
     return [Relocate1, Relocate2, Swap11, Swap21, Swap22, SwapTails]
-
-
-def search(problem: PeriodicProblem, routes: Routes, iterations: int, seed: int, time_limit_s: float) -> Routes:
-    """The day's routes after ``iterations`` of PyVRP's iterated local search from them (or the clock)."""
-    customers = sorted(c for r in routes for c in r)
-    if len(customers) < 2:
-        return [list(r) for r in routes]
-    pos = {c: k for k, c in enumerate(customers)}
-    warm = [VrpRoute(0, tuple(pos[c] for c in r)) for r in routes if r]
-    result = solve_vrp(
-        _vrp(problem, customers), time_limit_s=time_limit_s, seed=seed, initial=warm, max_iterations=iterations
-    )
-    return _padded(problem, [[customers[c] for c in r.clients] for r in result.routes])

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 if TYPE_CHECKING:
-    from optimize.periodic import PeriodicProblem
+    from optimize._periodic_problem import PeriodicProblem
 
 Routes = list[list[int]]  # one day: customers of each vehicle, in order (exactly vehicles_per_day lists)
 Penalties = tuple[float, float]  # per unit of overload, per unit of time over max_duration
@@ -133,7 +133,7 @@ class Plan:
     @classmethod
     def empty(cls, problem: PeriodicProblem) -> Plan:
         """No customer placed yet."""
-        routes = [[[] for _ in range(problem.vehicles_per_day)] for _ in range(problem.num_days)]
+        routes: list[Routes] = [[[] for _ in range(problem.vehicles_per_day)] for _ in range(problem.num_days)]
         return cls(problem, routes, [() for _ in range(problem.num_customers + 1)])
 
     def copy(self) -> Plan:

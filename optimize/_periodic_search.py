@@ -32,43 +32,38 @@ from optimize._periodic_days import DayRouter
 from optimize._periodic_plan import Penalties, Plan
 
 if TYPE_CHECKING:
-    from optimize.periodic import PeriodicProblem
+    from optimize._periodic_problem import PeriodicProblem
 
 SWEEPS = 4  # pattern-improvement sweeps per education, at most
 EDUCATION_ROUNDS = 3  # alternations of day local search and pattern sweeps, at most
-import os
-ACCEPT = float(os.environ.get("PV_ACCEPT", 0.01))  # record-to-record threshold at the start, share of the best cost (0 at the end)
+ACCEPT = 0.0015  # record-to-record threshold at the start, share of the best cost (0 at the end)
 RESTART = 300  # iterations without a new best before the search restarts from the best plan
 NOISE = 0.2  # relative noise on insertion costs when a cluster is recreated greedily
 ADAPT_EVERY = 20  # iterations between penalty updates
 FEASIBLE_TARGET = (0.25, 0.6)  # share of feasible trials the penalties aim for (low, high)
+FLOOR = 0.1  # lowest price of a unit of overload, in mean depot arcs per mean demand (of time: per 10 arcs)
 
 
 class Budget:
-    """Deterministic work units (or iterations) with the wall clock as a safety net (see ``optimize.periodic``)."""
+    """Deterministic work units, with a wall-clock deadline as a safety net (see ``optimize.periodic``)."""
 
-    def __init__(
-        self, work: float, clock: Callable[[], float], time_limit_s: float, max_iterations: int | None = None
-    ) -> None:
-        self.total, self.used, self.clock, self.limit = work, 0.0, clock, time_limit_s
-        self.max_iterations, self.iterations = max_iterations, 0
-        self.stopped_by = "work" if max_iterations is None else "iterations"
+    def __init__(self, work: float, deadline: float, clock: Callable[[], float]) -> None:
+        self.total, self.used, self.deadline, self.clock = work, 0.0, deadline, clock
+        self.late = False  # True when the deadline, not the work, ended the search
 
     def spend(self, units: float) -> None:
         """Count work done."""
         self.used += units
 
     def progress(self) -> float:
-        """Share of the budget spent (work or iterations, or the clock when it runs out first)."""
-        if self.clock() >= self.limit:
-            self.stopped_by = "wall clock"
+        """Share of the budget spent (1 once the deadline has passed)."""
+        if self.clock() >= self.deadline:
+            self.late = True
             return 1.0
-        if self.max_iterations is not None:
-            return min(1.0, self.iterations / max(1, self.max_iterations))
-        return min(1.0, self.used / self.total)
+        return min(1.0, self.used / max(self.total, 1e-9))
 
     def done(self) -> bool:
-        """True when the budget is spent."""
+        """True when the budget is spent (and the run not cancelled: ``Cancelled`` is raised)."""
         check()
         return self.progress() >= 1.0
 
@@ -78,10 +73,9 @@ class _Prices:
 
     def __init__(self, problem: PeriodicProblem) -> None:
         arc = float(problem.distance[0, 1:].mean()) if problem.num_customers else 1.0
-        f = float(os.environ.get("PV_FLOOR", 1.0))
-        self.floor = (max(1.0, f * arc / max(1.0, float(problem.demand[1:].mean()))), max(1.0, arc / 100))
+        self.floor = (max(1.0, FLOOR * arc / max(1.0, float(problem.demand[1:].mean()))), max(1.0, FLOOR * arc / 10))
         self.ceiling = (10.0 * float(problem.distance.max()) + 1.0, 10.0 * float(problem.distance.max()) + 1.0)
-        self.values = [float(os.environ.get("PV_START", 10)) * self.floor[0], 10 * self.floor[1]]
+        self.values = [10 * self.floor[0], 10 * self.floor[1]]
         self.seen: list[tuple[bool, bool]] = []
 
     @property
@@ -153,20 +147,9 @@ def _sweep(plan: Plan, pairs: Pairs, pen: Penalties, rng: random.Random, budget:
     return changed
 
 
-def educate(
-    plan: Plan, dirty: set[int], pairs: Pairs, router: DayRouter, pen: Penalties, rng: random.Random, budget: Budget
+def _recreate(
+    plan: Plan, customers: Sequence[int], pen: Penalties, rng: random.Random, shared: tuple[int, ...]
 ) -> None:
-    """Local search on the ``dirty`` days and pattern sweeps, alternately, until neither changes anything."""
-    for _ in range(EDUCATION_ROUNDS):
-        for d in sorted(dirty):
-            plan.set_day(d, router.descend(d, plan.routes[d], pen))
-            budget.spend(sum(len(r) for r in plan.routes[d]))
-        dirty = _sweep(plan, pairs, pen, rng, budget)
-        if not dirty:
-            return
-
-
-def _recreate(plan: Plan, customers: Sequence[int], pen: Penalties, rng: random.Random, shared: tuple[int, ...]) -> None:
     """Insert absent ``customers``: on ``shared`` days when allowed, else their cheapest combination (noisy)."""
     for i in customers:
         options = [shared] if shared in plan.problem.combinations[i] else plan.problem.combinations[i]
@@ -205,41 +188,61 @@ def _ruin(plan: Plan, near: np.ndarray, choosers: Sequence[int], rng: random.Ran
     return removed, touched
 
 
-def search(problem: PeriodicProblem, budget: Budget, rng: random.Random) -> Plan:
-    """The best plan found within the budget (feasible when the search found one)."""
-    pairs = Pairs(problem)
-    choosers = pairs.choosers
-    prices = _Prices(problem)
-    plan = Plan.empty(problem)
-    construct(plan, prices.high(), rng)
-    router = DayRouter(problem, rng.randrange(2**31))
-    educate(plan, set(range(problem.num_days)), pairs, router, prices.high(), rng, budget)
-    best, since = plan.copy(), 0
-    if not choosers:
+class PatternSearch:
+    """The search's state across calls: penalties, day routers, neighbour lists, random stream."""
+
+    def __init__(self, problem: PeriodicProblem, rng: random.Random) -> None:
+        self.problem, self.rng = problem, rng
+        self.pairs = Pairs(problem)
+        self.prices = _Prices(problem)
+        self.router = DayRouter(problem, rng.randrange(2**31))
+        order = np.argsort(problem.distance, axis=1, kind="stable")
+        self.near = np.array([[c for c in row if c != 0] for row in order])  # customers by distance, itself first
+        self.iterations = 0  # over all runs
+        self.late = False  # the wall clock ended a run
+
+    def first_plan(self, budget: Budget) -> Plan:
+        """Every customer on its cheapest combination, then educated, overloads priced highest."""
+        plan = Plan.empty(self.problem)
+        construct(plan, self.prices.high(), self.rng)
+        self.educate(plan, set(range(self.problem.num_days)), self.prices.high(), budget)
+        return plan
+
+    def educate(self, plan: Plan, dirty: set[int], pen: Penalties, budget: Budget) -> None:
+        """Local search on the ``dirty`` days and pattern sweeps, alternately, until neither changes anything."""
+        for _ in range(EDUCATION_ROUNDS):
+            for d in sorted(dirty):
+                plan.set_day(d, self.router.descend(d, plan.routes[d], pen))
+                budget.spend(10 + sum(len(r) for r in plan.routes[d]))
+            dirty = _sweep(plan, self.pairs, pen, self.rng, budget)
+            if not dirty:
+                return
+
+    def run(self, start: Plan, budget: Budget) -> Plan:
+        """The best plan found from ``start`` within the budget (feasible when the search found one)."""
+        problem, rng, prices = self.problem, self.rng, self.prices
+        plan, best, since = start, start.copy(), 0
+        if not self.pairs.choosers:
+            return best
+        while not budget.done():
+            pen = prices.now
+            trial = plan.copy()
+            removed, touched = _ruin(trial, self.near, self.pairs.choosers, rng)
+            shared = rng.choice(problem.combinations[removed[0]]) if rng.random() < 0.5 else ()
+            _recreate(trial, removed, pen, rng, shared)
+            self.educate(trial, touched | {d for i in removed for d in trial.pattern[i]}, pen, budget)
+            prices.record(trial)
+            pen = prices.now
+            if trial.feasible() and (not best.feasible() or trial.cost(pen) < best.cost(pen)):
+                best, since = trial.copy(), 0
+            elif not best.feasible() and trial.cost(prices.high()) < best.cost(prices.high()):
+                best = trial.copy()
+            threshold = ACCEPT * best.cost(pen) * (1.0 - budget.progress())
+            if trial.cost(pen) <= plan.cost(pen) + threshold:
+                plan = trial
+            since += 1
+            self.iterations += 1
+            if since >= RESTART:
+                plan, since = best.copy(), 0
+        self.late |= budget.late
         return best
-    order = np.argsort(problem.distance, axis=1, kind="stable")
-    near = np.array([[c for c in row if c != 0] for row in order])  # customers by distance (itself first)
-    while not budget.done():
-        pen = prices.now
-        trial = plan.copy()
-        removed, touched = _ruin(trial, near, choosers, rng)
-        first = removed[0]
-        shared = rng.choice(problem.combinations[first]) if rng.random() < 0.5 else ()
-        _recreate(trial, removed, pen, rng, shared)
-        educate(trial, touched | {d for i in removed for d in trial.pattern[i]}, pairs, router, pen, rng, budget)
-        prices.record(trial)
-        pen = prices.now
-        if trial.feasible() and (not best.feasible() or trial.cost(pen) < best.cost(pen)):
-            best, since = trial.copy(), 0
-            import os, time as _t
-            if os.environ.get('PVDBG'): print(f'{_t.perf_counter():.1f} it {budget.iterations} best {best.totals()[0]} pen {pen} rm {len(removed)} shared {bool(shared)}', flush=True)
-        elif not best.feasible() and trial.cost(prices.high()) < best.cost(prices.high()):
-            best = trial.copy()
-        threshold = ACCEPT * best.cost(pen) * (1.0 - budget.progress())
-        if trial.cost(pen) <= plan.cost(pen) + threshold:
-            plan = trial
-        since += 1
-        budget.iterations += 1
-        if since >= RESTART:
-            plan, since = best.copy(), 0
-    return best

@@ -29,88 +29,21 @@ from dataclasses import dataclass
 import numpy as np
 
 from optimize._cancel import cancellable
-from optimize._errors import ProblemError
-from optimize._periodic_days import search as polish_day
+from optimize._periodic_horizon import polish, single_days
 from optimize._periodic_plan import Plan
-from optimize._periodic_search import Budget, search
+from optimize._periodic_problem import PeriodicProblem
+from optimize._periodic_search import Budget, PatternSearch
 from optimize._solver import SolveInfo, Status
 from optimize.vrp import INF, VrpClient, VrpProblem, VrpVehicleType
 from optimize.vrp import solve as solve_vrp
 
-WORK_PER_S = 20_000.0  # work units a second (about one customer re-routed each), measured on a 2-core Xeon
-POLISH_SHARE = 0.1  # share of the budget spent polishing the best plan's days
-POLISH_UNITS = 1.0  # work units of one PyVRP iteration of the polish, per customer of the day
+__all__ = ["PeriodicProblem", "PeriodicResult", "PeriodicRoute", "lower_bound", "solve"]
 
-
-@dataclass(frozen=True)
-class PeriodicProblem:
-    """Integer ``distance``/``duration`` matrices over the depot (0) and customers 1..n.
-
-    ``combinations[i]`` lists customer ``i``'s allowed day sets (days 0..num_days-1; index 0, the
-    depot, has none); ``max_duration`` of ``None`` means routes of any length.
-    """
-
-    distance: np.ndarray
-    duration: np.ndarray
-    demand: np.ndarray
-    service: np.ndarray
-    combinations: tuple[tuple[tuple[int, ...], ...], ...]
-    num_days: int
-    vehicles_per_day: int
-    capacity: int
-    max_duration: int | None = None
-
-    def __post_init__(self) -> None:
-        problems = _matrix_problems(self) + _customer_problems(self)
-        if self.num_days < 1:
-            problems.append(f"num_days: {self.num_days}, at least 1 day is needed")
-        if self.vehicles_per_day < 1:
-            problems.append(f"vehicles_per_day: {self.vehicles_per_day}, at least 1 vehicle is needed")
-        if self.capacity < 1:
-            problems.append(f"capacity: {self.capacity}, must be positive")
-        if self.max_duration is not None and self.max_duration < 1:
-            problems.append(f"max_duration: {self.max_duration}, must be positive (None: no limit)")
-        if problems:
-            raise ProblemError(problems)
-
-    @property
-    def num_customers(self) -> int:
-        """Customers, the depot excluded."""
-        return len(self.combinations) - 1
-
-
-def _matrix_problems(p: PeriodicProblem) -> list[str]:
-    """Shapes and signs of the matrices and vectors."""
-    n = len(p.combinations)
-    problems = [
-        f"{name}: shape {np.shape(m)}, expected ({n}, {n}) (depot and {n - 1} customers)"
-        for name, m in (("distance", p.distance), ("duration", p.duration))
-        if np.shape(m) != (n, n)
-    ]
-    problems += [
-        f"{name}: length {len(v)}, expected {n}"
-        for name, v in (("demand", p.demand), ("service", p.service))
-        if np.shape(v) != (n,)
-    ]
-    problems += [
-        f"{name}: negative values" for name, m in (("distance", p.distance), ("duration", p.duration),
-        ("demand", p.demand), ("service", p.service)) if np.size(m) and np.min(m) < 0
-    ]
-    return problems
-
-
-def _customer_problems(p: PeriodicProblem) -> list[str]:
-    """Each customer's combinations: at least one, days in the horizon, no repeated day; demand fits."""
-    problems = [] if not p.combinations or not p.combinations[0] else ["combinations[0]: the depot has none"]
-    for i, combos in enumerate(p.combinations[1:], start=1):
-        if not combos:
-            problems.append(f"customer {i}: no allowed combination of days")
-        for c in combos:
-            if not c or len(set(c)) != len(c) or any(not 0 <= d < p.num_days for d in c):
-                problems.append(f"customer {i}: combination {c} must list distinct days in 0..{p.num_days - 1}")
-        if np.shape(p.demand) == (len(p.combinations),) and int(p.demand[i]) > p.capacity:
-            problems.append(f"customer {i}: demand {int(p.demand[i])} > vehicle capacity {p.capacity}")
-    return problems
+WORK_PER_S = 30_000.0  # work units a second: 65-90 % of a core of the 2-core Xeon (25-47 k units a CPU-second)
+CYCLES = 3  # alternations of pattern search and whole-horizon PyVRP
+HORIZON_SHARE = (0.2, 0.7)  # share of each cycle for the whole horizon: no flexible single visit, all
+HORIZON_UNITS = 0.25  # work units of one PyVRP iteration on the whole horizon, per visit
+DEADLINE_SHARE = 0.97  # the searches end by this share of time_limit_s (the rest: reading the result)
 
 
 @dataclass(frozen=True)
@@ -156,7 +89,9 @@ def _fleet_plan(problem: PeriodicProblem, iterations: int, seed: int, seconds: f
     vrp = VrpProblem(
         problem.distance,
         problem.duration,
-        tuple(VrpClient(i, int(problem.demand[i]), int(problem.service[i])) for i in range(1, problem.num_customers + 1)),
+        tuple(
+            VrpClient(i, int(problem.demand[i]), int(problem.service[i])) for i in range(1, problem.num_customers + 1)
+        ),
         (
             VrpVehicleType(
                 depot=0,
@@ -176,20 +111,11 @@ def _fleet_plan(problem: PeriodicProblem, iterations: int, seed: int, seconds: f
     return plan
 
 
-def _polish(problem: PeriodicProblem, plan: Plan, work: float, seed: int, seconds: float) -> Plan:
-    """Each day of a feasible plan re-routed by PyVRP's iterated local search; kept when shorter.
-
-    A PyVRP iteration on a day of ``s`` customers counts ``POLISH_UNITS * s`` work units.
-    """
-    out = plan.copy()
-    end = time.perf_counter() + seconds
-    for d in range(problem.num_days):
-        size = max(1, sum(len(r) for r in plan.routes[d]))
-        iterations = max(1, int(work / problem.num_days / (POLISH_UNITS * size)))
-        left = max(0.01, (end - time.perf_counter()) / (problem.num_days - d))
-        out.set_day(d, polish_day(problem, plan.routes[d], iterations, seed + d, left))
-    better = out.feasible() and out.totals()[0] < plan.totals()[0]
-    return out if better else plan
+def _flexible_share(problem: PeriodicProblem) -> float:
+    """Share of the visits made by customers visited once on one of several days."""
+    visits = [len(problem.combinations[i][0]) for i in range(1, problem.num_customers + 1)]
+    flexible = [single_days(problem, i) is not None for i in range(1, problem.num_customers + 1)]
+    return sum(v for v, f in zip(visits, flexible, strict=True) if f) / max(1, sum(visits))
 
 
 def solve(
@@ -198,38 +124,50 @@ def solve(
     time_limit_s: float,
     seed: int,
     cancel: threading.Event | None = None,
-    max_iterations: int | None = None,
+    work: float | None = None,
 ) -> PeriodicResult:
     """Routes over the horizon of least total distance found for ``seed`` within ``time_limit_s``.
 
-    ``max_iterations`` (pattern-search iterations, or PyVRP iterations in the day-free case)
-    replaces the default work budget of ``WORK_PER_S`` units a second.
+    ``work`` (deterministic work units) replaces the default budget of ``WORK_PER_S`` units a
+    second of ``time_limit_s``; the result depends only on the problem, the seed and the work
+    unless the wall clock ends the search first (``stopped_by``).
     """
     start = time.perf_counter()
     with cancellable(cancel) if cancel is not None else nullcontext():
-        return _solve(problem, time_limit_s, seed, max_iterations, start)
+        return _solve(problem, time_limit_s, seed, WORK_PER_S * time_limit_s if work is None else work, start)
 
 
-def _solve(
-    problem: PeriodicProblem, time_limit_s: float, seed: int, max_iterations: int | None, start: float
-) -> PeriodicResult:
-    """:func:`solve` inside its cancellation context."""
+def _solve(problem: PeriodicProblem, time_limit_s: float, seed: int, work: float, start: float) -> PeriodicResult:
+    """:func:`solve` inside its cancellation context: cycles of pattern search and whole-horizon PyVRP."""
     rng = random.Random(seed)
-    work = WORK_PER_S * time_limit_s
-    search_s = time_limit_s * (1 - POLISH_SHARE)
+    deadline = start + time_limit_s * DEADLINE_SHARE
+
+    def clock() -> float:
+        return time.perf_counter()
+
+    iterations, late = 0, False
     if _day_free(problem):
-        iterations = max_iterations or max(1, int(work / max(1, problem.num_customers)))
-        plan = _fleet_plan(problem, iterations, seed, time_limit_s)
-        iterations_done, stopped_by = iterations, "iterations"
+        iterations = max(1, int(work / (HORIZON_UNITS * max(1, problem.num_customers))))
+        plan = _fleet_plan(problem, iterations, seed, max(0.01, deadline - clock()))
+        late = clock() >= deadline
     else:
-        budget = Budget(work * (1 - POLISH_SHARE), lambda: time.perf_counter() - start, search_s, max_iterations)
-        plan = search(problem, budget, rng)
-        if plan.feasible():
-            left = max(0.01, time_limit_s - (time.perf_counter() - start))
-            plan = _polish(problem, plan, work * POLISH_SHARE, rng.randrange(2**31), left)
-        iterations_done, stopped_by = budget.iterations, budget.stopped_by
-    if time.perf_counter() - start >= time_limit_s:
-        stopped_by = "wall clock"
+        engine = PatternSearch(problem, rng)
+        horizon_share = HORIZON_SHARE[0] + (HORIZON_SHARE[1] - HORIZON_SHARE[0]) * _flexible_share(problem)
+        budget = Budget(work, deadline, clock)
+        plan = engine.first_plan(budget)
+        for c in range(CYCLES):
+            left = (work - budget.used) / (CYCLES - c)
+            seconds = (deadline - clock()) / (CYCLES - c)
+            search_end = clock() + seconds * (1 - horizon_share)
+            plan = engine.run(plan, Budget(left * (1 - horizon_share), search_end, clock))
+            budget.used += left * (1 - horizon_share)
+            size = sum(len(plan.pattern[i]) for i in range(1, problem.num_customers + 1))
+            its = max(1, int(left * horizon_share / (HORIZON_UNITS * size)))
+            if plan.feasible():
+                plan = polish(problem, plan, its, rng.randrange(2**31), max(0.01, deadline - clock()) / (CYCLES - c))
+            budget.used += left * horizon_share
+        iterations = engine.iterations
+        late = engine.late or clock() >= deadline
     distance, _, _ = plan.totals()
     feasible = plan.feasible()
     info = SolveInfo(
@@ -244,6 +182,6 @@ def _solve(
         days_of=tuple(plan.pattern),
         distance=distance,
         info=info,
-        iterations=iterations_done,
-        stopped_by=stopped_by,
+        iterations=iterations,
+        stopped_by="wall clock" if late else "work",
     )
