@@ -20,6 +20,7 @@ import argparse
 import csv
 import json
 import sys
+import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, replace
 from itertools import pairwise
@@ -75,6 +76,7 @@ class Row:
     gap_pct: float | None
     published: float
     time_s: float
+    cpu_s: float  # CPU time of the solve: the wall time it would take alone on a core
     iterations: int
     stopped_by: str
     time_limit: float
@@ -207,7 +209,9 @@ def check_solution(inst: PvrpInstance, routes: Routes) -> list[str]:
 def run_instance(inst: PvrpInstance, bks: float, time_limit: float, seed: int, work: float | None) -> Row:
     """Solve one instance, check the routes independently, return its row (held-out: no BKS, nan)."""
     published = parse_solution(DATA_DIR / "solutions" / f"{inst.name}.res")[0] if bks == bks else float("nan")
+    cpu = time.process_time()
     result = solve(to_problem(inst), time_limit_s=time_limit, seed=seed, work=work)
+    cpu = time.process_time() - cpu
     routes: Routes = [(r.day, list(r.customers)) for r in result.routes]
     issues = check_solution(inst, routes)
     feasible = result.info.status == "feasible" and not issues
@@ -224,6 +228,7 @@ def run_instance(inst: PvrpInstance, bks: float, time_limit: float, seed: int, w
         gap_pct=None if cost is None or bks != bks else 100.0 * (cost - bks) / bks,
         published=published,
         time_s=result.info.time_s,
+        cpu_s=cpu,
         iterations=result.iterations,
         stopped_by=result.stopped_by,
         time_limit=time_limit,
@@ -243,6 +248,7 @@ def write_csv(rows: Sequence[Row], path: Path) -> None:
             d = asdict(r)
             d["routes"] = json.dumps(r.routes)
             d["cost"], d["gap_pct"], d["time_s"] = fmt(r.cost), fmt(r.gap_pct), f"{r.time_s:.1f}"
+            d["cpu_s"] = f"{r.cpu_s:.1f}"
             writer.writerow(d)
 
 
@@ -262,8 +268,8 @@ def main(argv: Sequence[str] | None = None) -> list[Row]:
         raise SystemExit(f"unknown instances: {unknown}")
     bks = load_bks()
     rows: list[Row] = []
-    print("| instance | n | days | m | cost | BKS | gap % | time s | iterations | status |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+    print("| instance | n | days | m | cost | BKS | gap % | time s | CPU s | iterations | status |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
     for name in names:
         inst = parse_pvrp(DATA_DIR / "instances" / name)
         if args.heldout is not None:
@@ -274,7 +280,8 @@ def main(argv: Sequence[str] | None = None) -> list[Row]:
         rows.append(r)
         print(
             f"| {r.instance} | {r.customers} | {r.days} | {r.vehicles} | {fmt(r.cost)} | {fmt(r.bks)} "
-            f"| {fmt(r.gap_pct)} | {r.time_s:.1f} | {r.iterations} | {r.status} ({r.stopped_by}) {r.issues} |",
+            f"| {fmt(r.gap_pct)} | {r.time_s:.1f} | {r.cpu_s:.1f} | {r.iterations} "
+            f"| {r.status} ({r.stopped_by}) {r.issues} |",
             flush=True,
         )
         write_csv(rows, args.out)

@@ -36,7 +36,7 @@ if TYPE_CHECKING:
 
 SWEEPS = 4  # pattern-improvement sweeps per education, at most
 EDUCATION_ROUNDS = 3  # alternations of day local search and pattern sweeps, at most
-ACCEPT = 0.0015  # record-to-record threshold at the start, share of the best cost (0 at the end)
+ACCEPT = 0.004  # record-to-record threshold at the start, share of the best cost (0 at the end)
 RESTART = 300  # iterations without a new best before the search restarts from the best plan
 NOISE = 0.2  # relative noise on insertion costs when a cluster is recreated greedily
 ADAPT_EVERY = 20  # iterations between penalty updates
