@@ -8,14 +8,19 @@ lasting at most ``max_duration`` (travel plus service). Objective: total distanc
 
 Method: when every customer is visited once on any day, the days are interchangeable and the
 problem is one VRP with ``vehicles_per_day x num_days`` vehicles (PyVRP, :mod:`optimize.vrp`).
-Otherwise a pattern search (:mod:`optimize._periodic_search`, after Vidal et al. 2012) moves
-customers between combinations inside the search, re-routes the days it changes with PyVRP's
-local search, prices overloads adaptively, and polishes the best plan's days at the end.
+Otherwise ``CYCLES`` cycles of two stages:
 
-The search is measured in deterministic work units (``WORK_PER_S`` of them per second of
-``time_limit_s``), or ``max_iterations`` pattern-search iterations when given: for a seed the
-result is then the same on any machine and under any load. The wall clock only stops a search that
-runs late (``stopped_by`` says which ended it).
+1. a pattern search (:mod:`optimize._periodic_search`, after Vidal et al. 2012): pattern moves
+   inside the search, days re-routed by PyVRP's local search, adaptive overload prices,
+   ruin-and-recreate of customer clusters, record-to-record acceptance;
+2. the whole horizon as one PyVRP problem from the best plan (:mod:`optimize._periodic_horizon`),
+   which moves single visits between days with PyVRP's inter-route moves; its share of the cycle
+   grows with the share of such visits (``HORIZON_SHARE``).
+
+Both are measured in deterministic work units (``WORK_PER_S`` of them per second of
+``time_limit_s``, or ``work`` when given): for a seed the result is then the same on any machine
+and under any load. The wall clock only stops a search that runs late (``stopped_by`` says which
+ended it).
 """
 
 from __future__ import annotations
@@ -63,7 +68,7 @@ class PeriodicResult:
     distance: int
     info: SolveInfo
     iterations: int
-    stopped_by: str  # "work", "iterations" or "wall clock"
+    stopped_by: str  # "work" or "wall clock"
 
 
 def lower_bound(problem: PeriodicProblem) -> float:
@@ -84,8 +89,11 @@ def _day_free(problem: PeriodicProblem) -> bool:
     return all(sorted(c) == every_day for c in problem.combinations[1:])
 
 
-def _fleet_plan(problem: PeriodicProblem, iterations: int, seed: int, seconds: float) -> Plan:
-    """The day-free case as one VRP with ``vehicles_per_day x num_days`` vehicles, routes dealt to the days."""
+def _fleet_plan(problem: PeriodicProblem, iterations: int, seed: int, seconds: float) -> tuple[Plan, int]:
+    """The day-free case as one VRP with ``vehicles_per_day x num_days`` vehicles, routes dealt to the days.
+
+    Returns the plan and the PyVRP iterations made.
+    """
     vrp = VrpProblem(
         problem.distance,
         problem.duration,
@@ -108,7 +116,7 @@ def _fleet_plan(problem: PeriodicProblem, iterations: int, seed: int, seconds: f
         plan.routes[day][vehicle] = [c + 1 for c in route.clients]
         for c in route.clients:
             plan.pattern[c + 1] = (day,)
-    return plan
+    return plan, result.iterations
 
 
 def _flexible_share(problem: PeriodicProblem) -> float:
@@ -147,8 +155,8 @@ def _solve(problem: PeriodicProblem, time_limit_s: float, seed: int, work: float
 
     iterations, late = 0, False
     if _day_free(problem):
-        iterations = max(1, int(work / (HORIZON_UNITS * max(1, problem.num_customers))))
-        plan = _fleet_plan(problem, iterations, seed, max(0.01, deadline - clock()))
+        budget_iterations = max(1, int(work / (HORIZON_UNITS * max(1, problem.num_customers))))
+        plan, iterations = _fleet_plan(problem, budget_iterations, seed, max(0.01, deadline - clock()))
         late = clock() >= deadline
     else:
         engine = PatternSearch(problem, rng)
