@@ -164,15 +164,13 @@ def _solve(problem: PeriodicProblem, time_limit_s: float, seed: int, work: float
         budget = Budget(work, deadline, clock)
         plan = engine.first_plan(budget)
         for c in range(CYCLES):
-            left = (work - budget.used) / (CYCLES - c)
-            seconds = (deadline - clock()) / (CYCLES - c)
-            search_end = clock() + seconds * (1 - horizon_share)
-            plan = engine.run(plan, Budget(left * (1 - horizon_share), search_end, clock))
+            left = (work - budget.used) / (CYCLES - c)  # only the overall deadline may cut a stage short
+            plan = engine.run(plan, Budget(left * (1 - horizon_share), deadline, clock))
             budget.used += left * (1 - horizon_share)
             size = sum(len(plan.pattern[i]) for i in range(1, problem.num_customers + 1))
             its = max(1, int(left * horizon_share / (HORIZON_UNITS * size)))
             if plan.feasible():
-                plan = polish(problem, plan, its, rng.randrange(2**31), max(0.01, deadline - clock()) / (CYCLES - c))
+                plan = polish(problem, plan, its, rng.randrange(2**31), max(0.01, deadline - clock()))
             budget.used += left * horizon_share
         iterations = engine.iterations
         late = engine.late or clock() >= deadline
