@@ -12,6 +12,10 @@ Usage (from the repository root)::
 
     .venv/bin/python bench/pvrp.py --instances p01,p14 --time-limit 10
     .venv/bin/python bench/pvrp.py --instances all --time-limit 60 --out bench/results/pvrp_60s.csv
+    .venv/bin/python bench/pvrp.py --instances p05,p10 --heldout 7 --time-limit 60  # unseen variants
+
+``--work N`` fixes the engine's deterministic budget (60 s of ``--time-limit`` is 1,800,000 units),
+so that a loaded machine changes the wall time, not the routes.
 """
 
 from __future__ import annotations
