@@ -3,11 +3,16 @@
 
 from __future__ import annotations
 
+import inspect
+import threading
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from optimize._cancel import Cancelled
+from optimize._errors import ProblemError
+from optimize._solver import SolveInfo
 from optimize.periodic import PeriodicProblem, solve
 from tests._bench import load_bench
 
@@ -75,8 +80,8 @@ def _line_problem() -> PeriodicProblem:
 
 def test_capacity_sends_single_visits_to_different_days() -> None:
     """One vehicle of capacity 1 a day: the two customers go on different days, 40 in all."""
-    result = solve(_line_problem(), time_limit_s=5, seed=1, max_iterations=200)
-    assert result.status == "feasible" and result.distance == 40
+    result = solve(_line_problem(), time_limit_s=30, seed=1, work=2_000)
+    assert result.info.status == "feasible" and result.distance == 40 == result.info.objective
     assert sorted(result.days_of[1:]) == [(0,), (1,)]
 
 
@@ -101,8 +106,8 @@ def _tight_problem() -> PeriodicProblem:
 def test_a_full_fleet_ends_feasible() -> None:
     """12 visits for 3 x 4 places: the search prices overloaded days and leaves none."""
     problem = _tight_problem()
-    result = solve(problem, time_limit_s=10, seed=1, max_iterations=30_000)
-    assert result.status == "feasible"
+    result = solve(problem, time_limit_s=30, seed=1, work=20_000)
+    assert result.info.status == "feasible"
     loads = [sum(int(problem.demand[i]) for i in r.customers) for r in result.routes]
     assert sorted(r.day for r in result.routes) == [0, 1, 2] and loads == [4, 4, 4]
     assert all(result.days_of[i] in problem.combinations[i] for i in range(1, 7))
@@ -112,14 +117,14 @@ def test_a_full_fleet_ends_feasible() -> None:
 def p14_result():
     """p14 (20 customers, 4 days, 2 vehicles) solved under an iteration budget."""
     inst = _instance("p14")
-    return inst, solve(pvrp.to_problem(inst), time_limit_s=60, seed=1, max_iterations=20_000)
+    return inst, solve(pvrp.to_problem(inst), time_limit_s=60, seed=1, work=40_000)
 
 
 def test_p14_solution_is_feasible_and_its_cost_is_exact(p14_result) -> None:
     """Every customer on one allowed combination, capacity and fleet respected, cost recomputed."""
     inst, result = p14_result
     routes = [(r.day, list(r.customers)) for r in result.routes]
-    assert result.status == "feasible"
+    assert result.info.status == "feasible" and result.stopped_by == "work"
     assert pvrp.check_solution(inst, routes) == []
     for i in range(1, inst.num_customers + 1):
         assert result.days_of[i] in inst.combinations[i]
@@ -128,11 +133,12 @@ def test_p14_solution_is_feasible_and_its_cost_is_exact(p14_result) -> None:
     assert pvrp.route_cost(inst, routes) <= 954.81 * 1.03  # within 3 % of the best known
 
 
-def test_iteration_budget_makes_runs_identical(p14_result) -> None:
-    """Same seed and iteration budget: the same routes."""
+def test_work_budget_makes_runs_identical(p14_result) -> None:
+    """Same seed and work budget: the same routes, whatever the clock did."""
     inst, first = p14_result
-    again = solve(pvrp.to_problem(inst), time_limit_s=60, seed=1, max_iterations=20_000)
+    again = solve(pvrp.to_problem(inst), time_limit_s=60, seed=1, work=40_000)
     assert again.routes == first.routes and again.distance == first.distance
+    assert again.iterations == first.iterations > 0
 
 
 def test_benchmark_smoke(tmp_path: Path) -> None:
@@ -143,4 +149,74 @@ def test_benchmark_smoke(tmp_path: Path) -> None:
     for r in rows:
         assert r.feasible, (r.instance, r.status, r.issues)
         assert r.gap_pct is not None and -0.01 < r.gap_pct < 5.0, (r.instance, r.gap_pct)
-        assert r.time_s < 4 + 1.0
+
+
+def test_solve_has_the_shared_shape() -> None:
+    """Keyword-only time limit and seed without defaults, a cancel event, a SolveInfo header."""
+    params = inspect.signature(solve).parameters
+    assert all(params[k].kind is inspect.Parameter.KEYWORD_ONLY for k in ("time_limit_s", "seed", "cancel"))
+    assert (
+        params["time_limit_s"].default is inspect.Parameter.empty and params["seed"].default is inspect.Parameter.empty
+    )
+    assert params["cancel"].default is None
+    result = solve(_line_problem(), time_limit_s=30, seed=3, work=500)
+    assert isinstance(result.info, SolveInfo) and result.info.seed == 3
+    assert 0 < result.info.bound <= result.info.objective  # a valid lower bound, not optimality
+
+
+def test_every_problem_of_a_bad_instance_is_listed() -> None:
+    """Wrong shapes, a day outside the horizon, an empty choice, demand over capacity: all reported at once."""
+    good = _line_problem()
+    with pytest.raises(ProblemError) as err:
+        PeriodicProblem(
+            distance=good.distance[:2, :2],
+            duration=good.duration,
+            demand=np.array([0, 5, 1]),
+            service=good.service,
+            combinations=((), ((0,), (2,)), ()),
+            num_days=2,
+            vehicles_per_day=0,
+            capacity=1,
+        )
+    text = "\n".join(err.value.problems)
+    for expected in (
+        "distance: shape (2, 2)",
+        "customer 1: combination (2,)",
+        "customer 2: no allowed",
+        "customer 1: demand 5",
+        "vehicles_per_day: 0",
+    ):
+        assert expected in text, (expected, text)
+
+
+def test_duration_limit_splits_the_customers_over_the_days() -> None:
+    """Both customers on one route would last 40 > 25: one a day, whatever the capacity."""
+    base = _line_problem()
+    problem = PeriodicProblem(
+        distance=base.distance,
+        duration=base.duration,
+        demand=base.demand,
+        service=base.service,
+        combinations=base.combinations,
+        num_days=2,
+        vehicles_per_day=1,
+        capacity=10,
+        max_duration=25,
+    )
+    result = solve(problem, time_limit_s=30, seed=1, work=2_000)
+    assert result.info.status == "feasible" and result.distance == 40
+    assert sorted(result.days_of[1:]) == [(0,), (1,)]
+
+
+def test_the_wall_clock_only_stops_a_late_search() -> None:
+    """A tiny time limit with a huge work budget: the clock ends the search and says so."""
+    result = solve(pvrp.to_problem(_instance("p14")), time_limit_s=0.5, seed=1, work=1e12)
+    assert result.stopped_by == "wall clock"
+
+
+def test_a_cancelled_run_raises() -> None:
+    """An event set before the solve: Cancelled, no result."""
+    event = threading.Event()
+    event.set()
+    with pytest.raises(Cancelled):
+        solve(pvrp.to_problem(_instance("p14")), time_limit_s=30, seed=1, cancel=event)
