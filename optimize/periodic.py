@@ -38,7 +38,7 @@ from optimize._periodic_horizon import polish, single_days
 from optimize._periodic_plan import Plan
 from optimize._periodic_problem import PeriodicProblem
 from optimize._periodic_search import Budget, PatternSearch
-from optimize._solver import SolveInfo, Status
+from optimize._solver import SolveInfo, Status, check_limit
 from optimize.vrp import INF, VrpClient, VrpProblem, VrpVehicleType
 from optimize.vrp import solve as solve_vrp
 
@@ -140,6 +140,7 @@ def solve(
     second of ``time_limit_s``; the result depends only on the problem, the seed and the work
     unless the wall clock ends the search first (``stopped_by``).
     """
+    check_limit(time_limit_s)
     start = time.perf_counter()
     with cancellable(cancel) if cancel is not None else nullcontext():
         return _solve(problem, time_limit_s, seed, WORK_PER_S * time_limit_s if work is None else work, start)
