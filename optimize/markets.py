@@ -30,6 +30,7 @@ import time
 from contextlib import nullcontext
 from dataclasses import dataclass, field, replace
 
+import numpy as np
 from ortools.sat.python import cp_model
 
 from optimize import rooms as rooms_model
@@ -169,19 +170,26 @@ def gatherings(
     return present
 
 
-def markets_of(problem: MarketsProblem, rounds: RoundsResult, rooms: RoomsResult) -> tuple[Market, ...]:
-    """The markets of any pair of plans (joint or separate): per market place, week and slot, who is there,
-    kept when at least two services meet. A place's premises and its stop share the place's site."""
+def place_services(
+    problem: MarketsProblem, rounds: RoundsResult, rooms: RoomsResult
+) -> dict[tuple[str, int, int], set[str]]:
+    """Per market place, week and slot: the providers and vehicles there (its premises and its stop)."""
     site_of = {problem.rooms.premises[p.premises].premises_id: p.place_id for p in problem.places}
     site_of.update({problem.rounds.stops[p.stop].stop_id: p.place_id for p in problem.places if p.stop is not None})
     present: dict[tuple[str, int, int], set[str]] = {}
     for (site, week, k), who in gatherings(problem, rounds, rooms).items():
         if site in site_of:
             present.setdefault((site_of[site], week, k), set()).update(who)
+    return present
+
+
+def markets_of(problem: MarketsProblem, rounds: RoundsResult, rooms: RoomsResult) -> tuple[Market, ...]:
+    """The markets of any pair of plans (joint or separate): per market place, week and slot, who is there,
+    kept when at least two services meet."""
     entities = problem.entities()
     providers = {p.provider_id for p in problem.rooms.providers}
     markets = []
-    for (place, week, k), who in sorted(present.items()):
+    for (place, week, k), who in sorted(place_services(problem, rounds, rooms).items()):
         services = tuple(sorted({entities[e] for e in who}))
         if len(services) >= 2:
             markets.append(
@@ -196,6 +204,23 @@ def markets_of(problem: MarketsProblem, rounds: RoundsResult, rooms: RoomsResult
                 )
             )
     return tuple(markets)
+
+
+def sync_value(problem: MarketsProblem, rounds: RoundsResult, rooms: RoomsResult) -> float:
+    """Euros a week of synchronisation of a plan: per zone and week, ``sync_eur_per_person`` per inhabitant for
+    each level from ``min_services`` to the services of its best market place within reach."""
+    entities = problem.entities()
+    population = problem.rounds.population
+    weeks = problem.rounds.horizon_weeks
+    best = np.zeros((weeks, len(population)), dtype=int)
+    covers = {p.place_id: list(p.covers) for p in problem.places}
+    for (place, week, _), who in place_services(problem, rounds, rooms).items():
+        count = min(len({entities[e] for e in who}), problem.max_level)
+        zones = covers[place]
+        best[week - 1, zones] = np.maximum(best[week - 1, zones], count)
+    worth = to_cents(problem.sync_eur_per_person / weeks)
+    levels = np.clip(best - problem.min_services + 1, 0, None)
+    return sum(round(worth * population[z]) * int(levels[w, z]) for w, z in zip(*np.nonzero(levels), strict=True)) / 100
 
 
 # ------------------------------------------------------------------------------------------- the model
@@ -495,7 +520,7 @@ def _solve(
         rounds,
         rooms,
         markets_of(problem, rounds, rooms),
-        solver.value(sync) / 100,
+        sync_value(problem, rounds, rooms),
         ended_by,
         tuple(notes),
     )

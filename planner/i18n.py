@@ -19,6 +19,31 @@ from babel.numbers import format_decimal
 
 LABELS: dict[str, dict[str, str]] = {
     "fr": {
+        "markets_poster_title": "Marché de services de {place}",
+        "markets_poster_intro": "Plusieurs services publics et d'accompagnement au même endroit, le même jour : "
+        "faites toutes vos démarches en un seul déplacement.",
+        "markets_every": "tous les {day}s",
+        "markets_ordinals": "{first} et {second} {day}s",
+        "markets_ord_1": "1er",
+        "markets_ord_2": "2e",
+        "markets_ord_3": "3e",
+        "markets_ord_4": "4e",
+        "markets_hours": "{start}-{end}",
+        "markets_where": "Lieu",
+        "markets_when": "Quand",
+        "markets_who": "Services présents",
+        "markets_none": "pas de marché de services dans ce lieu",
+        "markets_fifth": "Pas de passage du bus le 5e {day} d'un mois.",
+        "markets_calendar": "Marché de services de {place}",
+        "markets_event": "Marché de services : {services}",
+        "markets_shuttle_stop": "Navette : arrêt {stop}",
+        "markets_shuttle_title": "Bussoservice — car {coach}",
+        "markets_shuttle_event": "Navette vers le marché de {place}",
+        "markets_headline": "Marchés de services : {markets} marchés ({joint2} hab. peuvent faire 2 démarches ou plus "
+        "en un déplacement, contre {sep2} avec les plans séparés), coût {cost_joint} EUR/semaine contre {cost_sep}",
+        "markets_trips": "  {trips} déplacements et {co2} kg de CO2 évités par semaine (modèle énoncé dans summary.json)",
+        "markets_shuttle": "  Bussoservice : {riders} voyageurs attendus par semaine, {served} transportés, "
+        "{km} km et {hours} h de car",
         "access_time": "Temps d'accès au service le plus proche",
         "minutes": "min",
         "unreachable": "inaccessible",
@@ -329,6 +354,31 @@ LABELS: dict[str, dict[str, str]] = {
         "half_day_afternoon": "après-midi",
     },
     "en": {
+        "markets_poster_title": "Service market of {place}",
+        "markets_poster_intro": "Several public and support services in one place on the same day: "
+        "do all your errands in one trip.",
+        "markets_every": "every {day}",
+        "markets_ordinals": "{first} and {second} {day}s",
+        "markets_ord_1": "1st",
+        "markets_ord_2": "2nd",
+        "markets_ord_3": "3rd",
+        "markets_ord_4": "4th",
+        "markets_hours": "{start}-{end}",
+        "markets_where": "Place",
+        "markets_when": "When",
+        "markets_who": "Services present",
+        "markets_none": "no service market at this place",
+        "markets_fifth": "No bus on the 5th {day} of a month.",
+        "markets_calendar": "Service market of {place}",
+        "markets_event": "Service market: {services}",
+        "markets_shuttle_stop": "Shuttle: stop {stop}",
+        "markets_shuttle_title": "Bussoservice — coach {coach}",
+        "markets_shuttle_event": "Shuttle to the market of {place}",
+        "markets_headline": "Service markets: {markets} markets ({joint2} people can do 2 errands or more in one trip, "
+        "against {sep2} with separate plans), cost {cost_joint} EUR/week against {cost_sep}",
+        "markets_trips": "  {trips} trips and {co2} kg of CO2 saved per week (model stated in summary.json)",
+        "markets_shuttle": "  Bussoservice: {riders} riders expected per week, {served} carried, "
+        "{km} km and {hours} h of coach",
         "access_time": "Time to the nearest service",
         "minutes": "min",
         "unreachable": "unreachable",

@@ -398,6 +398,9 @@ class MarketsSpec(_Strict):
     """Service markets: the scenario's rounds and rooms planned together so services meet."""
 
     places: list[MarketPlaceSpec] = Field(min_length=1, description="candidate market places")
+    service_names: dict[str, str] = Field(
+        default_factory=dict, description="per service id, its name on posters (default: the id)"
+    )
     access_min: float = Field(20, gt=0, le=120, description="a market serves the communes this close")
     min_services: int = Field(2, ge=1, le=6, description="services together that make a market (k)")
     sync_eur_per_person: float = Field(

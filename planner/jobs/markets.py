@@ -43,7 +43,7 @@ from planner.jobs import rounds as rounds_job
 from planner.jobs.coverage import CoverageResult
 from planner.jobs.rooms import RoomsRun
 from planner.jobs.rounds import RoundsRun
-from planner.scenario import MarketsSpec, Scenario
+from planner.scenario import MarketsSpec, RoomsSpec, RoundsSpec, Scenario
 from planner.travel.estimate import TravelModel
 
 Progress = Callable[[str], None]
@@ -85,60 +85,18 @@ def _places(rooms: RoomsRun, rounds: RoundsRun, spec: MarketsSpec) -> tuple[gpd.
     premises = rooms.premises.reset_index(drop=True)
     by_id = {sid: i for i, sid in enumerate(premises["site_id"])}
     stops = {stop.stop_id: s for s, stop in enumerate(rounds.problem.stops)}
-    rows, problems = [], []
-    for number, place in enumerate(spec.places):
-        key = place.site if place.site in by_id else f"mairie-{place.site}"
-        if key not in by_id:
-            problems.append(
-                Problem(
-                    f"markets.places[{number}], field 'site'",
-                    f"'{place.site}' is not a premises of the rooms (a town hall with opening hours, or a premises file)",
-                )
-            )
-            continue
-        rows.append(by_id[key])
-    if problems:
-        raise InputError("markets", problems, hint="site: a premises site id, or the INSEE code of a town hall")
+    rows = [by_id[p.site if p.site in by_id else f"mairie-{p.site}"] for p in spec.places]  # checked before
     table = gpd.GeoDataFrame(premises.iloc[rows], crs="EPSG:4326").reset_index(drop=True)
     table["premises_index"] = rows
     table["rooms_count"] = [len(rooms.problem.premises[q].rooms) for q in rows]
     return table, [stops.get(sid) for sid in table["site_id"]]
 
 
-def _check_places(spec: MarketsSpec, places: gpd.GeoDataFrame, rooms: RoomsRun, rounds: RoundsRun) -> None:
-    """Each place's ``must_gather``: known ids, no more providers than rooms, vehicles only where they may stop."""
-    providers = {p.provider_id for p in rooms.spec.providers}
-    vehicles = {v.vehicle_id for v in rounds.spec.fleet}
-    stops = {stop.stop_id for stop in rounds.problem.stops}
-    problems = []
-    for number, (place, row) in enumerate(zip(spec.places, places.itertuples(), strict=True)):
-        where = f"markets.places[{number}] ({place.site}), field 'must_gather'"
-        unknown = sorted(set(place.must_gather) - providers - vehicles)
-        if unknown:
-            problems.append(Problem(where, f"unknown provider or vehicle ids: {', '.join(unknown)}"))
-        mine = [e for e in place.must_gather if e in providers]
-        if len(mine) > row.rooms_count:
-            problems.append(
-                Problem(
-                    where,
-                    f"{len(mine)} providers required at once ({', '.join(mine)}) but {row.name} has "
-                    f"{row.rooms_count} room(s): add rooms at this site (rooms.premises.rooms) or require fewer",
-                )
-            )
-        trucks = [e for e in place.must_gather if e in vehicles]
-        if trucks and row.site_id not in stops:
-            problems.append(
-                Problem(where, f"vehicles {', '.join(trucks)} must stop at {row.name}, not a candidate stop")
-            )
-    if problems:
-        raise InputError("markets", problems)
-
-
-def _services(scenario: Scenario, rounds: RoundsRun, rooms: RoomsRun) -> None:
+def _services(rounds: RoundsSpec, rooms: RoomsSpec) -> None:
     """Every vehicle carries one service with a usage rate (markets count services, residents need them)."""
     problems = []
-    for number, vehicle in enumerate(rounds.spec.fleet):
-        if len(vehicle.services) != 1 or vehicle.services[0] not in rooms.spec.usage_rate:
+    for number, vehicle in enumerate(rounds.fleet):
+        if len(vehicle.services) != 1 or vehicle.services[0] not in rooms.usage_rate:
             problems.append(
                 Problem(
                     f"rounds.fleet[{number}] ({vehicle.vehicle_id}), field 'services'",
@@ -156,9 +114,7 @@ def build_problem(
 ) -> tuple[MarketsProblem, gpd.GeoDataFrame]:
     """The joint problem on the separate runs' problems, and the market places' table."""
     spec = _spec(scenario)
-    _services(scenario, rounds, rooms)
     places, stops = _places(rooms, rounds, spec)
-    _check_places(spec, places, rooms, rounds)
     reach = coverage.model.matrix(coverage.territory.demand_points(), places.geometry, limit_min=spec.access_min)
     market_places = tuple(
         MarketPlace(
@@ -179,6 +135,52 @@ def build_problem(
         people_eur=spec.people_eur,
     )
     return problem, places
+
+
+def check_markets(scenario: Scenario, coverage: CoverageResult) -> None:
+    """Refuse a markets section that cannot work before anything is solved: unknown places, vehicles
+    without a service, more providers required at once than a place has rooms."""
+    spec = _spec(scenario)
+    rounds_spec, rooms_spec = scenario.rounds, scenario.rooms
+    if rounds_spec is None or rooms_spec is None:  # the scenario refuses this; kept for the type checker
+        raise InputError.one("scenario", "markets", "needs rounds: and rooms: sections")
+    _services(rounds_spec, rooms_spec)
+    premises, _ = rooms_job._premises_table(scenario, coverage.territory, rooms_spec)
+    rooms_count = {sid: len(rooms) for sid, rooms in zip(premises["site_id"], premises["rooms"], strict=True)}
+    stops = set(rounds_job._candidates(scenario, coverage.territory, rounds_spec)["site_id"])
+    providers = {p.provider_id for p in rooms_spec.providers}
+    vehicles = {v.vehicle_id for v in rounds_spec.fleet}
+    problems = []
+    for number, place in enumerate(spec.places):
+        site = place.site if place.site in rooms_count else f"mairie-{place.site}"
+        where = f"markets.places[{number}] ({place.site})"
+        if site not in rooms_count:
+            problems.append(
+                Problem(
+                    f"{where}, field 'site'",
+                    "not a premises of the rooms (a town hall with opening hours, or a premises file)",
+                )
+            )
+            continue
+        unknown = sorted(set(place.must_gather) - providers - vehicles)
+        if unknown:
+            problems.append(
+                Problem(f"{where}, field 'must_gather'", f"unknown provider or vehicle ids: {', '.join(unknown)}")
+            )
+        mine = [e for e in place.must_gather if e in providers]
+        if len(mine) > rooms_count[site]:
+            problems.append(
+                Problem(
+                    f"{where}, field 'must_gather'",
+                    f"{len(mine)} providers required at once ({', '.join(mine)}) but the premises has "
+                    f"{rooms_count[site]} room(s): add rooms there (rooms.premises.rooms) or require fewer",
+                )
+            )
+        trucks = [e for e in place.must_gather if e in vehicles]
+        if trucks and site not in stops:
+            problems.append(Problem(f"{where}, field 'must_gather'", f"vehicles {', '.join(trucks)} cannot stop there"))
+    if problems:
+        raise InputError("markets", problems, hint="site: a premises site id, or the INSEE code of a town hall")
 
 
 def _spec(scenario: Scenario) -> MarketsSpec:
@@ -214,8 +216,9 @@ def run_markets(
         problem, rounds.result, rooms.result, sites, coverage.model, coverage, spec, rooms.spec.usage_rate
     )
     zones = coverage.territory.zones[["zone_id", "name", "population", "geometry"]].copy()
-    zones["services_one_trip_separate"] = np.round(sep_best, 2)
-    zones["services_one_trip_joint"] = np.round(joint_best, 2)
+    for week in range(problem.rounds.horizon_weeks):
+        zones[f"services_one_trip_separate_week{week + 1}"] = sep_best[week].astype(int)
+        zones[f"services_one_trip_joint_week{week + 1}"] = joint_best[week].astype(int)
     measures: dict[str, object] = {
         "stated_model": (
             f"a resident can do j errands in one trip when j services are at one site on a half-day within "
@@ -293,8 +296,8 @@ def _best(
     spec: MarketsSpec,
     rates: dict[str, float],
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Per zone: the most services reachable in one trip (mean over the weeks), and per zone the car
-    trips and km saved per week, from who is where (:func:`gatherings`) and the stated model."""
+    """Per week and zone: the most services reachable in one trip; and per zone the car trips and km saved
+    per resident-need occasion (mean over the weeks), from who is where (:func:`gatherings`) and the stated model."""
     present = gatherings(problem, rounds, rooms)
     entities = problem.entities()
     used = sorted({site for site, _, _ in present})
@@ -303,7 +306,7 @@ def _best(
     best = np.zeros((weeks, zones))
     saved = np.zeros((weeks, zones, 2))  # trips, km per resident-year basis
     if not used:
-        return best.mean(axis=0), saved.mean(axis=0)
+        return best, saved.mean(axis=0)
     points = coverage.territory.demand_points()
     minutes = model.matrix(points, sites.loc[used].geometry, limit_min=spec.access_min)
     km = model.distance_m(points, sites.loc[used].geometry) / 1000
@@ -318,7 +321,7 @@ def _best(
         gain = reach & (extra > saved[week - 1, :, 0])
         saved[week - 1, gain, 0] = extra
         saved[week - 1, gain, 1] = extra * 2 * km[gain, c]
-    return best.mean(axis=0), saved.mean(axis=0)
+    return best, saved.mean(axis=0)
 
 
 def _extra_trips(rates: list[float]) -> float:
@@ -345,10 +348,9 @@ def _plan_measures(
     km = float(np.sum(people * saved[:, 1]) * per_year)
     rooms_cost = rooms.travel_min / 60 * rooms_run.problem.travel_eur_per_hour + rooms.hire_eur
     return PlanMeasures(
-        people_one_trip={
-            "1": float(np.sum(people * (best >= 1))),
-            "2": float(np.sum(people * (best >= 2))),
-            "3+": float(np.sum(people * (best >= 3))),
+        people_one_trip={  # per week, averaged over the horizon's weeks
+            key: float(np.mean([np.sum(people * (week >= j)) for week in best]))
+            for key, j in (("1", 1), ("2", 2), ("3+", 3))
         },
         markets=len(markets),
         trips_saved_per_week=trips,
