@@ -81,8 +81,6 @@ def check(problem: MarketsProblem, result: MarketsResult) -> list[str]:
     service.update({v.vehicle_id: (v.services or ("truck",))[0] for v in problem.rounds.vehicles})
     for place in problem.places:
         needed = {service[e] for e in place.must_gather}
-        if needed and not any(
-            p == place.place_id and needed <= services for (p, _, _), services in found.items()
-        ):
+        if needed and not any(p == place.place_id and needed <= services for (p, _, _), services in found.items()):
             bad.append(f"market {place.place_id}: {', '.join(place.must_gather)} never meet there")
     return bad

@@ -1,0 +1,73 @@
+"""An independent checker of a Bussoservice plan: every rider picked up and delivered in time by one coach,
+ride times, seats, the coaches' free hours, return trips after the stay; times re-derived from the matrix.
+
+Tests call ``check(problem, result)`` and get the list of violations (empty when the plan is valid).
+"""
+
+from __future__ import annotations
+
+import math
+
+from optimize.shuttle import ShuttleProblem, ShuttleResult
+
+
+def check(problem: ShuttleProblem, result: ShuttleResult) -> list[str]:
+    """All violations of the shuttle plan (empty when valid)."""
+    bad: list[str] = []
+    requests = {r.request_id: r for r in problem.requests}
+    coaches = {c.coach_id: c for c in problem.coaches}
+    seen: dict[str, dict[str, tuple[str, int, int]]] = {}  # request -> kind -> (coach, arrival, departure)
+    for route in result.routes:
+        coach = coaches[route.coach_id]
+        calls = route.calls
+        if calls[0].kind != "depot" or calls[-1].kind != "depot" or calls[0].location != coach.depot:
+            bad.append(f"coach {coach.coach_id}: does not start and end at its depot")
+        if calls[0].departure_min < coach.free[0] or calls[-1].arrival_min > coach.free[1]:
+            bad.append(
+                f"coach {coach.coach_id}: out from {calls[0].departure_min} to {calls[-1].arrival_min}, free {coach.free}"
+            )
+        load = 0
+        for before, after in zip(calls, calls[1:], strict=False):
+            need = math.ceil(problem.time_min[before.location, after.location])
+            if after.arrival_min < before.departure_min + need:
+                bad.append(f"coach {coach.coach_id}: reaches {after.location} {need} min after leaving too soon")
+        for call in calls:
+            if call.kind == "depot":
+                continue
+            r = requests[call.request_id]
+            if call.departure_min - call.arrival_min < problem.boarding_min:
+                bad.append(f"request {r.request_id}: less than {problem.boarding_min} min to board or leave")
+            load += r.riders if call.kind == "pickup" else -r.riders
+            if load > coach.capacity:
+                bad.append(f"coach {coach.coach_id}: {load} riders on {coach.capacity} seats")
+            if (
+                call.kind == "pickup"
+                and call.location != r.pickup
+                or call.kind == "delivery"
+                and call.location != r.delivery
+            ):
+                bad.append(f"request {r.request_id}: {call.kind} at the wrong place")
+            window = r.pickup_window if call.kind == "pickup" else r.delivery_window
+            if not window[0] <= call.arrival_min <= window[1]:
+                bad.append(f"request {r.request_id}: {call.kind} at {call.arrival_min}, window {window}")
+            seen.setdefault(r.request_id, {})[call.kind] = (coach.coach_id, call.arrival_min, call.departure_min)
+    for rid, r in requests.items():
+        got = seen.get(rid, {})
+        if rid in result.unserved:
+            if got:
+                bad.append(f"request {rid}: reported unserved but visited")
+            continue
+        if set(got) != {"pickup", "delivery"}:
+            bad.append(f"request {rid}: not both picked up and delivered")
+            continue
+        (coach_p, _, leave), (coach_d, arrive, _) = got["pickup"], got["delivery"]
+        if coach_p != coach_d:
+            bad.append(f"request {rid}: picked up by {coach_p}, delivered by {coach_d}")
+        if arrive < leave:
+            bad.append(f"request {rid}: delivered before it is picked up")
+        if arrive - leave > r.max_ride_min:
+            bad.append(f"request {rid}: {arrive - leave} min on board, at most {r.max_ride_min}")
+        if r.after is not None and r.after in seen and "delivery" in seen[r.after]:
+            if got["pickup"][1] < seen[r.after]["delivery"][1] + r.stay_min:
+                bad.append(f"request {rid}: picked up before its riders' {r.stay_min} min at the market")
+    return bad
