@@ -25,6 +25,7 @@ Formulation (one CP-SAT model over both plans):
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from contextlib import nullcontext
@@ -43,7 +44,10 @@ from optimize.rounds import RoundsProblem, RoundsResult
 
 TENTHS = rooms_model.TENTHS
 ENUMERATION_SHARE = 0.3  # of the time limit, at most, for enumerating the trucks' days
-COMPLETION_SHARE = 0.1  # of the time limit, at most, for completing the start plan's hint
+COMPLETION_SHARE = 0.05  # of the time limit, at most, for completing the start plan's hint
+STAGE_ROUNDS = 2  # rounds of improving the start plan one provider or truck at a time
+STAGE_SHARE = 0.025  # of the time limit, per provider or truck search
+FINAL_SHARE = 0.25  # of the time limit, for the last search over both blocks
 
 
 @dataclass(frozen=True)
@@ -488,20 +492,39 @@ def _solve(
     if start is not None:
         _complete_hint(model, [*built.x, *trucks.y.values()], seed, COMPLETION_SHARE * time_limit_s)
     _gather(problem, model, presence)  # after the completion: the start plan need not gather anyone
-    solver = cp_sat(time_limit_s, seed, workers, wall_limit_s=max(0.1, time_limit_s - (time.perf_counter() - started)))
-    with stopping(solver.stop_search):
-        code = solver.solve(model)
-    elapsed = time.perf_counter() - started
-    if code == cp_model.INFEASIBLE:
+    deadline = started + time_limit_s
+    current = _hinted(model)
+    searches = []
+    if start is not None:  # improve the start plan one provider's or one truck's decisions at a time
+        blocks = _blocks(problem, options, built.x, trucks)
+        decisions = [*built.x, *trucks.y.values()]
+        for _ in range(STAGE_ROUNDS):
+            for name, free in blocks:
+                fixed = [v for v in decisions if v.index not in free]
+                found = _search(model, current, fixed, name, STAGE_SHARE * time_limit_s, deadline, seed, workers)
+                searches.append(found)
+                if found.values is not None:
+                    current = found.values
+    final = _search(model, current, [], "all", FINAL_SHARE * time_limit_s, deadline, seed, workers)
+    searches.append(final)
+    if final.code == cp_model.INFEASIBLE and start is None:
         raise InfeasibleError(["the rounds, the rooms and the markets' must_gather cannot all hold together"])
-    wall = stopped_by_wall_clock(solver)
-    if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+    best = max((f for f in searches if f.values is not None), key=lambda f: f.objective, default=None)
+    if best is None or best.values is None:
         raise InfeasibleError(
             [f"no joint plan found within {time_limit_s:g} s: give a longer time limit or fewer candidate stops"]
         )
-    ended_by = "optimal" if code == cp_model.OPTIMAL else ("wall clock" if wall else "work limit")
+    values = best.values
+    elapsed = time.perf_counter() - started
+    proven = final.code == cp_model.OPTIMAL and best is final
+    wall = any(f.wall for f in searches)
+    ended_by = "optimal" if proven else ("wall clock" if wall else "work limit")
     if wall:
-        notes.append("the wall-clock limit ended the search before the work limit: another run may differ")
+        notes.append("the wall-clock limit ended a search before its work limit: another run may differ")
+    notes.append(
+        "searches (decisions free, status, objective EUR): "
+        + "; ".join(f"{f.free}: {f.status} {f.objective / 100:,.2f}" for f in searches)
+    )
     parts = {
         "trucks' people value": trucks.value,
         "trucks' cost": trucks.cost,
@@ -509,11 +532,13 @@ def _solve(
         "providers' travel and hire": rooms_cost,
         "synchronisation value": sync,
     }
-    notes.append("objective parts (EUR): " + ", ".join(f"{k} {solver.value(v) / 100:,.2f}" for k, v in parts.items()))
-    status = Status.OPTIMAL if code == cp_model.OPTIMAL else Status.FEASIBLE
-    info = SolveInfo(status, solver.objective_value / 100, solver.best_objective_bound / 100, elapsed, seed)
-    rounds = _rounds_result(problem.rounds, trucks, solver, info, notes)
-    chosen = [i for i, var in enumerate(built.x) if solver.value(var)]
+    notes.append(
+        "objective parts (EUR): " + ", ".join(f"{k} {_evaluate(v, values) / 100:,.2f}" for k, v in parts.items())
+    )
+    bound = final.bound if final.code in (cp_model.OPTIMAL, cp_model.FEASIBLE) else float("nan")
+    info = SolveInfo(Status.OPTIMAL if proven else Status.FEASIBLE, best.objective / 100, bound / 100, elapsed, seed)
+    rounds = _rounds_result(problem.rounds, trucks, values, info, notes)
+    chosen = [i for i, var in enumerate(built.x) if values[var.index]]
     rooms = rooms_model._result(problem.rooms, options, chosen, info, ())
     return MarketsResult(
         info,
@@ -526,16 +551,103 @@ def _solve(
     )
 
 
+@dataclass(frozen=True)
+class _Found:
+    """One CP-SAT search of the joint model: which decisions were free, its outcome and solution values."""
+
+    free: str
+    code: int
+    status: str
+    objective: float  # cents
+    bound: float  # cents
+    values: list[int] | None
+    wall: bool
+
+
+def _blocks(
+    problem: MarketsProblem, options: list[rooms_model._Option], x: list[cp_model.IntVar], trucks: _Trucks
+) -> list[tuple[str, set[int]]]:
+    """The neighbourhoods of the improving searches: each provider's sessions, each truck's days."""
+    blocks = [
+        (p.provider_id, {x[i].index for i, o in enumerate(options) if o.provider == k})
+        for k, p in enumerate(problem.rooms.providers)
+    ]
+    blocks += [
+        (v.vehicle_id, {var.index for (i, _), var in trucks.y.items() if trucks.patterns[i].vehicle == k})
+        for k, v in enumerate(problem.rounds.vehicles)
+    ]
+    return blocks
+
+
+def _hinted(model: cp_model.CpModel) -> list[int] | None:
+    """The model's hint as values of every variable, when it hints every variable."""
+    hint = model.proto.solution_hint
+    if len(hint.vars) != len(model.proto.variables):
+        return None
+    values = [0] * len(model.proto.variables)
+    for index, value in zip(hint.vars, hint.values, strict=True):
+        values[index] = value
+    return values
+
+
+def _evaluate(expr: cp_model.LinearExprT, values: list[int]) -> float:
+    """A linear expression's value at ``values`` (variable values by index)."""
+    if isinstance(expr, (int, float)):
+        return float(expr)
+    flat = cp_model.FlatIntExpr(expr)
+    return float(flat.offset + sum(c * values[v.index] for v, c in zip(flat.vars, flat.coeffs, strict=True)))
+
+
+def _search(
+    model: cp_model.CpModel,
+    hint: list[int] | None,
+    fixed: list[cp_model.IntVar],
+    name: str,
+    limit_s: float,
+    deadline: float,
+    seed: int,
+    workers: int,
+) -> _Found:
+    """Solve the joint model hinted with ``hint``, the ``fixed`` variables held at their hinted values."""
+    trial = model.clone() if fixed else model
+    if hint is not None:
+        trial.clear_hints()
+        for index, value in enumerate(hint):
+            trial.add_hint(trial.get_int_var_from_proto_index(index), value)
+        for var in fixed:
+            trial.add(trial.get_int_var_from_proto_index(var.index) == hint[var.index])
+    wall = max(0.1, min(limit_s, deadline - time.perf_counter()))
+    solver = cp_sat(limit_s, seed, workers, wall_limit_s=wall)
+    if fixed:  # a neighbourhood: most variables are fixed, presolving the whole model would take its time
+        solver.parameters.cp_model_presolve = False
+    with stopping(solver.stop_search):
+        code = solver.solve(trial)
+    if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return _Found(
+            name, code, solver.status_name(code).lower(), -math.inf, math.inf, None, stopped_by_wall_clock(solver)
+        )
+    values = [solver.value(trial.get_int_var_from_proto_index(i)) for i in range(len(model.proto.variables))]
+    return _Found(
+        name,
+        code,
+        solver.status_name(code).lower(),
+        solver.objective_value,
+        solver.best_objective_bound,
+        values,
+        stopped_by_wall_clock(solver),
+    )
+
+
 def _rounds_result(
-    problem: RoundsProblem, trucks: _Trucks, solver: cp_model.CpSolver, info: SolveInfo, notes: list[str]
+    problem: RoundsProblem, trucks: _Trucks, values: list[int], info: SolveInfo, notes: list[str]
 ) -> RoundsResult:
     """The trucks' plan in the rounds' own result form."""
     placed = {
         (p.vehicle, w, p.weekday): p
         for (i, w), var in trucks.y.items()
-        if solver.value(var)
+        if values[var.index]
         for p in (trucks.patterns[i],)
     }
-    open_stops = frozenset(s for s, var in enumerate(trucks.open_) if solver.value(var))
+    open_stops = frozenset(s for s, var in enumerate(trucks.open_) if values[var.index])
     result = rounds_model._result(problem, info, placed, open_stops, trucks.reachable, tuple(notes))
     return replace(result, info=info)

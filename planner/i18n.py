@@ -19,6 +19,16 @@ from babel.numbers import format_decimal
 
 LABELS: dict[str, dict[str, str]] = {
     "fr": {
+        "shuttle_time": "Heure",
+        "shuttle_place": "Lieu",
+        "shuttle_what": "Arrêt",
+        "shuttle_on_board": "À bord",
+        "shuttle_pickup": "montée de {riders} voyageur(s)",
+        "shuttle_delivery": "descente de {riders} voyageur(s)",
+        "shuttle_depot": "dépôt",
+        "shuttle_none": "pas de navette",
+        "shuttle_day": "{km} km, {hours} h de service",
+        "shuttle_map": "Bussoservice : trajets des cars",
         "markets_poster_title": "Marché de services de {place}",
         "markets_poster_intro": "Plusieurs services publics et d'accompagnement au même endroit, le même jour : "
         "faites toutes vos démarches en un seul déplacement.",
@@ -354,6 +364,16 @@ LABELS: dict[str, dict[str, str]] = {
         "half_day_afternoon": "après-midi",
     },
     "en": {
+        "shuttle_time": "Time",
+        "shuttle_place": "Place",
+        "shuttle_what": "Stop",
+        "shuttle_on_board": "On board",
+        "shuttle_pickup": "{riders} rider(s) board",
+        "shuttle_delivery": "{riders} rider(s) alight",
+        "shuttle_depot": "depot",
+        "shuttle_none": "no shuttle",
+        "shuttle_day": "{km} km, {hours} h on duty",
+        "shuttle_map": "Bussoservice: the coaches' routes",
         "markets_poster_title": "Service market of {place}",
         "markets_poster_intro": "Several public and support services in one place on the same day: "
         "do all your errands in one trip.",
