@@ -30,6 +30,7 @@ import threading
 import time
 from contextlib import nullcontext
 from dataclasses import dataclass, field, replace
+from typing import cast
 
 import numpy as np
 from ortools.sat.python import cp_model
@@ -306,9 +307,9 @@ def _truck_part(
                 served.append(b)
                 value_terms.append(to_cents(problem.population[z] * level * problem.person_value) * b)
         model.add(sum(served) <= 1)
-    cost = sum(to_cents(patterns[i].plan.cost) * var for (i, _), var in y.items())
+    cost = cp_model.LinearExpr.sum([to_cents(patterns[i].plan.cost) * var for (i, _), var in y.items()])
     reachable = {s for s, _, _ in by_stop}
-    return _Trucks(patterns, y, open_, sum(value_terms), cost, reachable)
+    return _Trucks(patterns, y, open_, cp_model.LinearExpr.sum(value_terms), cost, reachable)
 
 
 def _presence(
@@ -367,8 +368,8 @@ def _sync(
         if population[z] > 0:
             b = model.new_bool_var(f"sync_{z}_{w}_{j}")
             model.add(b <= sum(members))
-            terms.append(round(worth * population[z]) * b)
-    return sum(terms)
+            terms.append(round(worth * float(population[z])) * b)
+    return cp_model.LinearExpr.sum(terms)
 
 
 def _gather(
@@ -488,7 +489,9 @@ def _solve(
     sync = _sync(problem, model, presence)
     rooms_cost = rooms_model._cost(problem.rooms, options, built, built.start)
     people = round(problem.people_eur * 100 / TENTHS)  # cents per tenth of a person-equivalent
-    model.maximize(trucks.value - trucks.cost + people * built.value - rooms_cost + sync)
+    weighted = zip([trucks.value, trucks.cost, built.value, rooms_cost, sync], [1, -1, people, -1, 1], strict=True)
+    kept = [(term, w) for term, w in weighted if isinstance(term, cp_model.LinearExpr)]  # an empty part is a 0
+    model.maximize(cp_model.LinearExpr.weighted_sum([t for t, _ in kept], [w for _, w in kept]))
     if start is not None:
         _complete_hint(model, [*built.x, *trucks.y.values()], seed, COMPLETION_SHARE * time_limit_s)
     _gather(problem, model, presence)  # after the completion: the start plan need not gather anyone
@@ -594,7 +597,7 @@ def _evaluate(expr: cp_model.LinearExprT, values: list[int]) -> float:
     """A linear expression's value at ``values`` (variable values by index)."""
     if isinstance(expr, (int, float)):
         return float(expr)
-    flat = cp_model.FlatIntExpr(expr)
+    flat = cp_model.FlatIntExpr(cast(cp_model.LinearExpr, expr))
     return float(flat.offset + sum(c * values[v.index] for v, c in zip(flat.vars, flat.coeffs, strict=True)))
 
 
@@ -621,16 +624,15 @@ def _search(
     if fixed:  # a neighbourhood: most variables are fixed, presolving the whole model would take its time
         solver.parameters.cp_model_presolve = False
     with stopping(solver.stop_search):
-        code = solver.solve(trial)
+        raw = solver.solve(trial)
+    code, status = int(raw), raw.name.lower()
     if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        return _Found(
-            name, code, solver.status_name(code).lower(), -math.inf, math.inf, None, stopped_by_wall_clock(solver)
-        )
+        return _Found(name, code, status, -math.inf, math.inf, None, stopped_by_wall_clock(solver))
     values = [solver.value(trial.get_int_var_from_proto_index(i)) for i in range(len(model.proto.variables))]
     return _Found(
         name,
         code,
-        solver.status_name(code).lower(),
+        status,
         solver.objective_value,
         solver.best_objective_bound,
         values,

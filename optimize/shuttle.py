@@ -21,6 +21,7 @@ import threading
 import time
 from contextlib import nullcontext
 from dataclasses import dataclass
+from itertools import pairwise
 
 import numpy as np
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2
@@ -278,7 +279,7 @@ def _read(
             index = assignment.Value(routing.NextVar(index))
         if len(calls) <= 2:
             continue
-        legs = list(zip(calls, calls[1:], strict=False))
+        legs = list(pairwise(calls))
         drive = float(sum(problem.time_min[a.location, b.location] for a, b in legs))
         dist = float(sum(problem.dist_m[a.location, b.location] for a, b in legs))
         cost = dist / 1000 * coach.cost_per_km + drive / 60 * coach.cost_per_hour

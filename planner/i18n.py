@@ -46,12 +46,12 @@ LABELS: dict[str, dict[str, str]] = {
         "markets_fifth": "Pas de passage du bus le 5e {day} d'un mois.",
         "markets_calendar": "Marché de services de {place}",
         "markets_event": "Marché de services : {services}",
-        "markets_shuttle_stop": "Navette : arrêt {stop}",
         "markets_shuttle_title": "Bussoservice — car {coach}",
-        "markets_shuttle_event": "Navette vers le marché de {place}",
-        "markets_headline": "Marchés de services : {markets} marchés ({joint2} hab. peuvent faire 2 démarches ou plus "
-        "en un déplacement, contre {sep2} avec les plans séparés), coût {cost_joint} EUR/semaine contre {cost_sep}",
-        "markets_trips": "  {trips} déplacements et {co2} kg de CO2 évités par semaine (modèle énoncé dans summary.json)",
+        "markets_headline": "Marchés de services : {markets} marchés ({joint2} hab. peuvent faire 2 démarches "
+        "ou plus en un déplacement, contre {sep2} avec les plans séparés), coût {cost_joint} EUR/semaine "
+        "contre {cost_sep}",
+        "markets_trips": "  {trips} déplacements et {co2} kg de CO2 évités par semaine "
+        "(modèle énoncé dans summary.json)",
         "markets_shuttle": "  Bussoservice : {riders} voyageurs attendus par semaine, {served} transportés, "
         "{km} km et {hours} h de car",
         "access_time": "Temps d'accès au service le plus proche",
@@ -391,9 +391,7 @@ LABELS: dict[str, dict[str, str]] = {
         "markets_fifth": "No bus on the 5th {day} of a month.",
         "markets_calendar": "Service market of {place}",
         "markets_event": "Service market: {services}",
-        "markets_shuttle_stop": "Shuttle: stop {stop}",
         "markets_shuttle_title": "Bussoservice — coach {coach}",
-        "markets_shuttle_event": "Shuttle to the market of {place}",
         "markets_headline": "Service markets: {markets} markets ({joint2} people can do 2 errands or more in one trip, "
         "against {sep2} with separate plans), cost {cost_joint} EUR/week against {cost_sep}",
         "markets_trips": "  {trips} trips and {co2} kg of CO2 saved per week (model stated in summary.json)",

@@ -53,7 +53,10 @@ def sync_value(problem: MarketsProblem, found: dict[tuple[str, int, int], set[st
         best[week - 1, zones] = np.maximum(best[week - 1, zones], min(len(services), problem.max_level))
     levels = np.clip(best - problem.min_services + 1, 0, None)
     per_person = round(problem.sync_eur_per_person / problem.rounds.horizon_weeks * 100)  # cents, as the model
-    return float(sum(round(per_person * population[z]) * levels[w, z] for w, z in zip(*np.nonzero(levels)))) / 100
+    return (
+        float(sum(round(per_person * population[z]) * levels[w, z] for w, z in zip(*np.nonzero(levels), strict=True)))
+        / 100
+    )
 
 
 def check(problem: MarketsProblem, result: MarketsResult) -> list[str]:

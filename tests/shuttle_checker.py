@@ -7,6 +7,7 @@ Tests call ``check(problem, result)`` and get the list of violations (empty when
 from __future__ import annotations
 
 import math
+from itertools import pairwise
 
 from optimize.shuttle import ShuttleProblem, ShuttleResult
 
@@ -23,11 +24,10 @@ def check(problem: ShuttleProblem, result: ShuttleResult) -> list[str]:
         if calls[0].kind != "depot" or calls[-1].kind != "depot" or calls[0].location != coach.depot:
             bad.append(f"coach {coach.coach_id}: does not start and end at its depot")
         if calls[0].departure_min < coach.free[0] or calls[-1].arrival_min > coach.free[1]:
-            bad.append(
-                f"coach {coach.coach_id}: out from {calls[0].departure_min} to {calls[-1].arrival_min}, free {coach.free}"
-            )
+            out = f"{calls[0].departure_min} to {calls[-1].arrival_min}"
+            bad.append(f"coach {coach.coach_id}: out from {out}, free {coach.free}")
         load = 0
-        for before, after in zip(calls, calls[1:], strict=False):
+        for before, after in pairwise(calls):
             need = math.ceil(problem.time_min[before.location, after.location])
             if after.arrival_min < before.departure_min + need:
                 bad.append(f"coach {coach.coach_id}: reaches {after.location} {need} min after leaving too soon")
@@ -40,12 +40,7 @@ def check(problem: ShuttleProblem, result: ShuttleResult) -> list[str]:
             load += r.riders if call.kind == "pickup" else -r.riders
             if load > coach.capacity:
                 bad.append(f"coach {coach.coach_id}: {load} riders on {coach.capacity} seats")
-            if (
-                call.kind == "pickup"
-                and call.location != r.pickup
-                or call.kind == "delivery"
-                and call.location != r.delivery
-            ):
+            if call.location != (r.pickup if call.kind == "pickup" else r.delivery):
                 bad.append(f"request {r.request_id}: {call.kind} at the wrong place")
             window = r.pickup_window if call.kind == "pickup" else r.delivery_window
             if not window[0] <= call.arrival_min <= window[1]:
@@ -67,7 +62,7 @@ def check(problem: ShuttleProblem, result: ShuttleResult) -> list[str]:
             bad.append(f"request {rid}: delivered before it is picked up")
         if arrive - leave > r.max_ride_min:
             bad.append(f"request {rid}: {arrive - leave} min on board, at most {r.max_ride_min}")
-        if r.after is not None and r.after in seen and "delivery" in seen[r.after]:
-            if got["pickup"][1] < seen[r.after]["delivery"][1] + r.stay_min:
-                bad.append(f"request {rid}: picked up before its riders' {r.stay_min} min at the market")
+        after = seen.get(r.after or "", {}).get("delivery")
+        if after is not None and got["pickup"][1] < after[1] + r.stay_min:
+            bad.append(f"request {rid}: picked up before its riders' {r.stay_min} min at the market")
     return bad

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import replace
-from itertools import permutations
+from itertools import pairwise, permutations
 
 import numpy as np
 import pytest
@@ -34,8 +34,8 @@ def _route_cost(problem: ShuttleProblem, order: list[int]) -> float:
     """Cost of visiting ``order`` (locations) from the depot and back."""
     coach = problem.coaches[0]
     path = [coach.depot, *order, coach.depot]
-    km = sum(DIST[a, b] for a, b in zip(path, path[1:], strict=False)) / 1000
-    minutes = sum(TIME[a, b] for a, b in zip(path, path[1:], strict=False))
+    km = sum(DIST[a, b] for a, b in pairwise(path)) / 1000
+    minutes = sum(TIME[a, b] for a, b in pairwise(path))
     return km * coach.cost_per_km + minutes / 60 * coach.cost_per_hour
 
 

@@ -82,7 +82,7 @@ def schedule(run: MarketsRun, place_id: str, lang: str = "fr") -> list[Line]:
     for (day, half_day), rows in mine.groupby(["day", "half_day"], sort=True):
         per_week = {int(r.week): set(r.services.split(";")) for r in rows.itertuples()}
         common = set.intersection(*per_week.values()) if len(per_week) == weeks else set()
-        groups = [((), common)] if common else []
+        groups: list[tuple[tuple[int, ...], set[str]]] = [((), common)] if common else []
         groups += [(_ordinals(w, weeks), found - common) for w, found in sorted(per_week.items()) if found - common]
         for ordinals, services in groups:
             hours = label(

@@ -111,7 +111,7 @@ def run_shuttle(coverage: CoverageResult, markets: MarketsRun, progress: Progres
     beyond = (best > markets.spec.access_min) & (best <= spec.max_ride_min)
     riders_week = population * spec.share_without_car * spec.usage_rate
     per_place = held.groupby("place_id").size() / weeks if used else pd.Series(dtype=float)
-    zone_place = {z: used[int(nearest[z])] for z in np.nonzero(beyond)[0]}
+    zone_place = {int(z): used[int(nearest[z])] for z in np.nonzero(beyond)[0]}
     per_market = {z: riders_week[z] / per_place[p] for z, p in zone_place.items()}
     riding = {z: r for z, r in per_market.items() if r >= spec.min_riders}
     days = sorted({(int(r.week), int(r.day)) for r in held.itertuples()})
