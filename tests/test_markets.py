@@ -156,3 +156,15 @@ def test_must_gather_that_cannot_meet_is_infeasible():
     problem = MarketsProblem(base.rounds, rooms, (MarketPlace("A", 0, 0, (0,), ("caf", "msa")), base.places[1]))
     with pytest.raises(InfeasibleError, match="can never be there together"):
         solve(problem, time_limit_s=5, seed=0)
+
+
+def test_markets_command_shares_the_solving_options():
+    """`maillage markets` takes the options every solving command takes."""
+    from typer.testing import CliRunner
+
+    from planner.cli import app
+
+    result = CliRunner().invoke(app, ["markets", "--help"])
+    assert result.exit_code == 0
+    for option in ("--out", "--force", "--cache-dir", "--lang", "--time-limit", "--seed", "--csv-format"):
+        assert option in result.output
