@@ -17,9 +17,9 @@ import numpy as np
 import streamlit as st
 
 from planner._errors import InfeasibleError, InputError
-from planner.app import coverage, plan, rooms, rounds, week
+from planner.app import coverage, markets, plan, rooms, rounds, week
 from planner.app.background import BackgroundJob
-from planner.app.shared import Metric, RunRecord, execute, keep_run, scenario_files
+from planner.app.shared import Metric, RunRecord, display_table, execute, keep_run, scenario_files
 from planner.app.uploads import (
     LAYER_TYPES,
     NETWORK_TYPES,
@@ -53,7 +53,7 @@ if TYPE_CHECKING:
 
 st.set_page_config(page_title="Maillage", layout="wide")
 
-PAGES = ("coverage", "rounds", "week", "rooms", "plan")
+PAGES = ("coverage", "rounds", "week", "rooms", "plan", "markets")
 MAP_HEIGHT = 560
 POLL_S = 0.25  # how often a running scenario's progress box is refreshed
 
@@ -569,6 +569,21 @@ def plan_results(record: RunRecord, lang: str) -> None:
     zip_button(record, lang, "plan_zip")
 
 
+def markets_results(record: RunRecord, lang: str) -> None:
+    """Markets: separate and synchronised plans side by side, the map of markets and coaches, the markets,
+    their calendar, the coaches' timetables, the zip."""
+    run = markets.markets_of(record)
+    show_table(markets.comparison_table(run, lang))
+    bold("markets_map", lang)
+    show_map(record.maps.get("markets/bussoservice/carte.html") or record.maps["markets/tournees/map.html"])
+    held, calendar, coaches = st.tabs([label(f"markets_tab_{k}", lang) for k in ("markets", "calendar", "coaches")])
+    show_table(markets.market_table(run, lang), held)
+    show_table(markets.calendar_table(run, lang), calendar)
+    if record.run.shuttle is not None:
+        show_table(display_table(record.run.shuttle.timetable, lang), coaches)
+    zip_button(record, lang, "markets_zip")
+
+
 class SolvingPage(NamedTuple):
     """A page that runs a scenario: its section, default file, KPIs (so many a row), and the rest of its results."""
 
@@ -583,6 +598,7 @@ SOLVING_PAGES = {
     "rounds": SolvingPage("rounds", "lozere-bus.yaml", rounds.rounds_metrics, 4, rounds_results),
     "rooms": SolvingPage("rooms", "lozere-rooms.yaml", rooms.rooms_metrics, 5, rooms_results),
     "plan": SolvingPage("siting", "lozere-plan.yaml", plan.plan_metrics, 6, plan_results),
+    "markets": SolvingPage("markets", "lozere-markets.yaml", markets.markets_metrics, 5, markets_results),
 }
 
 

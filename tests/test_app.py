@@ -13,6 +13,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from planner.app import uploads
+from planner.i18n import number
 from planner.app.shared import SCENARIOS_DIR, execute, scenario_files
 from planner.app.uploads import UPLOAD_DIR, read_scenario, save_upload, user_message
 
@@ -336,3 +337,20 @@ def test_one_label_table() -> None:
     for lang, table in LABELS.items():
         texts = list(table.values())
         assert len(set(texts)) == len(texts), (lang, sorted(t for t in texts if texts.count(t) > 1))
+
+
+def test_markets_page_compares_synchronised_and_separate_plans(app: AppTest) -> None:
+    """The markets page runs lozere-markets.yaml: both plans side by side, the markets and the coaches."""
+    run_page(app, "markets", 10)
+    assert scenario_shown(app, "markets") == "lozere-markets.yaml"
+    assert not errors(app), errors(app)
+    run = app.session_state["markets_runs"][-1].run
+    joint = run.markets.measures["joint"]
+    shown = metrics(app)
+    assert shown["Habitants pouvant faire 2 démarches ou plus en un déplacement"] == number(
+        joint["people_one_trip"]["2"], "fr"
+    )
+    compared = app.dataframe[0].value
+    assert list(compared.columns) == ["Mesure", "Plans séparés", "Plan synchronisé"] and len(compared) == 7
+    assert len(app.dataframe[1].value) == len(run.markets.markets)  # the markets tab
+    assert len(app.dataframe[3].value) == len(run.shuttle.timetable)  # the coaches tab
