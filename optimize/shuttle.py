@@ -50,7 +50,8 @@ class Request:
 
 @dataclass(frozen=True)
 class Coach:
-    """A coach free from ``free[0]`` to ``free[1]`` (minutes of the day), at ``depot``."""
+    """A coach free from ``free[0]`` to ``free[1]`` (minutes of the day), at ``depot``, out for at most
+    ``max_duration_min`` when given."""
 
     coach_id: str
     depot: int
@@ -59,6 +60,7 @@ class Coach:
     cost_per_km: float = 1.2
     cost_per_hour: float = 35.0
     co2_g_per_km: float = 900.0
+    max_duration_min: int | None = None  # from leaving the depot to coming back (driver hours)
 
 
 @dataclass(frozen=True)
@@ -198,7 +200,9 @@ def _solve(problem: ShuttleProblem, time_limit_s: float, seed: int, solutions: i
             return to_cents(float(arc[nodes[manager.IndexToNode(i)], nodes[manager.IndexToNode(j)]]))
 
         routing.SetArcCostEvaluatorOfVehicle(routing.RegisterTransitCallback(cost), v)
-    horizon = 24 * 60
+    horizon = max(
+        24 * 60, *(c.free[1] for c in problem.coaches), *(r.delivery_window[1] for r in problem.requests)
+    )  # minutes of the day, or the instance's own units when they run past a day
     routing.AddDimension(transit, horizon, horizon, False, "time")
     clock = routing.GetDimensionOrDie("time")
     load = routing.RegisterUnaryTransitCallback(lambda i: demand[manager.IndexToNode(i)])
@@ -226,8 +230,10 @@ def _solve(problem: ShuttleProblem, time_limit_s: float, seed: int, solutions: i
     for v, coach in enumerate(problem.coaches):
         clock.CumulVar(routing.Start(v)).SetRange(*coach.free)
         clock.CumulVar(routing.End(v)).SetRange(*coach.free)
-        routing.AddVariableMinimizedByFinalizer(clock.CumulVar(routing.Start(v)))
+        routing.AddVariableMaximizedByFinalizer(clock.CumulVar(routing.Start(v)))
         routing.AddVariableMinimizedByFinalizer(clock.CumulVar(routing.End(v)))
+        if coach.max_duration_min is not None:
+            clock.SetSpanUpperBoundForVehicle(coach.max_duration_min, v)
     params = pywrapcp.DefaultRoutingSearchParameters()
     params.first_solution_strategy = routing_enums_pb2.FirstSolutionStrategy.PARALLEL_CHEAPEST_INSERTION
     params.local_search_metaheuristic = routing_enums_pb2.LocalSearchMetaheuristic.GUIDED_LOCAL_SEARCH

@@ -26,6 +26,9 @@ def check(problem: ShuttleProblem, result: ShuttleResult) -> list[str]:
         if calls[0].departure_min < coach.free[0] or calls[-1].arrival_min > coach.free[1]:
             out = f"{calls[0].departure_min} to {calls[-1].arrival_min}"
             bad.append(f"coach {coach.coach_id}: out from {out}, free {coach.free}")
+        span = calls[-1].arrival_min - calls[0].departure_min
+        if coach.max_duration_min is not None and span > coach.max_duration_min:
+            bad.append(f"coach {coach.coach_id}: out {span} min, at most {coach.max_duration_min}")
         load = 0
         for before, after in pairwise(calls):
             need = math.ceil(problem.time_min[before.location, after.location])
