@@ -13,9 +13,10 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from planner.app import uploads
-from planner.i18n import number
 from planner.app.shared import SCENARIOS_DIR, execute, scenario_files
 from planner.app.uploads import UPLOAD_DIR, read_scenario, save_upload, user_message
+from planner.i18n import number
+from tests import markets_checker, shuttle_checker
 
 APP = Path(__file__).resolve().parents[1] / "app.py"
 NNBSP = "\u202f"  # the narrow no-break space of French numbers: 76 601, 95,5 %
@@ -354,3 +355,6 @@ def test_markets_page_compares_synchronised_and_separate_plans(app: AppTest) -> 
     assert list(compared.columns) == ["Mesure", "Plans séparés", "Plan synchronisé"] and len(compared) == 7
     assert len(app.dataframe[1].value) == len(run.markets.markets)  # the markets tab
     assert len(app.dataframe[3].value) == len(run.shuttle.timetable)  # the coaches tab
+    assert markets_checker.check(run.markets.problem, run.markets.result) == []  # the real run, checked
+    for _, _, problem, result in run.shuttle.days:
+        assert shuttle_checker.check(problem, result) == []

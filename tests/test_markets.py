@@ -168,3 +168,13 @@ def test_markets_command_shares_the_solving_options():
     assert result.exit_code == 0
     for option in ("--out", "--force", "--cache-dir", "--lang", "--time-limit", "--seed", "--csv-format"):
         assert option in result.output
+
+
+def test_greedy_alignment_moves_only_the_providers():
+    """The benchmark's baseline: from the separate plans, each provider re-placed once, the trucks kept."""
+    problem = _problem(1.0)
+    separate = solve(_problem(0.0), time_limit_s=10, seed=0)
+    aligned = solve(problem, time_limit_s=10, seed=0, start=(separate.rounds, separate.rooms), greedy=True)
+    assert [r.visits[0].stop_id for r in aligned.rounds.routes] == ["A"]  # the truck stays at A
+    assert [(m.place_id, set(m.services)) for m in aligned.markets] == [("A", {"fs", "caf"})]  # the provider joins it
+    assert check(problem, aligned) == [] and aligned.info.status == "feasible"
