@@ -576,7 +576,8 @@ def markets_results(record: RunRecord, lang: str) -> None:
     show_table(markets.comparison_table(run, lang))
     bold("markets_map", lang)
     show_map(record.maps.get("markets/bussoservice/carte.html") or record.maps["markets/tournees/map.html"])
-    held, calendar, coaches = st.tabs([label(f"markets_tab_{k}", lang) for k in ("markets", "calendar", "coaches")])
+    tabs = ("page_markets", "markets_tab_calendar", "markets_tab_coaches")
+    held, calendar, coaches = st.tabs([label(k, lang) for k in tabs])
     show_table(markets.market_table(run, lang), held)
     show_table(markets.calendar_table(run, lang), calendar)
     if record.run.shuttle is not None:

@@ -65,7 +65,7 @@ def comparison_table(run: MarketsRun, lang: str) -> pd.DataFrame:
         ("markets_row_one", lambda m: m["people_one_trip"]["1"]),
         ("markets_row_two", lambda m: m["people_one_trip"]["2"]),
         ("markets_row_three", lambda m: m["people_one_trip"]["3+"]),
-        ("markets_row_markets", lambda m: m["markets"]),
+        ("page_markets", lambda m: m["markets"]),
         ("markets_row_trips", lambda m: m["trips_saved_per_week"]),
         ("markets_row_co2", lambda m: m["co2_kg_saved_per_week"]),
         ("markets_row_cost", lambda m: m["cost_eur_per_week"]),

@@ -173,7 +173,7 @@ def place_calendar(
     ]
     return weekly_calendar(
         "markets",
-        label("markets_calendar", lang, place=name),
+        label("markets_poster_title", lang, place=name),
         run.start_date,
         events,
         until=plan_end(run.start_date, weeks, run.rooms.spec.end_date),

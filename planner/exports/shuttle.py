@@ -103,7 +103,7 @@ def coach_sheet(shuttle: ShuttleRun, coach_id: str, lang: str = "fr") -> str:
         title=label("markets_shuttle_title", lang, coach=coach_id),
         days=days,
         t_time=label("shuttle_time", lang),
-        t_place=label("shuttle_place", lang),
+        t_place=label("markets_where", lang),
         t_what=label("shuttle_what", lang),
         t_on_board=label("shuttle_on_board", lang),
         none=label("shuttle_none", lang),
