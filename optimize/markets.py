@@ -462,10 +462,12 @@ def _complete_hint(model: cp_model.CpModel, decisions: list[cp_model.IntVar], se
         trial.add(trial.get_int_var_from_proto_index(var.index) == hinted.get(var.index, 0))
     solver = cp_sat(limit_s, seed, 1)
     code = solver.solve(trial)
-    if code in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+    if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return
+    values = [solver.value(trial.get_int_var_from_proto_index(i)) for i in range(len(model.proto.variables))]
+    if _within_domains(model, values):
         model.clear_hints()
-        for index in range(len(model.proto.variables)):
-            value = solver.value(trial.get_int_var_from_proto_index(index))
+        for index, value in enumerate(values):
             model.add_hint(model.get_int_var_from_proto_index(index), value)
 
 
@@ -603,6 +605,12 @@ def _hinted(model: cp_model.CpModel) -> list[int] | None:
     return values
 
 
+def _within_domains(model: cp_model.CpModel, values: list[int]) -> bool:
+    """Whether every value lies within its variable's bounds."""
+    domains = [list(var.domain) for var in model.proto.variables]  # the proto's lists take no negative index
+    return all(d[0] <= value <= d[-1] for d, value in zip(domains, values, strict=True))
+
+
 def _evaluate(expr: cp_model.LinearExprT, values: list[int]) -> float:
     """A linear expression's value at ``values`` (variable values by index)."""
     if isinstance(expr, (int, float)):
@@ -639,6 +647,8 @@ def _search(
     if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return _Found(name, code, status, -math.inf, math.inf, None, stopped_by_wall_clock(solver))
     values = [solver.value(trial.get_int_var_from_proto_index(i)) for i in range(len(model.proto.variables))]
+    if not _within_domains(model, values):  # seen once under heavy load: a stopped search's incomplete values
+        return _Found(name, code, "incomplete", -math.inf, math.inf, None, stopped_by_wall_clock(solver))
     return _Found(
         name,
         code,
