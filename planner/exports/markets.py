@@ -141,7 +141,8 @@ def poster(run: MarketsRun, place_id: str, lang: str = "fr") -> str:
 def poster_text(run: MarketsRun, place_id: str, lang: str = "fr") -> str:
     """The poster in one sentence, for the README and the markets' GeoJSON."""
     head = label("markets_poster_title", lang, place=place_name(run, place_id))
-    return " ; ".join(f"{head} : {line.when} : {line.services}" for line in schedule(run, place_id, lang))
+    lines = schedule(run, place_id, lang)
+    return f"{head} : " + " ; ".join(f"{line.when} : {line.services}" for line in lines) if lines else head
 
 
 def place_calendar(
