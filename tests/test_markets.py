@@ -178,3 +178,19 @@ def test_greedy_alignment_moves_only_the_providers():
     assert [r.visits[0].stop_id for r in aligned.rounds.routes] == ["A"]  # the truck stays at A
     assert [(m.place_id, set(m.services)) for m in aligned.markets] == [("A", {"fs", "caf"})]  # the provider joins it
     assert check(problem, aligned) == [] and aligned.info.status == "feasible"
+
+
+def test_a_cancelled_solve_stops_with_nothing_kept():
+    """A run cancelled before it starts raises Cancelled, in the markets and the shuttle solvers alike."""
+    import threading
+
+    from optimize import shuttle
+    from optimize._cancel import Cancelled
+    from tests.test_shuttle import _problem as shuttle_problem
+
+    event = threading.Event()
+    event.set()
+    with pytest.raises(Cancelled):
+        solve(_problem(1.0), time_limit_s=10, seed=0, cancel=event)
+    with pytest.raises(Cancelled):
+        shuttle.solve(shuttle_problem(), time_limit_s=10, seed=0, cancel=event)
