@@ -21,6 +21,19 @@ Formulation (one CP-SAT model over both plans):
   service.
 * **Objective** (euros, in cents): the rounds' value of people served minus driving cost, the rooms'
   people-equivalents at ``people_eur`` each minus travel and hire, plus the synchronisation value.
+
+Search. The whole model is large and its LP bound weak: from scratch, CP-SAT finds poor plans. Given a
+``start`` (the separate plans), the hint is completed (every variable, by one propagation solve with the
+decisions fixed), then improved by small CP-SAT searches: each provider's sessions, then each truck's
+days, free with everything else fixed (twice), then one search over everything. Every search has a
+deterministic work limit (a share of ``time_limit_s``) and the wall clock as a safety net; the result
+says which ended the search (``ended_by``) and lists every search's objective in its notes. The bound
+reported is the last whole-model search's.
+
+The rooms' and rounds' models are reused through their module-private helpers (``rooms._options``,
+``_build``, ``_cost``, ``_result``; ``rounds._day_patterns``, ``_result``): their constraints are not
+written twice, except the rounds' frequency and zone-value constraints, which live inside
+``rounds.solve`` and are restated in :func:`_truck_part` over per-week choices.
 """
 
 from __future__ import annotations
