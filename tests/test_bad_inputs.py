@@ -237,6 +237,14 @@ def _markets(old: str, new: str) -> Callable[[Path], list[str]]:
     return make
 
 
+def _without_rounds(folder: Path) -> list[str]:
+    """The Lozère markets scenario with its rounds: section taken out."""
+    text = (ROOT / "scenarios" / "lozere-markets.yaml").read_text(encoding="utf-8")
+    path = folder / "markets.yaml"
+    path.write_text(text[: text.index("rounds:")] + text[text.index("rooms:") :], encoding="utf-8")
+    return ["markets", str(path)]
+
+
 SOLVING_COMMANDS = {  # every command that may solve, with a scenario it accepts
     "run": "lozere-plan.yaml",
     "rounds": "lozere-bus.yaml",
@@ -653,6 +661,22 @@ CASES = [
         ),
         "markets, markets.places[1] (48010), field 'must_gather': 3 providers required at once (caf, msa, banque) "
         "but the premises has 1 room(s)",
+    ),
+    Case(
+        "a market place that is no premises",
+        _markets('    - {site: "48140"}\n', '    - {site: "48140"}\n    - {site: "99999"}\n'),
+        "markets, markets.places[1] (99999), field 'site': not a premises of the rooms",
+    ),
+    Case(
+        "a market bus that carries no service",
+        _markets("      services: [france_services]\n", ""),
+        "markets, rounds.fleet[0] (bus-mende), field 'services': a markets scenario needs each vehicle to carry "
+        "one service with a rooms.usage_rate",
+    ),
+    Case(
+        "markets without rounds",
+        _without_rounds,
+        "a markets: section plans the rounds and the rooms together: add both sections",
     ),
 ]
 
