@@ -24,8 +24,9 @@ Formulation (one CP-SAT model over both plans):
 
 Search. The whole model is large and its LP bound weak: from scratch, CP-SAT finds poor plans. Given a
 ``start`` (the separate plans), the hint is completed (every variable, by one propagation solve with the
-decisions fixed), then improved by small CP-SAT searches: each provider's sessions, then each truck's
-days, free with everything else fixed (twice), then one search over everything. Every search has a
+decisions fixed), then improved by small CP-SAT searches, everything else fixed: each provider's sessions
+and each truck's days, then every two providers who can work on the same half-day together (a market of
+two providers can need both to move), the trucks again, then one search over everything. Every search has a
 deterministic work limit (a share of ``time_limit_s``) and the wall clock as a safety net; the result
 says which ended the search (``ended_by``) and lists every search's objective in its notes. The bound
 reported is the last whole-model search's.
@@ -43,6 +44,7 @@ import threading
 import time
 from contextlib import nullcontext
 from dataclasses import dataclass, field, replace
+from itertools import combinations
 from typing import cast
 
 import numpy as np
@@ -59,7 +61,6 @@ from optimize.rounds import RoundsProblem, RoundsResult
 TENTHS = rooms_model.TENTHS
 ENUMERATION_SHARE = 0.3  # of the time limit, at most, for enumerating the trucks' days
 COMPLETION_SHARE = 0.05  # of the time limit, at most, for completing the start plan's hint
-STAGE_ROUNDS = 2  # rounds of improving the start plan one provider or truck at a time
 STAGE_SHARE = 0.025  # of the time limit, per provider or truck search
 FINAL_SHARE = 0.25  # of the time limit, for the last search over both blocks
 
@@ -518,11 +519,11 @@ def _solve(
     current = _hinted(model)
     searches = []
     if start is not None:  # improve the start plan one provider's or one truck's decisions at a time
-        blocks = _blocks(problem, options, built.x, trucks)
-        if greedy:
-            blocks = blocks[: len(problem.rooms.providers)]
+        singles = _blocks(problem, options, built.x, trucks)
+        providers = singles[: len(problem.rooms.providers)]
+        passes = [providers] if greedy else [singles, _pairs(problem, options, providers), singles[len(providers) :]]
         decisions = [*built.x, *trucks.y.values()]
-        for _ in range(1 if greedy else STAGE_ROUNDS):
+        for blocks in passes:
             for name, free in blocks:
                 fixed = [v for v in decisions if v.index not in free]
                 found = _search(model, current, fixed, name, STAGE_SHARE * time_limit_s, deadline, seed, workers)
@@ -605,6 +606,19 @@ def _blocks(
         for k, v in enumerate(problem.rounds.vehicles)
     ]
     return blocks
+
+
+def _pairs(
+    problem: MarketsProblem, options: list[rooms_model._Option], providers: list[tuple[str, set[int]]]
+) -> list[tuple[str, set[int]]]:
+    """Two providers' sessions at once, for every two providers who can work on the same half-day: a market
+    of two providers can need both to move."""
+    slots = [{o.slot for o in options if o.provider == k} for k in range(len(problem.rooms.providers))]
+    return [
+        (f"{a[0]}+{b[0]}", a[1] | b[1])
+        for (i, a), (j, b) in combinations(enumerate(providers), 2)
+        if slots[i] & slots[j]
+    ]
 
 
 def _hinted(model: cp_model.CpModel) -> list[int] | None:
