@@ -17,7 +17,7 @@ import numpy as np
 import streamlit as st
 
 from planner._errors import InfeasibleError, InputError
-from planner.app import coverage, markets, plan, rooms, rounds, week
+from planner.app import compare, coverage, markets, plan, rooms, rounds, week
 from planner.app.background import BackgroundJob
 from planner.app.shared import Metric, RunRecord, display_table, execute, keep_run, scenario_files
 from planner.app.uploads import (
@@ -32,6 +32,8 @@ from planner.app.uploads import (
     user_message,
 )
 from planner.data.france import departements, epcis
+from planner.exports.render import available as render_available
+from planner.exports.render import map_pdf, map_png, sheet_pdf
 from planner.i18n import label, message_text, number
 from planner.jobs.coverage import measure_coverage, measured_services
 from planner.jobs.inputs import build_territory
@@ -53,9 +55,10 @@ if TYPE_CHECKING:
 
 st.set_page_config(page_title="Maillage", layout="wide")
 
-PAGES = ("coverage", "rounds", "week", "rooms", "plan", "markets")
+PAGES = ("coverage", "rounds", "week", "rooms", "plan", "markets", "compare")
 MAP_HEIGHT = 560
 POLL_S = 0.25  # how often a running scenario's progress box is refreshed
+COVERAGE_KEPT = 5  # coverage measurements kept for the before/after page
 
 
 # --- cached loaders: territory, travel model and travel times are keyed on their own inputs only,
@@ -86,6 +89,12 @@ def cached_times(
 def cached_coverage_map(key: str, lang: str, _result: CoverageResult) -> str:
     """The coverage map as one offline HTML page."""
     return coverage.coverage_map_html(_result, lang)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def cached_change_map(digest: str, lang: str, _zones: gpd.GeoDataFrame) -> str:
+    """The map of minutes gained or lost between two states (keyed on the compared times themselves)."""
+    return compare.change_map_html(_zones, lang)
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
@@ -120,6 +129,16 @@ def show_metrics(metrics: list[Metric], per_row: int = 6) -> None:
 def show_map(html: str) -> None:
     """A folium map page (Leaflet inlined, works offline) in an iframe."""
     st.iframe(html, height=MAP_HEIGHT)
+
+
+def rendered(html: str) -> list[tuple[str, str, str, bytes | str | Callable[[], bytes]]]:
+    """The map's PNG and PDF download buttons, drawn by Chromium only when clicked (none without Chromium)."""
+    if not render_available():
+        return []
+    return [
+        ("download_map_png", "map.png", "image/png", lambda: map_png(html)),
+        ("download_map_pdf", "map.pdf", "application/pdf", lambda: map_pdf(html)),
+    ]
 
 
 def bold(key: str, lang: str, **values: object) -> None:
@@ -373,7 +392,17 @@ def coverage_page(lang: str) -> None:
         key = place + travel_key + scenario.coverage.model_dump_json()
         zones_name = uploaded[0].name if uploaded[0] else None  # named as uploaded under the population
         st.session_state["cov_last"] = (result, key, zones_name)
+        keep_coverage(result, key)
     coverage_results(result, key, zones_name, lang)
+
+
+def keep_coverage(result: CoverageResult, key: str) -> None:
+    """Keep a new coverage measurement (numbered) for the before/after page; the same settings are kept once."""
+    kept: list[tuple[int, str, CoverageResult]] = st.session_state.get("cov_history", [])
+    if kept and kept[-1][1] == key:
+        return
+    number_ = kept[-1][0] + 1 if kept else 1
+    st.session_state["cov_history"] = [*kept, (number_, key, result)][-COVERAGE_KEPT:]
 
 
 def coverage_results(result: CoverageResult, key: str, zones_name: str | None, lang: str) -> None:
@@ -398,7 +427,7 @@ def coverage_results(result: CoverageResult, key: str, zones_name: str | None, l
 
     files: list[tuple[str, str, str, bytes | str | Callable[[], bytes]]]
     files = [(text, name, mime, deferred(name)) for text, name, mime in coverage.DOWNLOADS]
-    download_row([*files, (*coverage.MAP_DOWNLOAD, map_html)], lang, "cov_")
+    download_row([*files, (*coverage.MAP_DOWNLOAD, map_html), *rendered(map_html)], lang, "cov_")
     if result.summary["notes"]:
         with st.expander(label("notes", lang)):
             for note in result.summary["notes"]:
@@ -426,7 +455,9 @@ def rounds_results(record: RunRecord, lang: str) -> None:
     """Rounds: the map, the visits, truck-days and stops left out, the zip; two runs compared."""
     plan_rounds = rounds.rounds_of(record)
     bold("routes_map", lang)
-    show_map(record.maps.get("plan/map.html") or record.maps["rounds/map.html"])
+    map_html = record.maps.get("plan/map.html") or record.maps["rounds/map.html"]
+    show_map(map_html)
+    download_row(rendered(map_html), lang, "rounds_map_")
     visits, routes, left_out = st.tabs([label(k, lang) for k in ("visits", "truck_days", "left_out")])
     show_table(rounds.visits_table(plan_rounds, lang), visits)
     show_table(rounds.routes_table(plan_rounds, lang), routes)
@@ -502,7 +533,14 @@ def show_week(
 ) -> None:
     """One week on the page: where it comes from, its files, its timeline, its map and its table."""
     st.caption(label("week_from", lang, label=record.label))
-    download_row([(text, f"{who}-{name}", mime, data[name]) for text, name, mime in files], lang, "week_")
+    buttons: list[tuple[str, str, str, bytes | str | Callable[[], bytes]]]
+    buttons = [(text, f"{who}-{name}", mime, data[name]) for text, name, mime in files]
+    sheet_key, sheet = next((text, name) for text, name, mime in files if mime == "text/html")
+    if render_available():
+        pdf = f"{who}-{sheet.removesuffix('.html')}.pdf"
+        buttons.append((f"{sheet_key}_pdf", pdf, "application/pdf", lambda: sheet_pdf(data[sheet].decode("utf-8"))))
+    buttons += [(text, f"{who}-{name}", mime, make) for text, name, mime, make in rendered(map_html)[:1]]
+    download_row(buttons, lang, "week_")
     st.subheader(label("timeline", lang))
     if timeline.empty:
         st.info(label("no_stop", lang))
@@ -546,7 +584,9 @@ def rooms_results(record: RunRecord, lang: str) -> None:
     bold("by_service", lang)
     show_table(rooms.services_table(run, lang))
     bold("rooms_map", lang)
-    show_map(record.maps["rooms/map.html"])
+    map_html = record.maps["rooms/map.html"]
+    show_map(map_html)
+    download_row(rendered(map_html), lang, "rooms_map_")
     bookings, occupancy = st.tabs([label("bookings", lang), label("occupancy_table", lang)])
     show_table(rooms.bookings_table(run, lang), bookings)
     show_table(rooms.occupancy_table(run, lang), occupancy)
@@ -565,7 +605,9 @@ def plan_results(record: RunRecord, lang: str) -> None:
         bold("tradeoff", lang, t=siting.radius_min)
         st.altair_chart(plan.tradeoff_chart(siting, lang), width="stretch")
     bold("plan_map", lang)
-    show_map(record.maps.get("plan/map.html") or record.maps["siting/map.html"])
+    map_html = record.maps.get("plan/map.html") or record.maps["siting/map.html"]
+    show_map(map_html)
+    download_row(rendered(map_html), lang, "plan_map_")
     zip_button(record, lang, "plan_zip")
 
 
@@ -583,6 +625,44 @@ def markets_results(record: RunRecord, lang: str) -> None:
     if record.run.shuttle is not None:
         show_table(display_table(record.run.shuttle.timetable, lang), coaches)
     zip_button(record, lang, "markets_zip")
+
+
+def compare_page(lang: str) -> None:
+    """Before/after: two states of access (coverage measurements, runs before or with their plan) compared:
+    the shares side by side, the people who gain or lose time, the map of the minutes gained or lost."""
+    st.title(label("compare_title", lang))
+    st.caption(label("compare_intro", lang))
+    states = [compare.coverage_state(result, n, lang) for n, _, result in st.session_state.get("cov_history", [])]
+    records = [r for store in ("rounds_runs", "rooms_runs", "plan_runs") for r in st.session_state.get(store, [])]
+    for record in sorted(records, key=lambda r: r.number):
+        states += compare.run_states(record, lang)
+    if len(states) < 2:
+        st.info(label("compare_none", lang))
+        return
+    by_label = {state.label: state for state in states}
+    names = list(by_label)
+    left, right = st.columns(2)
+    first = left.selectbox(label("state_before", lang), names, index=0, key="cmp_before")
+    second = right.selectbox(label("state_after", lang), names, index=len(names) - 1, key="cmp_after")
+    before, after = by_label[first], by_label[second]
+    note = compare.common_note(before, after, lang)
+    if note:
+        st.caption(note)
+    for share in compare.shares(before, after, lang):
+        left.metric(share.label, share.before)
+        right.metric(share.label, share.after, share.delta)
+    show_metrics(compare.people_metrics(before, after, lang))
+    zones = compare.changes(before, after)
+    bold("change_map", lang)
+    map_html = cached_change_map(compare.digest(zones), lang, zones)
+    show_map(map_html)
+    download_row(rendered(map_html), lang, "cmp_")
+    st.subheader(label("changed_zones", lang))
+    table = compare.changed_table(zones, lang)
+    if table.empty:
+        st.info(label("no_change", lang))
+    else:
+        show_table(table)
 
 
 class SolvingPage(NamedTuple):
@@ -645,6 +725,8 @@ def main() -> None:
         coverage_page(lang)
     elif page == "week":
         week_page(lang)
+    elif page == "compare":
+        compare_page(lang)
     else:
         solving_page(page, lang)
 

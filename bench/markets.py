@@ -141,7 +141,6 @@ def _measure(scenario: Scenario, coverage, rounds, rooms, result) -> dict[str, o
             result.markets,
             best,
             saved,
-            problem.rounds.population,
         )
     )
 

@@ -36,6 +36,7 @@ import time
 from pathlib import Path
 
 import httpx
+import psutil
 from sqlalchemy import func, select
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -93,6 +94,39 @@ def _prepare(url: str, work: Path) -> tuple[list[str], int, str, str]:
         appointments.book(sessions, event_id, slot.key)
     sessions.kw["bind"].dispose()
     return links, event_id, offered[-1].key, uid
+
+
+def start_service(
+    url: str, extra_env: dict[str, str], *, workers: int = 1, cwd: Path | None = None
+) -> tuple[subprocess.Popen[bytes], str]:
+    """A real uvicorn of ``maillage serve``'s app on the database ``url``, on a free port of 127.0.0.1, once it
+    answers ``/health``; the process and its address."""
+    port = _free_port()
+    env = {**os.environ, "MAILLAGE_DATABASE_URL": url, **extra_env}
+    env["PYTHONPATH"] = os.pathsep.join([str(ROOT), env.get("PYTHONPATH", "")])
+    server = subprocess.Popen(
+        [
+            *(sys.executable, "-m", "uvicorn", "--factory", "planner.platform.service:create_app"),
+            *("--host", "127.0.0.1", "--port", str(port), "--log-level", "warning", "--no-server-header"),
+            *("--workers", str(workers)),
+        ],
+        env=env,
+        cwd=cwd,
+    )
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(300):
+        try:
+            if httpx.get(f"{base}/health", timeout=1).status_code == 200:
+                break
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    return server, base
+
+
+def _server_cpu_s(pid: int) -> float:
+    """CPU seconds used so far by the server and its workers (what a request costs, whatever else runs)."""
+    root = psutil.Process(pid)
+    return sum(sum(p.cpu_times()[:2]) for p in [root, *root.children(recursive=True)])
 
 
 def _reads(base: str, links: list[str], clients: int, requests: int) -> dict[str, float | int]:
@@ -177,31 +211,23 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=40, help="requests per client")
     parser.add_argument("--attempts", type=int, default=100, help="concurrent bookings of the last free slot")
     parser.add_argument("--database-url", default=None, help="default: a SQLite file in a temporary folder")
+    parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes (maillage serve --workers)")
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="maillage-load-") as temp:
         work = Path(temp)
         url = args.database_url or f"sqlite:///{work / 'load.sqlite3'}"
         links, event_id, slot, uid = _prepare(url, work)
-        port = _free_port()
-        env = {**os.environ, "MAILLAGE_DATABASE_URL": url, "MAILLAGE_BOOKING_LIMIT": "1000000/60"}
-        env["PYTHONPATH"] = os.pathsep.join([str(ROOT), env.get("PYTHONPATH", "")])
-        server = subprocess.Popen(
-            [
-                *(sys.executable, "-m", "uvicorn", "--factory", "planner.platform.service:create_app"),
-                *("--host", "127.0.0.1", "--port", str(port), "--log-level", "warning", "--no-server-header"),
-            ],
-            env=env,
-        )
-        base = f"http://127.0.0.1:{port}"
+        server, base = start_service(url, {"MAILLAGE_BOOKING_LIMIT": "1000000/60"}, workers=args.workers)
         try:
-            for _ in range(200):
-                try:
-                    if httpx.get(f"{base}/health", timeout=1).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    time.sleep(0.1)
+            before = _server_cpu_s(server.pid)
+            client_cpu = time.process_time()
             reads = _reads(base, links, args.clients, args.requests)
+            client_cpu = time.process_time() - client_cpu
+            reads["client_cpu_ms_per_request"] = round(client_cpu * 1000 / reads["requests"], 2)
+            reads["server_cpu_ms_per_request"] = round(
+                (_server_cpu_s(server.pid) - before) * 1000 / reads["requests"], 2
+            )
             rush = _rush(base, event_id, slot, args.attempts)
         finally:
             server.terminate()
@@ -224,7 +250,9 @@ def main() -> None:
     result = {
         "backend": url.split(":", 1)[0] if args.database_url else "sqlite (temporary file)",
         "machine": f"{platform.machine()}, {os.cpu_count()} cores",
+        "load_average_1min_after": round(os.getloadavg()[0], 2),  # other work on the shared cores
         "clients": args.clients,
+        "workers": args.workers,
         "reads": reads,
         "rush": rush,
     }

@@ -20,9 +20,10 @@ from importlib import metadata
 
 import numpy as np
 import pulp
-from spopt.locate import LSCP, MCLP, PCenter, PMedian
+from spopt import locate
 
-from optimize.siting import SitingProblem, lscp, mclp, p_center, p_median
+from optimize import siting
+from optimize.siting import SitingProblem
 from planner.data.france import departements, load_france
 from planner.travel.estimate import EstimateModel
 
@@ -56,26 +57,26 @@ def models(problem: SitingProblem, limit: float, *, with_assignment: bool) -> li
     runs: list[tuple[str, Callable, Callable]] = [
         (
             "MCLP p=20 r=20",
-            lambda: mclp(problem, 20, 20, time_limit_s=limit),
-            lambda: MCLP.from_cost_matrix(t, w, service_radius=20, p_facilities=20),
+            lambda: siting.solve(siting.Mclp(problem, 20, 20), time_limit_s=limit, seed=0),
+            lambda: locate.MCLP.from_cost_matrix(t, w, service_radius=20, p_facilities=20),
         ),
         (
             "LSCP r=20",
-            lambda: lscp(problem, 20, time_limit_s=limit),
-            lambda: LSCP.from_cost_matrix(np.where(np.isfinite(t), t, 1e6), 20),
+            lambda: siting.solve(siting.Lscp(problem, 20), time_limit_s=limit, seed=0),
+            lambda: locate.LSCP.from_cost_matrix(np.where(np.isfinite(t), t, 1e6), 20),
         ),
     ]
     if with_assignment:
         runs += [
             (
                 "p-median p=10",
-                lambda: p_median(problem, 10, time_limit_s=limit),
-                lambda: PMedian.from_cost_matrix(t, w, p_facilities=10),
+                lambda: siting.solve(siting.PMedian(problem, 10), time_limit_s=limit, seed=0),
+                lambda: locate.PMedian.from_cost_matrix(t, w, p_facilities=10),
             ),
             (
                 "p-center p=10",
-                lambda: p_center(problem, 10, time_limit_s=limit),
-                lambda: PCenter.from_cost_matrix(t, p_facilities=10),
+                lambda: siting.solve(siting.PCenter(problem, 10), time_limit_s=limit, seed=0),
+                lambda: locate.PCenter.from_cost_matrix(t, p_facilities=10),
             ),
         ]
     return runs

@@ -73,3 +73,13 @@ def stopping(stop: Callable[[], None]) -> Iterator[None]:
         finished.set()
         watcher.join()
     check()
+
+
+@contextmanager
+def cancel_scope(event: threading.Event | None) -> Iterator[None]:
+    """A solve's ``cancel`` argument: when given, the solve watches it like a cancellable run's event."""
+    if event is None:
+        yield
+        return
+    with cancellable(event):
+        yield

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from enum import StrEnum
 
 from ortools.sat.python import cp_model
+
+from optimize._errors import ProblemError
 
 # OR-Tools CP-SAT works on integers: money in cents, times in whole minutes, distances in metres.
 CENTS_PER_EURO = 100
@@ -36,6 +39,12 @@ class SolveInfo:
         if self.status == Status.OPTIMAL:
             return 0.0
         return abs(self.bound - self.objective) / max(abs(self.bound), 1e-9)
+
+
+def check_limit(time_limit_s: float) -> None:
+    """Refuse a time limit that is not a positive number of seconds (0, negative, NaN, inf)."""
+    if not (isinstance(time_limit_s, int | float) and math.isfinite(time_limit_s) and time_limit_s > 0):
+        raise ProblemError([f"time_limit_s must be a positive, finite number of seconds, not {time_limit_s!r}"])
 
 
 def to_cents(euros: float) -> int:

@@ -54,7 +54,7 @@ from optimize import rooms as rooms_model
 from optimize import rounds as rounds_model
 from optimize._cancel import cancellable, check, stopping
 from optimize._errors import InfeasibleError, ProblemError
-from optimize._solver import SolveInfo, Status, cp_sat, stopped_by_wall_clock, to_cents
+from optimize._solver import SolveInfo, Status, check_limit, cp_sat, stopped_by_wall_clock, to_cents
 from optimize.rooms import RoomsProblem, RoomsResult
 from optimize.rounds import RoundsProblem, RoundsResult
 
@@ -267,15 +267,7 @@ def _truck_part(
             raise InfeasibleError(
                 [f"stop {stop.name}: {stop.visits_per_week:g} visits a week needs a two-week horizon"]
             )
-    patterns: list[rounds_model._Pattern] = []
-    for v in range(len(problem.vehicles)):
-        for day in problem.days:
-            found, cut = rounds_model._day_patterns(
-                problem, v, day, neighbours=neighbours, max_patterns=20_000, deadline=deadline
-            )
-            if cut:
-                notes.append(f"truck {problem.vehicles[v].vehicle_id}, day {day}: day patterns cut")
-            patterns += found
+    patterns = _patterns(problem, deadline, notes, neighbours)
     y = {(i, w): model.new_bool_var(f"y_{i}_{w}") for i in range(len(patterns)) for w in range(1, weeks + 1)}
     open_ = [model.new_bool_var(f"open_{s}") for s in range(len(problem.stops))]
     by_day: dict[tuple[int, int, int], list[cp_model.IntVar]] = {}
@@ -287,22 +279,58 @@ def _truck_part(
             by_stop.setdefault((s, p.vehicle, p.weekday), []).append(i)
     for members in by_day.values():
         model.add_at_most_one(members)
-    for s, stop in enumerate(problem.stops):
-        slots = [key for key in by_stop if key[0] == s]
-        if stop.required:
-            model.add(open_[s] == 1)
-        if not slots:
-            model.add(open_[s] == 0)
-        elif stop.visits_per_week < 1:
-            model.add(sum(y[i, w] for key in slots for i in by_stop[key] for w in range(1, weeks + 1)) == open_[s])
-        else:
-            chosen = {key: model.new_bool_var(f"slot_{key}") for key in slots}
-            for key, var in chosen.items():
-                for w in range(1, weeks + 1):
-                    model.add(sum(y[i, w] for i in by_stop[key]) == var)
-            model.add(sum(chosen.values()) == int(stop.visits_per_week) * open_[s])
-            for day in problem.days:
-                model.add(sum(c for (_, _, d), c in chosen.items() if d == day) <= 1)
+    for s in range(len(problem.stops)):
+        _frequency(problem, model, s, {k: v for k, v in by_stop.items() if k[0] == s}, y, open_[s])
+    cost = cp_model.LinearExpr.sum([to_cents(patterns[i].plan.cost) * var for (i, _), var in y.items()])
+    reachable = {s for s, _, _ in by_stop}
+    return _Trucks(patterns, y, open_, _served_value(problem, model, open_), cost, reachable)
+
+
+def _patterns(
+    problem: RoundsProblem, deadline: float, notes: list[str], neighbours: int
+) -> list[rounds_model._Pattern]:
+    """Every feasible truck-day of every truck and weekday (the rounds' enumeration)."""
+    patterns: list[rounds_model._Pattern] = []
+    for v in range(len(problem.vehicles)):
+        for day in problem.days:
+            found, cut = rounds_model._day_patterns(
+                problem, v, day, neighbours=neighbours, max_patterns=20_000, deadline=deadline
+            )
+            if cut:
+                notes.append(f"truck {problem.vehicles[v].vehicle_id}, day {day}: day patterns cut")
+            patterns += found
+    return patterns
+
+
+def _frequency(
+    problem: RoundsProblem,
+    model: cp_model.CpModel,
+    s: int,
+    slots: dict[tuple[int, int, int], list[int]],
+    y: dict[tuple[int, int], cp_model.IntVar],
+    open_: cp_model.IntVar,
+) -> None:
+    """Stop ``s`` open exactly at its frequency: a weekly stop keeps its truck and weekday every week, a
+    fortnightly stop is visited once in the horizon; ``slots`` maps its (stop, truck, weekday) to patterns."""
+    stop, weeks = problem.stops[s], range(1, problem.horizon_weeks + 1)
+    if stop.required:
+        model.add(open_ == 1)
+    if not slots:
+        model.add(open_ == 0)
+    elif stop.visits_per_week < 1:
+        model.add(sum(y[i, w] for members in slots.values() for i in members for w in weeks) == open_)
+    else:
+        chosen = {key: model.new_bool_var(f"slot_{key}") for key in slots}
+        for key, var in chosen.items():
+            for w in weeks:
+                model.add(sum(y[i, w] for i in slots[key]) == var)
+        model.add(sum(chosen.values()) == int(stop.visits_per_week) * open_)
+        for day in problem.days:
+            model.add(sum(c for (_, _, d), c in chosen.items() if d == day) <= 1)
+
+
+def _served_value(problem: RoundsProblem, model: cp_model.CpModel, open_: list[cp_model.IntVar]) -> cp_model.LinearExpr:
+    """Cents of the rounds' value: each zone served at the frequency of its most frequent open stop in reach."""
     value_terms = []
     zone_stops: dict[int, list[int]] = {}
     for s, zones in enumerate(problem.covers):
@@ -321,9 +349,7 @@ def _truck_part(
                 served.append(b)
                 value_terms.append(to_cents(problem.population[z] * level * problem.person_value) * b)
         model.add(sum(served) <= 1)
-    cost = cp_model.LinearExpr.sum([to_cents(patterns[i].plan.cost) * var for (i, _), var in y.items()])
-    reachable = {s for s, _, _ in by_stop}
-    return _Trucks(patterns, y, open_, cp_model.LinearExpr.sum(value_terms), cost, reachable)
+    return cp_model.LinearExpr.sum(value_terms)
 
 
 def _presence(
@@ -431,6 +457,7 @@ def solve(
     Raises :class:`InfeasibleError` when the rounds' or rooms' hard constraints, or a market's
     ``must_gather``, cannot hold.
     """
+    check_limit(time_limit_s)
     with cancellable(cancel) if cancel is not None else nullcontext():
         return _solve(problem, time_limit_s, seed, workers, start, greedy)
 

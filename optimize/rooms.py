@@ -43,6 +43,7 @@ from __future__ import annotations
 
 import heapq
 import math
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Mapping
@@ -52,15 +53,19 @@ from itertools import pairwise
 import numpy as np
 from ortools.sat.python import cp_model
 
-from optimize._cancel import stopping
-from optimize._errors import InfeasibleError
-from optimize._solver import SolveInfo, Status, cp_sat, stopped_by_wall_clock, to_cents
+from optimize._cancel import cancel_scope, stopping
+from optimize._errors import InfeasibleError, ProblemError
+from optimize._solver import SolveInfo, Status, check_limit, cp_sat, stopped_by_wall_clock, to_cents
 
 Window = tuple[int, int, int]  # (iso weekday, start minute, end minute)
 Span = tuple[int, int]  # (start minute, end minute) within a day
 TENTHS = 10  # demand is counted in tenths of a person in the integer model
 SAVING_PAIRS = 8  # per morning place, afternoon places whose chaining saving the cost stage credits
-STAGE_ONE_SHARE = 0.75  # of the time limit, at most, for the coverage stage
+STAGE_ONE_SHARE = 0.75  # of the work and of the time limit, at most, for the coverage stage
+# CP-SAT deterministic seconds of work per second of the time limit: the work ends the search while the
+# machine runs at least 1 / 0.2 = 5 times slower than CP-SAT's reference (measured: Lozère's rooms ran at
+# 0.2-0.25 deterministic s per wall s on a 2-core machine under a load of 8), the wall clock beyond that.
+WORK_PER_SECOND = 0.2
 WORKERS = ("default_lp", "max_lp")  # CP-SAT's full-model workers (see _solver)
 
 
@@ -155,7 +160,7 @@ class RoomsProblem:
     def __post_init__(self) -> None:
         problems = _validate(self)
         if problems:
-            raise ValueError("; ".join(problems))
+            raise ProblemError(problems)
 
     def rooms(self) -> list[tuple[int, Room]]:
         """Every room with its premises index, in a fixed order (the model's room numbering)."""
@@ -163,38 +168,55 @@ class RoomsProblem:
 
 
 def _validate(problem: RoomsProblem) -> list[str]:
+    """Every problem of the instance: matrix and places, ids, services, slots, providers' counts."""
+    return [*_place_problems(problem), *_id_problems(problem), *_service_problems(problem), *_slot_problems(problem)]
+
+
+def _place_problems(problem: RoomsProblem) -> list[str]:
     n = problem.time_min.shape[0]
-    problems = []
-    if problem.time_min.shape != (n, n):
-        problems.append("time_min must be a square matrix")
+    problems = [] if problem.time_min.shape == (n, n) else ["time_min must be a square matrix"]
     places = [q.location for q in problem.premises] + [p.home for p in problem.providers]
     if any(not 0 <= loc < n for loc in places):
         problems.append(f"a premises location or provider home is outside the {n} locations of time_min")
-    for kind, ids in (
-        ("premises", [q.premises_id for q in problem.premises]),
-        ("provider", [p.provider_id for p in problem.providers]),
-        ("room", [f"{q.premises_id}/{r.room_id}" for q in problem.premises for r in q.rooms]),
-    ):
-        if len(ids) != len(set(ids)):
-            problems.append(f"{kind} ids must be unique")
-    for service in {p.service for p in problem.providers}:
+    if any(p.sessions_per_week < 0 or p.session_min <= 0 for p in problem.providers):
+        problems.append("sessions_per_week must be >= 0 and session_min > 0")
+    return problems
+
+
+def _id_problems(problem: RoomsProblem) -> list[str]:
+    ids = {
+        "premises": [q.premises_id for q in problem.premises],
+        "provider": [p.provider_id for p in problem.providers],
+        "room": [f"{q.premises_id}/{r.room_id}" for q in problem.premises for r in q.rooms],
+    }
+    return [f"{kind} ids must be unique" for kind, values in ids.items() if len(values) != len(set(values))]
+
+
+def _service_problems(problem: RoomsProblem) -> list[str]:
+    problems = []
+    for service in sorted({p.service for p in problem.providers}):
         if service not in problem.demand or service not in problem.covers:
             problems.append(f"service '{service}' needs demand and covers")
         elif len(problem.covers[service]) != len(problem.premises):
             problems.append(f"covers['{service}'] needs one entry per premises")
     if len({len(d) for d in problem.demand.values()}) > 1:
         problems.append("demand arrays must all have one value per zone")
+    return problems
+
+
+def _slot_problems(problem: RoomsProblem) -> list[str]:
+    problems = [
+        f"slot {slot} is not a span within one weekday"
+        for slot in problem.slots
+        if not (1 <= slot.day <= 7 and 0 <= slot.start_min < slot.end_min <= 24 * 60)
+    ]
     per_day: dict[int, list[Slot]] = {}
     for slot in problem.slots:
         per_day.setdefault(slot.day, []).append(slot)
-        if not (1 <= slot.day <= 7 and 0 <= slot.start_min < slot.end_min <= 24 * 60):
-            problems.append(f"slot {slot} is not a span within one weekday")
     for day, slots in per_day.items():
         ordered = sorted(slots, key=lambda s: s.start_min)
         if len(slots) > 2 or any(a.end_min > b.start_min for a, b in pairwise(ordered)):
             problems.append(f"day {day}: at most a morning and an afternoon slot, not overlapping")
-    if any(p.sessions_per_week < 0 or p.session_min <= 0 for p in problem.providers):
-        problems.append("sessions_per_week must be >= 0 and session_min > 0")
     return problems
 
 
@@ -744,14 +766,15 @@ def _zone_value(problem: RoomsProblem, service: str, zone: int) -> int:
 # ------------------------------------------------------------------------------------------- solving
 
 
-def _solver(time_limit_s: float, seed: int, workers: int) -> cp_model.CpSolver:
+def _solver(work: float, wall_s: float, seed: int, workers: int) -> cp_model.CpSolver:
     """The project's deterministic CP-SAT with two full-model workers: LP-guided search and the full LP.
 
+    ``work`` (CP-SAT deterministic seconds) ends the search; ``wall_s`` is only the safety net.
     Measured (bench/RESULTS_rooms.md): with CP-SAT's default portfolio of nine workers interleaved on
     two cores, the coverage stage did not improve on its greedy start in 30 s at 50 providers x 200
     rooms; these two reach a 0.3 % gap there and prove the Lozère default optimal in about 2 s.
     """
-    solver = cp_sat(time_limit_s, seed, workers)
+    solver = cp_sat(max(0.01, work), seed, workers, wall_limit_s=max(0.1, wall_s))
     solver.parameters.subsolvers.extend(WORKERS)
     return solver
 
@@ -759,19 +782,32 @@ def _solver(time_limit_s: float, seed: int, workers: int) -> cp_model.CpSolver:
 def solve(
     problem: RoomsProblem,
     *,
-    time_limit_s: float = 30.0,
-    seed: int = 0,
+    time_limit_s: float,
+    seed: int,
+    cancel: threading.Event | None = None,
     workers: int = 2,
     progress: Callable[[str], None] = lambda _: None,
 ) -> RoomsResult:
     """Book the week's sessions with CP-SAT in two stages (see the module docstring).
 
-    Stage 1 maximises the people reached, with up to ``STAGE_ONE_SHARE`` of the time; stage 2 keeps
-    that many people and minimises travel and hire in the time left. Raises :class:`InfeasibleError`
-    with plain-words reasons when the providers cannot all hold their sessions: first from checks on
-    the data, then naming the providers the solver finds in conflict.
+    Stage 1 maximises the people reached, with up to ``STAGE_ONE_SHARE`` of the work; stage 2 keeps
+    that many people and minimises travel and hire with the work left. The work, ``WORK_PER_SECOND``
+    deterministic seconds per second of ``time_limit_s``, ends the searches, so a seed gives the same
+    plan whatever the machine's load; the wall clock (the time limit) is only a safety net, and a
+    note says when it ended a search. Raises :class:`InfeasibleError` with plain-words reasons when
+    the providers cannot all hold their sessions: first from checks on the data, then naming the
+    providers the solver finds in conflict. ``cancel``, set from another thread, stops the search.
     """
+    check_limit(time_limit_s)
+    with cancel_scope(cancel):
+        return _solve(problem, time_limit_s, seed, workers, progress)
+
+
+def _solve(
+    problem: RoomsProblem, time_limit_s: float, seed: int, workers: int, progress: Callable[[str], None]
+) -> RoomsResult:
     started = time.perf_counter()
+    work = WORK_PER_SECOND * time_limit_s
     options = _options(problem)
     reasons = _reasons(problem, options)
     if reasons:
@@ -781,7 +817,7 @@ def solve(
     progress(f"greedy start: {built.start_value / TENTHS:,.1f} people-equivalents")
     model = built.model
     model.maximize(built.value)
-    first = _solver(max(0.1, STAGE_ONE_SHARE * time_limit_s - _since(started)), seed, workers)
+    first = _solver(STAGE_ONE_SHARE * work, STAGE_ONE_SHARE * time_limit_s - _since(started), seed, workers)
     with stopping(first.stop_search):
         code = first.solve(model)
     notes = _wall_clock_note(first)
@@ -796,7 +832,7 @@ def solve(
     cost = _cost(problem, options, built, {i for i, var in enumerate(built.x) if first.value(var)})
     model.add(built.value >= reached)
     model.minimize(cost)
-    second = _solver(max(0.1, time_limit_s - _since(started)), seed, workers)
+    second = _solver(work - first.deterministic_time, time_limit_s - _since(started), seed, workers)
     with stopping(second.stop_search):
         code_two = second.solve(model)
     notes += _wall_clock_note(second)
@@ -870,7 +906,7 @@ def _stage_two_note(solver: cp_model.CpSolver, code: cp_model.CpSolverStatus) ->
 def _conflict(problem: RoomsProblem, options: list[_Option], time_limit_s: float, seed: int) -> str:
     """Name providers whose weekly sessions cannot all be held together, from the solver's assumptions."""
     built = _build(problem, options, assume=True)
-    solver = cp_sat(max(1.0, time_limit_s / 2), seed, 1)
+    solver = cp_sat(max(1.0, WORK_PER_SECOND * time_limit_s / 2), seed, 1, wall_limit_s=max(1.0, time_limit_s / 2))
     with stopping(solver.stop_search):
         solver.solve(built.model)
     core = set(solver.sufficient_assumptions_for_infeasibility())

@@ -28,7 +28,7 @@ from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 
 from optimize._cancel import cancellable, check, is_cancelled
 from optimize._errors import ProblemError
-from optimize._solver import SolveInfo, Status, to_cents
+from optimize._solver import SolveInfo, Status, check_limit, to_cents
 
 Window = tuple[int, int]  # (earliest, latest) minute of the day
 
@@ -85,32 +85,47 @@ def _validate(problem: ShuttleProblem) -> list[str]:
     problems = []
     if problem.time_min.shape != (n, n) or problem.dist_m.shape != (n, n):
         problems.append("time_min and dist_m must be square matrices of the same size")
-    ids = [r.request_id for r in problem.requests]
-    if len(ids) != len(set(ids)):
+    if len({r.request_id for r in problem.requests}) != len(problem.requests):
         problems.append("request ids must be unique")
     if len({c.coach_id for c in problem.coaches}) != len(problem.coaches):
         problems.append("coach ids must be unique")
     if problem.boarding_min < 0:
         problems.append("boarding_min must be >= 0")
     seats = max((c.capacity for c in problem.coaches), default=0)
-    for c in problem.coaches:
-        if c.free[1] <= c.free[0]:
-            problems.append(f"coach {c.coach_id}: no free hours (free from {c.free[0]} to {c.free[1]} min)")
-        if c.capacity < 1:
-            problems.append(f"coach {c.coach_id}: capacity must be >= 1")
-        if not 0 <= c.depot < n:
-            problems.append(f"coach {c.coach_id}: depot {c.depot} is outside the {n} locations")
-    for r in problem.requests:
-        if not (0 <= r.pickup < n and 0 <= r.delivery < n):
-            problems.append(f"request {r.request_id}: a location is outside the {n} locations")
-        if r.riders < 1 or r.riders > seats:
-            problems.append(f"request {r.request_id}: {r.riders} riders, coaches seat at most {seats}")
-        if r.pickup_window[1] < r.pickup_window[0] or r.delivery_window[1] < r.delivery_window[0]:
-            problems.append(f"request {r.request_id}: a time window ends before it starts")
-        if r.max_ride_min <= 0:
-            problems.append(f"request {r.request_id}: max_ride_min must be > 0")
-        if r.after is not None and r.after not in ids:
-            problems.append(f"request {r.request_id}: after names unknown request {r.after}")
+    return (
+        problems
+        + [p for c in problem.coaches for p in _coach_problems(c, n)]
+        + [
+            p
+            for r in problem.requests
+            for p in _request_problems(r, n, seats, {q.request_id for q in problem.requests})
+        ]
+    )
+
+
+def _coach_problems(c: Coach, n: int) -> list[str]:
+    problems = []
+    if c.free[1] <= c.free[0]:
+        problems.append(f"coach {c.coach_id}: no free hours (free from {c.free[0]} to {c.free[1]} min)")
+    if c.capacity < 1:
+        problems.append(f"coach {c.coach_id}: capacity must be >= 1")
+    if not 0 <= c.depot < n:
+        problems.append(f"coach {c.coach_id}: depot {c.depot} is outside the {n} locations")
+    return problems
+
+
+def _request_problems(r: Request, n: int, seats: int, ids: set[str]) -> list[str]:
+    problems = []
+    if not (0 <= r.pickup < n and 0 <= r.delivery < n):
+        problems.append(f"request {r.request_id}: a location is outside the {n} locations")
+    if r.riders < 1 or r.riders > seats:
+        problems.append(f"request {r.request_id}: {r.riders} riders, coaches seat at most {seats}")
+    if r.pickup_window[1] < r.pickup_window[0] or r.delivery_window[1] < r.delivery_window[0]:
+        problems.append(f"request {r.request_id}: a time window ends before it starts")
+    if r.max_ride_min <= 0:
+        problems.append(f"request {r.request_id}: max_ride_min must be > 0")
+    if r.after is not None and r.after not in ids:
+        problems.append(f"request {r.request_id}: after names unknown request {r.after}")
     return problems
 
 
@@ -166,6 +181,7 @@ def solve(
 ) -> ShuttleResult:
     """Route the coaches (see the module docstring). ``seed`` is recorded: OR-Tools routing has no random
     element here, so equal inputs and limits give equal plans whatever the seed."""
+    check_limit(time_limit_s)
     with cancellable(cancel) if cancel is not None else nullcontext():
         return _solve(problem, time_limit_s, seed, solutions)
 
@@ -204,10 +220,35 @@ def _solve(problem: ShuttleProblem, time_limit_s: float, seed: int, solutions: i
         24 * 60, *(c.free[1] for c in problem.coaches), *(r.delivery_window[1] for r in problem.requests)
     )  # minutes of the day, or the instance's own units when they run past a day
     routing.AddDimension(transit, horizon, horizon, False, "time")
-    clock = routing.GetDimensionOrDie("time")
     load = routing.RegisterUnaryTransitCallback(lambda i: demand[manager.IndexToNode(i)])
     routing.AddDimensionWithVehicleCapacity(load, 0, [c.capacity for c in problem.coaches], True, "load")
-    solver = routing.solver()
+    _requests(problem, manager, routing, k)
+    _coaches(problem, routing)
+    params = pywrapcp.DefaultRoutingSearchParameters()
+    params.first_solution_strategy = routing_enums_pb2.FirstSolutionStrategy.PARALLEL_CHEAPEST_INSERTION
+    params.local_search_metaheuristic = routing_enums_pb2.LocalSearchMetaheuristic.GUIDED_LOCAL_SEARCH
+    params.solution_limit = solutions
+    params.time_limit.FromMilliseconds(max(100, int(1000 * (time_limit_s - (time.perf_counter() - started)))))
+    routing.AddAtSolutionCallback(lambda: routing.solver().FinishCurrentSearch() if is_cancelled() else None)
+    assignment = routing.SolveWithParameters(params)
+    check()
+    elapsed = time.perf_counter() - started
+    if assignment is None:
+        info = SolveInfo(Status.UNKNOWN, float("nan"), 0.0, elapsed, seed)
+        return ShuttleResult(info, (), tuple(r.request_id for r in problem.requests), "no solution")
+    ended_by = "wall clock" if elapsed >= time_limit_s * 0.99 else "solution limit"
+    routes, unserved = _read(problem, manager, routing, assignment, nodes, k)
+    objective = assignment.ObjectiveValue() / 100
+    info = SolveInfo(Status.FEASIBLE, objective, 0.0, elapsed, seed)
+    return ShuttleResult(info, routes, unserved, ended_by)
+
+
+def _requests(
+    problem: ShuttleProblem, manager: pywrapcp.RoutingIndexManager, routing: pywrapcp.RoutingModel, k: int
+) -> None:
+    """Each request's pickup and delivery: one coach, pickup first, windows, ride time, a penalty when
+    left out; a return trip picked up ``stay_min`` after its outbound delivery."""
+    clock, solver = routing.GetDimensionOrDie("time"), routing.solver()
     index_of = {}
     for q, r in enumerate(problem.requests):
         p, d = manager.NodeToIndex(k + 2 * q), manager.NodeToIndex(k + 2 * q + 1)
@@ -227,6 +268,12 @@ def _solve(problem: ShuttleProblem, time_limit_s: float, seed: int, solutions: i
             p, _ = index_of[r.request_id]
             active = routing.ActiveVar(before) * routing.ActiveVar(p)
             solver.Add(clock.CumulVar(p) * active >= (clock.CumulVar(before) + r.stay_min) * active)
+
+
+def _coaches(problem: ShuttleProblem, routing: pywrapcp.RoutingModel) -> None:
+    """Each coach out and back within its free hours (leaving as late, back as early as the plan allows),
+    and for at most ``max_duration_min``."""
+    clock = routing.GetDimensionOrDie("time")
     for v, coach in enumerate(problem.coaches):
         clock.CumulVar(routing.Start(v)).SetRange(*coach.free)
         clock.CumulVar(routing.End(v)).SetRange(*coach.free)
@@ -234,23 +281,6 @@ def _solve(problem: ShuttleProblem, time_limit_s: float, seed: int, solutions: i
         routing.AddVariableMinimizedByFinalizer(clock.CumulVar(routing.End(v)))
         if coach.max_duration_min is not None:
             clock.SetSpanUpperBoundForVehicle(coach.max_duration_min, v)
-    params = pywrapcp.DefaultRoutingSearchParameters()
-    params.first_solution_strategy = routing_enums_pb2.FirstSolutionStrategy.PARALLEL_CHEAPEST_INSERTION
-    params.local_search_metaheuristic = routing_enums_pb2.LocalSearchMetaheuristic.GUIDED_LOCAL_SEARCH
-    params.solution_limit = solutions
-    params.time_limit.FromMilliseconds(max(100, int(1000 * (time_limit_s - (time.perf_counter() - started)))))
-    routing.AddAtSolutionCallback(lambda: routing.solver().FinishCurrentSearch() if is_cancelled() else None)
-    assignment = routing.SolveWithParameters(params)
-    check()
-    elapsed = time.perf_counter() - started
-    if assignment is None:
-        info = SolveInfo(Status.UNKNOWN, float("nan"), 0.0, elapsed, seed)
-        return ShuttleResult(info, (), tuple(r.request_id for r in problem.requests), "no solution")
-    ended_by = "wall clock" if elapsed >= time_limit_s * 0.99 else "solution limit"
-    routes, unserved = _read(problem, manager, routing, assignment, nodes, k)
-    objective = assignment.ObjectiveValue() / 100
-    info = SolveInfo(Status.FEASIBLE, objective, 0.0, elapsed, seed)
-    return ShuttleResult(info, routes, unserved, ended_by)
 
 
 def _read(

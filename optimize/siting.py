@@ -19,8 +19,11 @@ Demand that no candidate can reach (``inf`` minutes) is left out of every model 
 from __future__ import annotations
 
 import itertools
+import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from typing import ClassVar
 
 import numpy as np
 import ortools.linear_solver.linear_solver_pb2 as linear_solver_pb2
@@ -28,12 +31,17 @@ import ortools.linear_solver.pywraplp as pywraplp
 from ortools.linear_solver.python import model_builder as mb
 from scipy.sparse import csr_matrix, hstack, identity, vstack
 
-from optimize._cancel import stopping
-from optimize._errors import InfeasibleError
-from optimize._solver import SolveInfo, Status
+from optimize._cancel import cancel_scope, stopping
+from optimize._errors import InfeasibleError, ProblemError
+from optimize._pmedian import ENTRIES_PER_SECOND, greedy_swap, lower_bound, plan_cost, reduce_demand
+from optimize._solver import SolveInfo, Status, check_limit
 
 # p-median has one variable per reachable (demand, site) pair: 250,000 take about 1.2 GB and 1.5 s to build.
 MAX_ASSIGNMENT_PAIRS = 250_000
+# SCIP sets up about this many assignment pairs a second on a loaded 2-core machine before it looks at its
+# clock; a p-median whose setup would take over half its time limit is answered without the MIP (see _p_median).
+MIP_PAIRS_PER_SECOND = 20_000
+TRADEOFF_SHARES = 4  # each point of a trade-off curve may take up to a quarter of the time left
 
 
 @dataclass(frozen=True)
@@ -50,19 +58,35 @@ class SitingProblem:
     capacity: np.ndarray | None = None
 
     def __post_init__(self) -> None:
-        n_demand, n_sites = self.time_min.shape
-        if self.population.shape != (n_demand,):
-            raise ValueError(f"population has {self.population.shape[0]} values for {n_demand} demand points")
-        if np.any(self.population < 0):
-            raise ValueError("population must be >= 0")
-        if any(not 0 <= j < n_sites for j in self.forced):
-            raise ValueError("forced sites must be candidate indices")
-        if self.capacity is not None and self.capacity.shape != (n_sites,):
-            raise ValueError("capacity needs one value per candidate")
+        problems = _data_problems(self)
+        if problems:
+            raise ProblemError(problems)
 
     def reachable(self) -> np.ndarray:
         """Demand points that at least one candidate can reach."""
         return np.isfinite(self.time_min).any(axis=1)
+
+
+def _data_problems(problem: SitingProblem) -> list[str]:
+    """Everything wrong with the matrix, populations, forced sites and capacities, all at once."""
+    times = np.asarray(problem.time_min, dtype=float)
+    if times.ndim != 2:
+        return [f"time_min must be a demand x candidate matrix, not {times.ndim}-dimensional"]
+    n_demand, n_sites = times.shape
+    problems = []
+    if np.isnan(times).any() or (times < 0).any():
+        problems.append("time_min must hold minutes >= 0 or inf (unreachable), not NaN or negative values")
+    if problem.population.shape != (n_demand,):
+        problems.append(f"population has {problem.population.shape[0]} values for {n_demand} demand points")
+    elif not (np.isfinite(problem.population) & (problem.population >= 0)).all():
+        problems.append("population must be >= 0 and finite")
+    if any(not 0 <= j < n_sites for j in problem.forced):
+        problems.append(f"forced sites must be candidate indices (0 to {n_sites - 1})")
+    if problem.capacity is not None and problem.capacity.shape != (n_sites,):
+        problems.append("capacity needs one value per candidate")
+    elif problem.capacity is not None and not (problem.capacity >= 0).all():
+        problems.append("capacity must be >= 0 people per site")
+    return problems
 
 
 @dataclass(frozen=True)
@@ -77,34 +101,31 @@ class SitingResult:
     covered_population: float = float("nan")
     radius_min: float = float("nan")
     notes: tuple[str, ...] = field(default_factory=tuple)
+    curve: tuple[tuple[int, float], ...] = ()  # Tradeoff: (sites open, population within the radius)
 
 
 def _neighbourhoods(problem: SitingProblem, radius_min: float) -> csr_matrix:
     return csr_matrix(problem.time_min <= radius_min, dtype=float)
 
 
-def _check_p(problem: SitingProblem, p: int) -> None:
-    n_sites = problem.time_min.shape[1]
-    if not len(problem.forced) <= p <= n_sites:
-        raise InfeasibleError(
-            [f"p = {p} sites must be between the {len(problem.forced)} forced open and the {n_sites} candidates"]
-        )
+@dataclass(frozen=True)
+class _Mip:
+    """``opt c.x  s.t.  row_lb <= A x <= row_ub, var_lb <= x <= var_ub``, ``integer`` marking integer variables."""
+
+    objective: np.ndarray
+    rows: csr_matrix
+    row_lb: np.ndarray
+    row_ub: np.ndarray
+    var_lb: np.ndarray
+    var_ub: np.ndarray
+    integer: np.ndarray
+    maximize: bool
 
 
 def _solve_mip(
-    objective: np.ndarray,
-    rows: csr_matrix,
-    row_lb: np.ndarray,
-    row_ub: np.ndarray,
-    var_lb: np.ndarray,
-    var_ub: np.ndarray,
-    integer: np.ndarray,
-    *,
-    maximize: bool,
-    time_limit_s: float,
-    seed: int,
+    mip: _Mip, *, time_limit_s: float, seed: int, hint: np.ndarray | None = None
 ) -> tuple[Status, np.ndarray, float, float, float]:
-    """Solve ``opt c.x  s.t.  row_lb <= A x <= row_ub, var_lb <= x <= var_ub`` with SCIP.
+    """Solve ``mip`` with SCIP: status, values, objective, bound and seconds.
 
     SCIP was the fastest OR-Tools MIP backend on these models (HiGHS about as fast on MCLP, lost on
     LSCP; CP-SAT far behind on LSCP), measured on the four-département instance of bench/siting.py.
@@ -112,15 +133,18 @@ def _solve_mip(
     started = time.perf_counter()
     model = mb.Model()
     # OR-Tools' stub types these arrays wrongly ("ndarray[float64, ...]"); float64 arrays are what it wants
-    model.helper.fill_model_from_sparse_data(var_lb, var_ub, objective, row_lb, row_ub, rows.tocsr())  # type: ignore[arg-type]
-    for j in np.nonzero(integer)[0]:
+    bounds = (mip.var_lb, mip.var_ub, mip.objective, mip.row_lb, mip.row_ub)
+    model.helper.fill_model_from_sparse_data(*bounds, mip.rows.tocsr())  # type: ignore[arg-type]
+    for j in np.nonzero(mip.integer)[0]:
         model.helper.set_var_integrality(int(j), True)
-    model.helper.set_maximize(maximize)
+    model.helper.set_maximize(mip.maximize)
     # Solved through pywraplp, whose SCIP can be interrupted (a cancelled run); model_builder's cannot.
     solver = pywraplp.Solver.CreateSolver("SCIP")
     if solver.LoadModelFromProto(model.export_to_proto()):
         raise InfeasibleError(["the siting model could not be loaded into SCIP"])
     solver.SetTimeLimit(round(1000 * max(0.1, time_limit_s - (time.perf_counter() - started))))  # building counts
+    if hint is not None:  # a known plan: SCIP starts from it, so its answer is never worse
+        solver.SetHint(solver.variables(), hint.tolist())
     # SCIP would take Ctrl-C for itself and return its best plan; the run's cancel flag stops it instead
     solver.SetSolverSpecificParametersAsString(f"randomization/randomseedshift = {seed}\nmisc/catchctrlc = FALSE")
     with stopping(solver.InterruptSolve):
@@ -132,7 +156,7 @@ def _solve_mip(
         pywraplp.Solver.INFEASIBLE: Status.INFEASIBLE,
     }.get(code, Status.UNKNOWN)
     if status not in (Status.OPTIMAL, Status.FEASIBLE):
-        return status, np.zeros(len(objective)), float("nan"), float("nan"), elapsed
+        return status, np.zeros(len(mip.objective)), float("nan"), float("nan"), elapsed
     answer = linear_solver_pb2.MPSolutionResponse()
     solver.FillSolutionResponseProto(answer)
     values = np.asarray(answer.variable_value)
@@ -164,11 +188,8 @@ def _result(
     return SitingResult(info, model, open_sites, minutes, nearest_site)
 
 
-def mclp(
-    problem: SitingProblem, p: int, radius_min: float, *, time_limit_s: float = 60.0, seed: int = 0
-) -> SitingResult:
+def _mclp(problem: SitingProblem, p: int, radius_min: float, *, time_limit_s: float, seed: int) -> SitingResult:
     """Maximal covering: ``p`` open sites (forced ones included) covering the most people within the radius."""
-    _check_p(problem, p)
     groups, weights = _merged_neighbourhoods(_neighbourhoods(problem, radius_min), problem.population)
     n_groups, n_sites = groups.shape
     rows = vstack(
@@ -179,14 +200,16 @@ def mclp(
     ).tocsr()
     lower, upper = _binary_bounds(problem)
     status, values, objective, bound, elapsed = _solve_mip(
-        np.r_[np.zeros(n_sites), weights],
-        rows,
-        np.r_[np.full(n_groups, -np.inf), p],
-        np.r_[np.zeros(n_groups), p],
-        np.r_[lower, np.zeros(n_groups)],
-        np.r_[upper, np.ones(n_groups)],
-        np.r_[np.ones(n_sites, bool), np.zeros(n_groups, bool)],
-        maximize=True,
+        _Mip(
+            np.r_[np.zeros(n_sites), weights],
+            rows,
+            np.r_[np.full(n_groups, -np.inf), p],
+            np.r_[np.zeros(n_groups), p],
+            np.r_[lower, np.zeros(n_groups)],
+            np.r_[upper, np.ones(n_groups)],
+            np.r_[np.ones(n_sites, bool), np.zeros(n_groups, bool)],
+            maximize=True,
+        ),
         time_limit_s=time_limit_s,
         seed=seed,
     )
@@ -213,7 +236,7 @@ def _merged_neighbourhoods(cover: csr_matrix, population: np.ndarray) -> tuple[c
     return rows[useful], weights[useful]
 
 
-def lscp(problem: SitingProblem, radius_min: float, *, time_limit_s: float = 60.0, seed: int = 0) -> SitingResult:
+def _lscp(problem: SitingProblem, radius_min: float, *, time_limit_s: float, seed: int) -> SitingResult:
     """Set covering: the fewest sites (forced ones included) putting every coverable demand within the radius.
 
     The classic reductions run first (rows already covered by forced sites, rows implied by smaller
@@ -234,14 +257,16 @@ def lscp(problem: SitingProblem, radius_min: float, *, time_limit_s: float = 60.
         sub = rows[:, columns]
         kept = np.diff(sub.indptr) > 0
         status, values, objective, bound, elapsed = _solve_mip(
-            np.ones(len(columns)),
-            sub[kept],
-            np.ones(int(kept.sum())),
-            np.full(int(kept.sum()), np.inf),
-            np.zeros(len(columns)),
-            np.ones(len(columns)),
-            np.ones(len(columns), bool),
-            maximize=False,
+            _Mip(
+                np.ones(len(columns)),
+                sub[kept],
+                np.ones(int(kept.sum())),
+                np.full(int(kept.sum()), np.inf),
+                np.zeros(len(columns)),
+                np.ones(len(columns)),
+                np.ones(len(columns), bool),
+                maximize=False,
+            ),
             time_limit_s=time_limit_s,
             seed=seed,
         )
@@ -270,23 +295,85 @@ def _reduce_cover(rows: csr_matrix, free: np.ndarray) -> np.ndarray:
     return columns[~dominated]
 
 
-def p_median(problem: SitingProblem, p: int, *, time_limit_s: float = 60.0, seed: int = 0) -> SitingResult:
-    """p-median: ``p`` open sites minimising the population-weighted time to the assigned site."""
-    _check_p(problem, p)
-    reach = problem.reachable()
-    times = problem.time_min[reach]
-    weights = problem.population[reach]
-    n_demand, n_sites = times.shape
-    pairs = np.argwhere(np.isfinite(times))  # assignment variables only where a route exists
-    n_pairs = len(pairs)
-    if n_pairs > MAX_ASSIGNMENT_PAIRS:  # memory and build time grow with the pairs: refuse, do not swap
+def _p_median(problem: SitingProblem, p: int, *, time_limit_s: float, seed: int) -> SitingResult:
+    """p-median: ``p`` open sites minimising the population-weighted time to the assigned site.
+
+    Demand points with identical time rows are merged and, without capacities, pairs farther than a
+    forced site are dropped (both exact). A greedy + swap plan (``optimize._pmedian``) comes first;
+    the MIP starts from it when its assignment pairs fit the time limit (``MIP_PAIRS_PER_SECOND``),
+    and that plan is the answer, with the nearest-candidate bound, when the MIP is too large or finds
+    nothing in time. With capacities there is no such plan: the MIP alone, when it fits.
+    """
+    started = time.perf_counter()
+    demand = reduce_demand(problem.time_min, problem.population)
+    times, weights = demand.time_min, demand.weight
+    usable = np.isfinite(times)
+    if problem.capacity is None and problem.forced:  # a demand point never goes past its nearest forced site
+        usable &= times <= times[:, list(problem.forced)].min(axis=1, keepdims=True)
+    n_pairs = int(usable.sum())
+    if problem.capacity is not None and n_pairs > MAX_ASSIGNMENT_PAIRS:  # memory and build time grow with pairs
         raise InfeasibleError(
             [
-                f"p-median over {n_demand:,} demand points and {n_sites:,} candidates needs {n_pairs:,} "
-                f"assignment variables, beyond the {MAX_ASSIGNMENT_PAIRS:,} that keep memory bounded: "
-                "use mclp or lscp, fewer candidate kinds, or a smaller territory"
+                f"capacitated p-median over {len(problem.population):,} demand points and {times.shape[1]:,} "
+                f"candidates needs {n_pairs:,} assignment variables, beyond the {MAX_ASSIGNMENT_PAIRS:,} that keep "
+                "memory bounded: drop the capacities, use fewer candidate kinds or a smaller territory"
             ]
         )
+    work = int(ENTRIES_PER_SECOND * time_limit_s)
+    plan = np.zeros(times.shape[1], bool)
+    if problem.capacity is None:
+        plan = greedy_swap(times, weights, p, problem.forced, work)
+    start = _Answer(Status.FEASIBLE, plan, plan_cost(times, weights, plan) if problem.capacity is None else np.inf)
+    start = replace(start, bound=lower_bound(times, weights, p, problem.forced, start.objective, work))
+    if start.bound >= start.objective * (1 - 1e-9):
+        answer = replace(start, status=Status.OPTIMAL)  # the plan meets the Lagrangian bound: no MIP needed
+    elif n_pairs <= min(MAX_ASSIGNMENT_PAIRS, MIP_PAIRS_PER_SECOND * time_limit_s / 2):  # half for the search
+        # SCIP's setup, which grows with the pairs, does not look at its clock: leave room for it
+        remaining = time_limit_s - (time.perf_counter() - started) - n_pairs / MIP_PAIRS_PER_SECOND
+        answer = _p_median_mip(problem, times, weights, usable, p, start, time_limit_s=remaining, seed=seed)
+    else:
+        answer = replace(
+            start,
+            notes=(
+                f"{n_pairs:,} assignment pairs, too many for the MIP within {time_limit_s:g} s: greedy + swap plan",
+            ),
+        )
+    if not np.isfinite(answer.objective):  # no plan reaching everyone, and no MIP answer
+        answer = _Answer(Status.UNKNOWN, np.zeros(times.shape[1], bool), float("nan"), float("nan"), answer.notes)
+    elapsed = time.perf_counter() - started
+    result = _result(problem, "p_median", answer.status, answer.chosen, answer.objective, answer.bound, elapsed, seed)
+    return replace(result, notes=answer.notes)
+
+
+@dataclass(frozen=True)
+class _Answer:
+    """A p-median answer on the way: status, open-site mask, objective, bound and notes."""
+
+    status: Status
+    chosen: np.ndarray
+    objective: float
+    bound: float = float("nan")
+    notes: tuple[str, ...] = ()
+
+
+def _p_median_mip(
+    problem: SitingProblem,
+    times: np.ndarray,
+    weights: np.ndarray,
+    usable: np.ndarray,
+    p: int,
+    start: _Answer,
+    *,
+    time_limit_s: float,
+    seed: int,
+) -> _Answer:
+    """The assignment MIP over the usable pairs, from the ``start`` plan when it reaches everyone.
+
+    Its answer replaces the plan when proven optimal or better; its bound improves the plan's.
+    """
+    n_demand, n_sites = times.shape
+    pairs = np.argwhere(usable)  # assignment variables only where a route exists
+    n_pairs = len(pairs)
     pair_ids = np.arange(n_pairs)
     assign_once = csr_matrix((np.ones(n_pairs), (pairs[:, 0], n_sites + pair_ids)), shape=(n_demand, n_sites + n_pairs))
     only_if_open = csr_matrix(
@@ -313,26 +400,41 @@ def p_median(problem: SitingProblem, p: int, *, time_limit_s: float = 60.0, seed
         row_ub.append(np.zeros(n_sites))
     lower, upper = _binary_bounds(problem)
     cost = np.r_[np.zeros(n_sites), weights[pairs[:, 0]] * times[pairs[:, 0], pairs[:, 1]]]
-    status, values, objective, bound, elapsed = _solve_mip(
-        cost,
-        vstack(blocks).tocsr(),
-        np.concatenate(row_lb),
-        np.concatenate(row_ub),
-        np.r_[lower, np.zeros(n_pairs)],
-        np.r_[upper, np.ones(n_pairs)],
-        np.r_[np.ones(n_sites, bool), np.zeros(n_pairs, bool)],
-        maximize=False,
+    hint = None
+    if np.isfinite(start.objective):  # each demand point at its nearest site of the plan
+        nearest = np.where(start.chosen, times, np.inf).argmin(axis=1)
+        hint = np.r_[start.chosen.astype(float), (pairs[:, 1] == nearest[pairs[:, 0]]).astype(float)]
+    status, values, objective, bound, _ = _solve_mip(
+        _Mip(
+            cost,
+            vstack(blocks).tocsr(),
+            np.concatenate(row_lb),
+            np.concatenate(row_ub),
+            np.r_[lower, np.zeros(n_pairs)],
+            np.r_[upper, np.ones(n_pairs)],
+            np.r_[np.ones(n_sites, bool), np.zeros(n_pairs, bool)],
+            maximize=False,
+        ),
         time_limit_s=time_limit_s,
         seed=seed,
+        hint=hint,
     )
     if status == Status.INFEASIBLE:
-        raise InfeasibleError([f"the capacities of {p} sites cannot hold the {weights.sum():,.0f} people to assign"])
-    return _result(problem, "p_median", status, values[:n_sites], objective, bound, elapsed, seed)
+        reason = "the capacities of {p} sites cannot hold the {people:,.0f} people to assign"
+        if problem.capacity is None:
+            reason = "no {p} sites reach every demand point that some candidate reaches ({people:,.0f} people)"
+        raise InfeasibleError([reason.format(p=p, people=weights.sum())])
+    notes = (
+        () if status == Status.OPTIMAL else ("SCIP's time limit (wall clock) ended the search: another run may differ",)
+    )
+    bound = max(start.bound, bound) if np.isfinite(bound) else start.bound
+    if status == Status.OPTIMAL or (status == Status.FEASIBLE and objective < start.objective):
+        return _Answer(status, values[:n_sites] > 0.5, objective, bound, notes)
+    return replace(start, bound=bound, notes=notes)
 
 
-def p_center(problem: SitingProblem, p: int, *, time_limit_s: float = 60.0, seed: int = 0) -> SitingResult:
+def _p_center(problem: SitingProblem, p: int, *, time_limit_s: float, seed: int) -> SitingResult:
     """p-center: ``p`` open sites minimising the longest time from any reachable demand point."""
-    _check_p(problem, p)
     started = time.perf_counter()
     times = problem.time_min[problem.reachable()]
     radii = np.unique(times[np.isfinite(times)])
@@ -347,7 +449,7 @@ def p_center(problem: SitingProblem, p: int, *, time_limit_s: float = 60.0, seed
             status = Status.FEASIBLE
             break
         middle = (low + high) // 2
-        cover = lscp(problem, float(radii[middle]), time_limit_s=remaining, seed=seed)
+        cover = _lscp(problem, float(radii[middle]), time_limit_s=remaining, seed=seed)
         if cover.info.status != Status.OPTIMAL:
             status = Status.FEASIBLE
         if len(cover.open_sites) <= p:
@@ -366,22 +468,169 @@ def p_center(problem: SitingProblem, p: int, *, time_limit_s: float = 60.0, seed
     return replace(result, radius_min=radius)
 
 
-def tradeoff(
-    problem: SitingProblem,
-    radius_min: float,
-    *,
-    max_sites: int | None = None,
-    time_limit_s: float = 60.0,
-    seed: int = 0,
-) -> list[tuple[int, float]]:
-    """Population covered within the radius as the number of sites grows, until everyone reachable is covered."""
+def _tradeoff(
+    problem: SitingProblem, radius_min: float, max_sites: int | None, *, time_limit_s: float, seed: int
+) -> SitingResult:
+    """Population covered within the radius as the number of sites grows, until everyone reachable is covered.
+
+    One time budget for the whole curve: each MCLP gets the time left shared over the points still to
+    come; a curve the budget cuts short ends at its last solved point, with a note.
+    """
+    started = time.perf_counter()
     cover = _neighbourhoods(problem, radius_min)
     coverable = float(problem.population[np.asarray(cover.sum(axis=1)).ravel() > 0].sum())
-    curve = []
-    limit = max_sites or problem.time_min.shape[1]
-    for p in range(max(1, len(problem.forced)), limit + 1):
-        result = mclp(problem, p, radius_min, time_limit_s=time_limit_s, seed=seed)
+    first, last = max(1, len(problem.forced)), max_sites or problem.time_min.shape[1]
+    curve: list[tuple[int, float]] = []
+    statuses: set[Status] = set()
+    result = None
+    for p in range(first, last + 1):
+        remaining = time_limit_s - (time.perf_counter() - started)
+        if remaining <= 0:
+            break
+        share = remaining / min(last + 1 - p, TRADEOFF_SHARES)  # later points get what earlier ones leave
+        result = _mclp(problem, p, radius_min, time_limit_s=share, seed=seed)
         curve.append((p, result.covered_population))
+        statuses.add(result.info.status)
         if result.covered_population >= coverable - 1e-6:
             break
-    return curve
+    if result is None:
+        return _result(problem, "tradeoff", Status.UNKNOWN, np.zeros(0), np.nan, np.nan, time_limit_s, seed)
+    done = curve[-1][0] == last or curve[-1][1] >= coverable - 1e-6
+    status = Status.OPTIMAL if statuses == {Status.OPTIMAL} and done else Status.FEASIBLE
+    notes = () if done else (f"the time limit ended the curve at {curve[-1][0]} sites",)
+    info = replace(result.info, status=status, time_s=time.perf_counter() - started)
+    return replace(result, info=info, model="tradeoff", curve=tuple(curve), notes=notes)
+
+
+# ------------------------------------------------------------------------------- the model family
+
+
+@dataclass(frozen=True)
+class SitingModel:
+    """One siting question on a :class:`SitingProblem`; :func:`solve` answers every member of the family."""
+
+    sites: SitingProblem
+    name: ClassVar[str] = ""
+
+    def __post_init__(self) -> None:
+        problems = self._problems()
+        if problems:
+            raise ProblemError(problems)
+
+    def _problems(self) -> list[str]:
+        return []
+
+    def _solve(self, time_limit_s: float, seed: int) -> SitingResult:
+        raise NotImplementedError
+
+
+def _p_problems(sites: SitingProblem, p: int) -> list[str]:
+    n_sites = sites.time_min.shape[1]
+    if len(sites.forced) <= p <= n_sites:
+        return []
+    return [f"p = {p} sites must be between the {len(sites.forced)} forced open and the {n_sites} candidates"]
+
+
+def _radius_problems(radius_min: float) -> list[str]:
+    return [] if np.isfinite(radius_min) and radius_min >= 0 else [f"radius_min must be >= 0 minutes, not {radius_min}"]
+
+
+@dataclass(frozen=True)
+class Mclp(SitingModel):
+    """Maximal covering: ``p`` open sites (forced ones included) covering the most people within the radius."""
+
+    p: int
+    radius_min: float
+    name: ClassVar[str] = "mclp"
+
+    def _problems(self) -> list[str]:
+        return _p_problems(self.sites, self.p) + _radius_problems(self.radius_min)
+
+    def _solve(self, time_limit_s: float, seed: int) -> SitingResult:
+        return _mclp(self.sites, self.p, self.radius_min, time_limit_s=time_limit_s, seed=seed)
+
+
+@dataclass(frozen=True)
+class Lscp(SitingModel):
+    """Set covering: the fewest sites (forced ones included) putting every coverable demand within the radius."""
+
+    radius_min: float
+    name: ClassVar[str] = "lscp"
+
+    def _problems(self) -> list[str]:
+        return _radius_problems(self.radius_min)
+
+    def _solve(self, time_limit_s: float, seed: int) -> SitingResult:
+        return _lscp(self.sites, self.radius_min, time_limit_s=time_limit_s, seed=seed)
+
+
+@dataclass(frozen=True)
+class PMedian(SitingModel):
+    """p-median: ``p`` open sites minimising the population-weighted time to the assigned site."""
+
+    p: int
+    name: ClassVar[str] = "p_median"
+
+    def _problems(self) -> list[str]:
+        return _p_problems(self.sites, self.p)
+
+    def _solve(self, time_limit_s: float, seed: int) -> SitingResult:
+        return _p_median(self.sites, self.p, time_limit_s=time_limit_s, seed=seed)
+
+
+@dataclass(frozen=True)
+class PCenter(SitingModel):
+    """p-center: ``p`` open sites minimising the longest time from any reachable demand point."""
+
+    p: int
+    name: ClassVar[str] = "p_center"
+
+    def _problems(self) -> list[str]:
+        return _p_problems(self.sites, self.p)
+
+    def _solve(self, time_limit_s: float, seed: int) -> SitingResult:
+        return _p_center(self.sites, self.p, time_limit_s=time_limit_s, seed=seed)
+
+
+@dataclass(frozen=True)
+class Tradeoff(SitingModel):
+    """MCLP for 1, 2, ... ``max_sites`` sites (default: every candidate) until everyone coverable is covered."""
+
+    radius_min: float
+    max_sites: int | None = None
+    name: ClassVar[str] = "tradeoff"
+
+    def _problems(self) -> list[str]:
+        n_sites = self.sites.time_min.shape[1]
+        wrong = self.max_sites is not None and not max(1, len(self.sites.forced)) <= self.max_sites <= n_sites
+        sizes = [f"max_sites = {self.max_sites} must be between the forced open (or 1) and the {n_sites} candidates"]
+        return _radius_problems(self.radius_min) + (sizes if wrong else [])
+
+    def _solve(self, time_limit_s: float, seed: int) -> SitingResult:
+        return _tradeoff(self.sites, self.radius_min, self.max_sites, time_limit_s=time_limit_s, seed=seed)
+
+
+def siting_model(name: str, sites: SitingProblem, *, p: int, radius_min: float) -> SitingModel:
+    """The model called ``name`` (mclp, lscp, p_median, p_center) on ``sites``, taking the parameters it uses."""
+    models: dict[str, Callable[[], SitingModel]] = {
+        Mclp.name: lambda: Mclp(sites, p, radius_min),
+        Lscp.name: lambda: Lscp(sites, radius_min),
+        PMedian.name: lambda: PMedian(sites, p),
+        PCenter.name: lambda: PCenter(sites, p),
+    }
+    if name not in models:
+        raise ProblemError([f"unknown siting model {name!r}: one of {', '.join(models)}"])
+    return models[name]()
+
+
+def solve(
+    problem: SitingModel, *, time_limit_s: float, seed: int, cancel: threading.Event | None = None
+) -> SitingResult:
+    """Answer any siting model within ``time_limit_s`` (model build included) with ``seed``.
+
+    ``cancel``, when set from another thread, interrupts SCIP and the heuristics' loops
+    (``optimize._cancel.Cancelled`` is raised).
+    """
+    check_limit(time_limit_s)
+    with cancel_scope(cancel):
+        return problem._solve(time_limit_s, seed)

@@ -20,6 +20,7 @@ from rich.markup import escape  # user data such as an id '[/x]' is text, not ma
 
 from optimize._cancel import Cancelled, cancellable, check
 from planner._errors import InfeasibleError, InputError, Problem
+from planner.exports.render import RENDERED, chromium
 from planner.runs.folders import check_out, default_out
 from planner.runs.pipeline import report, run_scenario
 from planner.runs.record import input_paths, write_scenario_run
@@ -28,7 +29,8 @@ from planner.scenario import ESTIMATE_DETOUR_FACTOR, ESTIMATE_SPEED_KMH, Scenari
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
-    from planner.platform.models import Person
+    from planner.platform.models import Person, Territory
+    from planner.platform.publish import PersonChanges
 
 app = typer.Typer(
     help="Maillage: plan shared spaces and mobile public services for a French territory.\n\n"
@@ -50,6 +52,14 @@ CsvFormatOption = Annotated[
         "--csv-format",
         help="CSV files: excel-fr (';', UTF-8 with BOM, decimal comma, oui/non: French Excel opens them) or "
         "rfc4180 (',', decimal point) (default: the scenario's, else excel-fr in French, rfc4180 in English).",
+    ),
+]
+FormatsOption = Annotated[
+    str | None,
+    typer.Option(
+        "--formats",
+        help="Extra files, comma-separated: geoparquet (each GeoPackage layer as GeoParquet too), png and pdf "
+        "(maps as images and PDF, sheets as PDF; drawn offline by the system's Chromium) (default: the scenario's).",
     ),
 ]
 TimeLimitOption = Annotated[
@@ -81,6 +91,7 @@ CacheOption = Annotated[
 OPTION_OF = {  # a scenario key set from the command line -> the option that set it
     "language": "--lang",
     "csv_format": "--csv-format",
+    "formats": "--formats",
     "time_limit_s": "--time-limit",
     "seed": "--seed",
     "territory": "--departement/--epci/--insee",
@@ -194,14 +205,21 @@ def _overridden(
     seed: int | None,
     cache_dir: Path | None = None,
     csv_format: str | None = None,
+    formats: str | None = None,
 ) -> Scenario:
     """The scenario with the shared options applied (None keeps the scenario's value), validated."""
     with _options():
         scenario = scenario.with_solver(time_limit_s=time_limit, seed=seed)
         if cache_dir is not None:
             scenario = scenario.override(travel=scenario.travel.override(**_cache_dir(cache_dir)))
-        changes = {k: v for k, v in {"language": lang, "csv_format": csv_format}.items() if v is not None}
+        chosen = {"language": lang, "csv_format": csv_format, "formats": _formats(formats)}
+        changes = {k: v for k, v in chosen.items() if v is not None}
         return scenario.override(**changes) if changes else scenario
+
+
+def _formats(text: str | None) -> list[str] | None:
+    """``--formats png,pdf`` as a list (None when the option is not given)."""
+    return None if text is None else [f.strip().lower() for f in text.split(",") if f.strip()]
 
 
 def _execute(scenario: Scenario, out: Path | None, scenario_file: Path | None = None, force: bool = False) -> None:
@@ -210,6 +228,8 @@ def _execute(scenario: Scenario, out: Path | None, scenario_file: Path | None = 
     started = datetime.now(UTC)
     out = out or default_out(scenario.name)
     check_out(out, force=force, protect=input_paths(scenario, scenario_file))  # before any work
+    if set(scenario.formats) & set(RENDERED):
+        chromium()  # PNG and PDF need it: said before solving, not after
 
     def step(name: str) -> None:
         check()  # Ctrl-C between stages
@@ -314,26 +334,8 @@ def _floats(text: str, option: str) -> list[float]:
     return values
 
 
-def _solve(
-    scenario_file: Path,
-    section: str,
-    example: str,
-    out: Path | None,
-    lang: str | None,
-    time_limit: float | None,
-    seed: int | None,
-    force: bool,
-    cache_dir: Path | None,
-    csv_format: str | None = None,
-) -> None:
-    """The scenario file, which must have ``section``, run whole with the shared options applied."""
-    scenario = _scenario_with(scenario_file, section, example)
-    scenario = _overridden(scenario, lang, time_limit, seed, cache_dir, csv_format)
-    _execute(scenario, out, scenario_file, force)
-
-
 @app.command()
-def coverage(
+def coverage(  # noqa: PLR0913 (typer: one parameter per command-line option)
     departement: Annotated[str | None, typer.Option(help="INSEE code of a département, e.g. 48, 2A, 974.")] = None,
     epci: Annotated[str | None, typer.Option(help="SIREN code of an EPCI (intercommunalité).")] = None,
     insee: Annotated[str | None, typer.Option(help="Comma-separated INSEE codes of communes.")] = None,
@@ -372,6 +374,7 @@ def coverage(
     cache_dir: CacheOption = None,
     lang: LangOption = None,
     csv_format: CsvFormatOption = None,
+    formats: FormatsOption = None,
     debug: DebugOption = False,
 ) -> None:
     """Who lives how many minutes from a service, and where the gaps are.
@@ -409,7 +412,7 @@ def coverage(
             },
         }
         with _options():
-            chosen = {"language": lang, "csv_format": csv_format}
+            chosen = {"language": lang, "csv_format": csv_format, "formats": _formats(formats)}
             raw.update({k: v for k, v in chosen.items() if v is not None})
             scenario = validated(Scenario, raw, source="settings")
         if france:
@@ -421,7 +424,7 @@ def coverage(
 
 
 @app.command()
-def run(
+def run(  # noqa: PLR0913 (typer: one parameter per command-line option)
     scenario_file: Annotated[Path, typer.Argument(help="Scenario YAML file, e.g. scenarios/lozere-coverage.yaml.")],
     out: OutOption = None,
     time_limit: TimeLimitOption = None,
@@ -430,6 +433,7 @@ def run(
     cache_dir: CacheOption = None,
     lang: LangOption = None,
     csv_format: CsvFormatOption = None,
+    formats: FormatsOption = None,
     departements: Annotated[
         str | None,
         typer.Option(help="Run on each of these départements (12,15,48 or all), one Dask task each, into OUT/<code>/."),
@@ -455,7 +459,7 @@ def run(
 
     def work() -> None:
         nonlocal failed
-        scenario = _overridden(load_scenario(scenario_file), lang, time_limit, seed, cache_dir, csv_format)
+        scenario = _overridden(load_scenario(scenario_file), lang, time_limit, seed, cache_dir, csv_format, formats)
         if departements:
             failed = _execute_fanout(scenario, departements, out, scenario_file, workers, scheduler, force)
         elif workers or scheduler:
@@ -471,7 +475,7 @@ def run(
 def _solving_command(name: str, section: str, example: str, doc: str) -> None:
     """Register ``maillage NAME [SCENARIO_FILE]``: a scenario file that must have ``section``, run whole."""
 
-    def command(
+    def command(  # noqa: PLR0913 (typer: one parameter per command-line option)
         scenario_file: Path = Path(example),
         out: OutOption = None,
         time_limit: TimeLimitOption = None,
@@ -480,12 +484,16 @@ def _solving_command(name: str, section: str, example: str, doc: str) -> None:
         cache_dir: CacheOption = None,
         lang: LangOption = None,
         csv_format: CsvFormatOption = None,
+        formats: FormatsOption = None,
         debug: DebugOption = False,
     ) -> None:
-        _guarded(
-            debug,
-            lambda: _solve(scenario_file, section, example, out, lang, time_limit, seed, force, cache_dir, csv_format),
-        )
+        def work() -> None:
+            scenario = _scenario_with(scenario_file, section, example)
+            _execute(
+                _overridden(scenario, lang, time_limit, seed, cache_dir, csv_format, formats), out, scenario_file, force
+            )
+
+        _guarded(debug, work)
 
     command.__doc__ = doc
     help_text = f"Scenario YAML file with a {section}: section."  # typer reads the help from the annotation
@@ -579,6 +587,8 @@ people_app = typer.Typer(help="The people of published plans and their personal 
 app.add_typer(people_app, name="people")
 appointments_app = typer.Typer(help="Residents' appointments in the published sessions.", no_args_is_help=True)
 app.add_typer(appointments_app, name="appointments")
+planners_app = typer.Typer(help="Planners: who signs in to mark people unavailable and re-plan.", no_args_is_help=True)
+app.add_typer(planners_app, name="planners")
 TerritoryOption = Annotated[
     str | None, typer.Option("--territory", help="Territory name (default: the scenario's name in run.json).")
 ]
@@ -592,6 +602,12 @@ BaseUrlOption = Annotated[
 
 def _link(base_url: str, token: str) -> str:
     return f"{base_url.rstrip('/')}/p/{token}"
+
+
+def _changes_text(changes: PersonChanges) -> str:
+    if not changes:
+        return "inchangé"
+    return f"{len(changes.added)} ajouté(s), {len(changes.moved)} déplacé(s), {len(changes.cancelled)} annulé(s)"
 
 
 @app.command()
@@ -635,12 +651,7 @@ def publish(
             events = len(content.events)
             lines.append(f"{plan.territory.name} : version {plan.version} publiée ({events} arrêts et permanences)")
             for person, token, changes in done.people:
-                what = (
-                    f"{len(changes.added)} ajouté(s), {len(changes.moved)} déplacé(s), "
-                    f"{len(changes.cancelled)} annulé(s)"
-                    if changes
-                    else "inchangé"
-                )
+                what = _changes_text(changes)
                 link = _link(base_url, token) if token else "lien inchangé"
                 lines.append(f"  [{person.id}] {person.kind} {person.ref} — {person.name} : {what}\n      {link}")
         typer.echo("\n".join(lines))
@@ -663,6 +674,17 @@ def people_list(territory: TerritoryOption = None) -> None:
         for person in session.scalars(query):
             valid = "lien valide" if tokens.has_valid_link(session, person) else "pas de lien valide"
             typer.echo(f"[{person.id}] {person.territory.name} · {person.kind} {person.ref} — {person.name} ({valid})")
+
+
+def _territory(session: Session, name: str) -> Territory:
+    from sqlalchemy import select
+
+    from planner.platform.models import Territory
+
+    found = session.scalar(select(Territory).where(Territory.name == name))
+    if found is None:
+        raise InputError.one("--territory", name, "no such territory", "publish a plan first")
+    return found
 
 
 def _one_person(session: Session, person_id: int) -> Person:
@@ -709,6 +731,145 @@ def people_link(
     _guarded(debug, work)
 
 
+@app.command("unavailable")
+def unavailable(
+    person_id: Annotated[int, typer.Argument(help="The person's number, from `maillage people list`.")],
+    day: Annotated[
+        datetime | None,
+        typer.Option("--day", formats=["%Y-%m-%d"], help="The day a provider or crew cannot work (YYYY-MM-DD)."),
+    ] = None,
+    reason: Annotated[str, typer.Option("--reason", help="Why (day off, broken-down bus…).")] = "",
+    by: Annotated[str | None, typer.Option("--by", help="Who declares (default: the system user).")] = None,
+    debug: DebugOption = False,
+) -> None:
+    """Declare a provider's or crew's day off, or a premises owner's room withdrawn (no --day), for
+    `maillage replan`.
+
+    Example: maillage unavailable 12 --day 2027-01-05 --reason "bus en panne"
+    """
+    import getpass
+
+    from planner.platform import db, replan
+
+    def work() -> None:
+        with db.transaction(db.open_database()) as session:
+            person = _one_person(session, person_id)
+            replan.declare(session, person, day.date() if day else None, by=by or getpass.getuser(), reason=reason)
+            when = day.date().isoformat() if day else "définitivement"
+            typer.echo(f"{person.name} : indisponible {when} — à prendre en compte par `maillage replan`")
+
+    _guarded(debug, work)
+
+
+@app.command("replan")
+def replan_command(
+    territory: Annotated[str, typer.Option("--territory", help="Territory name.")],
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help="Folder of the re-run parts (default: outputs/<territory>-replan-<time>)."),
+    ] = None,
+    time_limit: TimeLimitOption = None,
+    by: Annotated[str | None, typer.Option("--by", help="Who publishes (default: the system user).")] = None,
+    base_url: BaseUrlOption = PUBLIC_URL,
+    debug: DebugOption = False,
+) -> None:
+    """Re-plan the newest version around the declared unavailabilities, with as few changes as possible,
+    and publish it as the next version; print who is affected and what became of residents' appointments.
+
+    Example: maillage replan --territory Lozère
+    """
+    import getpass
+
+    from planner.platform import db
+    from planner.platform.replan import replan
+
+    def work() -> None:
+        sessions = db.open_database()
+        folder = out or default_out(f"{territory}-replan")
+        with db.transaction(sessions) as session:
+            done = replan(
+                session,
+                territory,
+                out=folder,
+                by=by or getpass.getuser(),
+                time_limit_s=time_limit,
+                progress=lambda step: console.print(escape(step)),
+            )
+            plan = done.publication.plan
+            levels = ", ".join(f"{part} : {level}" for part, level in done.levels.items())
+            lines = [f"{territory} : version {plan.version} publiée ({levels})"]
+            for person, token, changes in done.publication.people:
+                if not changes and token is None:
+                    continue
+                what = _changes_text(changes)
+                link = _link(base_url, token) if token else "lien inchangé"
+                lines.append(f"  [{person.id}] {person.kind} {person.ref} — {person.name} : {what} ({link})")
+            for item in done.appointments:
+                after = f" -> {item.after[0].isoformat()} {item.after[1]}" if item.after else ""
+                contact = "contact laissé" if item.reachable else "sans contact : prévenu sur sa page"
+                lines.append(
+                    f"  rendez-vous {item.reference} {item.before[0].isoformat()} {item.before[1]}{after} : "
+                    f"{'déplacé' if item.outcome == 'moved' else 'annulé'} ({contact})"
+                )
+        typer.echo("\n".join(lines))
+
+    _guarded(debug, work)
+
+
+@planners_app.command("add")
+def planners_add(
+    territory: Annotated[str, typer.Option("--territory", help="Territory name (publish a plan first).")],
+    login: Annotated[str, typer.Option("--login", help="What the planner types to sign in.")],
+    name: Annotated[str, typer.Option("--name", help="Full name shown on the pages.")] = "",
+    password: Annotated[
+        str,
+        typer.Option(
+            "--password",
+            envvar="MAILLAGE_PLANNER_PASSWORD",
+            prompt=True,
+            hide_input=True,
+            confirmation_prompt=True,
+            help="12 characters at least; asked when not given (stored as an Argon2id hash).",
+        ),
+    ] = "",
+    debug: DebugOption = False,
+) -> None:
+    """Add a planner of a territory (or set their password): they sign in at /planner/login of `maillage serve`."""
+
+    from planner.platform import db
+    from planner.platform.planners import add_planner
+
+    def work() -> None:
+        with db.transaction(db.open_database()) as session:
+            place = _territory(session, territory)
+            found = add_planner(session, place, login, name, password)
+            typer.echo(f"[{found.id}] planificateur·rice {found.ref} de {territory}")
+
+    _guarded(debug, work)
+
+
+@app.command("postgis")
+def postgis_command(
+    run_folder: Annotated[
+        Path, typer.Argument(help="A run folder written by maillage run, coverage, rounds or rooms.")
+    ],
+    to: Annotated[str, typer.Option("--to", help="postgresql://user@host/base#schema (PostGIS).")],
+    debug: DebugOption = False,
+) -> None:
+    """Write a run's layers (zones and access times, gaps, services, stops, routes…) into a PostGIS schema,
+    one table per layer with its geometry registered: QGIS lists and opens them directly.
+
+    Example: maillage postgis outputs/lozere-bus --to postgresql://sig@serveur/territoire#maillage
+    """
+    from planner.platform.postgis import write_layers
+
+    def work() -> None:
+        written = write_layers(run_folder, to)
+        typer.echo(f"{len(written)} couche(s) écrite(s) : {', '.join(written)}")
+
+    _guarded(debug, work)
+
+
 @appointments_app.command("purge")
 def appointments_purge(
     days: Annotated[
@@ -736,16 +897,12 @@ def appointments_slots(
     debug: DebugOption = False,
 ) -> None:
     """Set how a service's sessions are cut into appointment slots (default: 30 minutes, one resident)."""
-    from sqlalchemy import select
 
     from planner.platform import appointments, db
-    from planner.platform.models import Territory
 
     def work() -> None:
         with db.transaction(db.open_database()) as session:
-            place = session.scalar(select(Territory).where(Territory.name == territory))
-            if place is None:
-                raise InputError.one("--territory", territory, "no such territory", "publish a plan first")
+            place = _territory(session, territory)
             appointments.set_slot_rule(session, place.id, service, minutes, capacity)
         typer.echo(f"{territory} · {service} : créneaux de {minutes} min, {capacity} personne(s)")
 
@@ -756,6 +913,9 @@ def appointments_slots(
 def serve_command(
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8502,
     address: Annotated[str, typer.Option(help="Address to listen on (127.0.0.1: this machine only).")] = "127.0.0.1",
+    workers: Annotated[
+        int, typer.Option("--workers", min=1, max=64, help="Processes (each keeps its own cache and booking limit).")
+    ] = 1,
     debug: DebugOption = False,
 ) -> None:
     """Serve each person's page (/p/TOKEN) and calendar feed (/p/TOKEN/calendar.ics) over HTTP.
@@ -766,7 +926,7 @@ def serve_command(
     from planner.platform.service import serve
 
     console.print(f"Maillage : liens personnels sur http://{address}:{port} (Ctrl+C pour arrêter)")
-    _guarded(debug, lambda: serve(port, address))
+    _guarded(debug, lambda: serve(port, address, workers))
 
 
 if __name__ == "__main__":

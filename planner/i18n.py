@@ -250,7 +250,7 @@ LABELS: dict[str, dict[str, str]] = {
         "end": "fin",
         "no_stop": "Aucun arrêt pour ce véhicule dans ce plan.",
         "download_ics": "Agenda (iCalendar)",
-        "download_sheet": "Feuille de route imprimable (HTML)",
+        "download_sheet": "Feuille de route (HTML)",
         "download_crew_csv": "Itinéraire (CSV)",
         "plan_title": "Plan : où ouvrir de nouveaux points de service ?",
         "plan_intro": "Les nouveaux sites fixes qui rapprochent le plus d'habitants d'un service, "
@@ -385,6 +385,51 @@ LABELS: dict[str, dict[str, str]] = {
         "col_duty_hours": "heures de service",
         "half_day_morning": "matin",
         "half_day_afternoon": "après-midi",
+        # platform: re-planning notices (a resident reads them on their appointment's page)
+        "appointment_moved": "La permanence a changé : votre rendez-vous est déplacé au {date} à {start}, {place}.",
+        "appointment_cancelled_replan": (
+            "La permanence du {date} n'a plus lieu : votre rendez-vous est annulé. Réservez un autre créneau."
+        ),
+        # maps: service layers, names on the offline background
+        "services_packaged": "Points de service (chefs-lieux de canton)",
+        "services_own": "Vos sites (fichier importé)",
+        "commune_names": "Noms des communes",
+        "source_file": "Fichier",
+        "colon": " : ",
+        # before/after page; PNG and PDF downloads
+        "page_compare": "Avant / après",
+        "compare_title": "Avant / après : où l'accès s'améliore, où il se dégrade",
+        "compare_intro": "Choisissez deux états : une mesure de la page Couverture, ou un calcul des pages "
+        "Tournées, Salles et Plan, avant lui (les services existants) ou avec lui. La carte montre, commune "
+        "par commune, le temps gagné ou perdu pour rejoindre le service le plus proche.",
+        "compare_none": "Rien à comparer encore : mesurez la couverture, ou lancez des tournées, des salles "
+        "ou un plan.",
+        "compare_common": "Comparaison sur les {n} communes communes aux deux états ({a} et {b} communes).",
+        "state_before": "Avant",
+        "state_after": "Après",
+        "state_coverage": "Couverture n° {n} — {territory}, objectif {target:g} min",
+        "state_run_before": "{run} — services existants",
+        "state_run_after": "{run} — avec le plan",
+        "change_map": "Temps gagné ou perdu par commune",
+        "change_gain_big": "gagne plus de 10 min",
+        "change_gain": "gagne de 1 à 10 min",
+        "change_same": "inchangé (moins d'1 min)",
+        "change_loss": "perd de 1 à 10 min",
+        "change_loss_big": "perd plus de 10 min",
+        "changed_zones": "Communes où le temps change le plus",
+        "no_change": "Aucune commune ne gagne ni ne perd une minute.",
+        "time_before": "temps avant (min)",
+        "time_after": "temps après (min)",
+        "time_change": "écart (min)",
+        "points": "pts",
+        "people_gain": "Gagnent du temps",
+        "people_gain_help": "habitants, au moins 1 min de moins",
+        "people_lose": "Perdent du temps",
+        "people_lose_help": "habitants, au moins 1 min de plus",
+        "download_map_png": "Carte (PNG)",
+        "download_map_pdf": "Carte (PDF)",
+        "download_sheet_pdf": "Feuille de route (PDF)",
+        "download_planning_sheet_pdf": "Feuille de semaine (PDF)",
     },
     "en": {
         "page_markets": "Markets",
@@ -749,6 +794,50 @@ LABELS: dict[str, dict[str, str]] = {
         "col_duty_hours": "hours on duty",
         "half_day_morning": "morning",
         "half_day_afternoon": "afternoon",
+        # platform: re-planning notices (a resident reads them on their appointment's page)
+        "appointment_moved": "The session has changed: your appointment moves to {date} at {start}, {place}.",
+        "appointment_cancelled_replan": (
+            "The session of {date} no longer takes place: your appointment is cancelled. Book another slot."
+        ),
+        # maps: service layers, names on the offline background
+        "services_packaged": "Service points (canton seats)",
+        "services_own": "Your sites (uploaded file)",
+        "commune_names": "Commune names",
+        "source_file": "File",
+        "colon": ": ",
+        # before/after page; PNG and PDF downloads
+        "page_compare": "Before / after",
+        "compare_title": "Before / after: where access improves, where it worsens",
+        "compare_intro": "Choose two states: a measurement of the Coverage page, or a run of the Rounds, Rooms "
+        "and Plan pages, before it (the existing services) or with it. The map shows, commune by commune, "
+        "the time gained or lost to reach the nearest service.",
+        "compare_none": "Nothing to compare yet: measure the coverage, or run rounds, rooms or a plan.",
+        "compare_common": "Compared over the {n} communes both states hold ({a} and {b} communes).",
+        "state_before": "Before",
+        "state_after": "After",
+        "state_coverage": "Coverage no. {n} — {territory}, target {target:g} min",
+        "state_run_before": "{run} — existing services",
+        "state_run_after": "{run} — with the plan",
+        "change_map": "Time gained or lost per commune",
+        "change_gain_big": "gains over 10 min",
+        "change_gain": "gains 1 to 10 min",
+        "change_same": "unchanged (under 1 min)",
+        "change_loss": "loses 1 to 10 min",
+        "change_loss_big": "loses over 10 min",
+        "changed_zones": "Communes whose time changes most",
+        "no_change": "No commune gains or loses a minute.",
+        "time_before": "time before (min)",
+        "time_after": "time after (min)",
+        "time_change": "change (min)",
+        "points": "pts",
+        "people_gain": "Gain time",
+        "people_gain_help": "people, at least 1 min less",
+        "people_lose": "Lose time",
+        "people_lose_help": "people, at least 1 min more",
+        "download_map_png": "Map (PNG)",
+        "download_map_pdf": "Map (PDF)",
+        "download_sheet_pdf": "Printable sheet (PDF)",
+        "download_planning_sheet_pdf": "Weekly sheet (PDF)",
     },
 }
 

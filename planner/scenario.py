@@ -451,6 +451,11 @@ class Scenario(_Strict):
     csv_format: Literal["excel-fr", "rfc4180"] | None = Field(
         None, description="CSV files for French Excel (;, BOM, decimal comma) or plain RFC 4180 (default: by language)"
     )
+    formats: list[Literal["geoparquet", "png", "pdf"]] = Field(
+        default_factory=list,
+        description="extra files: GeoParquet beside each GeoPackage, maps as PNG and PDF, sheets as PDF",
+        max_length=3,
+    )
     territory: TerritorySpec = TerritorySpec()
     services: ServicesSpec = ServicesSpec()
     travel: TravelSpec = TravelSpec()

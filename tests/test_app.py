@@ -193,14 +193,22 @@ def test_rounds_page_runs_default_scenario_and_keeps_runs(app: AppTest) -> None:
 
 
 def test_week_page_needs_a_run_then_offers_crew_files(app: AppTest) -> None:
-    """My week asks for a rounds or rooms run first; after one it offers the CSV, iCalendar and sheet of a truck."""
+    """My week asks for a rounds or rooms run first; after one it offers the CSV, iCalendar and sheet (HTML and
+    PDF) of a truck, and its map as PNG."""
     app.sidebar.radio(key="page_fr").set_value("week").run()
     assert "Tournées" in app.info[0].value and "Salles" in app.info[0].value
     run_page(app, "rounds", 10)
     app.sidebar.radio(key="page_fr").set_value("week").run()
     assert not app.exception, [e.value for e in app.exception]
     assert app.selectbox(key="week_who").options == ["Véhicule · bus-mende", "Véhicule · bus-marvejols"]
-    assert len(app.get("download_button")) == 3
+    labels = [b.proto.label for b in app.get("download_button")]
+    assert labels == [
+        "Agenda (iCalendar)",
+        "Feuille de route (HTML)",
+        "Itinéraire (CSV)",
+        "Feuille de route (PDF)",
+        "Carte (PNG)",
+    ]
 
 
 def test_rooms_page_then_a_providers_week(app: AppTest) -> None:
@@ -222,7 +230,13 @@ def test_rooms_page_then_a_providers_week(app: AppTest) -> None:
     who.select_index(who.options.index(providers[0])).run()
     assert not app.exception, [e.value for e in app.exception]
     buttons = app.get("download_button")
-    assert [b.proto.label for b in buttons] == ["Agenda (iCalendar)", "Feuille de semaine", "Planning (CSV)"]
+    assert [b.proto.label for b in buttons] == [
+        "Agenda (iCalendar)",
+        "Feuille de semaine",
+        "Planning (CSV)",
+        "Feuille de semaine (PDF)",
+        "Carte (PNG)",
+    ]
     first = run.spec.providers[0].provider_id
     assert len(app.dataframe[0].value) == int((run.bookings["provider_id"] == first).sum())
 
@@ -236,6 +250,7 @@ def test_plan_page_runs_siting(app: AppTest) -> None:
     before = float(shown["Avant : à moins de 30 min"].split(NNBSP)[0].replace(",", "."))
     after = float(shown["Avec les nouveaux sites"].split(NNBSP)[0].replace(",", "."))
     assert after > before
+    assert any(c.value == f"83,3–99,5{NNBSP}%" for c in app.caption)  # the estimate's range by the "before" share
     assert len(app.dataframe[0].value) == 2  # the scenario opens two new sites
 
 
@@ -358,3 +373,52 @@ def test_markets_page_compares_synchronised_and_separate_plans(app: AppTest) -> 
     assert markets_checker.check(run.markets.problem, run.markets.result) == []  # the real run, checked
     for _, _, problem, result in run.shuttle.days:
         assert shuttle_checker.check(problem, result) == []
+
+
+def test_before_after_needs_two_states(app: AppTest) -> None:
+    """With one coverage measurement and no run, the before/after page says what to do first."""
+    app.sidebar.radio(key="page_fr").set_value("compare").run()
+    assert not app.exception
+    assert any("Rien à comparer" in i.value for i in app.info)
+
+
+def test_before_after_of_two_coverage_measurements(app: AppTest) -> None:
+    """Two sites added where Lozère's gaps are: the page compares the measurements before and after them,
+    shares side by side, people who gain time (none who lose), the communes that gain most."""
+    sites = b"site_id,name,lon,lat\nw,Aubrac,3.05,44.62\ne,Mont Lozere,3.95,44.42\n"
+    app.file_uploader(key="cov_sites").set_value(("nouveaux.csv", sites, "text/csv")).run()
+    assert not errors(app), errors(app)
+    app.sidebar.radio(key="page_fr").set_value("compare").run()
+    assert not app.exception, [e.value for e in app.exception]
+    assert app.selectbox(key="cmp_before").value.startswith("Couverture n° 1 — Lozère")
+    assert app.selectbox(key="cmp_after").value.startswith("Couverture n° 2 — Lozère")
+    within = [m for m in app.metric if m.label == "À moins de 30 min"]  # before, then after with its delta
+    before, after = (float(m.value.split(NNBSP)[0].replace(",", ".")) for m in within)
+    assert before == 95.5 and after > before and within[1].delta.startswith("+")
+    shown = metrics(app)
+    assert int(shown["Gagnent du temps"].replace(NNBSP, "")) > 0
+    assert shown["Perdent du temps"] == "0"
+    table = app.dataframe[0].value
+    assert len(table) > 0 and (table["écart (min)"].str.startswith("-")).all()
+
+
+def test_changes_reach_and_loss() -> None:
+    """A zone newly reached gains without bound, one left out of reach loses, two unreachable states are no change."""
+    import geopandas as gpd
+    import numpy as np
+    from shapely.geometry import box
+
+    from planner.app.compare import AccessState, changes
+    from planner.exports.maps import change_colour
+
+    def state(times: list[float]) -> AccessState:
+        zones = gpd.GeoDataFrame(
+            {"zone_id": ["a", "b", "c", "d"], "name": list("ABCD"), "population": [1, 1, 1, 1], "time_min": times},
+            geometry=[box(i, 0, i + 1, 1) for i in range(4)],
+            crs="EPSG:4326",
+        )
+        return AccessState("s", zones, (30.0,), 30.0)
+
+    change = changes(state([np.inf, 10, np.inf, 5]), state([20, np.inf, np.inf, 5.5]))["change_min"].tolist()
+    assert change == [-np.inf, np.inf, 0.0, 0.5]
+    assert [change_colour(c) for c in change] == ["#1a9850", "#d73027", "#f7f7f7", "#f7f7f7"]

@@ -174,6 +174,10 @@ def test_coverage_headline_and_threshold_change(page: Page) -> None:
         page.get_by_role("button", name="CSV par commune").click()
     rows = Path(download.value.path()).read_text(encoding="utf-8").splitlines()  # for French Excel: BOM and ';'
     assert rows[0].startswith("\ufeffzone_id;name;population;time_min") and len(rows) == 1 + 152
+    with page.expect_download(timeout=60_000) as download:  # drawn by Chromium on click
+        page.get_by_role("button", name="Carte (PNG)").click()
+    assert download.value.suggested_filename == "map.png"
+    assert Path(download.value.path()).read_bytes().startswith(b"\x89PNG")
     _set_number(page, "Objectif (min)", 20)
     _wait_metric(page, "Au-delà de 20 min", "51")
     assert _metric(page, "À moins de 30 min") == "95,5 %"
@@ -218,6 +222,10 @@ def test_rounds_week_icalendar_and_plan(page: Page) -> None:
     starts = [event.start for event in calendar.events]
     assert starts, "the truck's calendar has its stops"
     assert all(isinstance(s, datetime) and str(s.tzinfo) == "Europe/Paris" for s in starts)
+    with page.expect_download(timeout=60_000) as download:  # printed by Chromium on click
+        page.get_by_role("button", name="Feuille de route (PDF)").click()
+    assert download.value.suggested_filename == "bus-mende-feuille-de-route.pdf"
+    assert Path(download.value.path()).read_bytes().startswith(b"%PDF")
 
     _go(page, "Plan")
     _wait_scenario(page, "lozere-plan.yaml")
@@ -339,7 +347,8 @@ def _run_page(page: Page, title: str, scenario: str, limit_label: str, run: str,
 
 
 def _walk(page: Page, lang: str) -> None:
-    """Every page in ``lang``: coverage, a broken upload, rounds, my week (truck), rooms, my week (provider), plan."""
+    """Every page in ``lang``: coverage, a broken upload, rounds, my week (truck), rooms, my week (provider), plan,
+    before/after."""
     fr = lang == "fr"
     banned, numbers = (ENGLISH_SEEN, ENGLISH_NUMBER) if fr else (FRENCH_SEEN, FRENCH_NUMBER)
     shot = (lambda name: _screenshot(page, name)) if fr else (lambda name: _screenshot(page, f"en-{name}"))
@@ -359,7 +368,7 @@ def _walk(page: Page, lang: str) -> None:
     }
     uploader.locator("input[type=file]").set_input_files(files=[payload])
     page.get_by_test_id("stAlertContentError").wait_for(timeout=30_000)
-    assert page.get_by_test_id("stMetric").count() > 0, "the previous result stays under the error"
+    page.get_by_test_id("stMetric").first.wait_for(timeout=30_000)  # the previous result stays under the error
     _check_language(page, "coverage with a broken upload", banned, numbers)
     shot("coverage-error")
     uploader.get_by_test_id("stBaseButton-minimal").first.click()  # remove the file
@@ -415,6 +424,14 @@ def _walk(page: Page, lang: str) -> None:
     _check_language(page, "plan", banned, numbers)
     shot("plan")
 
+    _go(page, "Avant / après" if fr else "Before / after")  # the coverage measured first, then the plan
+    page.get_by_test_id("stMetricLabel").get_by_text("Gagnent du temps" if fr else "Gain time").wait_for(timeout=30_000)
+    _wait_for_map(page)
+    gained = _metric(page, "Gagnent du temps" if fr else "Gain time")
+    assert int(gained.replace(" ", "").replace(",", "")) > 0, gained
+    _check_language(page, "before/after", banned, numbers)
+    shot("compare")
+
 
 def test_every_page_in_french(page: Page) -> None:
     """Every page, in French: no English word seen in issue 16, no English-format number; screenshots of each."""
@@ -425,4 +442,4 @@ def test_every_page_in_english(page: Page) -> None:
     """Every page, in English: no French word of the pages, no French-format number; the page kept on a switch back."""
     _walk(page, "en")
     page.get_by_test_id("stSidebar").get_by_text("Français", exact=True).click()
-    page.get_by_text("Plan : où ouvrir").first.wait_for(timeout=30_000)  # still on the plan page
+    page.get_by_text("Avant / après : où").first.wait_for(timeout=30_000)  # still on the before/after page

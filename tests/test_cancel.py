@@ -44,7 +44,7 @@ def _rounds() -> object:
 def _siting() -> object:
     rng = np.random.default_rng(7)
     problem = siting.SitingProblem(rng.uniform(0, 90, (3000, 600)), rng.uniform(0, 500, 3000))
-    return siting.p_center(problem, 25, time_limit_s=LIMIT_S)
+    return siting.solve(siting.PCenter(problem, 25), time_limit_s=LIMIT_S, seed=0)
 
 
 def _vrp() -> object:

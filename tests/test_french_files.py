@@ -9,9 +9,11 @@ import csv
 import datetime as dt
 import io
 import json
+import re
 import sqlite3
 from pathlib import Path
 
+import geopandas as gpd
 import icalendar
 import openpyxl
 import pyogrio
@@ -181,3 +183,97 @@ def test_attribution_in_readme_run_json_and_maps(bus):
     assert CREDIT in json.loads((bus / "run.json").read_text())["attribution"]
     for page in bus.rglob("map.html"):
         assert "attributionControl.addAttribution" in page.read_text(encoding="utf-8"), page
+
+
+def test_odd_hours_do_not_stop_coverage(tmp_path):
+    """Coverage does not use opening hours: a sites file with hours of the full OSM syntax and one it
+    cannot read is measured (exit 0), its sites styled apart in QGIS; the rounds that keep to hours refuse
+    the unreadable row (exit 2)."""
+    sites = tmp_path / "sites.csv"
+    sites.write_text(
+        "site_id,name,opening_hours,lon,lat\n"
+        "a,Maison France Services,Mo-Fr 08:30-12:00; PH off,3.50,44.52\n"
+        'b,Permanence,"We[1,3] 09:00-12:00",3.30,44.40\n'
+        "c,Accueil,lundi matin,3.60,44.60\n",
+        encoding="utf-8",
+    )
+    out = _run(tmp_path / "o", "coverage", "--estimate", "--sites", str(sites))
+    services = pyogrio.read_dataframe(out / "coverage.gpkg", layer="services")
+    assert set(services.loc[services["source_file"].notna(), "site_id"]) == {"a", "b", "c"}  # drawn apart
+    with sqlite3.connect(out / "coverage.gpkg") as db:
+        (style,) = db.execute("SELECT styleQML FROM layer_styles WHERE f_table_name = 'services'").fetchone()
+    assert 'type="RuleRenderer"' in style and "Vos sites (fichier importé)" in style
+    scenario = tmp_path / "bus.yaml"
+    scenario.write_text(
+        (ROOT / "scenarios" / "lozere-bus.yaml")
+        .read_text(encoding="utf-8")
+        .replace("use_opening_hours: false", f"use_opening_hours: true\n    files: [{sites}]"),
+        encoding="utf-8",
+    )
+    result = CliRunner().invoke(app, ["rounds", str(scenario), "--out", str(tmp_path / "r")])
+    assert result.exit_code == 2, result.output
+    assert "row 4, field 'opening_hours'" in result.output and "row 2" not in result.output
+
+
+def test_formats_on_request_geoparquet_png_pdf(tmp_path):
+    """--formats geoparquet,png,pdf: every GeoPackage layer also as GeoParquet in the same projection
+    (empty layers too), the map as a PNG and a one-page PDF, all listed in run.json."""
+    out = _run(
+        tmp_path / "o",
+        "coverage",
+        "--estimate",
+        "--target",
+        "120",
+        "--thresholds",
+        "60,120",
+        "--formats",
+        "geoparquet,png,pdf",
+    )
+    for layer in ("zones_access", "gap_zones", "services"):
+        frame = gpd.read_parquet(out / f"coverage-{layer}.parquet")
+        assert (
+            frame.crs.to_epsg() == 2154
+            and len(frame) == pyogrio.read_info(out / "coverage.gpkg", layer=layer)["features"]
+        )
+    assert (out / "map.png").read_bytes().startswith(b"\x89PNG") and _pdf_pages(out / "map.pdf") == 1
+    listed = json.loads((out / "run.json").read_text())["outputs"]
+    assert {"coverage-gap_zones.parquet", "map.png", "map.pdf"} <= set(listed)
+
+
+def test_sheets_as_pdf_one_page_per_week(bus, tmp_path):
+    """A round sheet printed by Chromium: one A4 page per week of the plan."""
+    from planner.exports.render import sheet_pdf
+
+    sheet = next(bus.rglob("feuille-de-route.html"))
+    path = tmp_path / "feuille.pdf"
+    path.write_bytes(sheet_pdf(sheet.read_text(encoding="utf-8")))
+    assert _pdf_pages(path) == 2
+
+
+def _pdf_pages(path: Path) -> int:
+    """How many pages a PDF declares (its page objects)."""
+    return len(re.findall(rb"/Type\s*/Page[^s]", path.read_bytes()))
+
+
+def test_pdf_only_renders_maps_and_sheets_without_png(bus, tmp_path):
+    """formats [pdf]: a PDF beside each map and each sheet of a run folder, no PNG; the other files untouched."""
+    from planner.exports.render import write_renderings
+
+    files = ["map.html", "rounds/bus-mende/feuille-de-route.html", "access_by_zone.csv"]
+    for name in files:
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_bytes((bus / name).read_bytes())
+    written = write_renderings(tmp_path, files, ["pdf"])
+    assert written == ["map.pdf", "rounds/bus-mende/feuille-de-route.pdf"]
+    assert _pdf_pages(tmp_path / "map.pdf") == 1 and _pdf_pages(tmp_path / written[1]) == 2
+    assert not list(tmp_path.rglob("*.png"))
+
+
+def test_png_without_chromium_is_refused_before_any_work(tmp_path, monkeypatch):
+    """--formats png where no Chromium is found: exit 2 naming the fix, nothing written."""
+    monkeypatch.setenv("MAILLAGE_CHROMIUM", str(tmp_path / "no-chromium"))
+    out = tmp_path / "o"
+    result = CliRunner().invoke(app, ["coverage", "--estimate", "--formats", "png", "--out", str(out)])
+    assert result.exit_code == 2, result.output
+    assert "PNG and PDF are drawn by Chromium" in result.output and "apt-get install chromium" in result.output
+    assert not out.exists()

@@ -9,7 +9,7 @@ from shapely.geometry import Point, Polygon
 
 from planner._errors import InputError
 from planner.data.france import DEFAULT_TERRITORY
-from planner.data.layers import outside_territory, read_layer
+from planner.data.layers import check_opening_hours, outside_territory, read_layer
 from planner.data.territory import read_territory
 
 
@@ -105,7 +105,6 @@ def _write(tmp_path, frame, name="layer.geojson"):
             "feature 2, field 'capacity': expected a number >= 0, got '-2.0'",
         ),
         (lambda f: f.assign(kind=["third_place", "bus", "stop"]), "feature 2, field 'kind': 'bus' is not one of"),
-        (lambda f: f.assign(opening_hours=["Mo-Fr 9h-12h", "", ""]), "feature 1, field 'opening_hours': '9h' is not"),
         (lambda f: f.set_geometry(f.buffer(0.01)), "feature 1: geometry is a Polygon, expected a Point"),
     ],
 )
@@ -116,6 +115,18 @@ def test_bad_sites_name_the_feature_and_field(tmp_path, change, message):
     with pytest.raises(InputError) as caught:
         read_layer(path, "sites")
     assert str(path) in str(caught.value) and message in str(caught.value)
+
+
+def test_odd_hours_are_read_and_refused_only_when_checked(tmp_path):
+    """A sites file with hours that cannot be read is still a sites layer (coverage does not use hours);
+    the commands that use them refuse it by feature and field."""
+    path = _write(tmp_path, _sites().assign(opening_hours=["Mo-Fr 9h-12h", "", "Mo-Fr 08:30-12:00; PH off"]))
+    sites = read_layer(path, "sites")
+    assert sites["opening_hours"].iloc[0] == "Mo-Fr 9h-12h"
+    with pytest.raises(InputError) as caught:
+        check_opening_hours(sites, str(path))
+    assert [p.where for p in caught.value.problems] == ["feature 1, field 'opening_hours'"]
+    assert "'9h' is not" in str(caught.value)
 
 
 class _no_warning:

@@ -7,7 +7,7 @@ from itertools import combinations, pairwise, product
 import numpy as np
 import pytest
 
-from optimize._errors import InfeasibleError
+from optimize._errors import InfeasibleError, ProblemError
 from optimize.rooms import Premises, Provider, Room, RoomsProblem, half_days, solve
 from tests.rooms_checker import check
 
@@ -306,7 +306,7 @@ def _one_room(providers, equipment=frozenset(), windows=ALL_WEEK, capacity=6) ->
 def test_infeasible_inputs_are_explained(providers, kwargs, message):
     """Impossible equipment, seats, hours, reach and counts raise InfeasibleError in plain words."""
     with pytest.raises(InfeasibleError) as caught:
-        solve(_one_room(providers, **kwargs), time_limit_s=5)
+        solve(_one_room(providers, **kwargs), time_limit_s=5, seed=0)
     assert message in str(caught.value)
 
 
@@ -317,7 +317,7 @@ def test_solver_names_providers_in_conflict():
         windows=((1, 480, 1080),),
     )
     with pytest.raises(InfeasibleError, match="cannot all hold their weekly sessions") as caught:
-        solve(problem, time_limit_s=5)
+        solve(problem, time_limit_s=5, seed=0)
     assert "CAF" in str(caught.value) and "France Travail" in str(caught.value)
 
 
@@ -331,3 +331,6 @@ def test_problem_validation():
         _problem(premises, [caf], _line(5), {"caf": np.zeros(1)}, {"caf": ((0,),)}, slots=half_days() + half_days())
     with pytest.raises(ValueError, match="service 'caf' needs demand and covers"):
         _problem(premises, [caf], _line(5), {}, {})
+    with pytest.raises(ProblemError) as caught:  # every problem at once, not the first
+        _problem(premises, [caf, caf], np.zeros((2, 3)), {}, {}, slots=half_days() + half_days())
+    assert len(caught.value.problems) == 3 + 5, caught.value.problems  # matrix, ids, service, 5 days

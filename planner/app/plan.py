@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from planner.app.shared import Metric, RunRecord, localised, target_of
+from planner.exports.coverage import share_range
 from planner.i18n import LABELS, label, number, percent
 
 if TYPE_CHECKING:
@@ -16,12 +17,13 @@ if TYPE_CHECKING:
 
 
 def plan_metrics(record: RunRecord, lang: str) -> list[Metric]:
-    """Share within the target before, with the new sites, and with sites and rounds."""
+    """Share within the target before (with the estimate's range), with the new sites, and with sites and rounds."""
     run = record.run
     target = target_of(run)
     key = f"{target:g}"
     before = run.coverage.summary["share_within"].get(key)
-    metrics = [Metric(label("before", lang, t=target), percent(before, lang) if before is not None else "–")]
+    spread = share_range(run.coverage.summary, key, lang) or None  # the estimate's low-high range
+    metrics = [Metric(label("before", lang, t=target), percent(before, lang) if before is not None else "–", spread)]
     if run.siting is not None:
         after = run.siting.summary_after["share_within"].get(key)
         if after is not None:

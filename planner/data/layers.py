@@ -23,6 +23,7 @@ import pandas as pd
 import shapely
 
 from planner._errors import InputError, Problem
+from planner.data import postgis
 from planner.data.hours import FRENCH_DAYS, HoursError, parse_opening_hours, to_osm
 from planner.data.names import postal_address
 from planner.data.territory import SITE_COLUMNS, SITE_KINDS, with_demand_points
@@ -314,13 +315,15 @@ def _merge_osm(rules: str) -> str:
 
 
 def read_layer(path: str | Path, kind: str, *, layer: str | None = None) -> gpd.GeoDataFrame:
-    """Read ``kind`` (``"zones"`` or ``"sites"``) from a file, recognise its format, validate it.
+    """Read ``kind`` (``"zones"`` or ``"sites"``) from a file or a PostGIS table or view
+    (``postgresql://…#schema.table``, :mod:`planner.data.postgis`), recognise its format, validate it.
 
     Returns a GeoDataFrame in EPSG:4326 with the project schema for that layer.
     """
     path = Path(path)
-    source = str(path)
-    table = _read_table(path, layer or kind)
+    database = postgis.relation(path)
+    source = database.shown if database else str(path)
+    table = postgis.read(database) if database else _read_table(path, layer or kind)
     problems = _control_problems(table)
     if problems:
         raise InputError(source, problems, hint="remove the control characters (NUL, escape...) from these cells")
@@ -460,16 +463,6 @@ def validate_sites(frame: gpd.GeoDataFrame, source: str) -> gpd.GeoDataFrame:
         for i in frame.index[bad_capacity]
     ]
     hours = frame.get("opening_hours", pd.Series("", index=frame.index)).fillna("").astype(str)
-    for i, text in hours.items():
-        try:
-            parse_opening_hours(text)
-        except HoursError as exc:
-            problems.append(
-                Problem(
-                    f"{_row(frame, i)}, field 'opening_hours'",
-                    f"{exc} (expected e.g. 'Mo-Fr 09:00-12:00,14:00-17:00')",
-                )
-            )
     if problems:
         raise InputError(source, problems)
     sites = frame.assign(
@@ -480,6 +473,26 @@ def validate_sites(frame: gpd.GeoDataFrame, source: str) -> gpd.GeoDataFrame:
         address=frame["address"].map(postal_address) if "address" in frame else "",
     )
     return sites[[*SITE_COLUMNS, *[c for c in sites.columns if c not in SITE_COLUMNS]]]
+
+
+def check_opening_hours(sites: pd.DataFrame, source: str) -> None:
+    """Refuse the sites whose ``opening_hours`` cannot be read, all at once, each by row and field.
+
+    ``sites`` is a layer as :func:`read_layer` returned it (rows named as in its file). Called by the
+    commands that use the hours (rounds visiting within them, rooms), not on reading: a sites file with
+    odd hours still serves coverage and siting, which do not use them.
+    """
+    problems = []
+    for i, text in sites["opening_hours"].fillna("").items():
+        try:
+            parse_opening_hours(str(text))
+        except HoursError as exc:
+            where = _row(sites, i)
+            problems.append(
+                Problem(f"{where}, field 'opening_hours'", f"{exc} (expected e.g. 'Mo-Fr 09:00-12:00,14:00-17:00')")
+            )
+    if problems:
+        raise InputError(source, problems)
 
 
 def outside_territory(points: gpd.GeoDataFrame, zones: gpd.GeoDataFrame, *, buffer_m: float = 20_000) -> pd.DataFrame:

@@ -8,7 +8,7 @@ import geopandas as gpd
 import pandas as pd
 
 from planner.exports._safe import csv_format_for, write_csv
-from planner.exports.geo import access_style, official_crs, outline_style, points_style, write_layer
+from planner.exports.geo import access_style, official_crs, outline_style, services_style, write_layer
 from planner.exports.maps import coverage_map, standalone_html
 from planner.i18n import label, number, percent
 from planner.jobs.coverage import CoverageReport, CoverageResult
@@ -165,7 +165,9 @@ def write_coverage(
     polygons = {"crs": crs, "geometry_type": "MultiPolygon"}
     write_layer(zones, gpkg, "zones_access", **polygons, style=access_style(label("minutes", lang)))
     write_layer(gaps, gpkg, "gap_zones", **polygons, style=outline_style())
-    write_layer(result.services, gpkg, "services", crs=crs, geometry_type="Point", style=points_style())
+    own = "source_file" in result.services and bool(result.services["source_file"].notna().any())
+    style = services_style(lang, own_sites=own)
+    write_layer(result.services, gpkg, "services", crs=crs, geometry_type="Point", style=style)
     fmt = csv_format_for(lang, csv_format)
     for name, table in tables.items():
         write_csv(pd.DataFrame(table).drop(columns="geometry", errors="ignore"), folder / name, fmt)

@@ -13,6 +13,7 @@ territory, styled for QGIS; GeoJSON as RFC 7946.
 from __future__ import annotations
 
 import sqlite3
+from html import escape
 from pathlib import Path
 
 import geopandas as gpd
@@ -20,7 +21,8 @@ import numpy as np
 from shapely.geometry import LineString
 from shapely.geometry.base import BaseGeometry
 
-from planner.exports.maps import CLASSES
+from planner.exports.maps import CLASSES, OWN_SITE_COLOUR, SERVICE_COLOUR
+from planner.i18n import label
 
 # (EPSG code, west, south, east, north): the official projection of each overseas département.
 OVERSEAS_CRS = (
@@ -137,6 +139,20 @@ def points_style(colour: str = "#2166ac") -> str:
     )
 
 
+def services_style(lang: str = "fr", *, own_sites: bool = False) -> str:
+    """The services' dots; with ``own_sites``, a rule per origin so the sites of the user's files (their
+    ``source_file`` set) show apart from the packaged ones, in the colours and words of the HTML maps."""
+    if not own_sites:
+        return points_style()
+    packaged, own = (escape(label(key, lang), quote=True) for key in ("services_packaged", "services_own"))
+    return _qml(
+        '<renderer-v2 type="RuleRenderer" symbollevels="0" enableorderby="0" forceraster="0"><rules key="root">'
+        f'<rule key="packaged" symbol="0" filter="&quot;source_file&quot; IS NULL" label="{packaged}"/>'
+        f'<rule key="own" symbol="1" filter="ELSE" label="{own}"/></rules>'
+        f"<symbols>{_marker('0', SERVICE_COLOUR)}{_marker('1', OWN_SITE_COLOUR)}</symbols></renderer-v2>"
+    )
+
+
 _STYLES_TABLE = """CREATE TABLE IF NOT EXISTS layer_styles (
   id INTEGER PRIMARY KEY AUTOINCREMENT, f_table_catalog TEXT(256), f_table_schema TEXT(256),
   f_table_name TEXT(256), f_geometry_column TEXT(256), styleName TEXT(30), styleQML TEXT, styleSLD TEXT,
@@ -197,3 +213,19 @@ def write_geojson(frame: gpd.GeoDataFrame, path: Path) -> None:
     out = gpd.GeoDataFrame(frame, geometry=frame.geometry.name, crs=frame.crs or "EPSG:4326").to_crs(4326)
     out[out.geometry.name] = [_line(g) for g in out.geometry]
     out.to_file(path, driver="GeoJSON", RFC7946="YES")
+
+
+def write_geoparquet(gpkg: Path) -> list[Path]:
+    """Each layer of ``gpkg`` also as GeoParquet beside it (``<gpkg stem>-<layer>.parquet``), in the same
+    projection and with its columns even when empty: the files written."""
+    import pyogrio
+
+    written = []
+    for layer, _ in pyogrio.list_layers(gpkg):
+        if layer == "layer_styles":  # QGIS styles: an attribute table, not a layer
+            continue
+        frame = pyogrio.read_dataframe(gpkg, layer=layer)
+        path = gpkg.with_name(f"{gpkg.stem}-{layer}.parquet")
+        frame.to_parquet(path, index=False, schema_version="1.0.0")
+        written.append(path)
+    return written

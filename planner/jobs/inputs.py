@@ -67,7 +67,7 @@ def build_territory(scenario: Scenario, *, read: LayerReader = read_layer) -> Te
                 f"{path.name}: {len(ids)} of {len(extra)} sites more than 20 km outside the "
                 f"territory ignored{swapped}: {', '.join(ids[:5])}{' ...' if len(ids) > 5 else ''}"
             )
-        extra = extra[~where["far"]]
+        extra = extra[~where["far"]].assign(source_file=path.name)  # maps draw the user's own sites apart
         beyond = _beyond_boundary(extra, territory.zones)
         if beyond and not own_place:
             territory.notes.append(

@@ -208,7 +208,6 @@ def run_markets(
     start = rooms.start_date
     separate = markets_of(problem, rounds.result, rooms.result)
     sites = _sites(rounds, rooms)
-    people = problem.rounds.population
     joint_best, joint_saved = _best(
         problem, result.rounds, result.rooms, sites, coverage.model, coverage, spec, rooms.spec.usage_rate
     )
@@ -226,11 +225,9 @@ def run_markets(
             f"per need, N needs met at one site save N - 1 car round trips ({spec.car_co2_g_per_km:g} g CO2/km, "
             f"{spec.car_source})"
         ),
-        "separate": _plan_measures(
-            spec, rounds, rooms, rounds.result, rooms.result, separate, sep_best, sep_saved, people
-        ),
+        "separate": _plan_measures(spec, rounds, rooms, rounds.result, rooms.result, separate, sep_best, sep_saved),
         "joint": _plan_measures(
-            spec, rounds, rooms, result.rounds, result.rooms, result.markets, joint_best, joint_saved, people
+            spec, rounds, rooms, result.rounds, result.rooms, result.markets, joint_best, joint_saved
         ),
         "status": str(result.info.status),
         "objective_eur": result.info.objective,
@@ -340,8 +337,8 @@ def _plan_measures(
     markets: tuple[Market, ...],
     best: np.ndarray,
     saved: np.ndarray,
-    people: np.ndarray,
 ) -> PlanMeasures:
+    people = rounds_run.problem.population
     weeks = rounds_run.problem.horizon_weeks
     per_year = markets_spec.visits_per_need / WEEKS_PER_YEAR
     trips = float(np.sum(people * saved[:, 0]) * per_year)

@@ -22,7 +22,7 @@ import pandas as pd
 from optimize.rooms import Premises, Provider, Room, RoomsProblem, RoomsResult, Slot, solve, start_ranges
 from planner._errors import InputError, Problem
 from planner.data.hours import FRENCH_DAYS, clock_min, clock_text, next_monday, parse_opening_hours
-from planner.data.layers import read_layer
+from planner.data.layers import check_opening_hours, read_layer
 from planner.data.territory import Territory
 from planner.jobs.coverage import CoverageResult
 from planner.scenario import RoomSpec, RoomsSpec, Scenario
@@ -111,6 +111,7 @@ def _premises_table(scenario: Scenario, territory: Territory, spec: RoomsSpec) -
 def _premises_file(path: Path) -> gpd.GeoDataFrame:
     """A premises file: the sites schema, one room per row, optional ``hire_eur_per_half_day``."""
     sites = read_layer(path, "sites")
+    check_opening_hours(sites, str(path))
     hire = pd.to_numeric(sites.get("hire_eur_per_half_day", pd.Series(0.0, index=sites.index)), errors="coerce")
     bad = sites.index[hire.isna() | (hire < 0)]
     if len(bad):

@@ -21,8 +21,8 @@ from shapely.geometry import LineString
 from optimize._sequencing import Break
 from optimize.rounds import RoundsProblem, RoundsResult, Stop, Vehicle, day_plan, solve
 from planner._errors import InfeasibleError, InputError, Problem
-from planner.data.hours import FRENCH_DAYS, clock_min, clock_text, next_monday, parse_opening_hours
-from planner.data.layers import read_layer
+from planner.data.hours import FRENCH_DAYS, HoursError, clock_min, clock_text, next_monday, parse_opening_hours
+from planner.data.layers import check_opening_hours, read_layer
 from planner.data.territory import Territory
 from planner.jobs.coverage import CoverageResult
 from planner.jobs.measures import CoverageSummary, nearest_service, summarise
@@ -78,6 +78,9 @@ class RoundsRun:
 def _candidates(scenario: Scenario, territory: Territory, spec: RoundsSpec) -> gpd.GeoDataFrame:
     sites = territory.sites[territory.sites["kind"].isin(spec.stops.kinds)]
     extra = [read_layer(scenario.resolve(path), "sites") for path in spec.stops.files]
+    if spec.stops.use_opening_hours:  # only then are the stops' hours read
+        for path, sites_read in zip(spec.stops.files, extra, strict=True):
+            check_opening_hours(sites_read, str(scenario.resolve(path)))
     candidates = pd.concat([sites, *extra], ignore_index=True) if extra else sites.reset_index(drop=True)
     if candidates.empty:
         raise InputError.one(
@@ -120,8 +123,14 @@ def _depots(territory: Territory, spec: RoundsSpec) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(rows, crs="EPSG:4326")
 
 
-def _windows(hours: str, use: bool) -> tuple[tuple[int, int, int], ...]:
-    return tuple(parse_opening_hours(hours)) if use else ()
+def _windows(site_id: str, hours: str, use: bool) -> tuple[tuple[int, int, int], ...]:
+    """A stop's opening windows when the rounds keep to them (its hours were not checked on reading)."""
+    if not use:
+        return ()
+    try:
+        return tuple(parse_opening_hours(hours))
+    except HoursError as exc:
+        raise InputError.one("rounds.stops", f"site '{site_id}', field 'opening_hours'", str(exc)) from None
 
 
 def build_problem(
@@ -141,7 +150,7 @@ def build_problem(
             location=i,
             service_min=spec.stops.service_min,
             visits_per_week=visits,
-            windows=_windows(row.opening_hours, spec.stops.use_opening_hours),
+            windows=_windows(row.site_id, row.opening_hours, spec.stops.use_opening_hours),
             required=row.site_id in spec.stops.required,
         )
         for i, row in enumerate(candidates.itertuples())

@@ -13,7 +13,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from optimize.siting import SitingProblem, SitingResult, lscp, mclp, p_center, p_median, tradeoff
+from optimize.siting import SitingProblem, SitingResult, Tradeoff, siting_model, solve
 from planner._errors import InputError
 from planner.data.layers import read_layer
 from planner.jobs.coverage import CoverageResult
@@ -62,22 +62,20 @@ def run_siting(
     population = territory.zones["population"].to_numpy(dtype=float)
     problem = SitingProblem(minutes, population, forced=tuple(range(len(existing))))
     p = len(existing) + spec.new_sites
+    if p > len(candidates):
+        raise InputError.one(
+            "siting",
+            "new_sites",
+            f"{spec.new_sites} new sites asked for, but only {len(premises)} candidate premises",
+            hint="ask for fewer new sites, or add candidate files or kinds",
+        )
     progress(f"siting ({spec.model})")
-    solve = {
-        "mclp": lambda: mclp(problem, p, radius, time_limit_s=spec.time_limit_s, seed=spec.seed),
-        "lscp": lambda: lscp(problem, radius, time_limit_s=spec.time_limit_s, seed=spec.seed),
-        "p_median": lambda: p_median(problem, p, time_limit_s=spec.time_limit_s, seed=spec.seed),
-        "p_center": lambda: p_center(problem, p, time_limit_s=spec.time_limit_s, seed=spec.seed),
-    }[spec.model]
-    result = solve()
-    progress("trade-off curve")
-    curve = tradeoff(
-        problem,
-        radius,
-        max_sites=min(len(candidates), len(existing) + spec.tradeoff_max_sites),
-        time_limit_s=spec.time_limit_s,
-        seed=spec.seed,
+    result = solve(
+        siting_model(spec.model, problem, p=p, radius_min=radius), time_limit_s=spec.time_limit_s, seed=spec.seed
     )
+    progress("trade-off curve")
+    max_sites = min(len(candidates), len(existing) + spec.tradeoff_max_sites)
+    curve = solve(Tradeoff(problem, radius, max_sites), time_limit_s=spec.time_limit_s, seed=spec.seed).curve
     table = pd.DataFrame(curve, columns=["sites_open", "population_within"])
     table.insert(1, "new_sites", table["sites_open"] - len(existing))
     table["share_within"] = table["population_within"] / population.sum()

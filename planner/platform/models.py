@@ -261,3 +261,19 @@ class AuditEntry(Base):
     action: Mapped[str] = mapped_column(String(50))
     subject: Mapped[str] = mapped_column(Text)
     detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class Unavailability(Base):
+    """A day a provider or crew cannot work (day off, broken-down bus), or a day a premises owner withdraws
+    their room (``day`` NULL: withdrawn for good), until ``maillage replan`` publishes the version taking it
+    into account (``replanned_in``)."""
+
+    __tablename__ = "unavailabilities"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
+    day: Mapped[dt.date | None]
+    reason: Mapped[str] = mapped_column(String(200), default="")
+    declared_by: Mapped[str] = mapped_column(String(200))
+    declared_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    replanned_in: Mapped[int | None] = mapped_column(Integer, default=None)
+    person: Mapped[Person] = relationship()

@@ -27,7 +27,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from planner.platform import appointments, db, forms, tokens
+from planner.platform import appointments, cache, db, forms, planners, tokens, unavailable_page
 from planner.platform.feed import KIND_LABELS, person_calendar, person_week
 from planner.platform.models import EventRecord, Person, Plan, Territory
 from planner.platform.publish import latest_plan
@@ -66,7 +66,8 @@ def create_app(
     ``booking_limit`` bookings and cancellations per address per seconds (default ``MAILLAGE_BOOKING_LIMIT``
     or 10 a minute)."""
     factory = sessions or db.open_database()
-    signer = forms.Forms(forms.form_key(factory))
+    key = forms.form_key(factory)
+    signer = forms.Forms(key)
     limit = forms.RateLimit(*(booking_limit or forms.parse_limit(os.environ.get(forms.ENV_LIMIT))))
     app = FastAPI(title="Maillage", docs_url=None, redoc_url=None, openapi_url=None)
 
@@ -92,10 +93,19 @@ def create_app(
     def guard(request: Request, form: str, token: str) -> None:
         """Refuse a post from another site, or without this form's token for this browser (403)."""
         origin = request.headers.get("origin")
-        if origin is not None and origin != f"{request.url.scheme}://{request.url.netloc}":
+        # "null": what browsers send for a page served with Referrer-Policy: no-referrer; the token decides
+        if origin not in (None, "null") and origin != f"{request.url.scheme}://{request.url.netloc}":
             raise StarletteHTTPException(403, FORM_REFUSED)
         if not signer.check(token, form, request.cookies.get(forms.COOKIE)):
             raise StarletteHTTPException(403, FORM_REFUSED)
+
+    def form_token(request: Request, form: str) -> tuple[str, str | None]:
+        """A token for ``form`` in this browser, and the form cookie to set when it has none yet."""
+        cookie, new = browser(request)
+        return signer.token(form, cookie), new
+
+    planners.add_routes(app, factory, planners.Planners(key), _render, guard, throttle, form_token)
+    unavailable_page.add_routes(app, factory, person, _render, guard, throttle, form_token)
 
     @app.exception_handler(StarletteHTTPException)
     async def plain_error(_request: Request, exc: StarletteHTTPException) -> Response:
@@ -106,14 +116,15 @@ def create_app(
     async def bad_request(_request: Request, _exc: RequestValidationError) -> Response:
         return PlainTextResponse("Requête invalide.", status_code=400, headers=HEADERS)
 
-    @app.get("/p/{token}", response_class=HTMLResponse)
-    def page(token: str) -> Response:
-        with factory() as session:
-            week = person_week(session, person(session, token))
-            repeat = max((e.every_weeks for _, day in week.days for e in day), default=1)
-            booked = appointments.person_appointments(session, week.person, week.plan)
-            sessions_by_uid = {e.uid: e for _, day in week.days for e in day}
-            return _render(
+    rendered = cache.Rendered()
+
+    def week_page(session: Session, token: str, who: Person) -> bytes:
+        week = person_week(session, who)
+        repeat = max((e.every_weeks for _, day in week.days for e in day), default=1)
+        booked = appointments.person_appointments(session, week.person, week.plan)
+        sessions_by_uid = {e.uid: e for _, day in week.days for e in day}
+        return bytes(
+            _render(
                 "week.html",
                 week=week,
                 label=KIND_LABELS.get(week.person.kind, ""),
@@ -122,12 +133,25 @@ def create_app(
                 booked=booked,
                 sessions=sessions_by_uid,
                 booking_page=f"/rdv/{week.person.territory_id}",
-            )
+            ).body
+        )
+
+    # Page and feed are ``async``: on a cache hit they are a few short indexed queries, cheaper on the event
+    # loop than a hop to the thread pool (1.2 against 1.55 ms of server CPU a request, bench/RESULTS.md).
+    @app.get("/p/{token}", response_class=HTMLResponse)
+    async def page(token: str) -> Response:
+        with factory() as session:
+            who = person(session, token)
+            key = ("page", tokens.digest(token), *cache.state(session, who))
+            body = rendered.get(key, lambda: week_page(session, token, who))
+        return HTMLResponse(body, headers=HEADERS)
 
     @app.get("/p/{token}/calendar.ics")
-    def feed(token: str) -> Response:
+    async def feed(token: str) -> Response:
         with factory() as session:
-            body = person_calendar(session, person(session, token))
+            who = person(session, token)
+            key = ("feed", who.id, *cache.state(session, who))
+            body = rendered.get(key, lambda: person_calendar(session, who))
         return Response(body, media_type="text/calendar; charset=utf-8", headers=HEADERS)
 
     @app.get("/rdv/{territory_id}", response_class=HTMLResponse)
@@ -241,12 +265,16 @@ def create_app(
     return app
 
 
-def serve(port: int, address: str) -> None:
+def serve(port: int, address: str, workers: int = 1) -> None:
     """Delete appointments past their retention period, then run the service with uvicorn on
-    ``address:port`` until interrupted."""
+    ``address:port`` until interrupted, in ``workers`` processes (each with its own cache and rate limit)."""
     import uvicorn
 
     sessions = db.open_database()
     with db.transaction(sessions) as session:
         appointments.purge(session)
-    uvicorn.run(create_app(sessions), host=address, port=port, log_level="warning", server_header=False)
+    options: dict[str, Any] = {"host": address, "port": port, "log_level": "warning", "server_header": False}
+    if workers > 1:
+        uvicorn.run("planner.platform.service:create_app", factory=True, workers=workers, **options)
+    else:
+        uvicorn.run(create_app(sessions), **options)

@@ -23,6 +23,7 @@ import numpy as np
 
 from optimize._cancel import check as check_cancelled
 from planner._errors import InputError
+from planner.data import postgis
 from planner.exports._safe import file_name
 
 # What a per-département fan-out writes at the top of its folder, besides one run folder per département.
@@ -207,7 +208,10 @@ def write_json(path: Path, data: dict[str, object]) -> None:
 
 
 def file_record(path: Path) -> dict[str, object]:
-    """Path, size and SHA-256 of an input file (of its plain files in name order for a folder), for ``run.json``."""
+    """Path, size and SHA-256 of an input file (of its plain files in name order for a folder), for ``run.json``;
+    a PostGIS table or view: its address, rows and the SHA-256 of its content."""
+    if (database := postgis.relation(path)) is not None:
+        return postgis.record(database)
     files = sorted(p for p in path.rglob("*") if p.is_file() and not p.is_symlink()) if path.is_dir() else [path]
     digest = hashlib.sha256()
     for file in files:

@@ -7,10 +7,11 @@ from datetime import datetime
 from pathlib import Path
 
 from planner.data.france import FRANCE_DIR
+from planner.exports.formats import write_formats
 from planner.exports.national import write_national
 from planner.jobs.national import NationalCoverage
 from planner.runs.folders import file_record
-from planner.runs.record import write_run
+from planner.runs.record import RunFacts, write_run
 from planner.scenario import Scenario
 
 
@@ -39,18 +40,15 @@ def write_national_run(
             "regions": national.regions.to_dict(orient="records"),
             "departements": national.departements.to_dict(orient="records"),
         }
-        return write_national(national, folder, lang, csv_format=scenario.csv_format), summary
+        files = write_national(national, folder, lang, csv_format=scenario.csv_format)
+        return files + write_formats(folder, files, scenario.formats), summary
 
     inputs = [FRANCE_DIR / "communes.parquet", *(scenario.resolve(p) for p in scenario.services.files)]
+    files: dict[str, object] = {"files": [file_record(p) for p in inputs]}
     return write_run(
         out,
         outputs,
-        started=started,
-        command=command,
-        scenario=scenario,
-        inputs={"files": [file_record(p) for p in inputs]},
-        travel=result.travel,
-        timings_s=result.timings_s,
+        RunFacts(started, command, scenario, files, result.travel, result.timings_s),
         force=force,
         protect=national_inputs(scenario),
     )

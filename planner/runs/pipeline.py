@@ -17,6 +17,7 @@ import pandas as pd
 
 from planner.exports._safe import csv_format_for
 from planner.exports.coverage import coverage_tables, headline, range_caption, write_coverage
+from planner.exports.formats import write_formats
 from planner.exports.geo import official_crs
 from planner.exports.maps import coverage_map, standalone_html
 from planner.exports.markets import markets_headline, markets_tables, write_markets
@@ -172,6 +173,7 @@ def write_scenario(run: ScenarioRun, folder: Path, lang: str) -> tuple[list[str]
             )
             files.append("plan/map.html")
         summary.update(run.plan_summary)
+    files += write_formats(folder, files, run.scenario.formats)
     road = coverage.travel.get("model") == "road"
     files.append(write_workbook_of(run_tables(run, lang), folder, lang, road=road))
     crs = official_crs(coverage.access)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -53,22 +54,29 @@ def parameters(scenario: Scenario) -> dict[str, object]:
     return dict(json.loads(json.dumps(scenario.model_dump(mode="json"))))
 
 
+@dataclass(frozen=True)
+class RunFacts:
+    """What ``run.json`` records of a run besides its outputs: when, how, on what, with which travel model."""
+
+    started: datetime
+    command: Sequence[str]
+    scenario: Scenario
+    inputs: dict[str, object]
+    travel: dict[str, object]
+    timings_s: dict[str, float]
+
+
 def write_run(
     out: Path,
     outputs: Callable[[Path], tuple[list[str], dict[str, object]]],
+    facts: RunFacts,
     *,
-    started: datetime,
-    command: Sequence[str],
-    scenario: Scenario,
-    inputs: dict[str, object],
-    travel: dict[str, object],
-    timings_s: dict[str, float],
     force: bool = False,
     protect: Iterable[Path] = (),
 ) -> list[str]:
     """The one writer of a run folder: ``outputs(folder)`` writes the files and returns them with the
     summary; then ``summary.json`` and ``run.json`` (when, how, on which inputs (hashed), parameters,
-    versions, timings, outputs), all in one rename. ``timings_s`` gains the ``write`` time.
+    versions, timings, outputs), all in one rename. ``facts.timings_s`` gains the ``write`` time.
 
     ``out`` is checked first (:func:`planner.runs.folders.check_out`: new, empty or a previous
     Maillage output, any folder with ``force``, never one holding a path of ``protect``).
@@ -77,17 +85,17 @@ def write_run(
     with run_folder(out, force=force, protect=protect) as folder:
         files, summary = outputs(folder)
         write_json(folder / "summary.json", summary)
-        timings_s["write"] = time.perf_counter() - clock
+        facts.timings_s["write"] = time.perf_counter() - clock
         record: dict[str, object] = {
-            "started_utc": started.isoformat(timespec="seconds"),
+            "started_utc": facts.started.isoformat(timespec="seconds"),
             "finished_utc": datetime.now(UTC).isoformat(timespec="seconds"),
-            "command": list(command),
-            "inputs": inputs,
-            "parameters": parameters(scenario),
-            "travel": travel,
+            "command": list(facts.command),
+            "inputs": facts.inputs,
+            "parameters": parameters(facts.scenario),
+            "travel": facts.travel,
             "versions": versions(),
-            "timings_s": timings_s,
-            "attribution": summary.get("attribution", attribution(scenario.language)),
+            "timings_s": facts.timings_s,
+            "attribution": summary.get("attribution", attribution(facts.scenario.language)),
             "outputs": [*files, "summary.json", "run.json"],
         }
         write_json(folder / "run.json", record)
@@ -112,12 +120,14 @@ def write_scenario_run(
     return write_run(
         out,
         lambda folder: write_scenario(run, folder, lang),
-        started=started,
-        command=command,
-        scenario=run.scenario,
-        inputs=scenario_inputs(run.scenario, scenario_file),
-        travel=run.coverage.travel,
-        timings_s=run.timings_s,
+        RunFacts(
+            started,
+            command,
+            run.scenario,
+            scenario_inputs(run.scenario, scenario_file),
+            run.coverage.travel,
+            run.timings_s,
+        ),
         force=force,
         protect=input_paths(run.scenario, scenario_file),
     )
