@@ -17,9 +17,9 @@ import numpy as np
 import streamlit as st
 
 from planner._errors import InfeasibleError, InputError
-from planner.app import compare, coverage, plan, rooms, rounds, week
+from planner.app import compare, coverage, markets, plan, rooms, rounds, week
 from planner.app.background import BackgroundJob
-from planner.app.shared import Metric, RunRecord, execute, keep_run, scenario_files
+from planner.app.shared import Metric, RunRecord, display_table, execute, keep_run, scenario_files
 from planner.app.uploads import (
     LAYER_TYPES,
     NETWORK_TYPES,
@@ -55,7 +55,7 @@ if TYPE_CHECKING:
 
 st.set_page_config(page_title="Maillage", layout="wide")
 
-PAGES = ("coverage", "rounds", "week", "rooms", "plan", "compare")
+PAGES = ("coverage", "rounds", "week", "rooms", "plan", "markets", "compare")
 MAP_HEIGHT = 560
 POLL_S = 0.25  # how often a running scenario's progress box is refreshed
 COVERAGE_KEPT = 5  # coverage measurements kept for the before/after page
@@ -611,6 +611,22 @@ def plan_results(record: RunRecord, lang: str) -> None:
     zip_button(record, lang, "plan_zip")
 
 
+def markets_results(record: RunRecord, lang: str) -> None:
+    """Markets: separate and synchronised plans side by side, the map of markets and coaches, the markets,
+    their calendar, the coaches' timetables, the zip."""
+    run = markets.markets_of(record)
+    show_table(markets.comparison_table(run, lang))
+    bold("markets_map", lang)
+    show_map(record.maps.get("markets/bussoservice/carte.html") or record.maps["markets/tournees/map.html"])
+    tabs = ("page_markets", "markets_tab_calendar", "markets_tab_coaches")
+    held, calendar, coaches = st.tabs([label(k, lang) for k in tabs])
+    show_table(markets.market_table(run, lang), held)
+    show_table(markets.calendar_table(run, lang), calendar)
+    if record.run.shuttle is not None:
+        show_table(display_table(record.run.shuttle.timetable, lang), coaches)
+    zip_button(record, lang, "markets_zip")
+
+
 def compare_page(lang: str) -> None:
     """Before/after: two states of access (coverage measurements, runs before or with their plan) compared:
     the shares side by side, the people who gain or lose time, the map of the minutes gained or lost."""
@@ -663,6 +679,7 @@ SOLVING_PAGES = {
     "rounds": SolvingPage("rounds", "lozere-bus.yaml", rounds.rounds_metrics, 4, rounds_results),
     "rooms": SolvingPage("rooms", "lozere-rooms.yaml", rooms.rooms_metrics, 5, rooms_results),
     "plan": SolvingPage("siting", "lozere-plan.yaml", plan.plan_metrics, 6, plan_results),
+    "markets": SolvingPage("markets", "lozere-markets.yaml", markets.markets_metrics, 5, markets_results),
 }
 
 

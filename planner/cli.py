@@ -527,6 +527,20 @@ _solving_command(
     """,
 )
 _solving_command(
+    "markets",
+    "markets",
+    "scenarios/lozere-markets.yaml",
+    """Plan service markets: the trucks' rounds and the providers' sessions together, so services meet at one
+    place on the same half-day, against the same rounds and rooms planned separately.
+
+    Writes markets/: marches.csv, marches.geojson, a poster (affiche.html) and a calendar feed
+    (calendrier.ics) per market place, the joint plan's rounds and sessions, and the before/after
+    measures in summary.json.
+
+    Example: maillage markets scenarios/lozere-markets.yaml --time-limit 30 --out outputs/markets
+    """,
+)
+_solving_command(
     "site",
     "siting",
     "scenarios/lozere-plan.yaml",

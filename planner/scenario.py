@@ -55,7 +55,7 @@ Seed = Annotated[int, Field(ge=0, le=MAX_SEED, description="solver seed (same se
 DEFAULT_REPEATS = 26
 """Without an ``end_date``, a plan's calendars repeat its horizon this many times (26 weeks for the rooms' one-week
 plan, 52 for two-week rounds)."""
-SOLVING = ("siting", "rounds", "rooms")
+SOLVING = ("siting", "rounds", "rooms", "markets")
 """The scenario sections that run a solver, each with a ``time_limit_s`` and a ``seed``."""
 
 
@@ -332,6 +332,96 @@ class RoomsSpec(_Strict):
         return self.access_min_by_service.get(service, self.access_min)
 
 
+# -------------------------------------------------------------------------------------------- markets
+
+
+class MarketPlaceSpec(_Strict):
+    """A candidate market place: a premises of the rooms (site id, or INSEE code of a town hall)."""
+
+    site: str = Field(min_length=1)
+    must_gather: list[str] = Field(
+        default_factory=list, description="provider or vehicle ids that must meet there on one half-day at least"
+    )
+
+
+class FreeHoursSpec(_Strict):
+    """Hours a coach is free on some weekdays (between the school runs, all day on Wednesdays...)."""
+
+    days: Weekdays
+    start: str = Field(pattern=_CLOCK)
+    end: str = Field(pattern=_CLOCK)
+
+    @model_validator(mode="after")
+    def _order(self) -> FreeHoursSpec:
+        if clock_min(self.end) <= clock_min(self.start):
+            raise ValueError(f"end {self.end} must come after start {self.start}: the coach has no free hours")
+        return self
+
+
+class CoachSpec(_Strict):
+    """A school coach lent between the school runs."""
+
+    coach_id: str = Field(min_length=1)
+    depot: str = Field(description="INSEE code of the depot's commune (its town hall) or a site id")
+    capacity: int = Field(ge=1, le=90, description="seats")
+    free: list[FreeHoursSpec] = Field(min_length=1, description="when the coach is free, per weekday")
+    cost_per_km: float = Field(1.2, ge=0, description="euros per km (fuel, wear)")
+    cost_per_hour: float = Field(35.0, ge=0, description="driver, euros per hour")
+    co2_g_per_km: float = Field(900.0, ge=0, description="grams of CO2 per km")
+
+
+class ShuttleSpec(_Strict):
+    """The Bussoservice: coaches bringing riders from the communes beyond the access time to the markets."""
+
+    usage_rate: float = Field(ge=0, le=1, description="share of the people without a car who ride to a market")
+    usage_source: str = Field(min_length=1, description="where the usage rate comes from")
+    share_without_car: float = Field(ge=0, le=1, description="share of the people who have no car")
+    car_source: str = Field(min_length=1, description="where the share without a car comes from")
+    max_ride_min: int = Field(60, gt=0, le=240, description="longest ride a passenger accepts, one way")
+    boarding_min: int = Field(2, ge=0, le=30, description="stop time to board or leave at a stop")
+    arrive_before_min: int = Field(10, ge=0, le=120, description="riders arrive this long before the market opens")
+    stay_min: int = Field(120, gt=0, le=480, description="time riders spend at the market")
+    min_riders: float = Field(1, gt=0, description="a commune with fewer expected riders gets no stop")
+    coaches: list[CoachSpec] = Field(min_length=1)
+    time_limit_s: TimeLimit = 20
+    seed: Seed = 0
+
+    @model_validator(mode="after")
+    def _unique(self) -> ShuttleSpec:
+        ids = [c.coach_id for c in self.coaches]
+        if len(ids) != len(set(ids)):
+            raise ValueError(f"coach ids must be unique (got {ids})")
+        return self
+
+
+class MarketsSpec(_Strict):
+    """Service markets: the scenario's rounds and rooms planned together so services meet."""
+
+    places: list[MarketPlaceSpec] = Field(min_length=1, description="candidate market places")
+    service_names: dict[str, str] = Field(
+        default_factory=dict, description="per service id, its name on posters (default: the id)"
+    )
+    access_min: float = Field(20, gt=0, le=120, description="a market serves the communes this close")
+    min_services: int = Field(2, ge=1, le=6, description="services together that make a market (k)")
+    sync_eur_per_person: float = Field(
+        0.05, ge=0, description="value, per inhabitant and week, of each service at a market from the k-th on"
+    )
+    people_eur: float = Field(5.0, ge=0, description="value of a person-equivalent reached by the providers, a week")
+    visits_per_need: float = Field(2.0, gt=0, le=52, description="visits a year a person makes per service needed")
+    car_co2_g_per_km: float = Field(200.0, ge=0, description="grams of CO2 per km of a resident's car trip")
+    car_source: str = Field("stated order of magnitude", description="where the car CO2 figure comes from")
+    time_limit_s: TimeLimit = 60
+    seed: Seed = 0
+    shuttle: ShuttleSpec | None = None
+
+    @model_validator(mode="after")
+    def _unique(self) -> MarketsSpec:
+        sites = [p.site for p in self.places]
+        if len(sites) != len(set(sites)):
+            raise ValueError(f"market places listed twice: {sorted({s for s in sites if sites.count(s) > 1})}")
+        return self
+
+
 class SitingSpec(_Strict):
     """Which new sites to open, with which model."""
 
@@ -373,7 +463,14 @@ class Scenario(_Strict):
     siting: SitingSpec | None = None
     rounds: RoundsSpec | None = None
     rooms: RoomsSpec | None = None
+    markets: MarketsSpec | None = None
     base_dir: Path = Field(Path("."), exclude=True)
+
+    @model_validator(mode="after")
+    def _markets_need_plans(self) -> Scenario:
+        if self.markets is not None and (self.rounds is None or self.rooms is None):
+            raise ValueError("a markets: section plans the rounds and the rooms together: add both sections")
+        return self
 
     def resolve(self, path: Path) -> Path:
         """A scenario path made absolute against the scenario's folder."""

@@ -15,6 +15,8 @@ from streamlit.testing.v1 import AppTest
 from planner.app import uploads
 from planner.app.shared import SCENARIOS_DIR, execute, scenario_files
 from planner.app.uploads import UPLOAD_DIR, read_scenario, save_upload, user_message
+from planner.i18n import number
+from tests import markets_checker, shuttle_checker
 
 APP = Path(__file__).resolve().parents[1] / "app.py"
 NNBSP = "\u202f"  # the narrow no-break space of French numbers: 76 601, 95,5 %
@@ -351,6 +353,26 @@ def test_one_label_table() -> None:
     for lang, table in LABELS.items():
         texts = list(table.values())
         assert len(set(texts)) == len(texts), (lang, sorted(t for t in texts if texts.count(t) > 1))
+
+
+def test_markets_page_compares_synchronised_and_separate_plans(app: AppTest) -> None:
+    """The markets page runs lozere-markets.yaml: both plans side by side, the markets and the coaches."""
+    run_page(app, "markets", 10)
+    assert scenario_shown(app, "markets") == "lozere-markets.yaml"
+    assert not errors(app), errors(app)
+    run = app.session_state["markets_runs"][-1].run
+    joint = run.markets.measures["joint"]
+    shown = metrics(app)
+    assert shown["Habitants pouvant faire 2 démarches ou plus en un déplacement"] == number(
+        joint["people_one_trip"]["2"], "fr"
+    )
+    compared = app.dataframe[0].value
+    assert list(compared.columns) == ["Mesure", "Plans séparés", "Plan synchronisé"] and len(compared) == 7
+    assert len(app.dataframe[1].value) == len(run.markets.markets)  # the markets tab
+    assert len(app.dataframe[3].value) == len(run.shuttle.timetable)  # the coaches tab
+    assert markets_checker.check(run.markets.problem, run.markets.result) == []  # the real run, checked
+    for _, _, problem, result in run.shuttle.days:
+        assert shuttle_checker.check(problem, result) == []
 
 
 def test_before_after_needs_two_states(app: AppTest) -> None:

@@ -235,11 +235,35 @@ def _rounds(**vehicle: object) -> Callable[[Path], list[str]]:
 
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
+def _markets(old: str, new: str) -> Callable[[Path], list[str]]:
+    """The Lozère markets scenario with ``old`` replaced by ``new``."""
+
+    def make(folder: Path) -> list[str]:
+        text = (ROOT / "scenarios" / "lozere-markets.yaml").read_text(encoding="utf-8")
+        assert old in text
+        path = folder / "markets.yaml"
+        path.write_text(text.replace(old, new, 1), encoding="utf-8")
+        return ["markets", str(path)]
+
+    return make
+
+
+def _without_rounds(folder: Path) -> list[str]:
+    """The Lozère markets scenario with its rounds: section taken out."""
+    text = (ROOT / "scenarios" / "lozere-markets.yaml").read_text(encoding="utf-8")
+    path = folder / "markets.yaml"
+    path.write_text(text[: text.index("rounds:")] + text[text.index("rooms:") :], encoding="utf-8")
+    return ["markets", str(path)]
+
+
 SOLVING_COMMANDS = {  # every command that may solve, with a scenario it accepts
     "run": "lozere-plan.yaml",
     "rounds": "lozere-bus.yaml",
     "rooms": "lozere-rooms.yaml",
     "site": "lozere-plan.yaml",
+    "markets": "lozere-markets.yaml",
 }
 
 
@@ -630,6 +654,42 @@ CASES = [
         "a depot that does not exist",
         _rounds(depot="99999"),
         "rounds, fleet[0] (bus-1), field 'depot': '99999' is neither a site id nor the INSEE code of a commune",
+    ),
+    # --- markets
+    Case(
+        "a coach with no free hours",
+        _markets('{days: [3], start: "08:30", end: "17:30"}', '{days: [3], start: "17:30", end: "08:30"}'),
+        "markets.shuttle.coaches.0.free.1: Value error, end 08:30 must come after start 17:30: "
+        "the coach has no free hours",
+    ),
+    Case(
+        "a shuttle usage rate above 1",
+        _markets("    usage_rate: 0.05 ", "    usage_rate: 1.5 "),
+        "markets.shuttle.usage_rate: Input should be less than or equal to 1 (got 1.5)",
+    ),
+    Case(
+        "a market place with one room but three providers at once",
+        _markets(
+            '    - {site: "48140"}\n', '    - {site: "48140"}\n    - {site: "48010", must_gather: [caf, msa, banque]}\n'
+        ),
+        "markets, markets.places[1] (48010), field 'must_gather': 3 providers required at once (caf, msa, banque) "
+        "but the premises has 1 room(s)",
+    ),
+    Case(
+        "a market place that is no premises",
+        _markets('    - {site: "48140"}\n', '    - {site: "48140"}\n    - {site: "99999"}\n'),
+        "markets, markets.places[1] (99999), field 'site': not a premises of the rooms",
+    ),
+    Case(
+        "a market bus that carries no service",
+        _markets("      services: [france_services]\n", ""),
+        "markets, rounds.fleet[0] (bus-mende), field 'services': a markets scenario needs each vehicle to carry "
+        "one service with a rooms.usage_rate",
+    ),
+    Case(
+        "markets without rounds",
+        _without_rounds,
+        "a markets: section plans the rounds and the rooms together: add both sections",
     ),
 ]
 

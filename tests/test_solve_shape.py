@@ -64,8 +64,38 @@ def _periodic(num_days: int = 2, demand: int = 3) -> PeriodicProblem:
     )
 
 
+def _markets(sync: float = 1.0) -> object:
+    from tests.test_markets import _problem
+
+    return _problem(sync)
+
+
+def _bad_markets() -> object:
+    from optimize.markets import MarketPlace, MarketsProblem
+    from tests.test_markets import _problem
+
+    base = _problem(1.0)
+    return MarketsProblem(base.rounds, base.rooms, (MarketPlace("A", 5, 9, (0,)),) * 2)  # premises 5; ids twice
+
+
+def _shuttle() -> object:
+    from tests.test_shuttle import _problem
+
+    return _problem()
+
+
+def _bad_shuttle() -> object:
+    from optimize.shuttle import Coach, ShuttleProblem
+    from tests.test_shuttle import DIST, TIME, _problem
+
+    base = _problem()
+    return ShuttleProblem(base.requests, (Coach("car", 9, 0, (600, 500)),), TIME, DIST)  # no seat, no free hour
+
+
 # Per module: a small valid problem, and a problem with at least two independent faults.
 GOOD: dict[str, Callable[[], object]] = {
+    "markets": _markets,
+    "shuttle": _shuttle,
     "periodic": _periodic,
     "rooms": lambda: _rooms(_line(2)),
     "rounds": lambda: _rounds(_line(4)),
@@ -73,6 +103,8 @@ GOOD: dict[str, Callable[[], object]] = {
     "vrp": lambda: _vrp(_line(3).astype(int)),
 }
 BAD: dict[str, Callable[[], object]] = {
+    "markets": _bad_markets,
+    "shuttle": _bad_shuttle,
     "periodic": lambda: _periodic(num_days=0, demand=2),  # no day; demand for 2 of 3 locations
     "rooms": lambda: _rooms(np.zeros((2, 3)), providers=2),  # matrix not square; provider ids repeated
     "rounds": lambda: _rounds(np.zeros((4, 3)), covers=2),  # matrix not square; covers for 2 of 3 stops

@@ -36,7 +36,15 @@ ROOT = Path(__file__).resolve().parents[2]
 SCENARIOS_DIR = ROOT / "scenarios"
 MAX_RUNS_KEPT = 10
 APP_COMMAND = ["maillage", "app"]  # the ``command`` of an app run's run.json
-MAPS = ("rounds/map.html", "siting/map.html", "rooms/map.html", "plan/map.html", "map.html")
+MAPS = (
+    "rounds/map.html",
+    "siting/map.html",
+    "rooms/map.html",
+    "plan/map.html",
+    "map.html",
+    "markets/bussoservice/carte.html",
+    "markets/tournees/map.html",
+)
 
 
 class Metric(NamedTuple):

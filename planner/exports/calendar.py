@@ -52,6 +52,7 @@ class Event:
     description: str
     sequence: int | None = None  # published feeds: grows with each change of the event
     status: str | None = None  # published feeds: CONFIRMED or CANCELLED
+    month_ordinals: tuple[int, ...] = ()  # instead of weekly: on these weekdays of each month (1, 3: 1st and 3rd)
 
     @classmethod
     def at(cls, row: Any, uid: str, summary: str, location: str, description: str) -> Event:
@@ -125,6 +126,11 @@ def weekly_calendar(
         rule: dict[str, object] = {"freq": "weekly", "until": end_utc}
         if every_weeks is not None:
             rule["interval"] = every_weeks
+        repeats = [day + step * i for i in range((until - day) // step + 1)]
+        if item.month_ordinals:
+            code = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")[day.weekday()]
+            rule = {"freq": "monthly", "byday": [f"{n}{code}" for n in item.month_ordinals], "until": end_utc}
+            repeats = month_ordinal_dates(day, until, item.month_ordinals)
         event = icalendar.Event()
         event.add("uid", item.uid)
         event.add("dtstamp", generated)
@@ -135,7 +141,7 @@ def weekly_calendar(
         event.add("location", item.location)
         event.add("geo", (float(item.lat), float(item.lon)))
         event.add("rrule", rule)
-        skipped = [start + step * i for i in range((until - day) // step + 1) if (day + step * i) in off]
+        skipped = [dt.datetime.combine(d, start.timetz()) for d in repeats if d in off]
         if skipped:
             event.add("exdate", skipped)
         event.add("description", item.description)
@@ -153,3 +159,18 @@ def plan_end(start: dt.date, horizon_weeks: int, end_date: dt.date | None = None
     datetime.date(2028, 1, 2)
     """
     return end_date or start + dt.timedelta(weeks=horizon_weeks * DEFAULT_REPEATS) - dt.timedelta(days=1)
+
+
+def month_ordinal_dates(first: dt.date, until: dt.date, ordinals: tuple[int, ...]) -> list[dt.date]:
+    """The dates from ``first`` to ``until`` that are the ``ordinals``-th of ``first``'s weekday in their month.
+
+    >>> month_ordinal_dates(dt.date(2027, 1, 5), dt.date(2027, 2, 28), (1, 3))
+    [datetime.date(2027, 1, 5), datetime.date(2027, 1, 19), datetime.date(2027, 2, 2), datetime.date(2027, 2, 16)]
+    """
+    days = []
+    day = first
+    while day <= until:
+        if (day.day - 1) // 7 + 1 in ordinals:
+            days.append(day)
+        day += dt.timedelta(weeks=1)
+    return days

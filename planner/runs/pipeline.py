@@ -20,15 +20,19 @@ from planner.exports.coverage import coverage_tables, headline, result_map, writ
 from planner.exports.formats import write_formats
 from planner.exports.geo import official_crs
 from planner.exports.maps import standalone_html
+from planner.exports.markets import markets_headline, markets_tables, write_markets
 from planner.exports.plan import siting_layer, siting_tables, write_plan, write_siting
 from planner.exports.readme import write_readme, write_workbook_of
 from planner.exports.rooms import rooms_headline, rooms_tables, write_rooms
 from planner.exports.rounds import rounds_headline, rounds_map, rounds_tables, write_rounds
+from planner.exports.shuttle import shuttle_headline, shuttle_tables, write_shuttle
 from planner.i18n import attribution, percent
 from planner.jobs.coverage import CoverageResult, run_coverage
+from planner.jobs.markets import MarketsRun, check_markets, run_markets
 from planner.jobs.plan import combined_access
 from planner.jobs.rooms import RoomsRun, run_rooms
 from planner.jobs.rounds import RoundsRun, run_rounds
+from planner.jobs.shuttle import ShuttleRun, run_shuttle
 from planner.jobs.siting import SitingRun, run_siting
 from planner.scenario import Scenario
 
@@ -44,6 +48,8 @@ class ScenarioRun:
     siting: SitingRun | None = None
     rounds: RoundsRun | None = None
     rooms: RoomsRun | None = None
+    markets: MarketsRun | None = None
+    shuttle: ShuttleRun | None = None
     plan: gpd.GeoDataFrame | None = None
     plan_summary: dict[str, object] = field(default_factory=dict)
     timings_s: dict[str, float] = field(default_factory=dict)
@@ -54,6 +60,8 @@ def run_scenario(scenario: Scenario, progress: Progress = lambda _: None) -> Sce
     started = time.perf_counter()
     run = ScenarioRun(scenario, run_coverage(scenario, progress=progress))
     run.timings_s.update(run.coverage.timings_s)
+    if scenario.markets is not None:  # refuse a markets section that cannot work before solving anything
+        check_markets(scenario, run.coverage)
     if scenario.siting is not None:
         mark = time.perf_counter()
         run.siting = run_siting(scenario, run.coverage, scenario.siting, progress)
@@ -67,6 +75,14 @@ def run_scenario(scenario: Scenario, progress: Progress = lambda _: None) -> Sce
         mark = time.perf_counter()
         run.rooms = run_rooms(scenario, run.coverage, scenario.rooms, progress)
         run.timings_s["rooms"] = time.perf_counter() - mark
+    if scenario.markets is not None and run.rounds is not None and run.rooms is not None:
+        mark = time.perf_counter()
+        run.markets = run_markets(scenario, run.coverage, run.rounds, run.rooms, progress)
+        run.timings_s["markets"] = time.perf_counter() - mark
+        if scenario.markets.shuttle is not None:
+            mark = time.perf_counter()
+            run.shuttle = run_shuttle(run.coverage, run.markets, progress)
+            run.timings_s["shuttle"] = time.perf_counter() - mark
     if run.siting or run.rounds or run.rooms:
         run.plan, run.plan_summary = combined_access(run.coverage, run.siting, run.rounds, run.rooms)
     run.timings_s["total"] = time.perf_counter() - started
@@ -82,6 +98,10 @@ def run_tables(run: ScenarioRun, lang: str) -> dict[str, pd.DataFrame]:
         tables.update({f"rounds/{n}": t for n, t in rounds_tables(run.rounds).items()})
     if run.rooms is not None:
         tables.update({f"rooms/{n}": t for n, t in rooms_tables(run.rooms).items()})
+    if run.markets is not None:
+        tables.update({f"markets/{n}": t for n, t in markets_tables(run.markets).items()})
+    if run.shuttle is not None:
+        tables.update({f"markets/bussoservice/{n}": t for n, t in shuttle_tables(run.shuttle).items()})
     if run.plan is not None:
         tables["plan/combined_access.csv"] = run.plan
     return tables
@@ -125,6 +145,19 @@ def write_scenario(run: ScenarioRun, folder: Path, lang: str) -> tuple[list[str]
             f"rooms/{name}" for name in write_rooms(run.rooms, folder / "rooms", base_map(), lang, csv_format=fmt)
         ]
         summary["rooms"] = run.rooms.kpis
+    if run.markets is not None:
+        files += [
+            f"markets/{name}" for name in write_markets(run.markets, folder / "markets", base_map, lang, csv_format=fmt)
+        ]
+        summary["markets"] = run.markets.measures
+    if run.markets is not None and run.shuttle is not None:
+        files += [
+            f"markets/bussoservice/{name}"
+            for name in write_shuttle(
+                run.shuttle, run.markets, folder / "markets" / "bussoservice", base_map(), lang, csv_format=fmt
+            )
+        ]
+        summary["bussoservice"] = run.shuttle.kpis
     if run.plan is not None:
         files += [f"plan/{name}" for name in write_plan(run.plan, folder / "plan", fmt)]
         if run.rounds is not None:
@@ -152,6 +185,10 @@ def report(run: ScenarioRun, lang: str) -> list[str]:
         lines += rounds_headline(run.rounds, lang)
     if run.rooms is not None:
         lines += rooms_headline(run.rooms, lang)
+    if run.markets is not None:
+        lines += markets_headline(run.markets, lang)
+    if run.shuttle is not None:
+        lines += shuttle_headline(run.shuttle, lang)
     if run.plan is not None:
         target = f"{run.plan_summary['target_min']:g}"
         before = run.plan_summary["share_within_before"][target]  # type: ignore[index]

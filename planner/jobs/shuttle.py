@@ -1,0 +1,334 @@
+"""The Bussoservice job: school coaches, idle between the school runs, bring riders from the communes beyond
+the markets' access time to their nearest market and back.
+
+Stated model: a commune beyond ``markets.access_min`` of every market place, and within
+``shuttle.max_ride_min`` of one, expects ``population x share_without_car x usage_rate`` riders a week, spread
+over the half-day markets of its nearest market place; a commune expecting fewer than ``min_riders`` per
+market gets no stop. Riders are picked up at the commune's demand point, arrive at the market between
+``arrive_before_min`` before it opens and ``stay_min`` before it closes, and are taken back after
+``stay_min`` there. One dial-a-ride problem per market day (:mod:`optimize.shuttle`), with the coaches
+free that weekday. No files are written here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from itertools import pairwise
+from typing import TypedDict
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+from shapely.geometry import LineString, Point
+
+from optimize.shuttle import Coach, Request, ShuttleProblem, ShuttleResult, solve
+from planner._errors import InputError, Problem
+from planner.data.hours import FRENCH_DAYS, clock_min, clock_text
+from planner.jobs.coverage import CoverageResult
+from planner.jobs.markets import MarketsRun
+from planner.scenario import ShuttleSpec
+
+Progress = Callable[[str], None]
+RETURN_SLACK_MIN = 30  # riders are picked up for the return at most this long after the market closes
+
+
+class ShuttleKpis(TypedDict):
+    """The Bussoservice's figures per week (mean over the horizon's weeks)."""
+
+    stated_model: str
+    communes_with_a_stop: int
+    riders_expected_per_week: float
+    riders_carried_per_week: float
+    people_reached_by_shuttle: float
+    people_within_reach_by_car: float
+    people_within_reach_car_or_shuttle: float
+    coach_km_per_week: float
+    coach_hours_per_week: float
+    coach_co2_kg_per_week: float
+    coach_cost_eur_per_week: float
+    unserved_requests: int
+    solves: list[dict[str, object]]
+
+
+@dataclass
+class ShuttleRun:
+    """The coaches' days, their calls as a timetable, their routes as lines, the stops for residents."""
+
+    spec: ShuttleSpec
+    days: list[tuple[int, int, ShuttleProblem, ShuttleResult]]  # (week, weekday, problem, result)
+    timetable: pd.DataFrame  # one row per coach call
+    stops: pd.DataFrame  # one row per commune and market: pickup and drop-off times for residents
+    routes: gpd.GeoDataFrame  # one line per coach-day
+    kpis: ShuttleKpis
+
+
+def _depots(coverage: CoverageResult, spec: ShuttleSpec) -> gpd.GeoDataFrame:
+    sites = coverage.territory.sites.set_index("site_id")
+    rows, problems = [], []
+    for number, coach in enumerate(spec.coaches):
+        key = coach.depot if coach.depot in sites.index else f"mairie-{coach.depot}"
+        if key not in sites.index:
+            problems.append(
+                Problem(
+                    f"markets.shuttle.coaches[{number}] ({coach.coach_id}), field 'depot'",
+                    f"'{coach.depot}' is neither a site id nor the INSEE code of a commune with a town hall",
+                )
+            )
+            continue
+        rows.append({"coach_id": coach.coach_id, "name": sites.at[key, "name"], "geometry": sites.at[key, "geometry"]})
+    if problems:
+        raise InputError("markets", problems, hint="e.g. depot: '48095' for Mende")
+    return gpd.GeoDataFrame(rows, crs="EPSG:4326")
+
+
+def _free(spec: ShuttleSpec, coach: int, day: int) -> tuple[int, int] | None:
+    """The coach's free hours on an ISO weekday, or None."""
+    for free in spec.coaches[coach].free:
+        if day in free.days:
+            return clock_min(free.start), clock_min(free.end)
+    return None
+
+
+def run_shuttle(coverage: CoverageResult, markets: MarketsRun, progress: Progress = lambda _: None) -> ShuttleRun:
+    """Plan the coaches for the joint plan's markets (see the module docstring)."""
+    spec = markets.spec.shuttle
+    if spec is None:
+        raise InputError.one("markets", "shuttle", "has no shuttle: section")
+    territory, model = coverage.territory, coverage.model
+    depots = _depots(coverage, spec)
+    held = markets.markets
+    used = sorted(set(held["place_id"]))
+    places = markets.places.set_index("site_id").loc[used] if used else markets.places.iloc[:0]
+    population = territory.zones["population"].to_numpy(dtype=float)
+    weeks = markets.problem.rounds.horizon_weeks
+    points = territory.demand_points()
+    minutes = model.matrix(points, places.geometry) if used else np.zeros((len(points), 0))
+    nearest = minutes.argmin(axis=1) if used else np.zeros(len(points), dtype=int)
+    best = minutes.min(axis=1) if used else np.full(len(points), np.inf)
+    beyond = (best > markets.spec.access_min) & (best <= spec.max_ride_min)
+    riders_week = population * spec.share_without_car * spec.usage_rate
+    per_place = held.groupby("place_id").size() / weeks if used else pd.Series(dtype=float)
+    zone_place = {int(z): used[int(nearest[z])] for z in np.nonzero(beyond)[0]}
+    per_market = {z: riders_week[z] / per_place[p] for z, p in zone_place.items()}
+    riding = {z: r for z, r in per_market.items() if r >= spec.min_riders}
+    days = sorted({(int(r.week), int(r.day)) for r in held.itertuples()})
+    budget = spec.time_limit_s / max(1, len(days))
+    solved = []
+    for week, day in days:
+        todays = held[(held["week"] == week) & (held["day"] == day)]
+        problem, names = _day_problem(coverage, markets, spec, depots, todays, riding, zone_place, day)
+        progress(f"Bussoservice: week {week}, {FRENCH_DAYS[day - 1]}, {len(problem.requests)} trips")
+        result = solve(problem, time_limit_s=budget, seed=spec.seed)
+        solved.append((week, day, problem, result, names))
+    timetable = _timetable(solved, markets.start_date)
+    routes = _routes(solved, coverage)
+    kpis = _kpis(markets, spec, solved, riding, riders_week, population, best, weeks)
+    return ShuttleRun(spec, [(w, d, p, r) for w, d, p, r, _ in solved], timetable, _stops(timetable), routes, kpis)
+
+
+def _day_problem(
+    coverage: CoverageResult,
+    markets: MarketsRun,
+    spec: ShuttleSpec,
+    depots: gpd.GeoDataFrame,
+    todays: pd.DataFrame,
+    riding: dict[int, float],
+    zone_place: dict[int, str],
+    day: int,
+) -> tuple[ShuttleProblem, list[tuple[str, Point]]]:
+    """One day's dial-a-ride: the coaches free that day, a trip there and back per commune and market."""
+    zones = coverage.territory.zones
+    points = coverage.territory.demand_points()
+    places = markets.places.set_index("site_id")
+    geometry = list(depots.geometry)
+    names = [f"Dépôt {n}" for n in depots["name"]]
+    location: dict[str, int] = {}
+
+    def at(key: str, point: object, name: str) -> int:
+        if key not in location:
+            location[key] = len(geometry)
+            geometry.append(point)
+            names.append(name)
+        return location[key]
+
+    coaches = tuple(
+        Coach(c.coach_id, i, c.capacity, free, c.cost_per_km, c.cost_per_hour, c.co2_g_per_km)
+        for i, c in enumerate(spec.coaches)
+        if (free := _free(spec, i, day)) is not None
+    )  # a coach not free today keeps its depot as a location (indices stay aligned) but is not routed
+    seats = max((c.capacity for c in coaches), default=0)
+    requests = []
+    for market in todays.itertuples() if seats else ():
+        start, end = clock_min(market.start), clock_min(market.end)
+        m = at(f"place:{market.place_id}", places.at[market.place_id, "geometry"], str(market.place))
+        latest = max(start, end - spec.stay_min)
+        for z, riders in sorted(riding.items()):
+            if zone_place[z] != market.place_id:
+                continue
+            home = at(f"zone:{z}", points.iloc[z], str(zones["name"].iloc[z]))
+            total = math.ceil(riders - 1e-9)
+            for part, group in enumerate(range(0, total, seats)):  # groups larger than a coach are split
+                size = min(seats, total - group)
+                out = f"{zones['zone_id'].iloc[z]}-{market.place_id}-{market.slot}-{part}-aller"
+                requests.append(
+                    Request(
+                        out, home, m, size, (0, latest), (start - spec.arrive_before_min, latest), spec.max_ride_min
+                    )
+                )
+                requests.append(
+                    Request(
+                        out.removesuffix("aller") + "retour",
+                        m,
+                        home,
+                        size,
+                        (start, end + RETURN_SLACK_MIN),
+                        (start, 24 * 60 - 1),
+                        spec.max_ride_min,
+                        after=out,
+                        stay_min=spec.stay_min,
+                    )
+                )
+    series = gpd.GeoSeries(geometry, crs="EPSG:4326")
+    time_min = coverage.model.matrix(series, series).astype(float)
+    dist_m = coverage.model.distance_m(series, series)
+    problem = ShuttleProblem(tuple(requests), coaches, time_min, dist_m, spec.boarding_min)
+    return problem, list(zip(names, geometry, strict=True))
+
+
+def _timetable(solved: list, start: dt.date) -> pd.DataFrame:
+    rows = []
+    for week, day, problem, result, names in solved:
+        riders = {r.request_id: r.riders for r in problem.requests}
+        date = (start + dt.timedelta(weeks=week - 1, days=day - 1)).isoformat()
+        for route in result.routes:
+            for order, call in enumerate(route.calls):
+                rows.append(
+                    {
+                        "coach_id": route.coach_id,
+                        "week": week,
+                        "day": day,
+                        "day_name": FRENCH_DAYS[day - 1],
+                        "date": date,
+                        "order": order,
+                        "kind": call.kind,
+                        "place": names[call.location][0],
+                        "lon": names[call.location][1].x,
+                        "lat": names[call.location][1].y,
+                        "location": call.location,
+                        "arrival": clock_text(call.arrival_min),
+                        "departure": clock_text(call.departure_min),
+                        "riders": riders.get(call.request_id or "", 0),
+                        "on_board": call.load,
+                        "trip": call.request_id or "",
+                    }
+                )
+    return pd.DataFrame(rows, columns=TIMETABLE_COLUMNS)
+
+
+TIMETABLE_COLUMNS = [
+    "coach_id", "week", "day", "day_name", "date", "order", "kind", "place", "lon", "lat", "location", "arrival",
+    "departure", "riders", "on_board", "trip",
+]  # fmt: skip
+
+
+def _stops(timetable: pd.DataFrame) -> pd.DataFrame:
+    """For residents: per commune and market day, when the coach picks them up and brings them back."""
+    calls = timetable[timetable["trip"] != ""]
+    rows = []
+    for trip, group in calls.groupby("trip"):
+        pickup = group[group["kind"] == "pickup"].iloc[0]
+        drop = group[group["kind"] == "delivery"].iloc[0]
+        outbound = str(trip).endswith("aller")
+        rows.append(
+            {
+                "commune": pickup["place"] if outbound else drop["place"],
+                "market": drop["place"] if outbound else pickup["place"],
+                "date": pickup["date"],
+                "day_name": pickup["day_name"],
+                "direction": "aller" if outbound else "retour",
+                "coach_id": pickup["coach_id"],
+                "pickup": pickup["departure"],
+                "drop_off": drop["arrival"],
+                "riders": int(pickup["riders"]),
+            }
+        )
+    return pd.DataFrame(rows).sort_values(["date", "commune", "direction"]) if rows else pd.DataFrame(rows)
+
+
+def _routes(solved: list, coverage: CoverageResult) -> gpd.GeoDataFrame:
+    """One line per coach-day, along the travel model's paths between its calls."""
+    rows = []
+    for week, day, _, result, places in solved:
+        for route in result.routes:
+            points = [places[c.location][1] for c in route.calls]
+            vertices = [xy for a, b in pairwise(points) if not a.equals(b) for xy in coverage.model.path(a, b)]
+            rows.append(
+                {
+                    "coach_id": route.coach_id,
+                    "week": week,
+                    "day": day,
+                    "day_name": FRENCH_DAYS[day - 1],
+                    "calls": len(route.calls) - 2,
+                    "drive_min": round(route.drive_min, 1),
+                    "dist_km": round(route.dist_m / 1000, 1),
+                    "cost_eur": round(route.cost, 2),
+                    "geometry": LineString(vertices) if len(vertices) >= 2 else None,
+                }
+            )
+    if not rows:
+        return gpd.GeoDataFrame(columns=["coach_id", "geometry"], geometry="geometry", crs="EPSG:4326")
+    return gpd.GeoDataFrame(rows, geometry="geometry", crs="EPSG:4326")
+
+
+def _kpis(
+    markets: MarketsRun,
+    spec: ShuttleSpec,
+    solved: list,
+    riding: dict[int, float],
+    riders_week: np.ndarray,
+    population: np.ndarray,
+    best: np.ndarray,
+    weeks: int,
+) -> ShuttleKpis:
+    carried = 0
+    reached: set[str] = set()
+    km = hours = co2 = cost = 0.0
+    unserved = 0
+    solves = []
+    for week, day, problem, result, _ in solved:
+        carried += result.riders(problem)
+        unserved += len(result.unserved)
+        served = {c.request_id for r in result.routes for c in r.calls if c.kind == "pickup"}
+        reached |= {rid.split("-")[0] for rid in served}
+        coaches = {c.coach_id: c for c in problem.coaches}
+        for route in result.routes:
+            km += route.dist_m / 1000
+            hours += (route.calls[-1].arrival_min - route.calls[0].departure_min) / 60
+            co2 += route.dist_m / 1000 * coaches[route.coach_id].co2_g_per_km / 1000
+            cost += route.cost
+        solves.append({"week": week, "day": day, "requests": len(problem.requests), "ended_by": result.ended_by})
+    zone_ids = markets.rounds.territory.zones["zone_id"].astype(str).to_numpy()
+    by_shuttle = float(population[np.isin(zone_ids, sorted(reached))].sum())
+    by_car = float(population[best <= markets.spec.access_min].sum())
+    return ShuttleKpis(
+        stated_model=(
+            f"expected riders = population x {spec.share_without_car:g} without a car ({spec.car_source}) x "
+            f"{spec.usage_rate:g} ({spec.usage_source}), per week, in communes beyond {markets.spec.access_min:g} "
+            f"min of a market and within {spec.max_ride_min} min of one"
+        ),
+        communes_with_a_stop=len(riding),
+        riders_expected_per_week=float(sum(riders_week[z] for z in riding)),
+        riders_carried_per_week=carried / 2 / weeks,  # a rider rides there and back
+        people_reached_by_shuttle=by_shuttle,
+        people_within_reach_by_car=by_car,
+        people_within_reach_car_or_shuttle=by_car + by_shuttle,
+        coach_km_per_week=km / weeks,
+        coach_hours_per_week=hours / weeks,
+        coach_co2_kg_per_week=co2 / weeks,
+        coach_cost_eur_per_week=cost / weeks,
+        unserved_requests=unserved,
+        solves=solves,
+    )

@@ -1,0 +1,140 @@
+"""Tests for optimize.shuttle: a tiny dial-a-ride against its brute-force optimum, the checker, bad input."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+from itertools import pairwise, permutations
+
+import numpy as np
+import pytest
+
+from optimize._errors import ProblemError
+from optimize.shuttle import Coach, Request, ShuttleProblem, solve
+from tests.shuttle_checker import check
+
+# Locations: 0 = depot, 1 = village V, 2 = village W, 3 = the market.
+TIME = np.array([[0, 10, 20, 15], [10, 0, 12, 20], [20, 12, 0, 10], [15, 20, 10, 0]], dtype=float)
+DIST = TIME * 1000
+
+
+def _problem(capacity: int = 10, max_ride: int = 60, free: tuple[int, int] = (480, 1020)) -> ShuttleProblem:
+    """Riders of V and W to the market by 10:00, and back after a two-hour stay."""
+    requests = (
+        Request("V-out", 1, 3, 3, (480, 600), (540, 600), max_ride),
+        Request("W-out", 2, 3, 4, (480, 600), (540, 600), max_ride),
+        Request("V-back", 3, 1, 3, (600, 900), (600, 960), max_ride, after="V-out", stay_min=120),
+        Request("W-back", 3, 2, 4, (600, 900), (600, 960), max_ride, after="W-out", stay_min=120),
+    )
+    coach = Coach("car", 0, capacity, free)
+    return ShuttleProblem(requests, (coach,), TIME, DIST, boarding_min=2)
+
+
+def _route_cost(problem: ShuttleProblem, order: list[int]) -> float:
+    """Cost of visiting ``order`` (locations) from the depot and back."""
+    coach = problem.coaches[0]
+    path = [coach.depot, *order, coach.depot]
+    km = sum(DIST[a, b] for a, b in pairwise(path)) / 1000
+    minutes = sum(TIME[a, b] for a, b in pairwise(path))
+    return km * coach.cost_per_km + minutes / 60 * coach.cost_per_hour
+
+
+def _brute_force(problem: ShuttleProblem) -> float:
+    """The cheapest feasible single-coach order of the outbound calls (the return calls mirror them)."""
+    best = math.inf
+    calls = [("p", 0), ("p", 1), ("d", 0), ("d", 1)]
+    for order in permutations(calls):
+        if any(order.index(("d", i)) < order.index(("p", i)) for i in (0, 1)):
+            continue
+        out = [problem.requests[i].pickup if kind == "p" else problem.requests[i].delivery for kind, i in order]
+        back_order = [("p", 2), ("p", 3), ("d", 2), ("d", 3)]
+        for back in permutations(back_order):
+            if any(back.index(("d", i)) < back.index(("p", i)) for i in (2, 3)):
+                continue
+            locs = [problem.requests[i].pickup if kind == "p" else problem.requests[i].delivery for kind, i in back]
+            seq = [*order, *back]
+            if _feasible(problem, seq):
+                best = min(best, _route_cost(problem, [*out, *locs]))
+    return best
+
+
+def _feasible(problem: ShuttleProblem, seq: list[tuple[str, int]]) -> bool:
+    """Whether a call order fits the windows, ride times, seats and free hours (earliest times, waiting allowed;
+    a late start is tried every minute so that waits at the depot are not missed)."""
+    coach = problem.coaches[0]
+    for leave in range(coach.free[0], coach.free[1]):
+        t, place, load, ok = leave, coach.depot, 0, True
+        times: dict[tuple[str, int], int] = {}
+        for kind, i in seq:
+            r = problem.requests[i]
+            loc = r.pickup if kind == "p" else r.delivery
+            t += math.ceil(TIME[place, loc])
+            window = r.pickup_window if kind == "p" else r.delivery_window
+            if kind == "p" and r.after is not None:
+                before = next(j for j, q in enumerate(problem.requests) if q.request_id == r.after)
+                t = max(t, times.get(("d", before), 0) + r.stay_min)
+            t = max(t, window[0])
+            load += r.riders if kind == "p" else -r.riders
+            if t > window[1] or load > coach.capacity:
+                ok = False
+                break
+            times[kind, i] = t
+            if kind == "d" and t - times["p", i] - problem.boarding_min > r.max_ride_min:
+                ok = False
+                break
+            t += problem.boarding_min
+            place = loc
+        if ok and t + math.ceil(TIME[place, coach.depot]) <= coach.free[1]:
+            return True
+    return False
+
+
+def test_tiny_dial_a_ride_matches_brute_force():
+    """Everyone is carried, the plan passes the checker, and its cost is the brute-force optimum."""
+    problem = _problem()
+    result = solve(problem, time_limit_s=10, seed=0)
+    assert result.unserved == () and result.riders(problem) == 14
+    assert check(problem, result) == []
+    assert sum(r.cost for r in result.routes) == pytest.approx(_brute_force(problem), abs=0.05)
+    assert result.ended_by in ("solution limit", "wall clock")
+
+
+def test_small_coach_makes_two_trips_or_leaves_riders():
+    """Five seats for groups of 3 and 4: the coach never carries both groups at once."""
+    problem = _problem(capacity=5)
+    result = solve(problem, time_limit_s=10, seed=0)
+    assert check(problem, result) == []
+    assert all(c.load <= 5 for r in result.routes for c in r.calls)
+
+
+def test_ride_time_limit_is_kept():
+    """With 20 minutes at most on board, no rider rides longer, even if some are left at home."""
+    problem = _problem(max_ride=20)
+    result = solve(problem, time_limit_s=10, seed=0)
+    assert check(problem, result) == []
+
+
+def test_checker_flags_a_late_delivery():
+    """A plan moved an hour late breaks the windows and is flagged."""
+    problem = _problem()
+    result = solve(problem, time_limit_s=10, seed=0)
+    late = tuple(
+        replace(
+            r,
+            calls=tuple(
+                replace(c, arrival_min=c.arrival_min + 60, departure_min=c.departure_min + 60) for c in r.calls
+            ),
+        )
+        for r in result.routes
+    )
+    assert check(problem, replace(result, routes=late))
+
+
+def test_coach_without_free_hours_is_refused():
+    """A coach free from 16:00 to 09:00 and a group larger than any coach: both named at once."""
+    base = _problem()
+    coach = Coach("car", 0, 10, (960, 540))
+    big = replace(base.requests[0], riders=12)
+    with pytest.raises(ProblemError) as caught:
+        ShuttleProblem((big, *base.requests[1:]), (coach,), TIME, DIST)
+    assert "no free hours" in str(caught.value) and "12 riders" in str(caught.value)
