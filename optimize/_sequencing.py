@@ -68,19 +68,51 @@ def sequence_day(
     if len(stops) > MAX_STOPS:
         raise ValueError(f"{len(stops)} stops in a day: at most {MAX_STOPS} can be sequenced exactly")
     best: DayPlan | None = None
-    break_slots = range(len(stops) + 1) if lunch else [None]
     for order in permutations(stops):
         legs = [depot, *order, depot]
         drive = float(sum(time_min[a, b] for a, b in pairwise(legs)))
         cost = float(sum(arc_cost[a, b] for a, b in pairwise(legs)))
         if drive > max_drive_min or (best is not None and (cost, drive) >= (best.cost, best.drive_min)):
             continue
-        for slot in break_slots:
-            plan = _simulate(order, depot, time_min, service_min, windows, shift, lunch, slot, drive, cost)
-            if plan is not None:
-                best = plan
-                break
+        plan = _first_break_slot(order, depot, time_min, service_min, windows, shift, lunch, drive, cost)
+        if plan is not None:
+            best = plan
     return best
+
+
+def schedule_order(
+    order: tuple[int, ...],
+    *,
+    depot: int,
+    time_min: np.ndarray,
+    arc_cost: np.ndarray,
+    service_min: dict[int, int],
+    windows: dict[int, list[tuple[int, int]]],
+    shift: tuple[int, int],
+    max_drive_min: float,
+    lunch: Break | None,
+) -> DayPlan | None:
+    """The timed day for stops in this fixed ``order`` (any number of them), or None when it does not fit.
+
+    The routing engine decides the order of long days; this checks and times it exactly as
+    :func:`sequence_day` does for one order: windows, the break after the first stop that allows
+    it, the shift and the driving limit.
+    """
+    legs = [depot, *order, depot]
+    drive = float(sum(time_min[a, b] for a, b in pairwise(legs)))
+    if drive > max_drive_min:
+        return None
+    cost = float(sum(arc_cost[a, b] for a, b in pairwise(legs)))
+    return _first_break_slot(order, depot, time_min, service_min, windows, shift, lunch, drive, cost)
+
+
+def _first_break_slot(order, depot, time_min, service_min, windows, shift, lunch, drive, cost) -> DayPlan | None:
+    """The day with the break after the first stop where it fits (before any stop when possible)."""
+    for slot in range(len(order) + 1) if lunch else [None]:
+        plan = _simulate(order, depot, time_min, service_min, windows, shift, lunch, slot, drive, cost)
+        if plan is not None:
+            return plan
+    return None
 
 
 def _simulate(order, depot, time_min, service_min, windows, shift, lunch, slot, drive, cost) -> DayPlan | None:

@@ -1,14 +1,16 @@
 """The rounds job: from a scenario's ``rounds:`` section to a planned week of every truck.
 
 Builds the plain :class:`optimize.rounds.RoundsProblem` from the territory (candidate stops, depots,
-travel matrices, which zones each stop serves), solves it, and turns the plan into tables with
-dates, times and route geometry. No files are written here.
+travel matrices, which zones each stop serves), solves it with the engine the scenario asks for
+(:func:`solve_rounds`), and turns the plan into tables with dates, times and route geometry. No files
+are written here.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import itertools
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import TypedDict
@@ -19,7 +21,9 @@ import pandas as pd
 from shapely.geometry import LineString
 
 from optimize._sequencing import Break
-from optimize.rounds import RoundsProblem, RoundsResult, Stop, Vehicle, day_plan, solve
+from optimize import rounds_routing
+from optimize._sequencing import MAX_STOPS
+from optimize.rounds import RoundsProblem, RoundsResult, Stop, Vehicle, day_plan, enumerate_days, period_weeks, solve
 from planner._errors import InfeasibleError, InputError, Problem
 from planner.data.hours import FRENCH_DAYS, clock_min, clock_text, next_monday, parse_opening_hours
 from planner.data.layers import read_layer
@@ -30,6 +34,10 @@ from planner.scenario import RoundsSpec, Scenario
 from planner.travel.estimate import TravelModel
 
 Progress = Callable[[str], None]
+AUTO_ENUMERATION_SHARE = 0.25  # auto: at most this share of the time limit to learn whether the exact engine fits
+AUTO_MAX_TRUCK_DAYS = 5_000  # auto: more feasible truck-days than this and the routing engine plans (CP-SAT
+# proved 2,059 Lozère truck-days optimal in about 5 s and found no plan at all among 15,738 in 40 s)
+AUTO_HINT_SHARE = 0.3  # auto, exact: share of the time left for the routing plan that starts CP-SAT
 
 
 class RoundsKpis(TypedDict):
@@ -224,7 +232,7 @@ def run_rounds(
         problem = replace(problem, population=problem.population * (fixed > scenario.coverage.target_min))
     _check_reachable(problem, spec)
     progress(f"planning the rounds ({spec.time_limit_s:g} s at most)")
-    result = solve(problem, time_limit_s=spec.time_limit_s, seed=spec.seed, progress=progress)
+    result = solve_rounds(problem, spec.engine, time_limit_s=spec.time_limit_s, seed=spec.seed, progress=progress)
     start = spec.start_date or next_monday()
     visits = _visit_table(result, places, start)
     routes = _route_lines(result, places, problem, model)
@@ -245,6 +253,44 @@ def run_rounds(
         model.describe(),
         start,
         with_stops,
+    )
+
+
+def solve_rounds(
+    problem: RoundsProblem, engine: str, *, time_limit_s: float, seed: int, progress: Progress = lambda _: None
+) -> RoundsResult:
+    """Plan with the ``engine`` asked for: ``exact``, ``routing``, or ``auto``.
+
+    ``auto`` enumerates the feasible truck-days (within ``AUTO_MAX_TRUCK_DAYS`` and a share of the
+    time); when that list is complete, the routing engine's plan (a share of the time) starts the
+    exact solve, so that the answer is never worse than it and an optimal status is a proof.
+    Otherwise the routing engine has the rest of the time. The time limit covers all of it.
+    """
+    started = time.perf_counter()
+    if engine == "exact":
+        return solve(problem, time_limit_s=time_limit_s, seed=seed, progress=progress)
+    if engine == "auto" and _exact_fits(problem):
+        days = enumerate_days(
+            problem,
+            deadline=started + AUTO_ENUMERATION_SHARE * time_limit_s,
+            max_patterns=AUTO_MAX_TRUCK_DAYS,
+        )
+        left = time_limit_s - (time.perf_counter() - started)
+        if days.complete:
+            progress(f"exact engine: all {len(days.patterns)} feasible truck-days enumerated")
+            start = rounds_routing.solve(problem, time_limit_s=AUTO_HINT_SHARE * left, seed=seed, progress=progress)
+            left = time_limit_s - (time.perf_counter() - started)
+            exact = solve(problem, time_limit_s=left, seed=seed, enumeration=days, hint=start, progress=progress)
+            return exact if exact.info.objective >= start.info.objective else start
+        progress("too many feasible truck-days to enumerate them all: routing engine")
+    left = time_limit_s - (time.perf_counter() - started)
+    return rounds_routing.solve(problem, time_limit_s=left, seed=seed, progress=progress)
+
+
+def _exact_fits(problem: RoundsProblem) -> bool:
+    """The exact engine sequences up to ``MAX_STOPS`` a day and plans a sparse stop once over the horizon."""
+    return problem.max_stops_per_day <= MAX_STOPS and all(
+        st.visits_per_week >= 1 or period_weeks(st) == problem.horizon_weeks for st in problem.stops
     )
 
 
