@@ -65,9 +65,10 @@ Slot = tuple[int, int, int]  # (vehicle, week of the cycle, weekday)
 
 @dataclass(frozen=True)
 class _Client:
-    """A PyVRP client: which stop it visits, and its window when it has one."""
+    """A PyVRP client: which stop it visits, which of the stop's visits in the cycle, and the client itself."""
 
     stop: int
+    copy: int
     client: VrpClient
 
 
@@ -131,11 +132,7 @@ def _solve(
     left = time_limit_s - (time.perf_counter() - started)
     if clients and left > 0.2:
         budget = max_iterations or max(MIN_ITERATIONS, round(WORK_PER_SECOND * time_limit_s / len(clients)))
-        warm = [
-            VrpRoute(k, tuple(_first_client(clients, s, slots[k]) for s in greedy[slots[k]][1]))
-            for k in range(len(slots))
-            if slots[k] in greedy
-        ]
+        warm = _warm_start(clients, greedy, slots)
         found = solve_vrp(vrp, time_limit_s=left - 0.1, seed=seed, initial=warm, max_iterations=budget)
         notes.append(f"routing search ended by {found.stopped_by} after {found.iterations} iterations (budget {budget})")
         if found.stopped_by != "iterations":
@@ -188,6 +185,7 @@ def nearest_stop_plan(problem: RoundsProblem, slots: list[Slot], candidates: lis
     (:func:`optimize.rounds.order_plan`).
     """
     need = {s: max(1, int(problem.stops[s].visits_per_week)) for s in candidates}
+    started = {s: problem.stops[s].required for s in candidates}  # required, or some of its visits placed
     covered = np.zeros(len(problem.population), dtype=bool)
     plan: dict[Slot, tuple[int, ...]] = {}
     for slot in slots:
@@ -202,7 +200,7 @@ def nearest_stop_plan(problem: RoundsProblem, slots: list[Slot], candidates: lis
                 for s in candidates
                 if need[s] > 0
                 and s not in order
-                and (problem.stops[s].required or any(not covered[z] and problem.population[z] > 0 for z in problem.covers[s]))
+                and (started[s] or any(not covered[z] and problem.population[z] > 0 for z in problem.covers[s]))
             ]
             options.sort(key=lambda s: (problem.time_min[here, problem.stops[s].location], s))
             chosen = next(
@@ -212,6 +210,7 @@ def nearest_stop_plan(problem: RoundsProblem, slots: list[Slot], candidates: lis
                 break
             order = (*order, chosen)
             need[chosen] -= 1
+            started[chosen] = True
             covered[list(problem.covers[chosen])] = True
         if order:
             plan[slot] = order
@@ -247,7 +246,7 @@ def _vrp_problem(
         stop = problem.stops[s]
         copies = max(1, int(stop.visits_per_week))
         prize = round(prizes[s] * MICRO / copies)
-        for _ in range(copies):
+        for copy in range(copies):
             windows = [
                 (((w - 1) * 7 + d - 1) * DAY_S + a * 60, ((w - 1) * 7 + d - 1) * DAY_S + (b - stop.service_min) * 60)
                 for w in range(1, cycle + 1)
@@ -255,11 +254,12 @@ def _vrp_problem(
                 if d in problem.days and b - a >= stop.service_min
             ]
             if not stop.windows:
-                clients.append(_Client(s, VrpClient(stop.location, 1, stop.service_min * 60, required=stop.required, prize=prize)))
+                visit = VrpClient(stop.location, 1, stop.service_min * 60, required=stop.required, prize=prize)
+                clients.append(_Client(s, copy, visit))
                 continue
             first = len(clients)
             clients += [
-                _Client(s, VrpClient(stop.location, 1, stop.service_min * 60, a, b, required=False, prize=prize))
+                _Client(s, copy, VrpClient(stop.location, 1, stop.service_min * 60, a, b, required=False, prize=prize))
                 for a, b in windows
             ]
             (groups if stop.required else exclusive).append(tuple(range(first, len(clients))))
@@ -303,15 +303,26 @@ def _shift_s(problem: RoundsProblem, v: int) -> int:
     return shift * 60
 
 
-def _first_client(clients: list[_Client], stop: int, slot: Slot) -> int:
-    """The client standing for ``stop`` on ``slot`` in a warm start (its window that day when it has some)."""
-    _, week, day = slot
-    options = [i for i, c in enumerate(clients) if c.stop == stop]
-    for i in options:
-        early = clients[i].client.tw_early
-        if early and (early // DAY_S) == (week - 1) * 7 + day - 1:
-            return i
-    return options[0]
+def _warm_start(
+    clients: list[_Client], days: dict[Slot, tuple[DayPlan, tuple[int, ...]]], slots: list[Slot]
+) -> list[VrpRoute]:
+    """A plan's days as PyVRP routes: each visit by a client of its stop not used yet (its window that day)."""
+    free: dict[int, list[int]] = {}
+    for i, c in enumerate(clients):
+        free.setdefault(c.stop, []).append(i)
+    routes = []
+    for k, slot in enumerate(slots):
+        if slot not in days:
+            continue
+        on_day = ((slot[1] - 1) * 7 + slot[2] - 1) * DAY_S
+        chosen = []
+        for s in days[slot][1]:
+            options = free[s]
+            pick = next((i for i in options if on_day <= clients[i].client.tw_early < on_day + DAY_S), options[0])
+            free[s] = [i for i in options if clients[i].copy != clients[pick].copy]  # one client of each visit
+            chosen.append(pick)
+        routes.append(VrpRoute(k, tuple(chosen)))
+    return routes
 
 
 def _exact_days(
