@@ -1,0 +1,112 @@
+"""Local search on a rounds plan with the exact objective: drop a stop, add one, or swap one for another.
+
+The routing engine's prizes count each person for one stop chosen in advance; this search scores
+every move with the true objective (people served once, at their best frequency, less the exact
+driving cost of the re-timed day), so a stop that serves the people of two others can replace them.
+Moves are tried in a fixed order and the search ends after ``MAX_PASSES`` passes without the clock
+deciding (the deadline is a guard), so a plan gives the same improved plan on any machine.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from optimize._cancel import check
+from optimize._sequencing import DayPlan
+from optimize.rounds import RoundsProblem, can_visit, order_plan, served_levels
+
+MAX_PASSES = 40
+NEAREST = 12  # stops tried for a day: the nearest not yet served to each of its stops (or to its depot)
+EPS = 1e-6
+
+Slot = tuple[int, int, int]  # (vehicle, week of the cycle, weekday)
+Days = dict[Slot, tuple[DayPlan, tuple[int, ...]]]
+
+
+def improve(
+    problem: RoundsProblem, days: Days, slots: list[Slot], pool: list[int], cycle: int, deadline: float
+) -> tuple[Days, bool]:
+    """The plan after first-improvement passes over its days; True when the deadline cut the search.
+
+    ``pool`` holds the stops that may be added (visited once a cycle); ``slots`` every truck-day of
+    the cycle, used or not. Each pass tries, day by day, every drop, swap and insertion.
+    """
+    days = dict(days)
+    weight = problem.horizon_weeks / cycle  # the cycle's driving is paid this many times
+    for _ in range(MAX_PASSES):
+        improved = False
+        for slot in slots:
+            check()
+            if time.perf_counter() > deadline:
+                return days, True
+            move = _best_move(problem, days, slot, pool, weight)
+            if move is not None:
+                days[slot] = move
+                improved = True
+        if not improved:
+            break
+    return {slot: day for slot, day in days.items() if day[1]}, False
+
+
+def _value(problem: RoundsProblem, open_stops: set[int]) -> float:
+    return float(problem.population @ served_levels(problem, open_stops)) * problem.person_value
+
+
+def _best_move(
+    problem: RoundsProblem, days: Days, slot: Slot, pool: list[int], weight: float
+) -> tuple[DayPlan, tuple[int, ...]] | None:
+    """The day's best improving change (drop, swap, insert), or None."""
+    v, _, day = slot
+    vehicle = problem.vehicles[v]
+    plan, order = days.get(slot, (None, ()))
+    cost = plan.cost if plan else 0.0
+    open_stops = {s for _, o in days.values() for s in o}
+    base = _value(problem, open_stops)
+    trials: list[tuple[tuple[int, ...], set[int]]] = []
+    for i, s in enumerate(order):
+        trials.append((order[:i] + order[i + 1 :], open_stops - {s}))
+    for t in _near(problem, order, vehicle.depot, pool, open_stops, v, day):
+        for i in range(len(order) + 1):
+            if len(order) < problem.max_stops_per_day:
+                trials.append((order[:i] + (t,) + order[i:], open_stops | {t}))
+            if i < len(order):
+                trials.append((order[:i] + (t,) + order[i + 1 :], (open_stops - {order[i]}) | {t}))
+    best, best_gain = None, EPS
+    values: dict[frozenset[int], float] = {}
+    for trial, stops in trials:
+        key = frozenset(stops)
+        if key not in values:
+            values[key] = _value(problem, stops) - base
+        if len(trial) > len(order) and values[key] <= best_gain:  # an added stop only adds driving
+            continue
+        new = order_plan(problem, vehicle, day, trial) if trial else None
+        if trial and new is None:
+            continue
+        gain = values[key] - weight * ((new.cost if new else 0.0) - cost)
+        if gain > best_gain:
+            best, best_gain = (new, trial), gain
+    return best  # type: ignore[return-value]
+
+
+def _near(
+    problem: RoundsProblem, order: tuple[int, ...], depot: int, pool: list[int], open_stops: set[int], v: int, day: int
+) -> list[int]:
+    """Stops not yet served that the truck can serve that day, the ``NEAREST`` closest to each stop of the day."""
+    free = [t for t in pool if t not in open_stops]
+    if not free:
+        return []
+    locations = np.array([problem.stops[t].location for t in free])
+    near: set[int] = set()
+    for place in [problem.stops[s].location for s in order] or [depot]:
+        ranked = np.argsort(problem.time_min[place, locations], kind="stable")
+        taken = 0
+        for k in ranked:
+            if taken == NEAREST:
+                break
+            t = free[int(k)]
+            if can_visit(problem, t, problem.vehicles[v], day):
+                near.add(t)
+                taken += 1
+    return sorted(near)
