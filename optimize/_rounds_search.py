@@ -1,4 +1,4 @@
-"""Local search on a rounds plan with the exact objective: drop a stop, add one, or swap one for another.
+"""Local search on a rounds plan with the exact objective: drop a stop, add one, swap one, or move one.
 
 The routing engine's prizes count each person for one stop chosen in advance; this search scores
 every move with the true objective (people served once, at their best frequency, less the exact
@@ -17,9 +17,9 @@ from optimize._cancel import check
 from optimize._sequencing import DayPlan
 from optimize.rounds import RoundsProblem, can_visit, order_plan, served_levels
 
-MAX_PASSES = 40
+MAX_PASSES = 8
 NEAREST = 12  # stops tried for a day: the nearest not yet served to each of its stops (or to its depot)
-EPS = 1e-6
+EPS = 0.01  # euros: smaller gains are not worth a pass
 
 Slot = tuple[int, int, int]  # (vehicle, week of the cycle, weekday)
 Days = dict[Slot, tuple[DayPlan, tuple[int, ...]]]
@@ -31,7 +31,8 @@ def improve(
     """The plan after first-improvement passes over its days; True when the deadline cut the search.
 
     ``pool`` holds the stops that may be added (visited once a cycle); ``slots`` every truck-day of
-    the cycle, used or not. Each pass tries, day by day, every drop, swap and insertion.
+    the cycle, used or not. Each pass tries, day by day, every drop, swap, insertion and move of a
+    nearby stop from another day.
     """
     days = dict(days)
     weight = problem.horizon_weeks / cycle  # the cycle's driving is paid this many times
@@ -40,23 +41,26 @@ def improve(
         for slot in slots:
             check()
             if time.perf_counter() > deadline:
-                return days, True
-            move = _best_move(problem, days, slot, pool, weight)
+                return _used(days), True
+            move = _best_move(problem, days, slot, pool, weight) or _best_relocation(problem, days, slot, weight)
             if move is not None:
-                days[slot] = move
+                days.update(move)
                 improved = True
         if not improved:
             break
-    return {slot: day for slot, day in days.items() if day[1]}, False
+    return _used(days), False
+
+
+def _used(days: Days) -> Days:
+    """The days with at least one stop (a move may empty a day)."""
+    return {slot: day for slot, day in days.items() if day[1]}
 
 
 def _value(problem: RoundsProblem, open_stops: set[int]) -> float:
     return float(problem.population @ served_levels(problem, open_stops)) * problem.person_value
 
 
-def _best_move(
-    problem: RoundsProblem, days: Days, slot: Slot, pool: list[int], weight: float
-) -> tuple[DayPlan, tuple[int, ...]] | None:
+def _best_move(problem: RoundsProblem, days: Days, slot: Slot, pool: list[int], weight: float) -> Days | None:
     """The day's best improving change (drop, swap, insert), or None."""
     v, _, day = slot
     vehicle = problem.vehicles[v]
@@ -70,9 +74,9 @@ def _best_move(
     for t in _near(problem, order, vehicle.depot, pool, open_stops, v, day):
         for i in range(len(order) + 1):
             if len(order) < problem.max_stops_per_day:
-                trials.append((order[:i] + (t,) + order[i:], open_stops | {t}))
+                trials.append(((*order[:i], t, *order[i:]), open_stops | {t}))
             if i < len(order):
-                trials.append((order[:i] + (t,) + order[i + 1 :], (open_stops - {order[i]}) | {t}))
+                trials.append(((*order[:i], t, *order[i + 1 :]), (open_stops - {order[i]}) | {t}))
     best, best_gain = None, EPS
     values: dict[frozenset[int], float] = {}
     for trial, stops in trials:
@@ -87,7 +91,37 @@ def _best_move(
         gain = values[key] - weight * ((new.cost if new else 0.0) - cost)
         if gain > best_gain:
             best, best_gain = (new, trial), gain
-    return best  # type: ignore[return-value]
+    return {slot: best} if best else None  # type: ignore[dict-item]
+
+
+def _best_relocation(problem: RoundsProblem, days: Days, slot: Slot, weight: float) -> Days | None:
+    """The best move of a nearby stop from another day into this one, when it saves driving."""
+    v, _, day = slot
+    vehicle = problem.vehicles[v]
+    plan, order = days.get(slot, (None, ()))
+    if len(order) >= problem.max_stops_per_day:
+        return None
+    cost = plan.cost if plan else 0.0
+    home = {s: other for other, (_, o) in days.items() if other != slot for s in o}
+    best: Days | None = None
+    best_gain = EPS
+    for t in _near(problem, order, vehicle.depot, sorted(home), set(order), v, day):
+        other = home[t]
+        old_plan, old_order = days[other]
+        rest = tuple(s for s in old_order if s != t)
+        rest_plan = order_plan(problem, problem.vehicles[other[0]], other[2], rest) if rest else None
+        if rest and rest_plan is None:
+            continue
+        saved = old_plan.cost - (rest_plan.cost if rest_plan else 0.0)
+        for i in range(len(order) + 1):
+            trial = (*order[:i], t, *order[i:])
+            new = order_plan(problem, vehicle, day, trial)
+            if new is None:
+                continue
+            gain = weight * (saved - (new.cost - cost))
+            if gain > best_gain:
+                best, best_gain = {slot: (new, trial), other: (rest_plan, rest)}, gain  # type: ignore[dict-item]
+    return best
 
 
 def _near(

@@ -118,7 +118,9 @@ class RoundsProblem:
                     f"stop {stop.stop_id}: a visit every {period_weeks(stop)} weeks needs a horizon that is a "
                     f"multiple of it (got {self.horizon_weeks})"
                 )
-        problems += [f"vehicle {v.vehicle_id}: depot outside the matrices" for v in self.vehicles if not 0 <= v.depot < n]
+        problems += [
+            f"vehicle {v.vehicle_id}: depot outside the matrices" for v in self.vehicles if not 0 <= v.depot < n
+        ]
         if problems:
             raise ProblemError(problems)
 
@@ -370,8 +372,9 @@ def _day_patterns(
             if plan is None:
                 continue
             costs[stops] = plan.cost
-            if all(
-                problem.stops[s].required or plan.cost - costs[tuple(t for t in stops if t != s)] <= worth[s]
+            if all(  # a subset never sequenced (cut by the neighbour limit) proves nothing: keep the day
+                problem.stops[s].required
+                or plan.cost - costs.get(tuple(t for t in stops if t != s), np.inf) <= worth[s]
                 for s in stops
             ):
                 patterns.append(DayPattern(v, day, stops, plan))
@@ -557,7 +560,11 @@ def _model(
     model = cp_model.CpModel()
     count = [  # a day of stops visited once over the horizon is driven at most once
         model.new_int_var(
-            0, 1 if all(problem.stops[s].visits_per_week < 1 for s in p.stops) else weeks * len(day_class[p.vehicle, p.weekday]), f"n_{i}"
+            0,
+            1
+            if all(problem.stops[s].visits_per_week < 1 for s in p.stops)
+            else weeks * len(day_class[p.vehicle, p.weekday]),
+            f"n_{i}",
         )
         for i, p in enumerate(patterns)
     ]

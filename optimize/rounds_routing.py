@@ -40,6 +40,7 @@ from optimize._cancel import cancel_scope, check
 from optimize._errors import InfeasibleError
 from optimize._rounds_search import improve
 from optimize._sequencing import DayPlan
+from optimize._solver import SolveInfo, Status
 from optimize.rounds import (
     DayPattern,
     RoundsProblem,
@@ -51,7 +52,6 @@ from optimize.rounds import (
     reachable_stops,
     value_bound,
 )
-from optimize._solver import SolveInfo, Status
 from optimize.vrp import VrpClient, VrpProblem, VrpRoute, VrpVehicleType
 from optimize.vrp import solve as solve_vrp
 
@@ -112,22 +112,10 @@ def _solve(
     progress: Callable[[str], None],
 ) -> RoundsResult:
     """The body of :func:`solve`."""
-    reasons = explain_infeasible(problem)
-    if reasons:
-        raise InfeasibleError(reasons)
-    cycle = cycle_weeks(problem)
-    slots = [
-        (v, w, d)
-        for w in range(1, cycle + 1)
-        for d in problem.days
-        for v, vehicle in enumerate(problem.vehicles)
-        if d in vehicle.days
-    ]
-    reachable = reachable_stops(problem)
-    prizes = stop_prizes(problem, reachable, cycle)
-    candidates = sorted(s for s in reachable if prizes[s] > 0 or problem.stops[s].required)
+    cycle, slots, reachable, prizes, candidates = _setup(problem)
     progress(f"{len(candidates)} candidate stops worth a visit, {len(slots)} truck-days a cycle of {cycle} week(s)")
     greedy = _exact_days(problem, nearest_stop_plan(problem, slots, candidates), prizes)
+    progress(f"first feasible plan (nearest stop first): {len({s for _, o in greedy.values() for s in o})} stops")
     notes = [f"planned by vehicle routing over a {cycle}-week cycle repeated over the horizon"]
     routed = greedy
     vrp, clients = _vrp_problem(problem, slots, candidates, prizes, cycle)
@@ -136,7 +124,9 @@ def _solve(
         budget = max_iterations or max(MIN_ITERATIONS, round(WORK_PER_SECOND * time_limit_s / len(clients)))
         warm = _warm_start(clients, greedy, slots)
         found = solve_vrp(vrp, time_limit_s=ROUTING_SHARE * left, seed=seed, initial=warm, max_iterations=budget)
-        notes.append(f"routing search ended by {found.stopped_by} after {found.iterations} iterations (budget {budget})")
+        notes.append(
+            f"routing search ended by {found.stopped_by} after {found.iterations} iterations (budget {budget})"
+        )
         if found.stopped_by != "iterations":
             notes.append("the wall-clock limit ended the search before the work limit: another run may differ")
         orders = {slots[r.vehicle_type]: tuple(clients[c].stop for c in r.clients) for r in found.routes}
@@ -154,6 +144,33 @@ def _solve(
     if missing:
         raise InfeasibleError([f"no plan found that serves these required stops: {', '.join(missing)}"])
     return best
+
+
+def _setup(problem: RoundsProblem) -> tuple[int, list[Slot], set[int], dict[int, float], list[int]]:
+    """The cycle, its truck-days, the reachable stops, their prizes and the candidates worth a visit."""
+    reasons = explain_infeasible(problem)
+    if reasons:
+        raise InfeasibleError(reasons)
+    cycle = cycle_weeks(problem)
+    slots = [
+        (v, w, d)
+        for w in range(1, cycle + 1)
+        for d in problem.days
+        for v, vehicle in enumerate(problem.vehicles)
+        if d in vehicle.days
+    ]
+    reachable = reachable_stops(problem)
+    prizes = stop_prizes(problem, reachable, cycle)
+    candidates = sorted(s for s in reachable if prizes[s] > 0 or problem.stops[s].required)
+    return cycle, slots, reachable, prizes, candidates
+
+
+def baseline(problem: RoundsProblem, *, seed: int = 0) -> RoundsResult:
+    """The nearest-stop greedy plan alone (:func:`nearest_stop_plan`), as a result: the benchmarks' baseline."""
+    started = time.perf_counter()
+    cycle, slots, reachable, prizes, candidates = _setup(problem)
+    days = _exact_days(problem, nearest_stop_plan(problem, slots, candidates), prizes)
+    return _result(problem, days, cycle, reachable, seed, started, ("nearest stop first, no search",))
 
 
 def stop_prizes(problem: RoundsProblem, reachable: set[int], cycle: int) -> dict[int, float]:
@@ -235,7 +252,7 @@ def _vrp_problem(
     for v, w, d in slots:
         vehicle = problem.vehicles[v]
         origin = ((w - 1) * 7 + d - 1) * DAY_S
-        cost, per_min = profiles[v]
+        per_min = profiles[v][1]
         types.append(
             VrpVehicleType(
                 depot=vehicle.depot,
@@ -298,7 +315,9 @@ def _vehicle_costs(problem: RoundsProblem, v: int) -> tuple[np.ndarray, float]:
         barred = [st.location for st in problem.stops if st.service and st.service not in vehicle.services]
         cost[:, barred] = 10 * cost.max(initial=1)
     moving = (problem.time_min > 0) & np.isfinite(problem.time_min)
-    per_min = float(np.median(problem.arc_cost(vehicle)[moving] / problem.time_min[moving])) * MICRO if moving.any() else 0.0
+    per_min = (
+        float(np.median(problem.arc_cost(vehicle)[moving] / problem.time_min[moving])) * MICRO if moving.any() else 0.0
+    )
     return cost, per_min
 
 
@@ -349,7 +368,9 @@ def _exact_days(
         short = {s for s, seen in visits.items() if len(seen) < max(1, int(problem.stops[s].visits_per_week))}
         if not short:
             break
-        days = {slot: _fit(problem, slot, tuple(s for s in order if s not in short), prizes) for slot, order in days.items()}
+        days = {
+            slot: _fit(problem, slot, tuple(s for s in order if s not in short), prizes) for slot, order in days.items()
+        }
     planned = {}
     for slot, order in days.items():
         plan = order_plan(problem, problem.vehicles[slot[0]], slot[2], order) if order else None
@@ -389,4 +410,3 @@ def _result(
     result = build_result(problem, info, placed, open_stops, reachable, notes)
     info = SolveInfo(Status.FEASIBLE, result.value - result.cost, info.bound, time.perf_counter() - started, seed)
     return replace(result, info=info)
-

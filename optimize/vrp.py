@@ -10,7 +10,9 @@ Everything is in integers of the caller's choosing (metres and seconds, or scale
 distances): the engine minimises the total distance plus the prizes of the optional clients left
 out. Vehicle types may use their own ``profile`` (another pair of distance and duration matrices,
 e.g. each truck's cost per arc) and a ``max_distance``; ``exclusive_groups`` list alternatives of
-which at most one is visited (e.g. the same stop in one of its opening windows). It is PyVRP's ``solve`` with its default parameters, a wall-clock limit and a seed; on a
+which at most one is visited (e.g. the same stop in one of its opening windows).
+
+It is PyVRP's ``solve`` with its default parameters, a wall-clock limit and a seed; on a
 Solomon benchmark it is therefore the same solver as the "pyvrp" peer (see ``bench/vrptw.py``).
 A heuristic proves nothing: the status is ``feasible`` or ``unknown`` (no feasible solution found
 in time), never ``optimal``.
@@ -81,7 +83,9 @@ class VrpProblem:
         problems = []
         n = self.distance.shape[0]
         for name, matrix in [("distance", self.distance), ("duration", self.duration)] + [
-            (f"profile {k} {name}", m) for k, pair in enumerate(self.profiles, 1) for name, m in zip(("distance", "duration"), pair, strict=True)
+            (f"profile {k} {name}", m)
+            for k, pair in enumerate(self.profiles, 1)
+            for name, m in zip(("distance", "duration"), pair, strict=True)
         ]:
             if matrix.shape != (n, n):
                 problems.append(f"{name} {matrix.shape} must be {n} x {n}")

@@ -9,7 +9,7 @@ import pytest
 
 from optimize._errors import InfeasibleError, ProblemError
 from optimize._sequencing import Break
-from optimize.rounds import RoundsProblem, Stop, Vehicle, solve
+from optimize.rounds import RoundsProblem, Stop, Vehicle, reachable_stops, solve, value_bound
 from tests.rounds_checker import check
 
 
@@ -200,4 +200,24 @@ def test_problem_validation():
     assert "1 to 4 weeks" in str(caught.value) and "0.3 visits a week" in str(caught.value)
     assert "every 2 weeks needs a horizon that is a multiple" in str(caught.value)
     with pytest.raises(ProblemError, match="multiple of it"):
-        RoundsProblem((Stop("f", "Ferme", 0, 60, 0.5),), (), np.zeros((1, 1)), np.zeros((1, 1)), ((),), np.zeros(0), horizon_weeks=1)
+        RoundsProblem(
+            (Stop("f", "Ferme", 0, 60, 0.5),),
+            (),
+            np.zeros((1, 1)),
+            np.zeros((1, 1)),
+            ((),),
+            np.zeros(0),
+            horizon_weeks=1,
+        )
+
+
+def test_optimal_only_when_every_truck_day_was_enumerated():
+    """Limiting each stop to its 3 nearest cuts the enumeration: the plan is feasible, never called optimal,
+    and its bound is everyone a reachable stop covers; without the limit the same problem is proven optimal."""
+    problem = _grid_problem(12, 0)
+    cut = solve(problem, time_limit_s=20, seed=0, neighbours=3)
+    full = solve(problem, time_limit_s=20, seed=0, neighbours=None)
+    assert cut.info.status == "feasible" and any("was cut" in n for n in cut.notes)
+    assert cut.info.bound == pytest.approx(value_bound(problem, reachable_stops(problem)))
+    assert full.info.status == "optimal" and full.info.objective >= cut.info.objective - 1e-6
+    assert check(problem, cut) == [] and check(problem, full) == []

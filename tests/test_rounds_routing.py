@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 from dataclasses import replace
 
 import numpy as np
@@ -9,9 +10,12 @@ import pytest
 
 from optimize._errors import InfeasibleError
 from optimize._sequencing import Break
+from optimize._solver import SolveInfo
 from optimize.rounds import RoundsProblem, Stop, Vehicle
 from optimize.rounds import solve as solve_exact
 from optimize.rounds_routing import nearest_stop_plan, solve, stop_prizes
+from optimize.vrp import VrpClient, VrpProblem, VrpVehicleType
+from optimize.vrp import solve as solve_vrp
 from tests.rounds_checker import check
 from tests.test_rounds import _grid_problem
 
@@ -121,3 +125,26 @@ def test_required_stop_out_of_reach_is_explained():
     stops[0] = replace(stops[0], required=True, windows=((7, 600, 620),))
     with pytest.raises(InfeasibleError, match="Village 0"):
         solve(replace(problem, stops=tuple(stops)), time_limit_s=10, seed=1, max_iterations=ITERATIONS)
+
+
+@pytest.mark.parametrize("solver", [solve_exact, solve, solve_vrp], ids=["exact", "routing", "vrp"])
+def test_solve_shape(solver):
+    """solve(problem, *, time_limit_s, seed, cancel=None, ...): no default limit or seed, cancel optional."""
+    parameters = inspect.signature(solver).parameters
+    assert list(parameters)[:4] == ["problem", "time_limit_s", "seed", "cancel"]
+    assert all(parameters[name].kind is inspect.Parameter.KEYWORD_ONLY for name in list(parameters)[1:])
+    assert parameters["time_limit_s"].default is inspect.Parameter.empty
+    assert parameters["seed"].default is inspect.Parameter.empty and parameters["cancel"].default is None
+
+
+def test_results_carry_solve_info():
+    """Both rounds engines and the VRP engine return a SolveInfo with the seed they were given."""
+    problem = _villages(8, 10)
+    for result in (
+        solve(problem, time_limit_s=10, seed=3, max_iterations=50),
+        solve_exact(replace(problem, max_stops_per_day=2, horizon_weeks=4), time_limit_s=10, seed=3),
+    ):
+        assert isinstance(result.info, SolveInfo) and result.info.seed == 3
+    line = np.abs(np.arange(3)[:, None] - np.arange(3)[None, :])
+    vrp = solve_vrp(VrpProblem(line, line, (VrpClient(1), VrpClient(2)), (VrpVehicleType(0),)), time_limit_s=1, seed=3)
+    assert isinstance(vrp.info, SolveInfo) and vrp.info.seed == 3 and vrp.stopped_by == "time limit"

@@ -10,9 +10,9 @@ import folium
 import icalendar
 import pytest
 
+from planner.exports.rounds import write_rounds
 from planner.jobs.coverage import run_coverage
 from planner.jobs.rounds import RoundsRun, run_rounds
-from planner.exports.rounds import write_rounds
 from planner.scenario import load_scenario
 from tests.rounds_checker import check
 

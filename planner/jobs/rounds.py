@@ -20,9 +20,8 @@ import numpy as np
 import pandas as pd
 from shapely.geometry import LineString
 
-from optimize._sequencing import Break
 from optimize import rounds_routing
-from optimize._sequencing import MAX_STOPS
+from optimize._sequencing import MAX_STOPS, Break
 from optimize.rounds import RoundsProblem, RoundsResult, Stop, Vehicle, day_plan, enumerate_days, period_weeks, solve
 from planner._errors import InfeasibleError, InputError, Problem
 from planner.data.hours import FRENCH_DAYS, clock_min, clock_text, next_monday, parse_opening_hours
