@@ -36,7 +36,7 @@ Progress = Callable[[str], None]
 AUTO_ENUMERATION_SHARE = 0.25  # auto: at most this share of the time limit to learn whether the exact engine fits
 AUTO_MAX_TRUCK_DAYS = 5_000  # auto: more feasible truck-days than this and the routing engine plans (CP-SAT
 # proved 2,059 Lozère truck-days optimal in about 5 s and found no plan at all among 15,738 in 40 s)
-AUTO_HINT_SHARE = 0.3  # auto, exact: share of the time left for the routing plan that starts CP-SAT
+HINT_SHARE = 0.3  # exact: share of the time for the routing plan that starts CP-SAT
 
 
 class RoundsKpis(TypedDict):
@@ -261,29 +261,33 @@ def solve_rounds(
     """Plan with the ``engine`` asked for: ``exact``, ``routing``, or ``auto``.
 
     ``auto`` enumerates the feasible truck-days (within ``AUTO_MAX_TRUCK_DAYS`` and a share of the
-    time); when that list is complete, the routing engine's plan (a share of the time) starts the
-    exact solve, so that the answer is never worse than it and an optimal status is a proof.
-    Otherwise the routing engine has the rest of the time. The time limit covers all of it.
+    time) and goes on as ``exact`` when that list is complete, else hands the rest of the time to the
+    routing engine. ``exact`` starts CP-SAT from the routing engine's plan (a share of the time) and
+    keeps the better of the two, so it is never empty while a stop fits a truck-day; its status is
+    optimal only when the enumeration was complete and CP-SAT proved it. The time limit covers all.
     """
     started = time.perf_counter()
-    if engine == "exact":
-        return solve(problem, time_limit_s=time_limit_s, seed=seed, progress=progress)
-    if engine == "auto" and _exact_fits(problem):
+    days = None
+    if engine == "auto":
+        if not _exact_fits(problem):
+            return rounds_routing.solve(problem, time_limit_s=time_limit_s, seed=seed, progress=progress)
         days = enumerate_days(
-            problem,
-            deadline=started + AUTO_ENUMERATION_SHARE * time_limit_s,
-            max_patterns=AUTO_MAX_TRUCK_DAYS,
+            problem, deadline=started + AUTO_ENUMERATION_SHARE * time_limit_s, max_patterns=AUTO_MAX_TRUCK_DAYS
         )
         left = time_limit_s - (time.perf_counter() - started)
-        if days.complete:
-            progress(f"exact engine: all {len(days.patterns)} feasible truck-days enumerated")
-            start = rounds_routing.solve(problem, time_limit_s=AUTO_HINT_SHARE * left, seed=seed, progress=progress)
-            left = time_limit_s - (time.perf_counter() - started)
-            exact = solve(problem, time_limit_s=left, seed=seed, enumeration=days, hint=start, progress=progress)
-            return exact if exact.info.objective >= start.info.objective else start
-        progress("too many feasible truck-days to enumerate them all: routing engine")
+        if not days.complete:
+            progress("too many feasible truck-days to enumerate them all: routing engine")
+            return rounds_routing.solve(problem, time_limit_s=left, seed=seed, progress=progress)
+        progress(f"exact engine: all {len(days.patterns)} feasible truck-days enumerated")
+    elif engine == "routing":
+        return rounds_routing.solve(problem, time_limit_s=time_limit_s, seed=seed, progress=progress)
     left = time_limit_s - (time.perf_counter() - started)
-    return rounds_routing.solve(problem, time_limit_s=left, seed=seed, progress=progress)
+    start = rounds_routing.solve(problem, time_limit_s=HINT_SHARE * left, seed=seed, progress=progress)
+    left = time_limit_s - (time.perf_counter() - started)
+    exact = solve(problem, time_limit_s=left, seed=seed, enumeration=days, hint=start, progress=progress)
+    if exact.info.objective >= start.info.objective:
+        return exact
+    return replace(start, notes=(*start.notes, "the exact engine found no better plan within its time"))
 
 
 def _exact_fits(problem: RoundsProblem) -> bool:
