@@ -58,17 +58,19 @@ def sequence_day(
     shift: tuple[int, int],
     max_drive_min: float,
     lunch: Break | None,
+    keep_order: bool = False,
 ) -> DayPlan | None:
     """The cheapest feasible order of ``stops`` for one truck-day, or None when no order fits.
 
     ``windows[s]`` are the stop's service windows that day (sorted). The truck leaves the depot
     no earlier than the shift start, waits if it arrives early, takes the break after a stop
-    (or before the first one), and is back by the shift end.
+    (or before the first one), and is back by the shift end. With ``keep_order`` only the order
+    given is timed, for any number of stops (the routing engine decides the order of long days).
     """
-    if len(stops) > MAX_STOPS:
+    if len(stops) > MAX_STOPS and not keep_order:
         raise ValueError(f"{len(stops)} stops in a day: at most {MAX_STOPS} can be sequenced exactly")
     best: DayPlan | None = None
-    for order in permutations(stops):
+    for order in [tuple(stops)] if keep_order else permutations(stops):
         legs = [depot, *order, depot]
         drive = float(sum(time_min[a, b] for a, b in pairwise(legs)))
         cost = float(sum(arc_cost[a, b] for a, b in pairwise(legs)))
@@ -78,32 +80,6 @@ def sequence_day(
         if plan is not None:
             best = plan
     return best
-
-
-def schedule_order(
-    order: tuple[int, ...],
-    *,
-    depot: int,
-    time_min: np.ndarray,
-    arc_cost: np.ndarray,
-    service_min: dict[int, int],
-    windows: dict[int, list[tuple[int, int]]],
-    shift: tuple[int, int],
-    max_drive_min: float,
-    lunch: Break | None,
-) -> DayPlan | None:
-    """The timed day for stops in this fixed ``order`` (any number of them), or None when it does not fit.
-
-    The routing engine decides the order of long days; this checks and times it exactly as
-    :func:`sequence_day` does for one order: windows, the break after the first stop that allows
-    it, the shift and the driving limit.
-    """
-    legs = [depot, *order, depot]
-    drive = float(sum(time_min[a, b] for a, b in pairwise(legs)))
-    if drive > max_drive_min:
-        return None
-    cost = float(sum(arc_cost[a, b] for a, b in pairwise(legs)))
-    return _first_break_slot(order, depot, time_min, service_min, windows, shift, lunch, drive, cost)
 
 
 def _first_break_slot(order, depot, time_min, service_min, windows, shift, lunch, drive, cost) -> DayPlan | None:

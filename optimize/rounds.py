@@ -27,6 +27,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from functools import partial
 from itertools import pairwise
 
 import numpy as np
@@ -34,7 +35,7 @@ from ortools.sat.python import cp_model
 
 from optimize._cancel import cancel_scope, check, stopping
 from optimize._errors import InfeasibleError, ProblemError
-from optimize._sequencing import MAX_STOPS, Break, DayPlan, schedule_order, sequence_day
+from optimize._sequencing import MAX_STOPS, Break, DayPlan, sequence_day
 from optimize._solver import SolveInfo, Status, cp_sat, stopped_by_wall_clock, to_cents
 
 ENUMERATION_SHARE = 0.5  # of the time limit, at most, for enumerating truck-days (a wall-clock guard)
@@ -224,7 +225,7 @@ def day_plan(problem: RoundsProblem, v: Vehicle, day: int, stops: tuple[int, ...
 
 def order_plan(problem: RoundsProblem, v: Vehicle, day: int, order: tuple[int, ...]) -> DayPlan | None:
     """``v``'s ``day`` visiting stops (indices) in this fixed ``order``, timed exactly; None when it does not fit."""
-    return _local_plan(problem, v, day, order, lambda local, **kw: schedule_order(tuple(local), **kw))
+    return _local_plan(problem, v, day, order, partial(sequence_day, keep_order=True))
 
 
 def _local_plan(
