@@ -36,13 +36,19 @@ def improve(
     """
     days = dict(days)
     weight = problem.horizon_weeks / cycle  # the cycle's driving is paid this many times
+    fits = {  # the stops each truck can serve alone on each weekday
+        (v, d): [t for t in pool if can_visit(problem, t, problem.vehicles[v], d)] for v, _, d in set(slots)
+    }
     for _ in range(MAX_PASSES):
         improved = False
         for slot in slots:
             check()
             if time.perf_counter() > deadline:
                 return _used(days), True
-            move = _best_move(problem, days, slot, pool, weight) or _best_relocation(problem, days, slot, weight)
+            fitting = fits[slot[0], slot[2]]
+            move = _best_move(problem, days, slot, fitting, weight) or _best_relocation(
+                problem, days, slot, fitting, weight
+            )
             if move is not None:
                 days.update(move)
                 improved = True
@@ -71,7 +77,7 @@ def _best_move(problem: RoundsProblem, days: Days, slot: Slot, pool: list[int], 
     trials: list[tuple[tuple[int, ...], set[int]]] = []
     for i, s in enumerate(order):
         trials.append((order[:i] + order[i + 1 :], open_stops - {s}))
-    for t in _near(problem, order, vehicle.depot, pool, open_stops, v, day):
+    for t in _near(problem, order, vehicle.depot, pool, open_stops):
         for i in range(len(order) + 1):
             if len(order) < problem.max_stops_per_day:
                 trials.append(((*order[:i], t, *order[i:]), open_stops | {t}))
@@ -94,7 +100,7 @@ def _best_move(problem: RoundsProblem, days: Days, slot: Slot, pool: list[int], 
     return {slot: best} if best else None  # type: ignore[dict-item]
 
 
-def _best_relocation(problem: RoundsProblem, days: Days, slot: Slot, weight: float) -> Days | None:
+def _best_relocation(problem: RoundsProblem, days: Days, slot: Slot, pool: list[int], weight: float) -> Days | None:
     """The best move of a nearby stop from another day into this one, when it saves driving."""
     v, _, day = slot
     vehicle = problem.vehicles[v]
@@ -105,7 +111,7 @@ def _best_relocation(problem: RoundsProblem, days: Days, slot: Slot, weight: flo
     home = {s: other for other, (_, o) in days.items() if other != slot for s in o}
     best: Days | None = None
     best_gain = EPS
-    for t in _near(problem, order, vehicle.depot, sorted(home), set(order), v, day):
+    for t in _near(problem, order, vehicle.depot, [t for t in pool if t in home], set(order)):
         other = home[t]
         old_plan, old_order = days[other]
         rest = tuple(s for s in old_order if s != t)
@@ -124,23 +130,14 @@ def _best_relocation(problem: RoundsProblem, days: Days, slot: Slot, weight: flo
     return best
 
 
-def _near(
-    problem: RoundsProblem, order: tuple[int, ...], depot: int, pool: list[int], open_stops: set[int], v: int, day: int
-) -> list[int]:
-    """Stops not yet served that the truck can serve that day, the ``NEAREST`` closest to each stop of the day."""
-    free = [t for t in pool if t not in open_stops]
+def _near(problem: RoundsProblem, order: tuple[int, ...], depot: int, pool: list[int], taken: set[int]) -> list[int]:
+    """Stops of ``pool`` not in ``taken``: the ``NEAREST`` closest to each stop of the day (or to its depot)."""
+    free = [t for t in pool if t not in taken]
     if not free:
         return []
     locations = np.array([problem.stops[t].location for t in free])
     near: set[int] = set()
     for place in [problem.stops[s].location for s in order] or [depot]:
-        ranked = np.argsort(problem.time_min[place, locations], kind="stable")
-        taken = 0
-        for k in ranked:
-            if taken == NEAREST:
-                break
-            t = free[int(k)]
-            if can_visit(problem, t, problem.vehicles[v], day):
-                near.add(t)
-                taken += 1
+        ranked = np.argsort(problem.time_min[place, locations], kind="stable")[:NEAREST]
+        near.update(free[int(k)] for k in ranked)
     return sorted(near)

@@ -57,7 +57,7 @@ from optimize.vrp import solve as solve_vrp
 
 MICRO = 1_000_000  # PyVRP works in integers: micro-euros for costs and prizes, seconds for times
 DAY_S = 24 * 3600
-WORK_PER_SECOND = 12_000  # the work budget: iterations x clients per second of time limit (see bench/RESULTS.md)
+WORK_PER_SECOND = 5_000  # the work budget: iterations x clients per second of time limit (see bench/RESULTS.md)
 MIN_ITERATIONS = 200
 ROUTING_SHARE = 0.7  # of the time left, at most, for PyVRP (a wall-clock guard); the local search follows
 GREEDY_TRIES = 25  # nearest candidates tried at each step of the greedy plan
