@@ -452,9 +452,8 @@ def solve(
 
     ``neighbours`` limits the days enumerated to stops among each other's nearest (None: no limit,
     the enumeration may then be complete); ``enumeration`` reuses truck-days already enumerated
-    (the engine choice does); ``hint`` is a plan
-    to start from (e.g. the routing engine's), kept when CP-SAT finds nothing better. Raises
-    :class:`InfeasibleError` with plain-words reasons when required stops cannot be served.
+    (the engine choice does); ``hint`` is a plan CP-SAT starts from (e.g. the routing engine's).
+    Raises :class:`InfeasibleError` with plain-words reasons when required stops cannot be served.
     """
     started = time.perf_counter()
     with cancel_scope(cancel):
@@ -516,8 +515,9 @@ def _solve(
             ]
         )
     bound = solver.best_objective_bound / 100
-    if not enumeration.complete:
-        bound = value_bound(problem, reachable_stops(problem))
+    if not enumeration.complete:  # a stop in no enumerated day may still be reachable: say so, bound it
+        reachable = reachable_stops(problem)
+        bound = value_bound(problem, reachable)
     if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         info = SolveInfo(Status.UNKNOWN, float("nan"), bound, elapsed, seed)
         return RoundsResult(info, (), (), {}, np.zeros(len(problem.population)), 0.0, 0.0, tuple(notes))
