@@ -3,8 +3,9 @@
 The routing engine's prizes count each person for one stop chosen in advance; this search scores
 every move with the true objective (people served once, at their best frequency, less the exact
 driving cost of the re-timed day), so a stop that serves the people of two others can replace them.
-Moves are tried in a fixed order and the search ends after ``MAX_PASSES`` passes without the clock
-deciding (the deadline is a guard), so a plan gives the same improved plan on any machine.
+Moves are tried in a fixed order and the search ends after ``MAX_PASSES`` passes or a number of
+timed days (its work limit), the clock deciding nothing (the deadline is a guard): a plan gives the
+same improved plan on any machine.
 """
 
 from __future__ import annotations
@@ -25,10 +26,29 @@ Slot = tuple[int, int, int]  # (vehicle, week of the cycle, weekday)
 Days = dict[Slot, tuple[DayPlan, tuple[int, ...]]]
 
 
+class _Work:
+    """Days timed so far, against the search's work limit."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit, self.done = limit, 0
+
+    def plan(self, problem: RoundsProblem, slot: Slot, order: tuple[int, ...]) -> DayPlan | None:
+        """``order_plan`` for the slot's truck and weekday, counted."""
+        self.done += 1
+        return order_plan(problem, problem.vehicles[slot[0]], slot[2], order)
+
+
 def improve(
-    problem: RoundsProblem, days: Days, slots: list[Slot], pool: list[int], cycle: int, deadline: float
-) -> tuple[Days, bool]:
-    """The plan after first-improvement passes over its days; True when the deadline cut the search.
+    problem: RoundsProblem,
+    days: Days,
+    slots: list[Slot],
+    pool: list[int],
+    cycle: int,
+    *,
+    max_days_timed: int,
+    deadline: float,
+) -> tuple[Days, str | None]:
+    """The plan after first-improvement passes over its days, and what cut the search (None: nothing).
 
     ``pool`` holds the stops that may be added (visited once a cycle); ``slots`` every truck-day of
     the cycle, used or not. Each pass tries, day by day, every drop, swap, insertion and move of a
@@ -39,22 +59,25 @@ def improve(
     fits = {  # the stops each truck can serve alone on each weekday
         (v, d): [t for t in pool if can_visit(problem, t, problem.vehicles[v], d)] for v, _, d in set(slots)
     }
+    work = _Work(max_days_timed)
     for _ in range(MAX_PASSES):
         improved = False
         for slot in slots:
             check()
+            if work.done >= work.limit:
+                return _used(days), "its work limit"
             if time.perf_counter() > deadline:
-                return _used(days), True
+                return _used(days), "the time limit"
             fitting = fits[slot[0], slot[2]]
-            move = _best_move(problem, days, slot, fitting, weight) or _best_relocation(
-                problem, days, slot, fitting, weight
+            move = _best_move(problem, days, slot, fitting, weight, work) or _best_relocation(
+                problem, days, slot, fitting, weight, work
             )
             if move is not None:
                 days.update(move)
                 improved = True
         if not improved:
             break
-    return _used(days), False
+    return _used(days), None
 
 
 def _used(days: Days) -> Days:
@@ -66,9 +89,11 @@ def _value(problem: RoundsProblem, open_stops: set[int]) -> float:
     return float(problem.population @ served_levels(problem, open_stops)) * problem.person_value
 
 
-def _best_move(problem: RoundsProblem, days: Days, slot: Slot, pool: list[int], weight: float) -> Days | None:
+def _best_move(
+    problem: RoundsProblem, days: Days, slot: Slot, pool: list[int], weight: float, work: _Work
+) -> Days | None:
     """The day's best improving change (drop, swap, insert), or None."""
-    v, _, day = slot
+    v = slot[0]
     vehicle = problem.vehicles[v]
     plan, order = days.get(slot, (None, ()))
     cost = plan.cost if plan else 0.0
@@ -91,7 +116,7 @@ def _best_move(problem: RoundsProblem, days: Days, slot: Slot, pool: list[int], 
             values[key] = _value(problem, stops) - base
         if len(trial) > len(order) and values[key] <= best_gain:  # an added stop only adds driving
             continue
-        new = order_plan(problem, vehicle, day, trial) if trial else None
+        new = work.plan(problem, slot, trial) if trial else None
         if trial and new is None:
             continue
         gain = values[key] - weight * ((new.cost if new else 0.0) - cost)
@@ -100,9 +125,11 @@ def _best_move(problem: RoundsProblem, days: Days, slot: Slot, pool: list[int], 
     return {slot: best} if best else None  # type: ignore[dict-item]
 
 
-def _best_relocation(problem: RoundsProblem, days: Days, slot: Slot, pool: list[int], weight: float) -> Days | None:
+def _best_relocation(
+    problem: RoundsProblem, days: Days, slot: Slot, pool: list[int], weight: float, work: _Work
+) -> Days | None:
     """The best move of a nearby stop from another day into this one, when it saves driving."""
-    v, _, day = slot
+    v = slot[0]
     vehicle = problem.vehicles[v]
     plan, order = days.get(slot, (None, ()))
     if len(order) >= problem.max_stops_per_day:
@@ -115,13 +142,13 @@ def _best_relocation(problem: RoundsProblem, days: Days, slot: Slot, pool: list[
         other = home[t]
         old_plan, old_order = days[other]
         rest = tuple(s for s in old_order if s != t)
-        rest_plan = order_plan(problem, problem.vehicles[other[0]], other[2], rest) if rest else None
+        rest_plan = work.plan(problem, other, rest) if rest else None
         if rest and rest_plan is None:
             continue
         saved = old_plan.cost - (rest_plan.cost if rest_plan else 0.0)
         for i in range(len(order) + 1):
             trial = (*order[:i], t, *order[i:])
-            new = order_plan(problem, vehicle, day, trial)
+            new = work.plan(problem, slot, trial)
             if new is None:
                 continue
             gain = weight * (saved - (new.cost - cost))
