@@ -16,7 +16,7 @@ import numpy as np
 
 from optimize._cancel import check
 from optimize._sequencing import DayPlan
-from optimize.rounds import RoundsProblem, can_visit, order_plan, served_levels
+from optimize.rounds import RoundsProblem, order_plan, served_levels
 
 MAX_PASSES = 8
 NEAREST = 12  # stops tried for a day: the nearest not yet served to each of its stops (or to its depot)
@@ -42,7 +42,7 @@ def improve(
     problem: RoundsProblem,
     days: Days,
     slots: list[Slot],
-    pool: list[int],
+    fits: dict[tuple[int, int], list[int]],
     cycle: int,
     *,
     max_days_timed: int,
@@ -50,15 +50,12 @@ def improve(
 ) -> tuple[Days, str | None]:
     """The plan after first-improvement passes over its days, and what cut the search (None: nothing).
 
-    ``pool`` holds the stops that may be added (visited once a cycle); ``slots`` every truck-day of
-    the cycle, used or not. Each pass tries, day by day, every drop, swap, insertion and move of a
-    nearby stop from another day.
+    ``fits`` holds the stops each truck can serve on each weekday (:func:`optimize.rounds.serviceable`,
+    stops visited once a cycle); ``slots`` every truck-day of the cycle, used or not. Each pass
+    tries, day by day, every drop, swap, insertion and move of a nearby stop from another day.
     """
     days = dict(days)
     weight = problem.horizon_weeks / cycle  # the cycle's driving is paid this many times
-    fits = {  # the stops each truck can serve alone on each weekday
-        (v, d): [t for t in pool if can_visit(problem, t, problem.vehicles[v], d)] for v, _, d in set(slots)
-    }
     work = _Work(max_days_timed)
     for _ in range(MAX_PASSES):
         improved = False
@@ -100,13 +97,14 @@ def _best_move(
     open_stops = {s for _, o in days.values() for s in o}
     base = _value(problem, open_stops)
     trials: list[tuple[tuple[int, ...], set[int]]] = []
-    for i, s in enumerate(order):
-        trials.append((order[:i] + order[i + 1 :], open_stops - {s}))
+    kept = [i for i, s in enumerate(order) if not problem.stops[s].required]  # a required stop stays
+    for i in kept:
+        trials.append((order[:i] + order[i + 1 :], open_stops - {order[i]}))
     for t in _near(problem, order, vehicle.depot, pool, open_stops):
         for i in range(len(order) + 1):
             if len(order) < problem.max_stops_per_day:
                 trials.append(((*order[:i], t, *order[i:]), open_stops | {t}))
-            if i < len(order):
+            if i in kept:
                 trials.append(((*order[:i], t, *order[i + 1 :]), (open_stops - {order[i]}) | {t}))
     best, best_gain = None, EPS
     values: dict[frozenset[int], float] = {}

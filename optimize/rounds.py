@@ -39,7 +39,7 @@ from optimize._sequencing import MAX_STOPS, Break, DayPlan, sequence_day
 from optimize._solver import SolveInfo, Status, cp_sat, stopped_by_wall_clock, to_cents
 
 ENUMERATION_SHARE = 0.5  # of the time limit, at most, for enumerating truck-days (a wall-clock guard)
-WORK_SHARE = 0.5  # CP-SAT's deterministic work limit, as a share of the seconds left: the wall clock is a guard
+WORK_SHARE = 0.4  # CP-SAT's deterministic work limit, as a share of the work seconds: the wall clock is a guard
 MAX_HORIZON_WEEKS = 4
 MAX_STOPS_PER_DAY = 30  # the routing engine's limit; the exact one sequences up to MAX_STOPS
 
@@ -256,13 +256,29 @@ def can_visit(problem: RoundsProblem, s: int, v: Vehicle, day: int) -> bool:
     return _can_visit(problem, s, v, day) is not None
 
 
+def serviceable(problem: RoundsProblem) -> dict[tuple[int, int], list[int]]:
+    """For each (vehicle index, weekday it works), the stops it can serve alone that day.
+
+    A stop with the same windows on two weekdays is sequenced once for both.
+    """
+    fits: dict[tuple[int, int], list[int]] = {}
+    for v, vehicle in enumerate(problem.vehicles):
+        shift = (vehicle.shift_start_min, vehicle.shift_end_min)
+        seen: dict[tuple[int, tuple[tuple[int, int], ...]], bool] = {}
+        for day in sorted(set(vehicle.days) & set(problem.days)):
+            fits[v, day] = []
+            for s, stop in enumerate(problem.stops):
+                key = (s, tuple(_day_windows(stop, day, shift)))
+                if key not in seen:
+                    seen[key] = _can_visit(problem, s, vehicle, day) is not None
+                if seen[key]:
+                    fits[v, day].append(s)
+    return fits
+
+
 def reachable_stops(problem: RoundsProblem) -> set[int]:
     """Stops some truck can serve on some day of the horizon."""
-    return {
-        s
-        for s in range(len(problem.stops))
-        if any(_can_visit(problem, s, v, d) for v in problem.vehicles for d in problem.days)
-    }
+    return {s for stops in serviceable(problem).values() for s in stops}
 
 
 def stop_worth(problem: RoundsProblem) -> np.ndarray:
@@ -446,25 +462,35 @@ def solve(
     max_patterns: int = 20_000,
     enumeration: Enumeration | None = None,
     hint: RoundsResult | None = None,
+    work_s: float | None = None,
     progress: Callable[[str], None] = lambda _: None,
 ) -> RoundsResult:
     """Plan the rounds with CP-SAT over enumerated feasible truck-days (see the module docstring).
 
     ``neighbours`` limits the days enumerated to stops among each other's nearest (None: no limit,
     the enumeration may then be complete); ``enumeration`` reuses truck-days already enumerated
-    (the engine choice does); ``hint`` is a plan CP-SAT starts from (e.g. the routing engine's).
+    (the engine choice does); ``hint`` is a plan CP-SAT starts from (e.g. the routing engine's);
+    ``work_s`` sizes CP-SAT's work limit (default ``time_limit_s``, the wall-clock guard).
     Raises :class:`InfeasibleError` with plain-words reasons when required stops cannot be served.
     """
     started = time.perf_counter()
     with cancel_scope(cancel):
         return _solve(
-            problem, time_limit_s, seed, started, workers, enumeration or neighbours, max_patterns, hint, progress
+            problem,
+            (time_limit_s, work_s or time_limit_s),
+            seed,
+            started,
+            workers,
+            enumeration or neighbours,
+            max_patterns,
+            hint,
+            progress,
         )
 
 
 def _solve(
     problem: RoundsProblem,
-    time_limit_s: float,
+    limits: tuple[float, float],
     seed: int,
     started: float,
     workers: int,
@@ -473,7 +499,9 @@ def _solve(
     hint: RoundsResult | None,
     progress: Callable[[str], None],
 ) -> RoundsResult:
-    """The body of :func:`solve` (``enumeration`` is one already made, or the neighbour limit for a new one)."""
+    """The body of :func:`solve` (``limits``: the time limit and the work seconds; ``enumeration``: one
+    already made, or the neighbour limit for a new one)."""
+    time_limit_s, work_s = limits
     reasons = explain_infeasible(problem)
     if reasons:
         raise InfeasibleError(reasons)
@@ -496,7 +524,7 @@ def _solve(
     if hint is not None:
         _add_hint(problem, model, patterns, day_class, count, hint)
     left = max(0.1, time_limit_s - (time.perf_counter() - started))
-    solver = cp_sat(WORK_SHARE * left, seed, workers, wall_limit_s=left)
+    solver = cp_sat(WORK_SHARE * work_s, seed, workers, wall_limit_s=left)
     with stopping(solver.stop_search):
         code = solver.solve(model)
     if stopped_by_wall_clock(solver):

@@ -49,7 +49,7 @@ from optimize.rounds import (
     explain_infeasible,
     order_plan,
     period_weeks,
-    reachable_stops,
+    serviceable,
     value_bound,
 )
 from optimize.vrp import VrpClient, VrpProblem, VrpRoute, VrpVehicleType
@@ -82,16 +82,20 @@ def solve(
     seed: int,
     cancel: threading.Event | None = None,
     max_iterations: int | None = None,
+    work_s: float | None = None,
     progress: Callable[[str], None] = lambda _: None,
 ) -> RoundsResult:
     """Plan the rounds by vehicle routing (see the module docstring).
 
-    ``max_iterations`` overrides the work budget derived from ``time_limit_s``. Raises
-    :class:`InfeasibleError` with plain-words reasons when required stops cannot be served.
+    The work limits (PyVRP iterations, days timed by the local search) are sized for ``work_s``
+    seconds (default ``time_limit_s``; a caller that has spent part of its time passes a fixed
+    share, so that the plan does not depend on how long that took); ``max_iterations`` overrides
+    PyVRP's. Raises :class:`InfeasibleError` with plain-words reasons when required stops cannot be
+    served.
     """
     started = time.perf_counter()
     with cancel_scope(cancel):
-        return _solve(problem, time_limit_s, seed, started, max_iterations, progress)
+        return _solve(problem, time_limit_s, seed, started, max_iterations, work_s or time_limit_s, progress)
 
 
 def cycle_weeks(problem: RoundsProblem) -> int:
@@ -110,10 +114,12 @@ def _solve(
     seed: int,
     started: float,
     max_iterations: int | None,
+    work_s: float,
     progress: Callable[[str], None],
 ) -> RoundsResult:
     """The body of :func:`solve`."""
-    cycle, slots, reachable, prizes, candidates = _setup(problem)
+    cycle, slots, fits, prizes, candidates = _setup(problem)
+    reachable = {s for stops in fits.values() for s in stops}
     progress(f"{len(candidates)} candidate stops worth a visit, {len(slots)} truck-days a cycle of {cycle} week(s)")
     greedy = _exact_days(problem, nearest_stop_plan(problem, slots, candidates), prizes)
     progress(f"first feasible plan (nearest stop first): {len({s for _, o in greedy.values() for s in o})} stops")
@@ -122,7 +128,7 @@ def _solve(
     vrp, clients = _vrp_problem(problem, slots, candidates, prizes, cycle)
     left = time_limit_s - (time.perf_counter() - started)
     if clients and left > 0.2:
-        budget = max_iterations or max(MIN_ITERATIONS, round(WORK_PER_SECOND * time_limit_s / len(clients)))
+        budget = max_iterations or max(MIN_ITERATIONS, round(WORK_PER_SECOND * work_s / len(clients)))
         warm = _warm_start(clients, greedy, slots)
         found = solve_vrp(vrp, time_limit_s=ROUTING_SHARE * left, seed=seed, initial=warm, max_iterations=budget)
         notes.append(
@@ -138,10 +144,8 @@ def _solve(
         cuts = set()
         for plan, share in ((routed, 0.5), (greedy, 1.0)):
             deadline = time.perf_counter() + share * (started + time_limit_s - 0.2 - time.perf_counter())
-            work = round(SEARCH_DAYS_PER_SECOND * time_limit_s / 2)
-            better, cut = improve(
-                problem, plan, slots, sorted(reachable), cycle, max_days_timed=work, deadline=deadline
-            )
+            work = round(SEARCH_DAYS_PER_SECOND * work_s / 2)
+            better, cut = improve(problem, plan, slots, fits, cycle, max_days_timed=work, deadline=deadline)
             cuts.add(cut)
             results.append(_result(problem, better, cycle, reachable, seed, started, tuple(notes)))
         said = " and ".join(sorted(c for c in cuts if c))
@@ -149,15 +153,18 @@ def _solve(
         if "the time limit" in cuts:
             note += ": another run may differ"
         results = [replace(r, notes=(*r.notes, note)) for r in results]
-    best = max(results, key=lambda r: (r.info.objective, -len(r.routes)))
-    missing = [st.name for st in problem.stops if st.required and st.stop_id not in best.open_stops]
-    if missing:
+    required = {st.stop_id for st in problem.stops if st.required}
+    complete = [r for r in results if required <= set(r.open_stops)]
+    if not complete:
+        missing = sorted(required - set(max(results, key=lambda r: len(r.open_stops)).open_stops))
         raise InfeasibleError([f"no plan found that serves these required stops: {', '.join(missing)}"])
-    return best
+    return max(complete, key=lambda r: (r.info.objective, -len(r.routes)))
 
 
-def _setup(problem: RoundsProblem) -> tuple[int, list[Slot], set[int], dict[int, float], list[int]]:
-    """The cycle, its truck-days, the reachable stops, their prizes and the candidates worth a visit."""
+def _setup(
+    problem: RoundsProblem,
+) -> tuple[int, list[Slot], dict[tuple[int, int], list[int]], dict[int, float], list[int]]:
+    """The cycle, its truck-days, the stops each truck can serve each weekday, prizes, candidates worth a visit."""
     reasons = explain_infeasible(problem)
     if reasons:
         raise InfeasibleError(reasons)
@@ -169,16 +176,18 @@ def _setup(problem: RoundsProblem) -> tuple[int, list[Slot], set[int], dict[int,
         for v, vehicle in enumerate(problem.vehicles)
         if d in vehicle.days
     ]
-    reachable = reachable_stops(problem)
+    fits = serviceable(problem)
+    reachable = {s for stops in fits.values() for s in stops}
     prizes = stop_prizes(problem, reachable, cycle)
     candidates = sorted(s for s in reachable if prizes[s] > 0 or problem.stops[s].required)
-    return cycle, slots, reachable, prizes, candidates
+    return cycle, slots, fits, prizes, candidates
 
 
 def baseline(problem: RoundsProblem, *, seed: int = 0) -> RoundsResult:
     """The nearest-stop greedy plan alone (:func:`nearest_stop_plan`), as a result: the benchmarks' baseline."""
     started = time.perf_counter()
-    cycle, slots, reachable, prizes, candidates = _setup(problem)
+    cycle, slots, fits, prizes, candidates = _setup(problem)
+    reachable = {s for stops in fits.values() for s in stops}
     days = _exact_days(problem, nearest_stop_plan(problem, slots, candidates), prizes)
     return _result(problem, days, cycle, reachable, seed, started, ("nearest stop first, no search",))
 

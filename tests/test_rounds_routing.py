@@ -148,3 +148,15 @@ def test_results_carry_solve_info():
     line = np.abs(np.arange(3)[:, None] - np.arange(3)[None, :])
     vrp = solve_vrp(VrpProblem(line, line, (VrpClient(1), VrpClient(2)), (VrpVehicleType(0),)), time_limit_s=1, seed=3)
     assert isinstance(vrp.info, SolveInfo) and vrp.info.seed == 3 and vrp.stopped_by == "time limit"
+
+
+def test_required_stop_is_served_even_when_not_worth_it():
+    """A required village with no people is still visited, by the search and after the local search."""
+    problem = _villages(20, 11)
+    stops = list(problem.stops)
+    stops[7] = replace(stops[7], required=True)
+    population = problem.population.copy()
+    population[7] = 0.0
+    problem = replace(problem, stops=tuple(stops), population=population)
+    result = solve(problem, time_limit_s=20, seed=1, max_iterations=ITERATIONS)
+    assert "v7" in result.open_stops and check(problem, result) == []

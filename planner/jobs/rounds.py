@@ -267,27 +267,39 @@ def solve_rounds(
     optimal only when the enumeration was complete and CP-SAT proved it. The time limit covers all.
     """
     started = time.perf_counter()
-    days = None
+    days, work = None, time_limit_s  # work: the seconds the engines' work limits are sized for (never the clock)
+    if engine == "routing" or (engine == "auto" and not _exact_fits(problem)):
+        return rounds_routing.solve(problem, time_limit_s=time_limit_s, seed=seed, progress=progress)
     if engine == "auto":
-        if not _exact_fits(problem):
-            return rounds_routing.solve(problem, time_limit_s=time_limit_s, seed=seed, progress=progress)
         days = enumerate_days(
             problem, deadline=started + AUTO_ENUMERATION_SHARE * time_limit_s, max_patterns=AUTO_MAX_TRUCK_DAYS
         )
-        left = time_limit_s - (time.perf_counter() - started)
+        work = (1 - AUTO_ENUMERATION_SHARE) * time_limit_s
         if not days.complete:
             progress("too many feasible truck-days to enumerate them all: routing engine")
-            return rounds_routing.solve(problem, time_limit_s=left, seed=seed, progress=progress)
+            left = _left(started, time_limit_s)
+            return rounds_routing.solve(problem, time_limit_s=left, seed=seed, work_s=work, progress=progress)
         progress(f"exact engine: all {len(days.patterns)} feasible truck-days enumerated")
-    elif engine == "routing":
-        return rounds_routing.solve(problem, time_limit_s=time_limit_s, seed=seed, progress=progress)
-    left = time_limit_s - (time.perf_counter() - started)
-    start = rounds_routing.solve(problem, time_limit_s=HINT_SHARE * left, seed=seed, progress=progress)
-    left = time_limit_s - (time.perf_counter() - started)
-    exact = solve(problem, time_limit_s=left, seed=seed, enumeration=days, hint=start, progress=progress)
+    start = rounds_routing.solve(
+        problem, time_limit_s=HINT_SHARE * _left(started, time_limit_s), seed=seed, work_s=HINT_SHARE * work
+    )
+    exact = solve(
+        problem,
+        time_limit_s=_left(started, time_limit_s),
+        seed=seed,
+        enumeration=days,
+        hint=start,
+        work_s=(1 - HINT_SHARE) * work,
+        progress=progress,
+    )
     if exact.info.objective >= start.info.objective:
         return exact
     return replace(start, notes=(*start.notes, "the exact engine found no better plan within its time"))
+
+
+def _left(started: float, time_limit_s: float) -> float:
+    """Seconds left of the time limit."""
+    return max(0.1, time_limit_s - (time.perf_counter() - started))
 
 
 def _exact_fits(problem: RoundsProblem) -> bool:
