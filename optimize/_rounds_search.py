@@ -83,6 +83,7 @@ def _used(days: Days) -> Days:
 
 
 def _value(problem: RoundsProblem, open_stops: set[int]) -> float:
+    """Euros a week of the people these open stops serve, each counted once at its best frequency."""
     return float(problem.population @ served_levels(problem, open_stops)) * problem.person_value
 
 
