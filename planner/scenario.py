@@ -210,7 +210,8 @@ class RoundsSpec(_Strict):
         period = round(1 / self.visits_per_week()) if self.visits_per_week() < 1 else 1
         if self.horizon_weeks % period:
             raise ValueError(
-                f"a visit every {period} weeks ({self.stops.frequency}) needs horizon_weeks a multiple of {period}"
+                f"frequency '{self.stops.frequency}' (a visit every {period} weeks) needs horizon_weeks "
+                f"a multiple of {period}"
             )
         if self.start_date and self.end_date and self.end_date < self.start_date:
             raise ValueError(f"end_date {self.end_date} comes before start_date {self.start_date}")
