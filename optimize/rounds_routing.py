@@ -46,6 +46,7 @@ from optimize.rounds import (
     RoundsProblem,
     RoundsResult,
     build_result,
+    can_visit,
     explain_infeasible,
     order_plan,
     period_weeks,
@@ -248,7 +249,13 @@ def nearest_stop_plan(problem: RoundsProblem, slots: list[Slot], candidates: lis
             ]
             options.sort(key=lambda s: (problem.time_min[here, problem.stops[s].location], s))
             chosen = next(
-                (s for s in options[:GREEDY_TRIES] if order_plan(problem, vehicle, day, (*order, s)) is not None), None
+                (
+                    s
+                    for s in options[:GREEDY_TRIES]
+                    if can_visit(problem, s, vehicle, day)
+                    and order_plan(problem, vehicle, day, (*order, s)) is not None
+                ),
+                None,
             )
             if chosen is None:
                 break
@@ -327,12 +334,14 @@ def _integers(matrix: np.ndarray) -> np.ndarray:
 
 
 def _vehicle_costs(problem: RoundsProblem, v: int) -> tuple[np.ndarray, float]:
-    """Micro-euros per arc for vehicle ``v`` (stops it cannot serve out of reach), and per driving minute."""
+    """Micro-euros per arc for vehicle ``v``, and per driving minute.
+
+    A stop whose service the truck does not carry is not barred here (huge arc costs stall PyVRP's
+    local search): the exact re-timing of each day drops it, and the local search only adds stops a
+    truck can serve.
+    """
     vehicle = problem.vehicles[v]
     cost = _integers(problem.arc_cost(vehicle) * MICRO)
-    if vehicle.services:
-        barred = [st.location for st in problem.stops if st.service and st.service not in vehicle.services]
-        cost[:, barred] = 10 * cost.max(initial=1)
     moving = (problem.time_min > 0) & np.isfinite(problem.time_min)
     per_min = (
         float(np.median(problem.arc_cost(vehicle)[moving] / problem.time_min[moving])) * MICRO if moving.any() else 0.0
@@ -401,6 +410,7 @@ def _exact_days(
 def _fit(problem: RoundsProblem, slot: Slot, order: tuple[int, ...], prizes: dict[int, float]) -> tuple[int, ...]:
     """The order, with the fewest and least valuable stops dropped until the day fits exactly."""
     vehicle, day = problem.vehicles[slot[0]], slot[2]
+    order = tuple(s for s in order if can_visit(problem, s, vehicle, day))  # its service, its windows that day
     while order and order_plan(problem, vehicle, day, order) is None:
         shorter = [order[:i] + order[i + 1 :] for i in range(len(order))]
         fitting = [o for o in shorter if order_plan(problem, vehicle, day, o) is not None]

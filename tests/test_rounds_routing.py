@@ -160,3 +160,18 @@ def test_required_stop_is_served_even_when_not_worth_it():
     problem = replace(problem, stops=tuple(stops), population=population)
     result = solve(problem, time_limit_s=20, seed=1, max_iterations=ITERATIONS)
     assert "v7" in result.open_stops and check(problem, result) == []
+
+
+def test_a_stop_needing_a_service_gets_the_truck_that_carries_it():
+    """Two vans, one carrying 'health': the stops asking for it are visited by that van only."""
+    problem = _villages(16, 12, visits=0.5, weeks=2)
+    vans = (problem.vehicles[0], replace(problem.vehicles[0], vehicle_id="health-van", services=("health",)))
+    vans = (replace(vans[0], services=("library",)), vans[1])
+    stops = tuple(replace(st, service="health" if i % 3 == 0 else None) for i, st in enumerate(problem.stops))
+    problem = replace(problem, stops=stops, vehicles=vans)
+    result = solve(problem, time_limit_s=20, seed=1, max_iterations=ITERATIONS)
+    assert check(problem, result) == []
+    health = {st.stop_id for st in stops if st.service == "health"}
+    visits = [(r.vehicle_id, x.stop_id) for r in result.routes for x in r.visits]
+    assert any(s in health for _, s in visits)
+    assert all(v == "health-van" for v, s in visits if s in health)
