@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from contextvars import ContextVar
 
 POLL_S = 0.05  # how often a running solve looks at the cancel flag
@@ -32,6 +32,11 @@ def cancellable(event: threading.Event) -> Iterator[None]:
         yield
     finally:
         _current.reset(token)
+
+
+def cancel_scope(event: threading.Event | None) -> AbstractContextManager[None]:
+    """``cancellable(event)`` for a solve given its ``cancel`` event; nothing when it has none."""
+    return cancellable(event) if event is not None else nullcontext()
 
 
 def is_cancelled() -> bool:
@@ -73,13 +78,3 @@ def stopping(stop: Callable[[], None]) -> Iterator[None]:
         finished.set()
         watcher.join()
     check()
-
-
-@contextmanager
-def cancel_scope(event: threading.Event | None) -> Iterator[None]:
-    """A solve's ``cancel`` argument: when given, the solve watches it like a cancellable run's event."""
-    if event is None:
-        yield
-        return
-    with cancellable(event):
-        yield

@@ -58,29 +58,37 @@ def sequence_day(
     shift: tuple[int, int],
     max_drive_min: float,
     lunch: Break | None,
+    keep_order: bool = False,
 ) -> DayPlan | None:
     """The cheapest feasible order of ``stops`` for one truck-day, or None when no order fits.
 
     ``windows[s]`` are the stop's service windows that day (sorted). The truck leaves the depot
     no earlier than the shift start, waits if it arrives early, takes the break after a stop
-    (or before the first one), and is back by the shift end.
+    (or before the first one), and is back by the shift end. With ``keep_order`` only the order
+    given is timed, for any number of stops (the routing engine decides the order of long days).
     """
-    if len(stops) > MAX_STOPS:
+    if len(stops) > MAX_STOPS and not keep_order:
         raise ValueError(f"{len(stops)} stops in a day: at most {MAX_STOPS} can be sequenced exactly")
     best: DayPlan | None = None
-    break_slots = range(len(stops) + 1) if lunch else [None]
-    for order in permutations(stops):
+    for order in [tuple(stops)] if keep_order else permutations(stops):
         legs = [depot, *order, depot]
         drive = float(sum(time_min[a, b] for a, b in pairwise(legs)))
         cost = float(sum(arc_cost[a, b] for a, b in pairwise(legs)))
         if drive > max_drive_min or (best is not None and (cost, drive) >= (best.cost, best.drive_min)):
             continue
-        for slot in break_slots:
-            plan = _simulate(order, depot, time_min, service_min, windows, shift, lunch, slot, drive, cost)
-            if plan is not None:
-                best = plan
-                break
+        plan = _first_break_slot(order, depot, time_min, service_min, windows, shift, lunch, drive, cost)
+        if plan is not None:
+            best = plan
     return best
+
+
+def _first_break_slot(order, depot, time_min, service_min, windows, shift, lunch, drive, cost) -> DayPlan | None:
+    """The day with the break after the first stop where it fits (before any stop when possible)."""
+    for slot in range(len(order) + 1) if lunch else [None]:
+        plan = _simulate(order, depot, time_min, service_min, windows, shift, lunch, slot, drive, cost)
+        if plan is not None:
+            return plan
+    return None
 
 
 def _simulate(order, depot, time_min, service_min, windows, shift, lunch, slot, drive, cost) -> DayPlan | None:

@@ -32,7 +32,7 @@ says which ended the search (``ended_by``) and lists every search's objective in
 reported is the last whole-model search's.
 
 The rooms' and rounds' models are reused through their module-private helpers (``rooms._options``,
-``_build``, ``_cost``, ``_result``; ``rounds._day_patterns``, ``_result``): their constraints are not
+``_build``, ``_cost``, ``_result``; ``rounds._day_patterns``, ``build_result``): their constraints are not
 written twice, except the rounds' frequency and zone-value constraints, which live inside
 ``rounds.solve`` and are restated in :func:`_truck_part` over per-week choices.
 """
@@ -249,7 +249,7 @@ def sync_value(problem: MarketsProblem, rounds: RoundsResult, rooms: RoomsResult
 class _Trucks:
     """The trucks' part of the model: patterns, their per-week booleans, value and cost (cents)."""
 
-    patterns: list[rounds_model._Pattern]
+    patterns: list[rounds_model.DayPattern]
     y: dict[tuple[int, int], cp_model.IntVar]
     open_: list[cp_model.IntVar]
     value: cp_model.LinearExprT
@@ -288,9 +288,9 @@ def _truck_part(
 
 def _patterns(
     problem: RoundsProblem, deadline: float, notes: list[str], neighbours: int
-) -> list[rounds_model._Pattern]:
+) -> list[rounds_model.DayPattern]:
     """Every feasible truck-day of every truck and weekday (the rounds' enumeration)."""
-    patterns: list[rounds_model._Pattern] = []
+    patterns: list[rounds_model.DayPattern] = []
     for v in range(len(problem.vehicles)):
         for day in problem.days:
             found, cut = rounds_model._day_patterns(
@@ -725,5 +725,5 @@ def _rounds_result(
         for p in (trucks.patterns[i],)
     }
     open_stops = frozenset(s for s, var in enumerate(trucks.open_) if values[var.index])
-    result = rounds_model._result(problem, info, placed, open_stops, trucks.reachable, tuple(notes))
+    result = rounds_model.build_result(problem, info, placed, open_stops, trucks.reachable, tuple(notes))
     return replace(result, info=info)

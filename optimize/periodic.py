@@ -28,12 +28,11 @@ from __future__ import annotations
 import random
 import threading
 import time
-from contextlib import nullcontext
 from dataclasses import dataclass
 
 import numpy as np
 
-from optimize._cancel import cancellable
+from optimize._cancel import cancel_scope
 from optimize._periodic_horizon import polish, single_days
 from optimize._periodic_plan import Plan
 from optimize._periodic_problem import PeriodicProblem
@@ -142,7 +141,7 @@ def solve(
     """
     check_limit(time_limit_s)
     start = time.perf_counter()
-    with cancellable(cancel) if cancel is not None else nullcontext():
+    with cancel_scope(cancel):
         return _solve(problem, time_limit_s, seed, WORK_PER_S * time_limit_s if work is None else work, start)
 
 

@@ -5,31 +5,43 @@ Formulation (chosen by measurement against a Benders decomposition, see bench/RE
 1. **Enumerate feasible truck-days.** For each truck and weekday, every set of up to
    ``max_stops_per_day`` stops that one truck can serve that day is sequenced exactly
    (:mod:`optimize._sequencing`: time windows, lunch break, shift, driving limit), growing sets from
-   feasible smaller ones through each stop's nearest neighbours. Each gets its exact cost.
+   feasible smaller ones (through each stop's ``neighbours`` nearest when that option is set). Each
+   gets its exact cost. The enumeration is *complete* when nothing cut it (no neighbour limit, no
+   pattern cap, no deadline): only then is an optimal status a proof for the whole problem.
 2. **Choose with CP-SAT.** An integer count per truck-day pattern (how many weeks it is driven)
    and a boolean per stop: one pattern per truck-day; each open stop gets exactly its frequency
    (weekly or ``n``/week: the same truck and weekday every week; fortnightly: once in two weeks);
    a zone is served at the frequency of its most frequent open stop within reach, each person
    counted once. Objective: value of people served (people x visits per week x ``person_value``)
-   minus the exact driving cost. The best bound is a true bound over the enumerated patterns.
+   minus the exact driving cost. The best bound is a true bound over the enumerated patterns; when
+   the enumeration was cut the status is at best ``feasible`` and the bound is the value of every
+   person a reachable stop could serve (:func:`value_bound`).
+
+Beyond six stops a day or a few hundred candidates, :mod:`optimize.rounds_routing` plans the same
+problem with PyVRP and returns the same result.
 """
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from functools import partial
 from itertools import pairwise
 
 import numpy as np
 from ortools.sat.python import cp_model
 
-from optimize._cancel import check, stopping
-from optimize._errors import InfeasibleError
+from optimize._cancel import cancel_scope, check, stopping
+from optimize._errors import InfeasibleError, ProblemError
 from optimize._sequencing import MAX_STOPS, Break, DayPlan, sequence_day
-from optimize._solver import SolveInfo, Status, cp_sat, stopped_by_wall_clock, to_cents
+from optimize._solver import SolveInfo, Status, check_limit, cp_sat, stopped_by_wall_clock, to_cents
 
-ENUMERATION_SHARE = 0.8  # of the time limit, at most, for enumerating truck-days (a guard: it rarely binds)
+ENUMERATION_SHARE = 0.5  # of the time limit, at most, for enumerating truck-days (a wall-clock guard)
+WORK_SHARE = 0.4  # CP-SAT's deterministic work limit, as a share of the work seconds: the wall clock is a guard
+MAX_HORIZON_WEEKS = 4
+MAX_STOPS_PER_DAY = 30  # the routing engine's limit; the exact one sequences up to MAX_STOPS
 
 Window = tuple[int, int, int]  # (iso weekday, start minute, end minute)
 
@@ -84,23 +96,47 @@ class RoundsProblem:
     person_value: float = 0.5
     carbon_price_per_t: float = 100.0
     max_stops_per_day: int = 4
+    _arc_costs: dict[str, np.ndarray] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
+        problems = []
         n = self.time_min.shape[0]
         if self.time_min.shape != (n, n) or self.dist_m.shape != (n, n):
-            raise ValueError("time_min and dist_m must be square matrices of the same size")
+            problems.append("time_min and dist_m must be square matrices of the same size")
         if len(self.covers) != len(self.stops):
-            raise ValueError("covers needs one entry per stop")
-        if self.horizon_weeks not in (1, 2):
-            raise ValueError("the horizon is one or two weeks")
-        if not 1 <= self.max_stops_per_day <= MAX_STOPS:
-            raise ValueError(f"max_stops_per_day must be between 1 and {MAX_STOPS}")
+            problems.append("covers needs one entry per stop")
+        if not 1 <= self.horizon_weeks <= MAX_HORIZON_WEEKS:
+            problems.append(f"the horizon is 1 to {MAX_HORIZON_WEEKS} weeks (got {self.horizon_weeks})")
+        if not 1 <= self.max_stops_per_day <= MAX_STOPS_PER_DAY:
+            problems.append(f"max_stops_per_day must be between 1 and {MAX_STOPS_PER_DAY}")
+        for stop in self.stops:
+            if not 0 <= stop.location < n or stop.service_min <= 0:
+                problems.append(f"stop {stop.stop_id}: location outside the matrices or service_min <= 0")
+            if period_weeks(stop) == 0 or (stop.visits_per_week >= 1 and stop.visits_per_week % 1):
+                problems.append(f"stop {stop.stop_id}: {stop.visits_per_week:g} visits a week is not 1/k or n")
+            elif self.horizon_weeks % period_weeks(stop):
+                problems.append(
+                    f"stop {stop.stop_id}: a visit every {period_weeks(stop)} weeks needs a horizon that is a "
+                    f"multiple of it (got {self.horizon_weeks})"
+                )
+        problems += [
+            f"vehicle {v.vehicle_id}: depot outside the matrices" for v in self.vehicles if not 0 <= v.depot < n
+        ]
+        if problems:
+            raise ProblemError(problems)
 
     def arc_cost(self, vehicle: Vehicle) -> np.ndarray:
-        """Euros per arc for a vehicle: km, driving hours and CO2 at the carbon price."""
-        km = self.dist_m / 1000.0
-        co2_t = km * vehicle.co2_g_per_km / 1e6
-        return km * vehicle.cost_per_km + self.time_min / 60.0 * vehicle.cost_per_hour + co2_t * self.carbon_price_per_t
+        """Euros per arc for a vehicle: km, driving hours and CO2 at the carbon price (computed once per vehicle)."""
+        key = f"{vehicle.cost_per_km}/{vehicle.cost_per_hour}/{vehicle.co2_g_per_km}"
+        if key not in self._arc_costs:
+            km = self.dist_m / 1000.0
+            co2_t = km * vehicle.co2_g_per_km / 1e6
+            self._arc_costs[key] = (
+                km * vehicle.cost_per_km
+                + self.time_min / 60.0 * vehicle.cost_per_hour
+                + co2_t * self.carbon_price_per_t
+            )
+        return self._arc_costs[key]
 
     def horizon(self) -> list[tuple[int, int]]:
         """The (week, weekday) pairs of the horizon, weeks numbered from 1."""
@@ -158,6 +194,16 @@ class RoundsResult:
         )
 
 
+def period_weeks(stop: Stop) -> int:
+    """Weeks between two visits of a stop visited less than weekly (1 for weekly or more; 0 if not 1/k)."""
+    if stop.visits_per_week >= 1:
+        return 1
+    if stop.visits_per_week <= 0:
+        return 0
+    period = round(1 / stop.visits_per_week)
+    return period if abs(period * stop.visits_per_week - 1) < 1e-9 else 0
+
+
 def _day_windows(stop: Stop, day: int, shift: tuple[int, int]) -> list[tuple[int, int]]:
     if not stop.windows:
         return [shift]
@@ -174,10 +220,22 @@ def _can_visit(problem: RoundsProblem, s: int, v: Vehicle, day: int) -> DayPlan 
 
 def day_plan(problem: RoundsProblem, v: Vehicle, day: int, stops: tuple[int, ...]) -> DayPlan | None:
     """Exact best order of ``stops`` on ``v``'s ``day``; the plan's ``order`` holds stop indices."""
+    return _local_plan(problem, v, day, stops, sequence_day)
+
+
+def order_plan(problem: RoundsProblem, v: Vehicle, day: int, order: tuple[int, ...]) -> DayPlan | None:
+    """``v``'s ``day`` visiting stops (indices) in this fixed ``order``, timed exactly; None when it does not fit."""
+    return _local_plan(problem, v, day, order, partial(sequence_day, keep_order=True))
+
+
+def _local_plan(
+    problem: RoundsProblem, v: Vehicle, day: int, stops: tuple[int, ...], sequencer: Callable[..., DayPlan | None]
+) -> DayPlan | None:
+    """Run a day sequencer on the day's own small matrices (local node 0 is the depot)."""
     shift = (v.shift_start_min, v.shift_end_min)
-    nodes = [v.depot, *(problem.stops[s].location for s in stops)]  # local node 0 is the depot
+    nodes = [v.depot, *(problem.stops[s].location for s in stops)]
     local = range(1, len(nodes))
-    plan = sequence_day(
+    plan = sequencer(
         list(local),
         depot=0,
         time_min=problem.time_min[np.ix_(nodes, nodes)],
@@ -191,6 +249,48 @@ def day_plan(problem: RoundsProblem, v: Vehicle, day: int, stops: tuple[int, ...
     if plan is None:
         return None
     return replace(plan, order=tuple(stops[i - 1] for i in plan.order))
+
+
+def can_visit(problem: RoundsProblem, s: int, v: Vehicle, day: int) -> bool:
+    """True when truck ``v`` can serve stop ``s`` alone on ``day`` (its service, its day, windows, shift)."""
+    return _can_visit(problem, s, v, day) is not None
+
+
+def serviceable(problem: RoundsProblem) -> dict[tuple[int, int], list[int]]:
+    """For each (vehicle index, weekday it works), the stops it can serve alone that day.
+
+    A stop with the same windows on two weekdays is sequenced once for both.
+    """
+    fits: dict[tuple[int, int], list[int]] = {}
+    for v, vehicle in enumerate(problem.vehicles):
+        shift = (vehicle.shift_start_min, vehicle.shift_end_min)
+        seen: dict[tuple[int, tuple[tuple[int, int], ...]], bool] = {}
+        for day in sorted(set(vehicle.days) & set(problem.days)):
+            fits[v, day] = []
+            for s, stop in enumerate(problem.stops):
+                key = (s, tuple(_day_windows(stop, day, shift)))
+                if key not in seen:
+                    seen[key] = _can_visit(problem, s, vehicle, day) is not None
+                if seen[key]:
+                    fits[v, day].append(s)
+    return fits
+
+
+def reachable_stops(problem: RoundsProblem) -> set[int]:
+    """Stops some truck can serve on some day of the horizon."""
+    return {s for stops in serviceable(problem).values() for s in stops}
+
+
+def stop_worth(problem: RoundsProblem) -> np.ndarray:
+    """The most a stop's visits can ever bring, in the objective's euros: all its people at its frequency."""
+    people = np.array([float(problem.population[list(zones)].sum()) if zones else 0.0 for zones in problem.covers])
+    levels = np.array([st.visits_per_week for st in problem.stops])
+    return people * levels * problem.person_value
+
+
+def value_bound(problem: RoundsProblem, reachable: set[int]) -> float:
+    """An upper bound on the objective: every person a reachable stop covers, at its best frequency, no cost."""
+    return float(np.sum(problem.population * served_levels(problem, reachable)) * problem.person_value)
 
 
 def explain_infeasible(problem: RoundsProblem) -> list[str]:
@@ -232,7 +332,7 @@ def explain_infeasible(problem: RoundsProblem) -> list[str]:
 
 
 @dataclass(frozen=True)
-class _Pattern:
+class DayPattern:
     """A feasible truck-day: its stops (indices) and exact sequenced plan."""
 
     vehicle: int
@@ -241,107 +341,262 @@ class _Pattern:
     plan: DayPlan
 
 
+@dataclass(frozen=True)
+class Enumeration:
+    """The feasible truck-days found, the weekdays each stands for, and whether nothing cut the list."""
+
+    patterns: tuple[DayPattern, ...]
+    day_class: dict[tuple[int, int], tuple[int, ...]]  # (vehicle, representative weekday) -> weekdays
+    complete: bool
+    notes: tuple[str, ...]
+
+
 def _day_patterns(
-    problem: RoundsProblem, v: int, day: int, *, neighbours: int, max_patterns: int, deadline: float = float("inf")
-) -> tuple[list[_Pattern], bool]:
+    problem: RoundsProblem, v: int, day: int, *, neighbours: int | None, max_patterns: int, deadline: float
+) -> tuple[list[DayPattern], str | None]:
     """Every feasible set of up to ``max_stops_per_day`` stops for truck ``v`` on ``day``, built upwards.
 
-    A set grows only by stops among the ``neighbours`` nearest (in minutes) of a stop already in it,
-    and only from feasible smaller sets. Returns the patterns and whether ``max_patterns`` cut the list.
+    A set grows only from a feasible smaller one (a subset of a feasible day is feasible), by stops of
+    higher index, among the ``neighbours`` nearest (in minutes) of a stop already in it when that is
+    set. A day is kept only when each of its optional stops is worth its detour: dropping a stop
+    whose extra cost exceeds everything it could ever bring (:func:`stop_worth`) makes a plan
+    strictly better, so no optimal plan uses such a day and leaving it out keeps the list complete.
+    Returns the patterns and what cut the list (None when it is complete).
     """
     vehicle = problem.vehicles[v]
-    if time.perf_counter() > deadline:
-        return [], True
     singles = [s for s in range(len(problem.stops)) if _can_visit(problem, s, vehicle, day) is not None]
     if not singles:
-        return [], False
-    locations = np.array([problem.stops[s].location for s in singles])
-    times = problem.time_min[np.ix_(locations, locations)]
-    near = {singles[i]: {singles[j] for j in np.argsort(times[i])[1 : neighbours + 1]} for i in range(len(singles))}
-    patterns: list[_Pattern] = []
+        return [], None
+    cut = None
+    if neighbours is not None and neighbours < len(singles) - 1:
+        locations = np.array([problem.stops[s].location for s in singles])
+        times = problem.time_min[np.ix_(locations, locations)]
+        near = {singles[i]: [singles[j] for j in np.argsort(times[i])[1 : neighbours + 1]] for i in range(len(singles))}
+        cut = f"each stop paired with its {neighbours} nearest only"
+    else:
+        near = {s: singles for s in singles}
+    patterns: list[DayPattern] = []
+    worth = stop_worth(problem)
+    costs: dict[tuple[int, ...], float] = {(): 0.0}
     layer: list[tuple[int, ...]] = [(s,) for s in singles]
-    truncated = False
     while layer:
         grown: set[tuple[int, ...]] = set()
         for stops in layer:
             check()  # a cancelled run stops here too
             if time.perf_counter() > deadline:  # the time limit bounds the enumeration too
-                return patterns, True
+                return patterns, "the time limit"
             plan = day_plan(problem, vehicle, day, stops)
             if plan is None:
                 continue
-            patterns.append(_Pattern(v, day, stops, plan))
+            costs[stops] = plan.cost
+            if all(  # a subset never sequenced (cut by the neighbour limit) proves nothing: keep the day
+                problem.stops[s].required
+                or plan.cost - costs.get(tuple(t for t in stops if t != s), np.inf) <= worth[s]
+                for s in stops
+            ):
+                patterns.append(DayPattern(v, day, stops, plan))
             if len(stops) < problem.max_stops_per_day:
                 reach = set().union(*(near[s] for s in stops))
-                grown.update(tuple(sorted((*stops, t))) for t in reach if t > stops[-1] and t not in stops)
-        if len(patterns) + len(grown) > max_patterns:
-            truncated = bool(grown)
-            break
+                grown.update(tuple(sorted((*stops, t))) for t in reach if t > stops[-1])
+            if len(patterns) + len(grown) > max_patterns:
+                return patterns, f"the cap of {max_patterns} truck-days"
         layer = sorted(grown)
-    return patterns, truncated
+    return patterns, cut
 
 
-def _regular_visits(stop: Stop, weeks: int) -> int:
-    """Visits of a stop over the horizon."""
-    return max(1, round(stop.visits_per_week * weeks))
+def enumerate_days(
+    problem: RoundsProblem, *, deadline: float, neighbours: int | None = None, max_patterns: int = 50_000
+) -> Enumeration:
+    """Every feasible truck-day of the problem (see :func:`_day_patterns`), weekdays with the same days merged.
+
+    Complete only when no neighbour limit, pattern cap (counted over the whole fleet) or ``deadline``
+    (``time.perf_counter`` seconds) cut it, and the days fit the exact sequencer (``MAX_STOPS``).
+    """
+    if problem.max_stops_per_day > MAX_STOPS:
+        return Enumeration((), {}, False, (f"more than {MAX_STOPS} stops a day cannot be enumerated",))
+    patterns: list[DayPattern] = []
+    notes: list[str] = []
+    day_class: dict[tuple[int, int], tuple[int, ...]] = {}
+    only_fortnightly = all(st.visits_per_week < 1 for st in problem.stops)
+    for v, vehicle in enumerate(problem.vehicles):
+        seen: dict[tuple[object, ...], int] = {}
+        shift = (vehicle.shift_start_min, vehicle.shift_end_min)
+        for day in problem.days:
+            works = day in vehicle.days
+            signature = (works, *(tuple(_day_windows(st, day, shift)) for st in problem.stops))  # same windows
+            if only_fortnightly and signature in seen:  # same possible days: one class, no symmetric copies
+                first = seen[signature]
+                day_class[v, first] = (*day_class[v, first], day)
+                continue
+            found, cut = _day_patterns(
+                problem, v, day, neighbours=neighbours, max_patterns=max_patterns - len(patterns), deadline=deadline
+            )
+            if cut:
+                notes.append(f"truck {vehicle.vehicle_id}, day {day}: truck-days cut by {cut}")
+            seen[signature] = day
+            day_class[v, day] = (day,)
+            patterns += found
+    return Enumeration(tuple(patterns), day_class, not notes, tuple(notes))
+
+
+def _check_frequencies(problem: RoundsProblem) -> None:
+    """The exact model plans a stop visited less than weekly once over the horizon."""
+    for stop in problem.stops:
+        if stop.visits_per_week < 1 and period_weeks(stop) != problem.horizon_weeks:
+            raise InfeasibleError(
+                [
+                    f"stop {stop.name}: a visit every {period_weeks(stop)} weeks needs horizon_weeks "
+                    f"{period_weeks(stop)} with the exact engine (the routing engine repeats shorter cycles)"
+                ]
+            )
 
 
 def solve(
     problem: RoundsProblem,
     *,
-    time_limit_s: float = 60.0,
-    seed: int = 0,
+    time_limit_s: float,
+    seed: int,
+    cancel: threading.Event | None = None,
     workers: int = 2,
-    neighbours: int = 12,
+    neighbours: int | None = 12,
     max_patterns: int = 20_000,
+    enumeration: Enumeration | None = None,
+    hint: RoundsResult | None = None,
+    work_s: float | None = None,
     progress: Callable[[str], None] = lambda _: None,
 ) -> RoundsResult:
     """Plan the rounds with CP-SAT over enumerated feasible truck-days (see the module docstring).
 
+    ``neighbours`` limits the days enumerated to stops among each other's nearest (None: no limit,
+    the enumeration may then be complete); ``enumeration`` reuses truck-days already enumerated
+    (the engine choice does); ``hint`` is a plan CP-SAT starts from (e.g. the routing engine's);
+    ``work_s`` sizes CP-SAT's work limit (default ``time_limit_s``, the wall-clock guard).
     Raises :class:`InfeasibleError` with plain-words reasons when required stops cannot be served.
     """
+    check_limit(time_limit_s)
     started = time.perf_counter()
+    with cancel_scope(cancel):
+        return _solve(
+            problem,
+            (time_limit_s, work_s or time_limit_s),
+            seed,
+            started,
+            workers,
+            enumeration or neighbours,
+            max_patterns,
+            hint,
+            progress,
+        )
+
+
+def _solve(
+    problem: RoundsProblem,
+    limits: tuple[float, float],
+    seed: int,
+    started: float,
+    workers: int,
+    enumeration: Enumeration | int | None,
+    max_patterns: int,
+    hint: RoundsResult | None,
+    progress: Callable[[str], None],
+) -> RoundsResult:
+    """The body of :func:`solve` (``limits``: the time limit and the work seconds; ``enumeration``: one
+    already made, or the neighbour limit for a new one)."""
+    time_limit_s, work_s = limits
     reasons = explain_infeasible(problem)
     if reasons:
         raise InfeasibleError(reasons)
-    weeks = problem.horizon_weeks
-    for stop in problem.stops:
-        if stop.visits_per_week < 1 and stop.visits_per_week * weeks != 1:
-            raise InfeasibleError(
-                [f"stop {stop.name}: {stop.visits_per_week:g} visits a week needs a two-week horizon"]
-            )
-    patterns: list[_Pattern] = []
-    notes: list[str] = []
-    enumeration_deadline = started + ENUMERATION_SHARE * time_limit_s
-    day_class: dict[tuple[int, int], tuple[int, ...]] = {}  # (vehicle, representative weekday) -> weekdays
-    only_fortnightly = all(st.visits_per_week < 1 for st in problem.stops)
-    for v in range(len(problem.vehicles)):
-        seen: dict[tuple[object, ...], int] = {}
-        for day in problem.days:
-            found, truncated = _day_patterns(
-                problem, v, day, neighbours=neighbours, max_patterns=max_patterns, deadline=enumeration_deadline
-            )
-            if truncated:
-                notes.append(
-                    f"truck {problem.vehicles[v].vehicle_id}, day {day}: day patterns cut at "
-                    f"{max_patterns} or at {ENUMERATION_SHARE:.0%} of the time limit"
-                )
-            signature = tuple((p.stops, p.plan.start_min, p.plan.cost) for p in found)  # same days, same plans
-            if only_fortnightly and signature in seen:  # same possible days: one class, no symmetric copies
-                first = seen[signature]
-                day_class[v, first] = (*day_class[v, first], day)
-                continue
-            seen[signature] = day
-            day_class[v, day] = (day,)
-            patterns += found
-    progress(f"{len(patterns)} feasible truck-days enumerated")
-    notes.append(
-        f"optimal means optimal among {len(patterns)} feasible truck-days of up to {problem.max_stops_per_day} stops, "
-        f"each stop paired with its {neighbours} nearest"
+    _check_frequencies(problem)
+    if not isinstance(enumeration, Enumeration):
+        enumeration = enumerate_days(
+            problem,
+            deadline=started + ENUMERATION_SHARE * time_limit_s,
+            neighbours=enumeration,
+            max_patterns=max_patterns,
+        )
+    patterns, day_class, notes = list(enumeration.patterns), enumeration.day_class, list(enumeration.notes)
+    progress(f"{len(patterns)} feasible truck-days enumerated ({'complete' if enumeration.complete else 'cut'})")
+    if not enumeration.complete:
+        notes.append(
+            f"the enumeration of truck-days was cut ({len(patterns)} kept): the plan is not proven optimal and "
+            "the bound is the value of everyone a reachable stop covers"
+        )
+    model, count, open_, required, reachable = _model(problem, patterns, day_class)
+    if hint is not None:
+        _add_hint(problem, model, patterns, day_class, count, hint)
+    left = max(0.1, time_limit_s - (time.perf_counter() - started))
+    solver = cp_sat(WORK_SHARE * work_s, seed, workers, wall_limit_s=left)
+    with stopping(solver.stop_search):
+        code = solver.solve(model)
+    if stopped_by_wall_clock(solver):
+        notes.append("the wall-clock limit ended the search before the work limit: another run may differ")
+    elapsed = time.perf_counter() - started
+    if code == cp_model.INFEASIBLE:
+        culprits = [
+            problem.stops[s].name
+            for s, lit in required.items()
+            if lit.index in set(solver.sufficient_assumptions_for_infeasibility())
+        ]
+        raise InfeasibleError(
+            [
+                f"these required stops cannot all be served with the fleet's truck-days: "
+                f"{', '.join(culprits) or 'all required stops'}"
+            ]
+        )
+    bound = solver.best_objective_bound / 100
+    if not enumeration.complete:  # a stop in no enumerated day may still be reachable: say so, bound it
+        reachable = reachable_stops(problem)
+        bound = value_bound(problem, reachable)
+    if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        info = SolveInfo(Status.UNKNOWN, float("nan"), bound, elapsed, seed)
+        return RoundsResult(info, (), (), {}, np.zeros(len(problem.population)), 0.0, 0.0, tuple(notes))
+    proven = code == cp_model.OPTIMAL and enumeration.complete
+    info = SolveInfo(Status.OPTIMAL if proven else Status.FEASIBLE, solver.objective_value / 100, bound, elapsed, seed)
+    used = [(patterns[i], solver.value(c)) for i, c in enumerate(count) if solver.value(c)]
+    open_stops = frozenset(s for s in range(len(problem.stops)) if solver.value(open_[s]))
+    return build_result(
+        problem, info, _place(used, problem.horizon_weeks, day_class), open_stops, reachable, tuple(notes)
     )
+
+
+def _add_hint(
+    problem: RoundsProblem,
+    model: cp_model.CpModel,
+    patterns: list[DayPattern],
+    day_class: dict[tuple[int, int], tuple[int, ...]],
+    count: list[cp_model.IntVar],
+    hint: RoundsResult,
+) -> None:
+    """Hint CP-SAT with a plan: each of its truck-days counted on the pattern with the same truck, class and stops."""
+    index = {st.stop_id: s for s, st in enumerate(problem.stops)}
+    vehicle = {v.vehicle_id: k for k, v in enumerate(problem.vehicles)}
+    klass = {(v, d): first for (v, first), days in day_class.items() for d in days}
+    where = {(p.vehicle, p.weekday, p.stops): i for i, p in enumerate(patterns)}
+    used: dict[int, int] = {}
+    for route in hint.routes:
+        v = vehicle[route.vehicle_id]
+        key = (v, klass.get((v, route.day), -1), tuple(sorted(index[x.stop_id] for x in route.visits)))
+        if key in where:
+            used[where[key]] = used.get(where[key], 0) + 1
+    for i, var in enumerate(count):
+        model.add_hint(var, used.get(i, 0))
+
+
+def _model(
+    problem: RoundsProblem, patterns: list[DayPattern], day_class: dict[tuple[int, int], tuple[int, ...]]
+) -> tuple[cp_model.CpModel, list[cp_model.IntVar], list[cp_model.IntVar], dict[int, cp_model.IntVar], set[int]]:
+    """The CP-SAT model over the patterns: counts, open stops, required-stop assumptions, stops in some pattern."""
+    weeks = problem.horizon_weeks
     model = cp_model.CpModel()
-    count = [
-        model.new_int_var(0, weeks * len(day_class[p.vehicle, p.weekday]), f"n_{i}") for i, p in enumerate(patterns)
+    count = [  # a day of stops visited once over the horizon is driven at most once
+        model.new_int_var(
+            0,
+            1
+            if all(problem.stops[s].visits_per_week < 1 for s in p.stops)
+            else weeks * len(day_class[p.vehicle, p.weekday]),
+            f"n_{i}",
+        )
+        for i, p in enumerate(patterns)
     ]
     open_ = [model.new_bool_var(f"open_{s}") for s in range(len(problem.stops))]
     by_day: dict[tuple[int, int], list[int]] = {}
@@ -353,15 +608,18 @@ def solve(
     for (v, day), members in by_day.items():  # one pattern per truck-day
         model.add(sum(count[i] for i in members) <= weeks * len(day_class[v, day]))
     required = {}
+    slots_of: dict[int, list[tuple[int, int, int]]] = {}
+    for key in by_stop_day:
+        slots_of.setdefault(key[0], []).append(key)
     for s, stop in enumerate(problem.stops):
-        slots = [key for key in by_stop_day if key[0] == s]
+        slots = slots_of.get(s, [])
         if stop.required:
             required[s] = model.new_bool_var(f"required_{s}")
             model.add(open_[s] == 1).only_enforce_if(required[s])
         if not slots:
             model.add(open_[s] == 0)
             continue
-        if stop.visits_per_week < 1:  # once over the two weeks, any truck and day
+        if stop.visits_per_week < 1:  # once over the horizon, any truck and day
             model.add(sum(count[i] for key in slots for i in by_stop_day[key]) == open_[s])
             continue
         chosen = {}
@@ -392,43 +650,17 @@ def solve(
     cost = sum(to_cents(p.plan.cost) * count[i] for i, p in enumerate(patterns))
     model.maximize(sum(value_terms) - cost)
     model.add_assumptions(list(required.values()))
-    solver = cp_sat(time_limit_s, seed, workers, wall_limit_s=max(0.1, time_limit_s - (time.perf_counter() - started)))
-    with stopping(solver.stop_search):
-        code = solver.solve(model)
-    if stopped_by_wall_clock(solver):
-        notes.append("the wall-clock limit ended the search before the work limit: another run may differ")
-    elapsed = time.perf_counter() - started
-    if code == cp_model.INFEASIBLE:
-        culprits = [
-            problem.stops[s].name
-            for s, lit in required.items()
-            if lit.index in set(solver.sufficient_assumptions_for_infeasibility())
-        ]
-        raise InfeasibleError(
-            [
-                f"these required stops cannot all be served with the fleet's truck-days: "
-                f"{', '.join(culprits) or 'all required stops'}"
-            ]
-        )
-    if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        info = SolveInfo(Status.UNKNOWN, float("nan"), solver.best_objective_bound / 100, elapsed, seed)
-        return RoundsResult(info, (), (), {}, np.zeros(len(problem.population)), 0.0, 0.0, tuple(notes))
-    status = Status.OPTIMAL if code == cp_model.OPTIMAL else Status.FEASIBLE
-    info = SolveInfo(status, solver.objective_value / 100, solver.best_objective_bound / 100, elapsed, seed)
-    used = [(patterns[i], solver.value(c)) for i, c in enumerate(count) if solver.value(c)]
-    open_stops = frozenset(s for s in range(len(problem.stops)) if solver.value(open_[s]))
-    reachable = {s for s, _, _ in by_stop_day}
-    return _result(problem, info, _place(used, weeks, day_class), open_stops, reachable, tuple(notes))
+    return model, count, open_, required, set(slots_of)
 
 
 def _place(
-    used: list[tuple[_Pattern, int]], weeks: int, day_class: dict[tuple[int, int], tuple[int, ...]]
-) -> dict[tuple[int, int, int], _Pattern]:
+    used: list[tuple[DayPattern, int]], weeks: int, day_class: dict[tuple[int, int], tuple[int, ...]]
+) -> dict[tuple[int, int, int], DayPattern]:
     """Give each used pattern copy a (vehicle, week, weekday) slot of its class.
 
     Patterns driven every week (count = weeks) keep one weekday; the others fill the free slots.
     """
-    placed: dict[tuple[int, int, int], _Pattern] = {}
+    placed: dict[tuple[int, int, int], DayPattern] = {}
     for pattern, copies in sorted(used, key=lambda item: (-item[1], item[0].stops)):
         days = day_class[pattern.vehicle, pattern.weekday]
         while (
@@ -449,14 +681,18 @@ def _place(
     return placed
 
 
-def _result(
+def build_result(
     problem: RoundsProblem,
     info: SolveInfo,
-    placed: dict[tuple[int, int, int], _Pattern],
+    placed: dict[tuple[int, int, int], DayPattern],
     open_stops: frozenset[int],
     reachable: set[int],
     notes: tuple[str, ...],
 ) -> RoundsResult:
+    """The result of a plan placed on (vehicle, week, weekday) slots: routes, open stops, why the others are out.
+
+    Both engines end here, so both give the same plan object and the same reasons.
+    """
     routes = []
     for (v, w, d), pattern in sorted(placed.items(), key=lambda item: (item[0][1], item[0][2], item[0][0])):
         plan = pattern.plan

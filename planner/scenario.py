@@ -169,7 +169,11 @@ class StopsSpec(_Strict):
     kinds: list[str] = Field(["town_hall"], description="site kinds that may host a stop")
     files: list[Path] = Field(default_factory=list, description="extra candidate stop files (sites schema)")
     service_min: int = Field(150, gt=0, le=600, description="length of one visit")
-    frequency: str = Field("fortnightly", pattern=r"^(weekly|fortnightly|[1-5]/week)$")
+    frequency: str = Field(
+        "fortnightly",
+        pattern=r"^(weekly|fortnightly|[1-5]/week|every [2-4] weeks)$",
+        description="weekly, fortnightly, every 2-4 weeks, or 1-5/week",
+    )
     use_opening_hours: bool = Field(False, description="visit a stop only within its opening hours")
     required: list[str] = Field(default_factory=list, description="site ids that must be served")
 
@@ -177,7 +181,7 @@ class StopsSpec(_Strict):
 class RoundsSpec(_Strict):
     """The mobile-service rounds to plan."""
 
-    horizon_weeks: int = Field(2, ge=1, le=2)
+    horizon_weeks: int = Field(2, ge=1, le=4, description="weeks planned, then repeated in the calendars")
     start_date: Monday | None = Field(None, description="Monday of week 1 (default: next Monday)")
     end_date: date | None = Field(
         None, description=f"last day the calendars repeat (default: {DEFAULT_REPEATS} repetitions of the horizon)"
@@ -185,7 +189,14 @@ class RoundsSpec(_Strict):
     serve_within_min: float = Field(15, gt=0, le=120, description="a stop serves zones this close")
     person_value_eur: float = Field(0.5, ge=0, description="value of serving one person once a week")
     carbon_price_eur_per_t: float = Field(100, ge=0)
-    max_stops_per_day: int = Field(3, ge=1, le=6)
+    max_stops_per_day: int = Field(
+        3, ge=1, le=30, description="stops a truck-day at most (the exact engine sequences up to 6)"
+    )
+    engine: Literal["auto", "exact", "routing"] = Field(
+        "auto",
+        description="exact: every feasible truck-day enumerated, then CP-SAT; routing: PyVRP; "
+        "auto: exact when its enumeration is complete, else routing",
+    )
     demand: Literal["all", "uncovered"] = Field(
         "all", description="all inhabitants, or only those beyond coverage.target_min of a fixed service"
     )
@@ -196,8 +207,12 @@ class RoundsSpec(_Strict):
 
     @model_validator(mode="after")
     def _frequency_fits_horizon(self) -> RoundsSpec:
-        if self.stops.frequency == "fortnightly" and self.horizon_weeks != 2:
-            raise ValueError("a fortnightly frequency needs horizon_weeks: 2")
+        period = round(1 / self.visits_per_week()) if self.visits_per_week() < 1 else 1
+        if self.horizon_weeks % period:
+            raise ValueError(
+                f"frequency '{self.stops.frequency}' (a visit every {period} weeks) needs horizon_weeks "
+                f"a multiple of {period}"
+            )
         if self.start_date and self.end_date and self.end_date < self.start_date:
             raise ValueError(f"end_date {self.end_date} comes before start_date {self.start_date}")
         ids = [v.vehicle_id for v in self.fleet]
@@ -207,9 +222,12 @@ class RoundsSpec(_Strict):
 
     def visits_per_week(self) -> float:
         """Visits per week each open stop receives."""
-        if self.stops.frequency == "fortnightly":
+        frequency = self.stops.frequency
+        if frequency == "fortnightly":
             return 0.5
-        return 1.0 if self.stops.frequency == "weekly" else float(self.stops.frequency.split("/")[0])
+        if frequency.startswith("every "):
+            return 1 / int(frequency.split()[1])
+        return 1.0 if frequency == "weekly" else float(frequency.split("/")[0])
 
 
 # ---------------------------------------------------------------------------------------------- rooms

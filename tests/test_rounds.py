@@ -7,9 +7,9 @@ from itertools import permutations, product
 import numpy as np
 import pytest
 
-from optimize._errors import InfeasibleError
+from optimize._errors import InfeasibleError, ProblemError
 from optimize._sequencing import Break
-from optimize.rounds import RoundsProblem, Stop, Vehicle, solve
+from optimize.rounds import RoundsProblem, Stop, Vehicle, reachable_stops, solve, value_bound
 from tests.rounds_checker import check
 
 
@@ -155,13 +155,12 @@ def _one_truck(stops, days=(1, 2, 3, 4, 5), weeks=2) -> RoundsProblem:
             1,
             "required stops need 80 hours of service over the horizon, the fleet's shifts give 40 hours",
         ),
-        ([Stop("f", "Ferme", 0, 60, 0.5)], (1, 2, 3, 4, 5), 1, "0.5 visits a week needs a two-week horizon"),
     ],
 )
 def test_infeasible_problems_are_explained(stops, days, weeks, message):
     """Impossible required stops and frequencies raise InfeasibleError in plain words."""
     with pytest.raises(InfeasibleError) as caught:
-        solve(_one_truck(stops, days, weeks), time_limit_s=5)
+        solve(_one_truck(stops, days, weeks), time_limit_s=5, seed=0)
     assert message in str(caught.value)
 
 
@@ -180,12 +179,45 @@ def test_required_stops_that_conflict_are_named():
         days=(1,),
     )
     with pytest.raises(InfeasibleError, match="these required stops cannot all be served"):
-        solve(problem, time_limit_s=5)
+        solve(problem, time_limit_s=5, seed=0)
 
 
 def test_problem_validation():
-    """Mismatched matrices and a horizon of three weeks are refused when the problem is built."""
-    with pytest.raises(ValueError, match="square matrices"):
+    """Mismatched matrices, a five-week horizon, a frequency the horizon does not repeat: all refused at once."""
+    with pytest.raises(ProblemError, match="square matrices"):
         RoundsProblem((), (), np.zeros((2, 3)), np.zeros((2, 3)), (), np.zeros(0))
-    with pytest.raises(ValueError, match="one or two weeks"):
-        RoundsProblem((), (), np.zeros((1, 1)), np.zeros((1, 1)), (), np.zeros(0), horizon_weeks=3)
+    with pytest.raises(ProblemError) as caught:
+        RoundsProblem(
+            (Stop("f", "Ferme", 0, 60, 0.5), Stop("g", "Gare", 0, 60, 0.3)),
+            (),
+            np.zeros((1, 1)),
+            np.zeros((1, 1)),
+            ((), ()),
+            np.zeros(0),
+            horizon_weeks=5,
+        )
+    assert len(caught.value.problems) == 3
+    assert "1 to 4 weeks" in str(caught.value) and "0.3 visits a week" in str(caught.value)
+    assert "every 2 weeks needs a horizon that is a multiple" in str(caught.value)
+    with pytest.raises(ProblemError, match="multiple of it"):
+        RoundsProblem(
+            (Stop("f", "Ferme", 0, 60, 0.5),),
+            (),
+            np.zeros((1, 1)),
+            np.zeros((1, 1)),
+            ((),),
+            np.zeros(0),
+            horizon_weeks=1,
+        )
+
+
+def test_optimal_only_when_every_truck_day_was_enumerated():
+    """Limiting each stop to its 3 nearest cuts the enumeration: the plan is feasible, never called optimal,
+    and its bound is everyone a reachable stop covers; without the limit the same problem is proven optimal."""
+    problem = _grid_problem(12, 0)
+    cut = solve(problem, time_limit_s=20, seed=0, neighbours=3)
+    full = solve(problem, time_limit_s=20, seed=0, neighbours=None)
+    assert cut.info.status == "feasible" and any("was cut" in n for n in cut.notes)
+    assert cut.info.bound == pytest.approx(value_bound(problem, reachable_stops(problem)))
+    assert full.info.status == "optimal" and full.info.objective >= cut.info.objective - 1e-6
+    assert check(problem, cut) == [] and check(problem, full) == []

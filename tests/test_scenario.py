@@ -124,7 +124,9 @@ def test_override_validates_like_a_file():
     scenario = load_scenario(PLAN)
     with pytest.raises(InputError, match=r"travel\.speed_kmh: Input should be greater than 0 \(got 0 km/h\)"):
         scenario.override(travel={**scenario.travel.model_dump(), "speed_kmh": 0})
-    with pytest.raises(InputError, match="a fortnightly frequency needs horizon_weeks: 2"):
+    with pytest.raises(
+        InputError, match="frequency 'fortnightly' \\(a visit every 2 weeks\\) needs horizon_weeks a multiple of 2"
+    ):
         scenario.rounds.override(horizon_weeks=1)
     with pytest.raises(InputError, match="language: Input should be 'fr' or 'en'"):
         scenario.override(language="de")

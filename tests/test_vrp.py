@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from optimize._errors import ProblemError
 from optimize._solver import Status
 from optimize.vrp import VrpClient, VrpProblem, VrpRoute, VrpVehicleType, solve
 
@@ -97,15 +98,22 @@ def test_warm_start_and_determinism() -> None:
 
 
 @pytest.mark.parametrize(
-    ("problem", "message"),
+    ("build", "message"),
     [
-        (_problem([VrpClient(9)]), "outside the matrices"),
-        (_problem([VrpClient(1)], groups=[(0,)]), "must not be required"),
-        (VrpProblem(LINE, LINE[:3], (VrpClient(1),), (VrpVehicleType(0),)), "n x n"),
-        (VrpProblem(LINE, LINE, (VrpClient(1),), ()), "no vehicle type"),
+        (lambda: _problem([VrpClient(9)]), "outside the matrices"),
+        (lambda: _problem([VrpClient(1)], groups=[(0,)]), "must exist and not be required"),
+        (lambda: VrpProblem(LINE, LINE[:3], (VrpClient(1),), (VrpVehicleType(0),)), "must be 5 x 5"),
+        (lambda: VrpProblem(LINE, LINE, (VrpClient(1),), ()), "no vehicle type"),
     ],
 )
-def test_bad_input_is_refused(problem: VrpProblem, message: str) -> None:
-    """Inconsistent problems raise ValueError with a short exact message."""
-    with pytest.raises(ValueError, match=message):
-        solve(problem, time_limit_s=0.1, seed=1)
+def test_bad_input_is_refused(build, message: str) -> None:
+    """Inconsistent problems are refused when built (ProblemError, a ValueError) with a short exact message."""
+    with pytest.raises(ProblemError, match=message):
+        build()
+
+
+def test_every_problem_is_listed_at_once() -> None:
+    """A problem with three faults names all three."""
+    with pytest.raises(ProblemError) as caught:
+        VrpProblem(LINE, LINE[:3], (VrpClient(9),), ())
+    assert len(caught.value.problems) == 3

@@ -1,14 +1,16 @@
 """The rounds job: from a scenario's ``rounds:`` section to a planned week of every truck.
 
 Builds the plain :class:`optimize.rounds.RoundsProblem` from the territory (candidate stops, depots,
-travel matrices, which zones each stop serves), solves it, and turns the plan into tables with
-dates, times and route geometry. No files are written here.
+travel matrices, which zones each stop serves), solves it with the engine the scenario asks for
+(:func:`solve_rounds`), and turns the plan into tables with dates, times and route geometry. No files
+are written here.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import itertools
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import TypedDict
@@ -18,8 +20,9 @@ import numpy as np
 import pandas as pd
 from shapely.geometry import LineString
 
-from optimize._sequencing import Break
-from optimize.rounds import RoundsProblem, RoundsResult, Stop, Vehicle, day_plan, solve
+from optimize import rounds_routing
+from optimize._sequencing import MAX_STOPS, Break
+from optimize.rounds import RoundsProblem, RoundsResult, Stop, Vehicle, day_plan, enumerate_days, period_weeks, solve
 from planner._errors import InfeasibleError, InputError, Problem
 from planner.data.hours import FRENCH_DAYS, HoursError, clock_min, clock_text, next_monday, parse_opening_hours
 from planner.data.layers import check_opening_hours, read_layer
@@ -30,6 +33,10 @@ from planner.scenario import RoundsSpec, Scenario
 from planner.travel.estimate import TravelModel
 
 Progress = Callable[[str], None]
+AUTO_ENUMERATION_SHARE = 0.25  # auto: at most this share of the time limit to learn whether the exact engine fits
+AUTO_MAX_TRUCK_DAYS = 5_000  # auto: more feasible truck-days than this and the routing engine plans (CP-SAT
+# proved 2,059 Lozère truck-days optimal in about 5 s and found no plan at all among 15,738 in 40 s)
+HINT_SHARE = 0.3  # exact: share of the time for the routing plan that starts CP-SAT
 
 
 class RoundsKpis(TypedDict):
@@ -233,7 +240,7 @@ def run_rounds(
         problem = replace(problem, population=problem.population * (fixed > scenario.coverage.target_min))
     _check_reachable(problem, spec)
     progress(f"planning the rounds ({spec.time_limit_s:g} s at most)")
-    result = solve(problem, time_limit_s=spec.time_limit_s, seed=spec.seed, progress=progress)
+    result = solve_rounds(problem, spec.engine, time_limit_s=spec.time_limit_s, seed=spec.seed, progress=progress)
     start = spec.start_date or next_monday()
     visits = _visit_table(result, places, start)
     routes = _route_lines(result, places, problem, model)
@@ -254,6 +261,60 @@ def run_rounds(
         model.describe(),
         start,
         with_stops,
+    )
+
+
+def solve_rounds(
+    problem: RoundsProblem, engine: str, *, time_limit_s: float, seed: int, progress: Progress = lambda _: None
+) -> RoundsResult:
+    """Plan with the ``engine`` asked for: ``exact``, ``routing``, or ``auto``.
+
+    ``auto`` enumerates the feasible truck-days (within ``AUTO_MAX_TRUCK_DAYS`` and a share of the
+    time) and goes on as ``exact`` when that list is complete, else hands the rest of the time to the
+    routing engine. ``exact`` starts CP-SAT from the routing engine's plan (a share of the time) and
+    keeps the better of the two, so it is never empty while a stop fits a truck-day; its status is
+    optimal only when the enumeration was complete and CP-SAT proved it. The time limit covers all.
+    """
+    started = time.perf_counter()
+    days, work = None, time_limit_s  # work: the seconds the engines' work limits are sized for (never the clock)
+    if engine == "routing" or (engine == "auto" and not _exact_fits(problem)):
+        return rounds_routing.solve(problem, time_limit_s=time_limit_s, seed=seed, progress=progress)
+    if engine == "auto":
+        days = enumerate_days(
+            problem, deadline=started + AUTO_ENUMERATION_SHARE * time_limit_s, max_patterns=AUTO_MAX_TRUCK_DAYS
+        )
+        work = (1 - AUTO_ENUMERATION_SHARE) * time_limit_s
+        if not days.complete:
+            progress("too many feasible truck-days to enumerate them all: routing engine")
+            left = _left(started, time_limit_s)
+            return rounds_routing.solve(problem, time_limit_s=left, seed=seed, work_s=work, progress=progress)
+        progress(f"exact engine: all {len(days.patterns)} feasible truck-days enumerated")
+    start = rounds_routing.solve(
+        problem, time_limit_s=HINT_SHARE * _left(started, time_limit_s), seed=seed, work_s=HINT_SHARE * work
+    )
+    exact = solve(
+        problem,
+        time_limit_s=_left(started, time_limit_s),
+        seed=seed,
+        enumeration=days,
+        hint=start,
+        work_s=(1 - HINT_SHARE) * work,
+        progress=progress,
+    )
+    if exact.info.objective >= start.info.objective:
+        return exact
+    return replace(start, notes=(*start.notes, "the exact engine found no better plan within its time"))
+
+
+def _left(started: float, time_limit_s: float) -> float:
+    """Seconds left of the time limit."""
+    return max(0.1, time_limit_s - (time.perf_counter() - started))
+
+
+def _exact_fits(problem: RoundsProblem) -> bool:
+    """The exact engine sequences up to ``MAX_STOPS`` a day and plans a sparse stop once over the horizon."""
+    return problem.max_stops_per_day <= MAX_STOPS and all(
+        st.visits_per_week >= 1 or period_weeks(st) == problem.horizon_weeks for st in problem.stops
     )
 
 
