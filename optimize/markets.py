@@ -283,7 +283,7 @@ def _truck_part(
         _frequency(problem, model, s, {k: v for k, v in by_stop.items() if k[0] == s}, y, open_[s])
     cost = cp_model.LinearExpr.sum([to_cents(patterns[i].plan.cost) * var for (i, _), var in y.items()])
     reachable = {s for s, _, _ in by_stop}
-    return _Trucks(patterns, y, open_, _served_value(problem, model, open_), cost, reachable)
+    return _Trucks(patterns, y, open_, rounds_model.served_value(problem, model, open_), cost, reachable)
 
 
 def _patterns(
@@ -327,29 +327,6 @@ def _frequency(
         model.add(sum(chosen.values()) == int(stop.visits_per_week) * open_)
         for day in problem.days:
             model.add(sum(c for (_, _, d), c in chosen.items() if d == day) <= 1)
-
-
-def _served_value(problem: RoundsProblem, model: cp_model.CpModel, open_: list[cp_model.IntVar]) -> cp_model.LinearExpr:
-    """Cents of the rounds' value: each zone served at the frequency of its most frequent open stop in reach."""
-    value_terms = []
-    zone_stops: dict[int, list[int]] = {}
-    for s, zones in enumerate(problem.covers):
-        for z in zones:
-            zone_stops.setdefault(z, []).append(s)
-    levels = sorted({st.visits_per_week for st in problem.stops})
-    for z, stops in zone_stops.items():
-        if problem.population[z] <= 0:
-            continue
-        served = []
-        for level in levels:
-            reach = [open_[s] for s in stops if problem.stops[s].visits_per_week >= level]
-            if reach:
-                b = model.new_bool_var(f"served_{z}_{level}")
-                model.add(b <= sum(reach))
-                served.append(b)
-                value_terms.append(to_cents(problem.population[z] * level * problem.person_value) * b)
-        model.add(sum(served) <= 1)
-    return cp_model.LinearExpr.sum(value_terms)
 
 
 def _presence(

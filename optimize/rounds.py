@@ -629,6 +629,17 @@ def _model(
         model.add(sum(chosen.values()) == int(stop.visits_per_week) * open_[s])
         for day in problem.days:
             model.add(sum(c for (_, _, d), c in chosen.items() if d == day) <= 1)
+    cost = sum(to_cents(p.plan.cost) * count[i] for i, p in enumerate(patterns))
+    model.maximize(served_value(problem, model, open_) - cost)
+    model.add_assumptions(list(required.values()))
+    return model, count, open_, required, set(slots_of)
+
+
+def served_value(problem: RoundsProblem, model: cp_model.CpModel, open_: list[cp_model.IntVar]) -> cp_model.LinearExpr:
+    """Cents of the rounds' value: each zone served at the frequency of its most frequent open stop in reach.
+
+    Shared with the markets model, so both value a plan alike.
+    """
     value_terms = []
     zone_stops: dict[int, list[int]] = {}
     for s, zones in enumerate(problem.covers):
@@ -647,10 +658,7 @@ def _model(
                 served.append(b)
                 value_terms.append(to_cents(problem.population[z] * level * problem.person_value) * b)
         model.add(sum(served) <= 1)
-    cost = sum(to_cents(p.plan.cost) * count[i] for i, p in enumerate(patterns))
-    model.maximize(sum(value_terms) - cost)
-    model.add_assumptions(list(required.values()))
-    return model, count, open_, required, set(slots_of)
+    return cp_model.LinearExpr.sum(value_terms)
 
 
 def _place(
