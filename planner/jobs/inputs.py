@@ -8,7 +8,7 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
-from planner._errors import InputError
+from planner._errors import InputError, Problem
 from planner.data.france import DEFAULT_TERRITORY, load_france
 from planner.data.layers import outside_territory, read_layer
 from planner.data.territory import Territory, read_territory
@@ -140,3 +140,24 @@ def _beyond_boundary(sites: gpd.GeoDataFrame, zones: gpd.GeoDataFrame) -> int:
     if shapes.empty or sites.empty:
         return 0
     return int((~sites.geometry.within(shapes.union_all())).sum())
+
+
+def depot_sites(territory: Territory, depots: list[tuple[str, str]], section: str) -> list[pd.Series]:
+    """The site of each depot given as ``(where, depot)``: a site id, or an INSEE code meaning that commune's town
+    hall. Raises one :class:`InputError` (source ``section``) naming every depot that is neither."""
+    sites = territory.sites.set_index("site_id")
+    found, problems = [], []
+    for where, depot in depots:
+        key = depot if depot in sites.index else f"mairie-{depot}"
+        if key not in sites.index:
+            problems.append(
+                Problem(
+                    f"{where}, field 'depot'",
+                    f"'{depot}' is neither a site id nor the INSEE code of a commune with a town hall in the territory",
+                )
+            )
+            continue
+        found.append(sites.loc[key])
+    if problems:
+        raise InputError(section, problems, hint="e.g. depot: '48095' for Mende")
+    return found

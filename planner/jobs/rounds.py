@@ -23,11 +23,12 @@ from shapely.geometry import LineString
 from optimize import rounds_routing
 from optimize._sequencing import MAX_STOPS, Break
 from optimize.rounds import RoundsProblem, RoundsResult, Stop, Vehicle, day_plan, enumerate_days, period_weeks, solve
-from planner._errors import InfeasibleError, InputError, Problem
+from planner._errors import InfeasibleError, InputError
 from planner.data.hours import FRENCH_DAYS, HoursError, clock_min, clock_text, next_monday, parse_opening_hours
 from planner.data.layers import check_opening_hours, read_layer
 from planner.data.territory import Territory
 from planner.jobs.coverage import CoverageResult
+from planner.jobs.inputs import depot_sites
 from planner.jobs.measures import CoverageSummary, nearest_service, summarise
 from planner.scenario import RoundsSpec, Scenario
 from planner.travel.estimate import TravelModel
@@ -104,29 +105,16 @@ def _candidates(scenario: Scenario, territory: Territory, spec: RoundsSpec) -> g
 
 def _depots(territory: Territory, spec: RoundsSpec) -> gpd.GeoDataFrame:
     """One point per vehicle depot: a site id, or an INSEE code meaning that commune's town hall."""
-    sites = territory.sites.set_index("site_id")
-    rows, problems = [], []
-    for number, vehicle in enumerate(spec.fleet):
-        key = vehicle.depot if vehicle.depot in sites.index else f"mairie-{vehicle.depot}"
-        if key not in sites.index:
-            problems.append(
-                Problem(
-                    f"fleet[{number}] ({vehicle.vehicle_id}), field 'depot'",
-                    f"'{vehicle.depot}' is neither a site id nor the INSEE code of a commune "
-                    "with a town hall in the territory",
-                )
-            )
-            continue
-        rows.append(
-            {
-                "site_id": f"depot-{vehicle.vehicle_id}",
-                "name": f"Dépôt {sites.at[key, 'name']}",
-                "address": sites.at[key, "address"],
-                "geometry": sites.at[key, "geometry"],
-            }
-        )
-    if problems:
-        raise InputError("rounds", problems, hint="e.g. depot: '48095' for Mende")
+    where = [(f"fleet[{n}] ({v.vehicle_id})", v.depot) for n, v in enumerate(spec.fleet)]
+    rows = [
+        {
+            "site_id": f"depot-{v.vehicle_id}",
+            "name": f"Dépôt {site['name']}",
+            "address": site["address"],
+            "geometry": site["geometry"],
+        }
+        for v, site in zip(spec.fleet, depot_sites(territory, where, "rounds"), strict=True)
+    ]
     return gpd.GeoDataFrame(rows, crs="EPSG:4326")
 
 

@@ -25,9 +25,10 @@ import pandas as pd
 from shapely.geometry import LineString, Point
 
 from optimize.shuttle import Coach, Request, ShuttleProblem, ShuttleResult, solve
-from planner._errors import InputError, Problem
+from planner._errors import InputError
 from planner.data.hours import FRENCH_DAYS, clock_min, clock_text
 from planner.jobs.coverage import CoverageResult
+from planner.jobs.inputs import depot_sites
 from planner.jobs.markets import MarketsRun
 from planner.scenario import ShuttleSpec
 
@@ -66,21 +67,11 @@ class ShuttleRun:
 
 
 def _depots(coverage: CoverageResult, spec: ShuttleSpec) -> gpd.GeoDataFrame:
-    sites = coverage.territory.sites.set_index("site_id")
-    rows, problems = [], []
-    for number, coach in enumerate(spec.coaches):
-        key = coach.depot if coach.depot in sites.index else f"mairie-{coach.depot}"
-        if key not in sites.index:
-            problems.append(
-                Problem(
-                    f"markets.shuttle.coaches[{number}] ({coach.coach_id}), field 'depot'",
-                    f"'{coach.depot}' is neither a site id nor the INSEE code of a commune with a town hall",
-                )
-            )
-            continue
-        rows.append({"coach_id": coach.coach_id, "name": sites.at[key, "name"], "geometry": sites.at[key, "geometry"]})
-    if problems:
-        raise InputError("markets", problems, hint="e.g. depot: '48095' for Mende")
+    where = [(f"markets.shuttle.coaches[{n}] ({c.coach_id})", c.depot) for n, c in enumerate(spec.coaches)]
+    rows = [
+        {"coach_id": c.coach_id, "name": site["name"], "geometry": site["geometry"]}
+        for c, site in zip(spec.coaches, depot_sites(coverage.territory, where, "markets"), strict=True)
+    ]
     return gpd.GeoDataFrame(rows, crs="EPSG:4326")
 
 
