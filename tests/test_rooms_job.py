@@ -6,7 +6,6 @@ The checker in :mod:`tests.rooms_checker` verifies every hard constraint on the 
 from __future__ import annotations
 
 import json
-import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -37,9 +36,8 @@ def load(path: Path = SCENARIO) -> tuple[Scenario, RoomsSpec]:
 
 @pytest.fixture(scope="module")
 def rooms_run(tmp_path_factory):
-    """The default scenario run end to end (coverage, bookings, every export), with its wall time."""
+    """The default scenario run end to end (coverage, bookings, every export)."""
     out = tmp_path_factory.mktemp("rooms")
-    started = time.perf_counter()
     scenario, spec = load()
     coverage = run_coverage(scenario)
     run = run_rooms(scenario, coverage, spec)
@@ -47,19 +45,18 @@ def rooms_run(tmp_path_factory):
         coverage.access, coverage.services, target_min=scenario.coverage.target_min, travel=coverage.travel
     )
     written = write_rooms(run, out, base, "fr")
-    return run, out, written, time.perf_counter() - started
+    return run, out, written
 
 
-def test_default_scenario_runs_in_under_a_minute(rooms_run):
-    """Loading, coverage, solving and writing every export of the default scenario take < 60 s."""
-    run, _, _, seconds = rooms_run
-    assert seconds < 60
+def test_default_scenario_plan_is_near_optimal(rooms_run):
+    """The default plan is proven within 1 % of the best (its run time is measured in bench/, not here)."""
+    run, _, _ = rooms_run
     assert run.result.info.status in ("optimal", "feasible") and run.result.info.gap < 0.01
 
 
 def test_default_bookings_pass_the_checker(rooms_run):
     """Every hard constraint holds; every provider holds its sessions; confidential needs are met."""
-    run, _, _, _ = rooms_run
+    run, _, _ = rooms_run
     assert check(run.problem, run.result) == []
     counts = run.bookings.groupby("provider_id").size().to_dict()
     assert counts == {p.provider_id: p.sessions_per_week for p in run.spec.providers}
@@ -69,7 +66,7 @@ def test_default_bookings_pass_the_checker(rooms_run):
 
 def test_every_export_is_written(rooms_run):
     """Per provider: CSV, iCalendar, sheet; per premises used: grid CSV and HTML; tables and the map."""
-    run, out, written, _ = rooms_run
+    run, out, written = rooms_run
     for provider in run.spec.providers:
         for name in ("planning.csv", "planning.ics", "feuille-de-semaine.html"):
             assert (out / "intervenants" / provider.provider_id / name).stat().st_size > 0
@@ -84,7 +81,7 @@ def test_every_export_is_written(rooms_run):
 
 def test_icalendar_parses_with_address_and_room(rooms_run):
     """The .ics parses; one weekly event per session, with the premises, room and address, Paris times."""
-    run, out, _, _ = rooms_run
+    run, out, _ = rooms_run
     for provider in run.spec.providers:
         cal = icalendar.Calendar.from_ical((out / "intervenants" / provider.provider_id / "planning.ics").read_bytes())
         events = list(cal.walk("VEVENT"))
@@ -98,7 +95,7 @@ def test_icalendar_parses_with_address_and_room(rooms_run):
 
 def test_french_tables_and_sheets(rooms_run):
     """French headers and days in the provider CSV and sheet; the premises grid names who and when."""
-    _, out, _, _ = rooms_run
+    _, out, _ = rooms_run
     table = read_csv(out / "intervenants" / "assistante-sociale" / "planning.csv")
     assert list(table.columns[:6]) == ["jour", "date", "demi_journee", "debut", "fin", "lieu"]
     sheet = (out / "intervenants" / "assistante-sociale" / "feuille-de-semaine.html").read_text(encoding="utf-8")
@@ -114,7 +111,7 @@ def test_french_tables_and_sheets(rooms_run):
 
 def test_kpis_and_headline(rooms_run):
     """KPIs per service are consistent with the zones table; the headline is in French."""
-    run, out, _, _ = rooms_run
+    run, out, _ = rooms_run
     k = run.kpis
     served = read_csv(out / "zones_desservies.csv")
     for service in run.spec.usage_rate:
@@ -178,7 +175,7 @@ def test_bad_references_are_input_errors(change, message):
 
 def test_a_week_without_sessions_still_writes_every_file(rooms_run, tmp_path):
     """With no booking at all (e.g. no plan found in time) every file is written, sheets say so."""
-    run, _, _, _ = rooms_run
+    run, _, _ = rooms_run
     empty = replace(run, bookings=run.bookings.iloc[0:0], provider_days=run.provider_days.iloc[0:0])
     scenario, _ = load()
     coverage = run_coverage(scenario)
