@@ -8,6 +8,8 @@ PY := $(VENV)/bin/python
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # The demo's embedded database: under outputs/, so that the demo leaves nothing in the user's folders.
 DEMO_DB := outputs/maillage-demo.db
+# From what publish prints: the headline, then the first crew's and the first provider's line and link.
+DEMO_LINKS := /^Lozère/ { print } / crew / && !c { c = 1; print; getline; print } / provider / && !p { p = 1; print; getline; print }
 
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
@@ -22,8 +24,7 @@ demo: $(VENV)/.installed
 	$(VENV)/bin/maillage rooms scenarios/lozere-rooms.yaml --out outputs/lozere-rooms
 	rm -f $(DEMO_DB) $(DEMO_DB)-wal $(DEMO_DB)-shm
 	@out=$$(MAILLAGE_DATABASE_URL=sqlite:///$(DEMO_DB) $(VENV)/bin/maillage publish outputs/lozere-bus \
-	  outputs/lozere-rooms --territory Lozère --by demo) && printf '%s\n' "$$out" | awk '/^Lozère/ { print } \
-	  / crew / && !c { c = 1; print; getline; print } / provider / && !p { p = 1; print; getline; print }'
+	  outputs/lozere-rooms --territory Lozère --by demo) && printf '%s\n' "$$out" | awk '$(DEMO_LINKS)'
 	@echo "Rendez-vous (public): http://127.0.0.1:8502/rdv/1"
 	@echo "To open these links: MAILLAGE_DATABASE_URL=sqlite:///$(DEMO_DB) $(VENV)/bin/maillage serve"
 
