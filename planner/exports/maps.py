@@ -11,6 +11,7 @@ import folium
 import geopandas as gpd
 import numpy as np
 from branca.element import Figure, MacroElement, Template
+from shapely.geometry import LineString
 
 from planner.exports._safe import html_columns, html_text
 from planner.i18n import attribution, label, number
@@ -156,6 +157,13 @@ def name_labels(fmap: folium.Map, zones: gpd.GeoDataFrame, layer_name: str) -> N
         "})({{ this._parent.get_name() }});{% endmacro %}"
     )
     fmap.add_child(box)
+
+
+def route_line(layer: folium.FeatureGroup, line: LineString, colour: str, tooltip: str) -> None:
+    """A vehicle's route on ``layer``: the line (lon/lat) in the vehicle's colour, with its tooltip escaped."""
+    folium.PolyLine(
+        [(y, x) for x, y in line.coords], color=colour, weight=4, opacity=0.8, tooltip=html_text(tooltip)
+    ).add_to(layer)
 
 
 def point(

@@ -16,7 +16,7 @@ import pandas as pd
 from planner.exports._safe import csv_format_for, file_names, html_text, write_csv
 from planner.exports.calendar import Event, holiday_subdivision, plan_end, public_holidays, weekly_calendar
 from planner.exports.geo import write_geojson
-from planner.exports.maps import legend, point, standalone_html
+from planner.exports.maps import legend, point, route_line, standalone_html
 from planner.exports.sheets import render
 from planner.i18n import attribution, date_text, label, number, percent
 from planner.jobs.rounds import RoundsRun
@@ -201,13 +201,8 @@ def rounds_map(run: RoundsRun, base: folium.Map, lang: str = "fr") -> folium.Map
         layer = folium.FeatureGroup(name=html_text(f"Tournées — {lines['day_name'].iloc[0]}"))
         layer.add_to(base)
         for route in lines.itertuples():
-            folium.PolyLine(
-                [(y, x) for x, y in route.geometry.coords],
-                color=colours[route.vehicle_id],
-                weight=4,
-                opacity=0.8,
-                tooltip=html_text(f"{route.vehicle_id}, {route.day_name} (semaine {route.week})"),
-            ).add_to(layer)
+            tooltip = f"{route.vehicle_id}, {route.day_name} (semaine {route.week})"
+            route_line(layer, route.geometry, colours[route.vehicle_id], tooltip)
         for visit in run.visits[run.visits["day"] == day].itertuples():
             tooltip = (
                 f"{visit.name} : {visit.day_name} {visit.start}–{visit.end} (semaine {visit.week}, {visit.vehicle_id})"

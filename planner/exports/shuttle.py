@@ -17,7 +17,7 @@ import pandas as pd
 from planner.exports._safe import csv_format_for, file_names, html_text, write_csv
 from planner.exports.calendar import Event, month_ordinal_dates, plan_end, weekly_calendar
 from planner.exports.geo import write_geojson
-from planner.exports.maps import legend, point, standalone_html
+from planner.exports.maps import legend, point, route_line, standalone_html
 from planner.exports.rounds import TRUCK_COLOURS, holidays_of
 from planner.exports.sheets import render
 from planner.i18n import attribution, date_text, label, number
@@ -120,13 +120,9 @@ def shuttle_map(shuttle: ShuttleRun, markets: MarketsRun, base: folium.Map, lang
     layer.add_to(base)
     for route in shuttle.routes.itertuples():
         if route.geometry is not None:
-            folium.PolyLine(
-                [(y, x) for x, y in route.geometry.coords],
-                color=colours[route.coach_id],
-                weight=4,
-                opacity=0.8,
-                tooltip=html_text(f"{route.coach_id}, {route.day_name} ({route.week})"),
-            ).add_to(layer)
+            route_line(
+                layer, route.geometry, colours[route.coach_id], f"{route.coach_id}, {route.day_name} ({route.week})"
+            )
     for place in markets.places.itertuples():
         point(layer, place.geometry.y, place.geometry.x, "#b2182b", str(place.name), radius=8)
     return base
