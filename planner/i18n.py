@@ -10,6 +10,7 @@ steps, input problems) that are written in English.
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 import string
 from typing import Any
@@ -98,7 +99,15 @@ LABELS: dict[str, dict[str, str]] = {
         "attribution_osm": "Réseau routier © contributeurs OpenStreetMap (ODbL)",
         "headline": "{name} : {population} habitants",
         "within": "à moins de {t} min d'un service : {people} ({share})",
-        "largest_gaps": "Plus grandes communes au-delà de {target:g} min",
+        "range_word": "fourchette",
+        "range_low": "fourchette basse",
+        "range_high": "fourchette haute",
+        "range_span": "{slow}–{fast} km/h, détour {low}–{high}",
+        "range_line": "(fourchette : mêmes temps estimés à {basis})",
+        "population_caveat": "{n} commune(s) sans chiffre de population dans la source, comptée(s) 0",
+        "not_available": "n.d.",
+        "largest_gaps": "Plus grandes communes au-delà de {target:g} min ({n}) :",
+        "inhabitants_short": "hab.",
         "indicator": "indicateur",
         "value": "valeur",
         "population_total": "population totale",
@@ -513,7 +522,15 @@ LABELS: dict[str, dict[str, str]] = {
         "attribution_osm": "Road network © OpenStreetMap contributors (ODbL)",
         "headline": "{name}: {population} inhabitants",
         "within": "within {t} min of a service: {people} ({share})",
-        "largest_gaps": "Largest communes beyond {target:g} min",
+        "range_word": "range",
+        "range_low": "low end",
+        "range_high": "high end",
+        "range_span": "{slow}–{fast} km/h, detour {low}–{high}",
+        "range_line": "(range: the same estimated times at {basis})",
+        "population_caveat": "{n} commune(s) without a population figure in the source, counted as 0",
+        "not_available": "n/a",
+        "largest_gaps": "Largest communes beyond {target:g} min ({n}):",
+        "inhabitants_short": "inh.",
         "indicator": "indicator",
         "value": "value",
         "population_total": "total population",
@@ -881,8 +898,11 @@ def number(value: float, lang: str = "fr", decimals: int = 0) -> str:
     return format_decimal(round(float(value), decimals), format=pattern, locale=LOCALES[lang])
 
 
-def percent(share: float, lang: str = "fr") -> str:
-    """A share as a percentage with one decimal: ``95,5 %`` in French, ``95.5%`` in English."""
+def percent(share: float | None, lang: str = "fr") -> str:
+    """A share as a percentage with one decimal: ``95,5 %`` in French, ``95.5%`` in English; ``n.d.`` when
+    there is none (a territory whose source gives no population)."""
+    if share is None or not math.isfinite(share):
+        return label("not_available", lang)
     return number(100 * share, lang, 1) + ("\u202f%" if lang == "fr" else "%")
 
 

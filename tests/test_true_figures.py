@@ -181,6 +181,7 @@ def test_national_times_are_plausible(france):
 def test_mayotte_headline_says_its_population_is_missing(tmp_path):
     output = _run("coverage", "--departement", "976", "--out", str(tmp_path / "o"))
     assert "Mayotte (976)" in output.splitlines()[0] and "17 commune(s) sans chiffre de population" in output
+    assert "à moins de 30 min d'un service : 0 (n.d.)" in output and "nan" not in output.lower()
 
 
 def test_a_guyane_hamlet_far_from_its_town_hall_is_kept(shared, tmp_path):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import folium
@@ -32,12 +33,12 @@ def summary_table(summary: CoverageReport, lang: str = "fr") -> pd.DataFrame:
     rows: list[tuple[str, object]] = [(label("population_total", lang), summary["population_total"])]
     for t, people in summary["population_within"].items():
         rows.append((label("population_within", lang, t=t), people))
-        rows.append((label("share_within", lang, t=t), round(summary["share_within"][t], 4)))
-        bounds = {"basse": summary.get("share_within_low"), "haute": summary.get("share_within_high")}
+        rows.append((label("share_within", lang, t=t), _rounded(summary["share_within"][t])))
+        bounds = {"range_low": summary.get("share_within_low"), "range_high": summary.get("share_within_high")}
         for word, values in bounds.items():
             if values:
-                text = f" (fourchette {word})" if lang == "fr" else f" ({'low' if word == 'basse' else 'high'} end)"
-                rows.append((label("share_within", lang, t=t) + text, round(values[t], 4)))
+                text = f" ({label(word, lang)})"
+                rows.append((label("share_within", lang, t=t) + text, _rounded(values[t])))
     rows += [
         (label(k, lang), summary[k])
         for k in (
@@ -51,10 +52,17 @@ def summary_table(summary: CoverageReport, lang: str = "fr") -> pd.DataFrame:
     return pd.DataFrame(rows, columns=[label("indicator", lang), label("value", lang)])
 
 
+def _rounded(share: float | None) -> float | None:
+    """A share for a table cell, to four decimals (empty when the territory has no population)."""
+    return round(share, 4) if share is not None and math.isfinite(share) else None
+
+
 def share_range(summary: CoverageReport, key: str, lang: str = "fr") -> str:
     """The low-high range of an estimated share, ``88,0–99,6 %`` (empty for routed times)."""
     low, high = summary.get("share_within_low"), summary.get("share_within_high")
     if not low or not high or key not in low:
+        return ""
+    if not all(isinstance(v, float | int) and math.isfinite(v) for v in (low[key], high[key])):
         return ""
     unit = "\u202f%" if lang == "fr" else "%"
     return f"{percent(low[key], lang).removesuffix(unit)}–{percent(high[key], lang)}"
@@ -66,9 +74,13 @@ def range_basis(summary: CoverageReport, lang: str = "fr") -> str:
     if not bounds:
         return ""
     speed, detour = bounds["speed_kmh"], bounds["detour_factor"]
-    return (
-        f"{number(speed[0], lang)}–{number(speed[1], lang)} km/h, "
-        f"{'détour' if lang == 'fr' else 'detour'} {number(detour[0], lang, 1)}–{number(detour[1], lang, 1)}"
+    return label(
+        "range_span",
+        lang,
+        slow=number(speed[0], lang),
+        fast=number(speed[1], lang),
+        low=number(detour[0], lang, 1),
+        high=number(detour[1], lang, 1),
     )
 
 
@@ -81,8 +93,7 @@ def range_caption(summary: CoverageReport, lang: str = "fr") -> str:
     ]
     if not parts:
         return ""
-    basis = range_basis(summary, lang)
-    return " · ".join(parts) + (f" — fourchette {basis}" if lang == "fr" else f" — range {basis}")
+    return " · ".join(parts) + f" — {label('range_word', lang)} {range_basis(summary, lang)}"
 
 
 def population_caveat(summary: CoverageReport, lang: str = "fr") -> str:
@@ -90,9 +101,7 @@ def population_caveat(summary: CoverageReport, lang: str = "fr") -> str:
     missing = int(summary.get("zones_without_population", 0) or 0)
     if not missing:
         return ""
-    if lang == "fr":
-        return f" ({number(missing, lang)} commune(s) sans chiffre de population dans la source, comptée(s) 0)"
-    return f" ({number(missing, lang)} commune(s) without a population figure in the source, counted as 0)"
+    return f" ({label('population_caveat', lang, n=number(missing, lang))})"
 
 
 def headline(result: CoverageResult, lang: str = "fr", top: int = 5) -> list[str]:
@@ -107,7 +116,7 @@ def headline(result: CoverageResult, lang: str = "fr", top: int = 5) -> list[str
         spread = share_range(s, t, lang)
         share = percent(s["share_within"][t], lang)
         if spread:
-            share += f", {'fourchette' if lang == 'fr' else 'range'} {spread}"
+            share += f", {label('range_word', lang)} {spread}"
         lines.append(
             "  "
             + label(
@@ -119,17 +128,10 @@ def headline(result: CoverageResult, lang: str = "fr", top: int = 5) -> list[str
             )
         )
     if s.get("estimate_range"):
-        lines.append(
-            "  "
-            + (
-                f"(fourchette : mêmes temps estimés à {range_basis(s, lang)})"
-                if lang == "fr"
-                else f"(range: the same estimated times at {range_basis(s, lang)})"
-            )
-        )
+        lines.append("  " + label("range_line", lang, basis=range_basis(s, lang)))
     gaps = gap_zones(result.access, float(s["target_min"]))
-    lines.append(label("largest_gaps", lang, target=s["target_min"]) + f" ({len(gaps)}) :")
-    people = "hab." if lang == "fr" else "inh."
+    lines.append(label("largest_gaps", lang, target=s["target_min"], n=len(gaps)))
+    people = label("inhabitants_short", lang)
     lines += [
         f"  {g['name']} ({number(g['population'], lang)} {people}, {number(g['time_min'], lang, 1)} min)"
         for _, g in gaps.head(top).iterrows()
