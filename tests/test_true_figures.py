@@ -8,6 +8,7 @@ import json
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyogrio
 import pytest
 from typer.testing import CliRunner
 
@@ -82,6 +83,8 @@ def test_census_grid_is_clipped_to_the_territory(shared, tmp_path):
         assert summary["population_total"] == pytest.approx(76_236, rel=0.005), output
         assert summary["territory"] == "Lozère (48)"
         assert any("zones outside it dropped" in n and "centre" in n for n in summary["notes"])
+    layers = dict(pyogrio.list_layers(out / "coverage.gpkg"))  # point zones make point layers (a valid GeoPackage)
+    assert layers["zones_access"] == layers["gap_zones"] == "MultiPoint"
 
 
 def test_files_of_another_place_title_the_run(shared, tmp_path):

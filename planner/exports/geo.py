@@ -107,14 +107,22 @@ def _qml(renderer: str) -> str:
     )
 
 
-def access_style(minutes_label: str = "min", column: str = "time_min") -> str:
-    """Zones coloured by access time, the classes and colours of the HTML maps (graduated on ``column``)."""
+def zone_geometry(frame: gpd.GeoDataFrame) -> str:
+    """The GeoPackage geometry type of a zones layer: ``MultiPoint`` when every zone is a point (a census
+    grid or a table of coordinates), else ``MultiPolygon``."""
+    points = len(frame) > 0 and bool(frame.geometry.geom_type.isin(["Point", "MultiPoint"]).all())
+    return "MultiPoint" if points else "MultiPolygon"
+
+
+def access_style(minutes_label: str = "min", column: str = "time_min", *, points: bool = False) -> str:
+    """Zones coloured by access time, the classes and colours of the HTML maps (graduated on ``column``);
+    ``points`` draws point zones as coloured dots."""
     ranges, symbols, lower = [], [], 0.0
     for i, (upper, colour) in enumerate(CLASSES):
         top = upper if np.isfinite(upper) else 1e300
         text = f"{lower:g}–{upper:g} {minutes_label}" if np.isfinite(upper) else f"&gt; {lower:g} {minutes_label}"
         ranges.append(f'<range lower="{lower:g}" upper="{top:g}" symbol="{i}" label="{text}" render="true"/>')
-        symbols.append(_fill(str(i), colour, "#555555", 0.1))
+        symbols.append(_marker(str(i), colour) if points else _fill(str(i), colour, "#555555", 0.1))
         lower = upper
     return _qml(
         f'<renderer-v2 type="graduatedSymbol" attr="{column}" graduatedMethod="GraduatedColor" symbollevels="0" '
@@ -123,11 +131,12 @@ def access_style(minutes_label: str = "min", column: str = "time_min") -> str:
     )
 
 
-def outline_style(colour: str = "#b2182b") -> str:
-    """An outline without fill: the gap zones."""
+def outline_style(colour: str = "#b2182b", *, points: bool = False) -> str:
+    """An outline without fill: the gap zones (dots of ``colour`` when the zones are points)."""
+    symbol = _marker("0", colour) if points else _fill("0", colour, colour, 0.8, hollow=True)
     return _qml(
         '<renderer-v2 type="singleSymbol" symbollevels="0" enableorderby="0" forceraster="0"><symbols>'
-        f"{_fill('0', colour, colour, 0.8, hollow=True)}</symbols></renderer-v2>"
+        f"{symbol}</symbols></renderer-v2>"
     )
 
 

@@ -9,8 +9,9 @@ import geopandas as gpd
 import pandas as pd
 
 from planner.exports._safe import CsvFormat, write_csv
-from planner.exports.geo import access_style, official_crs, write_geojson, write_layer
+from planner.exports.geo import access_style, official_crs, write_geojson, write_layer, zone_geometry
 from planner.exports.maps import point
+from planner.i18n import label, number
 from planner.jobs.siting import SitingRun
 
 
@@ -31,13 +32,17 @@ def write_siting(siting: SitingRun, folder: Path, csv_format: CsvFormat = "rfc41
     return ["chosen_sites.geojson", "chosen_sites.csv", "tradeoff.csv"]
 
 
-def siting_layer(siting: SitingRun, fmap: folium.Map) -> folium.Map:
+def siting_layer(siting: SitingRun, fmap: folium.Map, lang: str = "fr") -> folium.Map:
     """Add the new sites to a map as green markers with the people they bring within reach."""
-    layer = folium.FeatureGroup(name="Nouveaux sites")
+    layer = folium.FeatureGroup(name=label("new_sites_layer", lang))
     layer.add_to(fmap)
     for site in siting.chosen.itertuples():
-        tooltip = (
-            f"Nouveau site : {site.name} ({site.population_within:,.0f} hab. à moins de {siting.radius_min:g} min)"
+        tooltip = label(
+            "new_site_tooltip",
+            lang,
+            name=site.name,
+            people=number(float(site.population_within), lang),
+            radius=siting.radius_min,
         )
         point(layer, site.geometry.y, site.geometry.x, "#1a9850", tooltip, radius=9)
     return fmap
@@ -48,7 +53,8 @@ def write_plan(zones: gpd.GeoDataFrame, folder: Path, csv_format: CsvFormat = "r
     (GeoPackage in the territory's official projection, styled by access time; CSV in ``csv_format``)."""
     folder.mkdir(parents=True, exist_ok=True)
     gpkg = folder / "combined_access.gpkg"
-    style = access_style(column="time_best_min") if "time_best_min" in zones else None
-    write_layer(zones, gpkg, "combined_access", crs=official_crs(zones), geometry_type="MultiPolygon", style=style)
+    kind = zone_geometry(zones)
+    style = access_style(column="time_best_min", points=kind == "MultiPoint") if "time_best_min" in zones else None
+    write_layer(zones, gpkg, "combined_access", crs=official_crs(zones), geometry_type=kind, style=style)
     write_csv(pd.DataFrame(zones.drop(columns="geometry")), folder / "combined_access.csv", csv_format)
     return ["combined_access.gpkg", "combined_access.csv"]

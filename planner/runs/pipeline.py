@@ -118,7 +118,7 @@ def write_scenario(run: ScenarioRun, folder: Path, lang: str) -> tuple[list[str]
 
     def base_map() -> folium.Map:  # a fresh map per output: folium maps are rendered once
         fmap = result_map(coverage, lang)
-        return siting_layer(run.siting, fmap) if run.siting else fmap
+        return siting_layer(run.siting, fmap, lang) if run.siting else fmap
 
     if run.siting is not None:
         files += [f"siting/{name}" for name in write_siting(run.siting, folder / "siting", fmt)]
