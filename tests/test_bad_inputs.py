@@ -411,17 +411,22 @@ CASES = [
     Case(
         "population as text",
         _zones("zones.csv", "zone_id,population,lon,lat\na,beaucoup,3.5,44.5\n"),
-        "zones.csv, row 2, field 'population': expected a number of people >= 0, got 'beaucoup'",
+        "zones.csv, row 2, field 'population': expected a number of people from 0 to 50,000,000, got 'beaucoup'",
     ),
     Case(
         "negative population",
         _zones("zones.csv", "zone_id,population,lon,lat\na,10,3.5,44.5\nb,-5,3.6,44.5\n"),
-        "zones.csv, row 3, field 'population': expected a number of people >= 0, got '-5'",
+        "zones.csv, row 3, field 'population': expected a number of people from 0 to 50,000,000, got '-5'",
     ),
     Case(
         "population overflowing to infinity",
         _zones("zones.csv", "zone_id,population,lon,lat\na,1e400,3.5,44.5\n"),
-        "row 2, field 'population': expected a number of people >= 0, got '1e400'",
+        "row 2, field 'population': expected a number of people from 0 to 50,000,000, got '1e400'",
+    ),
+    Case(
+        "population beyond any territory (1e308 made infinite sums)",
+        _zones("zones.csv", "zone_id,population,lon,lat\na,1e308,3.5,44.5\nb,1e308,3.6,44.5\n"),
+        "row 2, field 'population': expected a number of people from 0 to 50,000,000, got '1e308'",
     ),
     Case(
         "latitude as text",

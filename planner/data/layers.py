@@ -391,6 +391,9 @@ def _missing(frame: pd.DataFrame, required: list[str]) -> list[Problem]:
     return problems
 
 
+MAX_ZONE_POPULATION = 50_000_000  # more than any region of France: a larger figure is a unit or typing error
+
+
 def validate_zones(frame: gpd.GeoDataFrame, source: str) -> gpd.GeoDataFrame:
     """Check and normalise a demand layer: ids, non-negative population, usable geometry."""
     frame = frame.rename(columns={c: c.lower() for c in frame.columns if c.lower() in ("population", "name")})
@@ -401,11 +404,11 @@ def validate_zones(frame: gpd.GeoDataFrame, source: str) -> gpd.GeoDataFrame:
         raise InputError(source, problems, hint="a zones layer needs zone_id and population (people)")
     problems = _id_problems(frame, "zone_id") + _coordinate_problems(frame)
     population = pd.to_numeric(frame["population"], errors="coerce")
-    for i in frame.index[population.isna() | (population < 0) | np.isinf(population)]:
+    for i in frame.index[population.isna() | (population < 0) | ~(population <= MAX_ZONE_POPULATION)]:
         problems.append(
             Problem(
                 f"{_row(frame, i)}, field 'population'",
-                f"expected a number of people >= 0, got '{frame.at[i, 'population']}'",
+                f"expected a number of people from 0 to {MAX_ZONE_POPULATION:,}, got '{frame.at[i, 'population']}'",
             )
         )
     other = frame.geometry.notna() & ~frame.geom_type.isin(["Polygon", "MultiPolygon", "Point"])
