@@ -151,7 +151,7 @@ def test_all_problems_are_reported_at_once(tmp_path):
 @pytest.mark.parametrize(
     ("content", "message"),
     [
-        ("zone_id,population,lon,lat\nz1,-5,3.5,44.5\n", "row 2, field 'population': expected a number of people from 0"),
+        ("zone_id,population,lon,lat\nz1,-5,3.5,44.5\n", "row 2, field 'population': expected a number of people"),
         ("zone_id,population,lon,lat\nz1,many,3.5,44.5\n", "got 'many'"),
         ("zone_id,pop,lon,lat\nz1,5,3.5,44.5\n", "column 'population': is missing"),
         ("zone_id,population,lon,lat\nz1,5,44.5,93.5\n", "latitude beyond ±90°"),
