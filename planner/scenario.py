@@ -31,6 +31,7 @@ ESTIMATE_DETOUR_FACTOR = 1.3
 """The stated estimate's default road over crow-fly distance (1.3 ± 0.1 in the literature)."""
 MAX_TIME_LIMIT_S = 3600.0
 MAX_SEED = 2**31 - 1  # CP-SAT and PyVRP both take a 32-bit seed
+MAX_FLEET = 100  # vehicles of one rounds plan: the engines keep their time limit up to here (measured)
 MAX_NAME_CHARS = 100  # the name becomes an output folder name (255 bytes at most on most file systems)
 MAX_YAML_DEPTH = 64  # a scenario is about 6 levels deep
 
@@ -203,7 +204,9 @@ class RoundsSpec(_Strict):
     time_limit_s: TimeLimit = 60
     seed: Seed = 0
     stops: StopsSpec = StopsSpec()
-    fleet: list[VehicleSpec] = Field(min_length=1)
+    fleet: list[VehicleSpec] = Field(
+        min_length=1, max_length=MAX_FLEET, description=f"the trucks or buses, 1 to {MAX_FLEET} (split a larger fleet)"
+    )
 
     @model_validator(mode="after")
     def _frequency_fits_horizon(self) -> RoundsSpec:

@@ -164,6 +164,11 @@ def test_estimate_defaults_are_stated_once():
         pytest.param(
             "travel: {detour_factor: .inf}", "detour_factor: Input should be a finite number", id="inf detour"
         ),
+        pytest.param(
+            "rounds: {fleet: [%s]}" % ", ".join(f"{{vehicle_id: v{i}, depot: '48095'}}" for i in range(101)),
+            "rounds.fleet: List should have at most 100 items",
+            id="fleet beyond the engines' measured range",
+        ),
     ],
 )
 def test_yaml_a_scenario_may_not_hold(tmp_path, text, message):
