@@ -165,7 +165,7 @@ def test_estimate_defaults_are_stated_once():
             "travel: {detour_factor: .inf}", "detour_factor: Input should be a finite number", id="inf detour"
         ),
         pytest.param(
-            "rounds: {fleet: [%s]}" % ", ".join(f"{{vehicle_id: v{i}, depot: '48095'}}" for i in range(101)),
+            "rounds: {fleet: [" + ", ".join(f"{{vehicle_id: v{i}, depot: '48095'}}" for i in range(101)) + "]}",
             "rounds.fleet: List should have at most 100 items",
             id="fleet beyond the engines' measured range",
         ),
