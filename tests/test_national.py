@@ -8,6 +8,7 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyogrio
 import pytest
 from typer.testing import CliRunner
 
@@ -111,6 +112,23 @@ def test_map_is_light_with_one_layer_per_threshold_band(national, tmp_path):
     assert {"within_20_min", "within_30_min", "gap", "region"} <= set(table.columns)
 
 
+def test_communes_layers_are_in_each_official_projection(national, tmp_path):
+    """communes.gpkg: one layer per official projection, every commune once, times as in the CSV."""
+    write_national(national, tmp_path, "fr")
+    layers = {name: kind for name, kind in pyogrio.list_layers(tmp_path / "communes.gpkg") if name != "layer_styles"}
+    expected = {"metropole_lambert93": 2154, "antilles_utm20n": 5490, "guyane_utm22n": 2972}
+    expected |= {"reunion_utm40s": 2975, "mayotte_utm38s": 4471}
+    assert set(layers) == {f"communes_{name}" for name in expected}
+    read = {name: gpd.read_file(tmp_path / "communes.gpkg", layer=f"communes_{name}") for name in expected}
+    assert {name: frame.crs.to_epsg() for name, frame in read.items()} == expected
+    assert set(read["antilles_utm20n"]["departement"]) == {"971", "972"}
+    communes = pd.concat([pd.DataFrame(frame.drop(columns="geometry")) for frame in read.values()])
+    assert sorted(communes["zone_id"]) == sorted(national.coverage.access["zone_id"])
+    assert communes.set_index("zone_id")["time_min"].round(3).equals(
+        national.coverage.access.set_index("zone_id")["time_min"].loc[communes["zone_id"]].round(3)
+    )
+
+
 def test_cli_france_with_the_france_services_list(tmp_path, shared):
     """`maillage coverage --france --sites <ANCT list> --no-canton-seats` writes every output atomically."""
     fs = shared / "services" / "france_services_20240801.csv"
@@ -130,3 +148,5 @@ def test_cli_france_with_the_france_services_list(tmp_path, shared):
     access = read_csv(out / "access_by_zone.csv", dtype={"zone_id": str})
     assert access["service_id"].str.startswith("fs-").all()
     assert not list(tmp_path.glob(".fr.part-*"))
+    readme = (out / "LISEZMOI.txt").read_text(encoding="utf-8-sig")
+    assert "communes.gpkg" in readme and "une couche par projection" in readme

@@ -18,6 +18,7 @@ from branca.element import Figure
 
 from planner.exports._safe import csv_format_for, html_columns, html_text, write_csv
 from planner.exports.coverage import headline, population_caveat, range_caption, summary_table
+from planner.exports.geo import access_style, official_crs, write_layer, zone_geometry
 from planner.exports.maps import access_legend, class_colour, credit, point, standalone_html
 from planner.exports.readme import write_workbook_of
 from planner.i18n import attribution, label, number, percent
@@ -25,6 +26,18 @@ from planner.jobs.measures import gap_zones
 from planner.jobs.national import NationalCoverage
 
 ZONE_COLUMNS = ["zone_id", "name", "departement", "region", "population", "time_min", "service_id", "service_name"]
+NATIONAL_GPKG = "communes.gpkg"
+LAYER_BY_CRS = {  # layer names a French GIS user recognises, by official projection
+    "EPSG:2154": "metropole_lambert93",
+    "EPSG:5490": "antilles_utm20n",
+    "EPSG:2972": "guyane_utm22n",
+    "EPSG:2975": "reunion_utm40s",
+    "EPSG:4471": "mayotte_utm38s",
+}
+NATIONAL_CRS_TEXT = {
+    "fr": "Lambert-93 (EPSG:2154) en métropole et UTM outre-mer, une couche par projection",
+    "en": "Lambert-93 (EPSG:2154) in metropolitan France and UTM overseas, a layer per projection",
+}
 SIMPLIFY_DEG = 0.005  # about 400-550 m: a commune keeps its shape at national scale
 PRECISION_DEG = 0.0001  # about 10 m
 
@@ -174,7 +187,26 @@ def write_national(
         write_csv(table, folder / name, fmt)
     workbook = write_workbook_of(tables, folder, lang)
     (folder / "map.html").write_text(standalone_html(national_map(national, lang)), encoding="utf-8")
-    return [*tables, workbook, "map.html"]
+    layers = write_national_layers(access[[*columns, "geometry"]], folder / NATIONAL_GPKG, lang)
+    return [*tables, workbook, "map.html", *([NATIONAL_GPKG] if layers else [])]
+
+
+def write_national_layers(access: gpd.GeoDataFrame, gpkg: Path, lang: str = "fr") -> list[str]:
+    """Write the communes with their access times into ``gpkg``, one layer per official projection
+    (Lambert-93 for metropolitan France and Corsica, the local UTM projection of each overseas
+    département), each styled by access time; return the layer names."""
+    by_crs: dict[str, list[str]] = {}
+    for code, communes in access.groupby("departement"):
+        by_crs.setdefault(official_crs(communes), []).append(str(code))
+    names = []
+    for crs, codes in sorted(by_crs.items()):
+        layer = f"communes_{LAYER_BY_CRS.get(crs, crs.replace(':', '_').lower())}"
+        communes = access[access["departement"].isin(codes)]
+        kind = zone_geometry(communes)
+        style = access_style(label("minutes", lang), points=kind == "MultiPoint")
+        write_layer(communes, gpkg, layer, crs=crs, geometry_type=kind, style=style)
+        names.append(layer)
+    return names
 
 
 def national_report(national: NationalCoverage, lang: str = "fr", top: int = 5) -> list[str]:

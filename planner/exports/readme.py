@@ -38,6 +38,8 @@ _TEXT: dict[str, dict[str, Any]] = {
         "(table layer_styles) ; GeoJSON en WGS 84 (EPSG:4326, RFC 7946).",
         "calendars": "Calendriers (.ics) : à importer dans un agenda ; un nouveau plan importé remplace l'ancien. "
         "Les jours fériés sont exclus.",
+        "renderings": "Cartes et fiches en PNG et PDF : rendues hors ligne par Chromium, pour imprimer ou insérer "
+        "dans un rapport (la carte HTML reste la version interactive).",
         "files": "Fichiers :",
     },
     "en": {
@@ -57,6 +59,8 @@ _TEXT: dict[str, dict[str, Any]] = {
         "(layer_styles table); GeoJSON in WGS 84 (EPSG:4326, RFC 7946).",
         "calendars": "Calendars (.ics): import them in a calendar app; a new plan imported again replaces the "
         "previous one. Public holidays are left out.",
+        "renderings": "Maps and sheets as PNG and PDF: drawn offline by Chromium, to print or put in a report "
+        "(the HTML map stays the interactive one).",
         "files": "Files:",
     },
 }
@@ -103,6 +107,8 @@ def write_readme(
     ]
     if any(f.endswith(".ics") for f in listed):
         lines.append(t["calendars"])
+    if any(f.endswith((".png", ".pdf")) for f in listed):
+        lines.append(t["renderings"])
     lines += ["", t["files"], *(f"  {f}" for f in [*listed, "summary.json", "run.json"])]
     (folder / README).write_bytes(("\ufeff" + "\r\n".join(lines) + "\r\n").encode("utf-8"))
     return README

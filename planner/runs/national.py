@@ -7,8 +7,10 @@ from datetime import datetime
 from pathlib import Path
 
 from planner.data.france import FRANCE_DIR
+from planner.exports._safe import csv_format_for
 from planner.exports.formats import write_formats
-from planner.exports.national import write_national
+from planner.exports.national import NATIONAL_CRS_TEXT, write_national
+from planner.exports.readme import write_readme
 from planner.jobs.national import NationalCoverage
 from planner.runs.folders import file_record
 from planner.runs.record import RunFacts, write_run
@@ -41,7 +43,10 @@ def write_national_run(
             "departements": national.departements.to_dict(orient="records"),
         }
         files = write_national(national, folder, lang, csv_format=scenario.csv_format)
-        return files + write_formats(folder, files, scenario.formats), summary
+        files += write_formats(folder, files, scenario.formats)
+        fmt = csv_format_for(lang, scenario.csv_format)
+        files.append(write_readme(folder, files, lang, csv_format=fmt, crs=NATIONAL_CRS_TEXT[lang]))
+        return files, summary
 
     inputs = [FRANCE_DIR / "communes.parquet", *(scenario.resolve(p) for p in scenario.services.files)]
     files: dict[str, object] = {"files": [file_record(p) for p in inputs]}
