@@ -124,8 +124,10 @@ def test_communes_layers_are_in_each_official_projection(national, tmp_path):
     assert set(read["antilles_utm20n"]["departement"]) == {"971", "972"}
     communes = pd.concat([pd.DataFrame(frame.drop(columns="geometry")) for frame in read.values()])
     assert sorted(communes["zone_id"]) == sorted(national.coverage.access["zone_id"])
-    assert communes.set_index("zone_id")["time_min"].round(3).equals(
-        national.coverage.access.set_index("zone_id")["time_min"].loc[communes["zone_id"]].round(3)
+    assert (
+        communes.set_index("zone_id")["time_min"]
+        .round(3)
+        .equals(national.coverage.access.set_index("zone_id")["time_min"].loc[communes["zone_id"]].round(3))
     )
 
 
