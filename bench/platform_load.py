@@ -38,6 +38,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 import httpx
@@ -277,11 +278,11 @@ def main() -> None:
                 feeds = [f"{page}/calendar.ics" for page in pages]
                 _wrk(base, pages + feeds, args.clients, 2, work)  # warm-up: every page and feed rendered once
                 reads = {
-                    name: _measured(server, lambda paths=paths: _wrk(base, paths, args.clients, args.seconds, work))
+                    name: _measured(server, partial(_wrk, base, paths, args.clients, args.seconds, work))
                     for name, paths in (("pages", pages), ("feeds", feeds))
                 }
             else:
-                reads = {"mixed": _measured(server, lambda: _reads(base, links, args.clients, args.requests))}
+                reads = {"mixed": _measured(server, partial(_reads, base, links, args.clients, args.requests))}
             rush = _rush(base, event_id, slot, args.attempts)
         finally:
             server.terminate()
