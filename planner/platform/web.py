@@ -100,8 +100,9 @@ class Web:
             raise StarletteHTTPException(403, FORM_REFUSED)
 
 
-def shared(request: Request) -> Web:
-    """The service's :class:`Web` (set by :func:`planner.platform.service.create_app`)."""
+async def shared(request: Request) -> Web:
+    """The service's :class:`Web` (set by :func:`planner.platform.service.create_app`); ``async``, so that
+    FastAPI calls it on the event loop rather than in its thread pool."""
     found: Web = request.app.state.web
     return found
 
