@@ -267,6 +267,8 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes (maillage serve --workers)")
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args()
+    if args.client == "wrk" and shutil.which("wrk") is None:
+        parser.error("wrk is not installed: `apt-get install wrk` (Debian), or use --client python")
     with tempfile.TemporaryDirectory(prefix="maillage-load-") as temp:
         work = Path(temp)
         url = args.database_url or f"sqlite:///{work / 'load.sqlite3'}"

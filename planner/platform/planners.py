@@ -41,7 +41,8 @@ def add_planner(session: Session, territory: Territory, login: str, name: str, p
     return found
 
 
-def _fingerprint(person: Person) -> str:
+def fingerprint(person: Person) -> str:
+    """A short digest of a planner's password hash: sessions carry it, so a new password signs them out."""
     return hashlib.sha256((person.password_hash or "").encode("utf-8")).hexdigest()[:16]
 
 
@@ -53,7 +54,7 @@ class Planners:
 
     def cookie(self, person: Person) -> str:
         """The session cookie of a planner who just signed in."""
-        return self._signer.dumps({"p": person.id, "h": _fingerprint(person)})
+        return self._signer.dumps({"p": person.id, "h": fingerprint(person)})
 
     def planner(self, session: Session, cookie: str | None) -> Person | None:
         """The signed-in planner, or ``None`` (no cookie, forged, expired, or the password changed since)."""
@@ -66,7 +67,7 @@ class Planners:
         if not isinstance(data, dict) or not isinstance(data.get("p"), int):
             return None
         found = session.get(Person, data["p"])
-        if found is None or found.kind != "planner" or data.get("h") != _fingerprint(found):
+        if found is None or found.kind != "planner" or data.get("h") != fingerprint(found):
             return None
         return found
 
