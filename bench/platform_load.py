@@ -40,6 +40,7 @@ import time
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 import httpx
 import psutil
@@ -222,25 +223,32 @@ def _measured(server: subprocess.Popen[bytes], reads: Callable[[], dict[str, flo
     return found
 
 
-def _rush(base: str, event_id: int, slot: str, attempts: int) -> dict[str, int]:
+def _rush(base: str, event_id: int, slot: str, attempts: int) -> dict[str, Any]:
     codes: list[int] = []
+    failures: list[str] = []
     lock = threading.Lock()
     barrier = threading.Barrier(attempts)
 
     def attempt() -> None:
-        code = -1
+        code, failure = -1, ""
         with httpx.Client(base_url=base, timeout=60) as http:
             form = http.get(f"/rdv/s/{event_id}")
             token = CSRF.search(form.text)
+            cookies = http.cookies
+        # A new connection for the post, as a browser after a resident's pause: the form's keep-alive
+        # connection may have been closed by the server (5 s idle) while the others fetched their forms.
+        with httpx.Client(base_url=base, timeout=60, cookies=cookies) as http:
             barrier.wait()
             try:
                 code = http.post(
                     f"/rdv/s/{event_id}", data={"slot": slot, "csrf": token.group(1) if token else ""}
                 ).status_code
-            except httpx.HTTPError:
-                code = -1
+            except httpx.HTTPError as exc:
+                failure = type(exc).__name__
         with lock:
             codes.append(code)
+            if failure:
+                failures.append(failure)
 
     threads = [threading.Thread(target=attempt) for _ in range(attempts)]
     for thread in threads:
@@ -253,6 +261,7 @@ def _rush(base: str, event_id: int, slot: str, attempts: int) -> dict[str, int]:
         "booked_201": codes.count(201),
         "full_409": codes.count(409),
         "other": sum(c not in (201, 409) for c in codes),
+        "client_errors": sorted(failures),
     }
 
 

@@ -880,8 +880,7 @@ LABELS: dict[str, dict[str, str]] = {
         "planner_kind_provider": "provider",
         "planner_kind_crew": "crew",
         "planner_kind_premises_owner": "premises owner",
-        "app_sign_in_intro": "For planners only: sign in with your Maillage account "
-        "(made by `maillage planners add`).",
+        "app_sign_in_intro": "For planners only: sign in with your Maillage account (made by `maillage planners add`).",
         "app_sign_in_oidc": "Sign in with your organisation's account",
         "app_sign_in_no_planner": "No planner account in the database: make one with `maillage planners add`.",
         "app_oidc_unknown": "{email} is no planner's login: ask for an account.",

@@ -47,9 +47,7 @@ def sign_in_required(address: str | None, force: str | None) -> bool:
 
 
 def _planner(session: Session, person: Person, via: str) -> Planner:
-    session.add(
-        AuditEntry(actor=f"planner:{person.ref}", action="planner_signed_in", subject="", detail={"via": via})
-    )
+    session.add(AuditEntry(actor=f"planner:{person.ref}", action="planner_signed_in", subject="", detail={"via": via}))
     return Planner(person.id, person.ref, person.name, person.territory.name, fingerprint(person))
 
 

@@ -100,11 +100,16 @@ class Web:
             raise StarletteHTTPException(403, FORM_REFUSED)
 
 
-async def shared(request: Request) -> Web:
-    """The service's :class:`Web` (set by :func:`planner.platform.service.create_app`); ``async``, so that
-    FastAPI calls it on the event loop rather than in its thread pool."""
+def state(request: Request) -> Web:
+    """The service's :class:`Web` (set by :func:`planner.platform.service.create_app`)."""
     found: Web = request.app.state.web
     return found
+
+
+async def shared(request: Request) -> Web:
+    """:func:`state` as a dependency; ``async``, so that FastAPI calls it on the event loop rather than in its
+    thread pool."""
+    return state(request)
 
 
 Shared = Annotated[Web, Depends(shared)]
