@@ -732,7 +732,7 @@ def client_address() -> str:
 def sign_out() -> None:
     """Forget the signed-in planner (and the OpenID Connect session, if any)."""
     st.session_state.pop("planner", None)
-    if oidc_provider()[0] and st.user.is_logged_in:
+    if oidc_provider()[0] and st.user.get("is_logged_in"):
         st.logout()
 
 
@@ -741,7 +741,7 @@ def sign_in_form(sessions: sessionmaker[Session], lang: str) -> None:
     st.title(label("planner_login_title", lang))
     st.write(label("app_sign_in_intro", lang))
     configured, provider = oidc_provider()
-    if configured and st.user.is_logged_in:
+    if configured and st.user.get("is_logged_in"):
         found = access.with_identity(sessions, str(st.user.get("email") or ""))
         if found is not None:
             st.session_state["planner"] = found
