@@ -169,6 +169,8 @@ def _fragments(lang: str) -> set[str]:
 def test_planner_pages_speak_one_language(service, lang: str, other: str) -> None:
     client, sessions = service
     query = "" if lang == "fr" else f"?lang={lang}"
+    for bad in ("de", "<script>", "fr' OR '1'='1", "en&lang=fr"):
+        assert client.get("/planner/login", params={"lang": bad}).status_code == 400
     login = client.get(f"/planner/login{query}")
     token = CSRF.search(login.text)
     assert token is not None
