@@ -9,6 +9,7 @@ the page data in ``planner.app`` (one module per page: ``coverage``, ``rounds``,
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING, NamedTuple
@@ -17,7 +18,7 @@ import numpy as np
 import streamlit as st
 
 from planner._errors import InfeasibleError, InputError
-from planner.app import compare, coverage, markets, plan, rooms, rounds, week
+from planner.app import access, compare, coverage, markets, plan, rooms, rounds, week
 from planner.app.background import BackgroundJob
 from planner.app.shared import Metric, RunRecord, display_table, execute, keep_run, scenario_files
 from planner.app.uploads import (
@@ -45,6 +46,7 @@ if TYPE_CHECKING:
 
     import geopandas as gpd
     import pandas as pd
+    from sqlalchemy.orm import Session, sessionmaker
     from streamlit.delta_generator import DeltaGenerator
     from streamlit.runtime.uploaded_file_manager import UploadedFile
 
@@ -699,6 +701,94 @@ def upload_text(lang: str) -> None:
     )
 
 
+# --- who may use the app: open on this machine only, else signed-in planners (planner/app/access.py)
+
+
+@st.cache_resource(show_spinner=False)
+def cached_sessions(url: str) -> sessionmaker[Session]:
+    """The platform's database at ``url``, opened (and migrated) once per server."""
+    return access.open_sessions(url)
+
+
+def oidc_provider() -> tuple[bool, str | None]:
+    """Whether the app's secrets configure OpenID Connect (``[auth]``), and the provider to name to ``st.login``
+    (``None``: the one of ``[auth]`` itself; else the first ``[auth.NAME]``)."""
+    try:
+        auth = st.secrets.get("auth")
+    except FileNotFoundError:  # no secrets file at all
+        return False, None
+    if not auth:
+        return False, None
+    named = [name for name, value in auth.items() if hasattr(value, "keys")]
+    return True, (named[0] if named else None)
+
+
+def client_address() -> str:
+    """The visitor's address, for the sign-in rate limit."""
+    found = st.context.ip_address
+    return found if isinstance(found, str) else "?"
+
+
+def sign_out() -> None:
+    """Forget the signed-in planner (and the OpenID Connect session, if any)."""
+    st.session_state.pop("planner", None)
+    if oidc_provider()[0] and st.user.get("is_logged_in"):
+        st.logout()
+
+
+def sign_in_form(sessions: sessionmaker[Session], lang: str) -> None:
+    """The sign-in page: the organisation's OpenID Connect button when configured, and the planner form."""
+    st.title(label("planner_login_title", lang))
+    st.write(label("app_sign_in_intro", lang))
+    configured, provider = oidc_provider()
+    if configured and st.user.get("is_logged_in"):
+        found = access.with_identity(sessions, str(st.user.get("email") or ""))
+        if found is not None:
+            st.session_state["planner"] = found
+            st.rerun()
+        st.error(label("app_oidc_unknown", lang, email=str(st.user.get("email") or "?")))
+        st.button(label("planner_sign_out", lang), on_click=st.logout)
+        return
+    if configured:
+        st.button(label("app_sign_in_oidc", lang), on_click=st.login, args=(provider,) if provider else ())
+    if not access.has_planners(sessions):
+        st.warning(label("app_sign_in_no_planner", lang))
+        return
+    with st.form("sign_in"):
+        login = st.text_input(label("planner_login", lang), autocomplete="username")
+        password = st.text_input(label("planner_password", lang), type="password", autocomplete="current-password")
+        sent = st.form_submit_button(label("planner_sign_in", lang))
+    if sent:
+        found = access.with_password(sessions, login, password, client_address())
+        if found is None:
+            st.error(label("planner_wrong_password", lang))
+        else:
+            st.session_state["planner"] = found
+            st.rerun()
+
+
+def allowed(lang: str) -> bool:
+    """Whether this visitor may use the app: yes on 127.0.0.1 (with a notice), else once signed in."""
+    address = st.get_option("server.address")
+    try:
+        required = access.sign_in_required(address, os.environ.get(access.ENV_FORCE))
+    except InputError as exc:
+        show_error(exc, lang)
+        return False
+    if not required:
+        st.sidebar.caption(label("app_open_notice", lang, address=address))
+        return True
+    sessions = cached_sessions(access.database_url())
+    kept = st.session_state.get("planner")
+    if isinstance(kept, access.Planner) and access.still_valid(sessions, kept):
+        st.sidebar.caption(label("planner_signed_in_as", lang, name=f"{kept.name} ({kept.territory})"))
+        st.sidebar.button(label("planner_sign_out", lang), on_click=sign_out, key="sign_out")
+        return True
+    st.session_state.pop("planner", None)
+    sign_in_form(sessions, lang)
+    return False
+
+
 def main() -> None:
     """Sidebar (language, page) then the chosen page."""
     with st.sidebar:
@@ -710,6 +800,9 @@ def main() -> None:
             horizontal=True,
             key="lang",
         )
+    if not allowed(lang):
+        return
+    with st.sidebar:
         kept = st.session_state.get("page_kept", PAGES[0])  # the choice survives a change of language
         page = st.radio(
             label("page", lang),

@@ -4,6 +4,7 @@ territory's people only; ``maillage planners add``."""
 
 from __future__ import annotations
 
+import html
 import re
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from typer.testing import CliRunner
 
 from planner._errors import InputError
 from planner.cli import app as cli_app
+from planner.i18n import LABELS, label
 from planner.platform import db
 from planner.platform.models import Person, Territory, Unavailability
 from planner.platform.planners import COOKIE, add_planner
@@ -154,3 +156,59 @@ def test_people_declare_by_their_own_link(database_url: str, tmp_path: Path) -> 
         }
         assert declared == {("provider", False, "provider"), ("premises_owner", True, "premises_owner")}
     sessions.kw["bind"].dispose()
+
+
+def _fragments(lang: str) -> set[str]:
+    """The words of the planners' pages in ``lang``: each planner label cut at its placeholders."""
+    keys = [k for k in LABELS[lang] if k.startswith("planner_")]
+    pieces = {p.strip(" .;:·—()") for k in keys for p in re.split(r"\{[^}]*\}", LABELS[lang][k])}
+    return {p for p in pieces if len(p) >= 4}
+
+
+@pytest.mark.parametrize(("lang", "other"), [("en", "fr"), ("fr", "en")])
+def test_planner_pages_speak_one_language(service, lang: str, other: str) -> None:
+    client, sessions = service
+    query = "" if lang == "fr" else f"?lang={lang}"
+    for bad in ("de", "<script>", "fr' OR '1'='1", "en&lang=fr"):
+        assert client.get("/planner/login", params={"lang": bad}).status_code == 400
+    login = client.get(f"/planner/login{query}")
+    token = CSRF.search(login.text)
+    assert token is not None
+    signed = client.post(
+        f"/planner/login{query}",
+        data={"login": "marie", "password": PASSWORD, "csrf": token.group(1)},
+        follow_redirects=False,
+    )
+    assert signed.status_code == 303 and signed.headers["location"] == f"/planner{query}"
+    page = client.get(f"/planner{query}")
+    csrf = CSRF.search(page.text)
+    assert csrf is not None
+    with sessions() as session:
+        people = {
+            p.kind: p.id
+            for p in session.scalars(select(Person).join(Territory).where(Territory.name == "Lozère"))
+            if p.kind != "planner"
+        }
+    for kind, day in (("provider", "2027-01-05"), ("premises_owner", "")):
+        data = {"person": str(people[kind]), "day": day, "reason": "", "csrf": csrf.group(1)}
+        assert client.post(f"/planner/unavailable{query}", data=data).status_code == 200
+    bad = client.post(f"/planner/unavailable{query}", data={"person": str(people["crew"]), "day": "5/1", "csrf": "x"})
+    assert bad.status_code == 403
+    dated = client.post(
+        f"/planner/unavailable{query}", data={"person": str(people["crew"]), "day": "5/1", "csrf": csrf.group(1)}
+    )
+    assert dated.status_code == 400
+    texts = [html.unescape(t) for t in (login.text, client.get(f"/planner{query}").text, dated.text)]
+    shown = " ".join(texts)
+    assert f'<html lang="{lang}">' in texts[1]
+    for key in (
+        "planner_login_title",
+        "planner_declare",
+        "planner_pending",
+        "planner_room_withdrawn",
+        "planner_replan",
+    ):
+        assert label(key, lang) in shown, key
+    assert label("planner_kind_provider", lang) in shown and label("planner_bad_date", lang, day="'5/1'") in shown
+    leaks = sorted(p for p in _fragments(other) - _fragments(lang) if re.search(rf"\b{re.escape(p)}\b", shown))
+    assert not leaks, leaks

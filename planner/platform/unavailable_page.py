@@ -8,60 +8,50 @@ their page). The declaration is audited under the person's kind and reference.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
-from typing import Annotated
 
-from fastapi import FastAPI, Form, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
-from sqlalchemy.orm import Session, sessionmaker
 
 from planner._errors import InputError
 from planner.platform import db
-from planner.platform.models import Person
+from planner.platform.person_pages import person
 from planner.platform.replan import declare, pending
+from planner.platform.web import Field, Shared, Web, render
 
-Field = Annotated[str, Form(max_length=200)]
-Render = Callable[..., HTMLResponse]
+router = APIRouter()
 
 
-def add_routes(
-    app: FastAPI,
-    factory: sessionmaker[Session],
-    person: Callable[[Session, str], Person],
-    render: Render,
-    guard: Callable[[Request, str, str], None],
-    throttle: Callable[[Request], None],
-    csrf: Callable[[Request, str], tuple[str, str | None]],
-) -> None:
-    """The declaration form of each person's link on ``app``."""
+def _form(web: Web, request: Request, token: str, status: int = 200, message: str | None = None) -> Response:
+    with web.sessions() as session:
+        who = person(session, token)
+        mine = [u for u in pending(session, who.territory) if u.person_id == who.id]
+        value, new = web.form_token(request, f"unavailable:{who.id}")
+        return render("unavailable.html", status, new, who=who, pending=mine, csrf=value, message=message, code=status)
 
-    def form(request: Request, token: str, status: int = 200, message: str | None = None) -> Response:
-        with factory() as session:
-            who = person(session, token)
-            mine = [u for u in pending(session, who.territory) if u.person_id == who.id]
-            value, new = csrf(request, f"unavailable:{who.id}")
-            return render(
-                "unavailable.html", status, new, who=who, pending=mine, csrf=value, message=message, code=status
-            )
 
-    @app.get("/p/{token}/indisponible", response_class=HTMLResponse)
-    def unavailable_form(request: Request, token: str) -> Response:
-        return form(request, token)
+@router.get("/p/{token}/indisponible", response_class=HTMLResponse)
+def unavailable_form(request: Request, token: str, web: Shared) -> Response:
+    """The declaration form."""
+    return _form(web, request, token)
 
-    @app.post("/p/{token}/indisponible", response_class=HTMLResponse)
-    def unavailable(request: Request, token: str, day: Field = "", reason: Field = "", csrf: Field = "") -> Response:
-        throttle(request)
-        with factory() as session:
-            who_id = person(session, token).id
-        guard(request, f"unavailable:{who_id}", csrf)
+
+@router.post("/p/{token}/indisponible", response_class=HTMLResponse)
+def unavailable(
+    request: Request, token: str, web: Shared, day: Field = "", reason: Field = "", csrf: Field = ""
+) -> Response:
+    """Record a declaration for the planners."""
+    web.throttle(request)
+    with web.sessions() as session:
+        who_id = person(session, token).id
+    web.guard(request, f"unavailable:{who_id}", csrf)
+    try:
+        when = dt.date.fromisoformat(day) if day else None
+    except ValueError:
+        return _form(web, request, token, 400, f"Date non reconnue : {day!r} (AAAA-MM-JJ).")
+    with db.transaction(web.sessions) as session:
+        who = person(session, token)
         try:
-            when = dt.date.fromisoformat(day) if day else None
-        except ValueError:
-            return form(request, token, 400, f"Date non reconnue : {day!r} (AAAA-MM-JJ).")
-        with db.transaction(factory) as session:
-            who = person(session, token)
-            try:
-                declare(session, who, when, by=f"{who.kind}:{who.ref}", reason=reason)
-            except InputError as exc:
-                return form(request, token, 400, exc.problems[0].problem)
-        return form(request, token, message="Indisponibilité transmise à vos planificateurs.")
+            declare(session, who, when, by=f"{who.kind}:{who.ref}", reason=reason)
+        except InputError as exc:
+            return _form(web, request, token, 400, exc.problems[0].problem)
+    return _form(web, request, token, message="Indisponibilité transmise à vos planificateurs.")
