@@ -20,6 +20,7 @@ their best frequency.
 
 from __future__ import annotations
 
+import random
 import time
 
 import numpy as np
@@ -53,6 +54,18 @@ class _Plan:
         self.problem, self.cycle, self.work = problem, cycle, work
         self.days: Days = {}
         self.where: dict[int, list[Series]] = {}
+
+    def copy(self) -> _Plan:
+        """An independent copy (the work counter is shared)."""
+        other = _Plan(self.problem, self.cycle, self.work)
+        other.days = dict(self.days)
+        other.where = {s: list(sers) for s, sers in self.where.items()}
+        return other
+
+    def objective(self) -> float:
+        """Euros: a week's value of the people served, less the cycle's driving paid over the horizon."""
+        weight = self.problem.horizon_weeks / self.cycle
+        return _value(self.problem, set(self.where)) - weight * sum(plan.cost for plan, _ in self.days.values())
 
     def order(self, slot: Slot) -> tuple[int, ...]:
         """The stops of a truck-day, in order."""
@@ -200,6 +213,77 @@ def improve(plan: _Plan, slots: list[Slot], fits: Fits, *, max_days_timed: int, 
         if not improved:
             break
     return None
+
+
+def perturb(
+    plan: _Plan, slots: list[Slot], fits: Fits, rng: random.Random, *, max_days_timed: int, deadline: float
+) -> tuple[_Plan, int, str | None]:
+    """Ruin and recreate from the best plan until the work limit: take out a random open stop and its
+    nearest open neighbours, put back the stops of that area each on its best series, improve, keep the
+    result when it is better (Vidal et al. 2012 and :mod:`optimize._periodic_search` do the same with
+    customers). Returns the best plan, the rounds made and what cut the search (None: nothing)."""
+    best = plan
+    limit = plan.work.done + max_days_timed
+    rounds = 0
+    while plan.work.done < limit:
+        if time.perf_counter() > deadline:
+            return best, rounds, "the time limit"
+        check()
+        trial = best.copy()
+        removed = _ruin(trial, fits, rng)
+        if not removed:
+            break
+        _recreate(trial, slots, fits, removed)
+        improve(trial, slots, fits, max_days_timed=max(0, limit - plan.work.done), deadline=deadline)
+        rounds += 1
+        if trial.objective() > best.objective() + EPS:
+            best = trial
+    return best, rounds, "its work limit" if plan.work.done >= limit else None
+
+
+RUIN = (1, 4)  # open stops taken out by a ruin, at least and at most
+AREA = 8  # stops of the ruined area tried when recreating (nearest to the first one taken out)
+
+
+def _ruin(plan: _Plan, fits: Fits, rng: random.Random) -> list[int]:
+    """Take a random optional open stop and its nearest optional open stops out; the area's stops, shuffled."""
+    problem = plan.problem
+    optional = sorted(s for s in plan.where if not problem.stops[s].required and needed(problem, s) == 1)
+    if not optional:
+        return []
+    first = rng.choice(optional)
+    here = problem.stops[first].location
+    by_time = sorted(optional, key=lambda s: (problem.time_min[here, problem.stops[s].location], s))
+    out = tuple(by_time[: rng.randint(*RUIN)])
+    changed = plan.trial(fits, out, ())
+    if changed is None:
+        return []
+    plan.apply(changed, out, ())
+    reachable = sorted({t for stops in fits.values() for t in stops if needed(problem, t) == 1} - set(plan.where))
+    area = sorted(reachable, key=lambda s: (problem.time_min[here, problem.stops[s].location], s))[:AREA]
+    rng.shuffle(area)  # put back in a random order: each order leads to other series
+    return area
+
+
+def _recreate(plan: _Plan, slots: list[Slot], fits: Fits, area: list[int]) -> None:
+    """Put the area's stops back, each on its best series while that gains (value less driving)."""
+    problem = plan.problem
+    weight = problem.horizon_weeks / plan.cycle
+    for t in area:
+        check()
+        k = period_weeks(problem.stops[t])
+        base = _value(problem, set(plan.where))
+        gain_value = _value(problem, set(plan.where) | {t}) - base
+        best, best_gain = None, EPS
+        for slot in slots:
+            if slot[1] > k or t not in fits[slot[0], slot[2]]:
+                continue
+            ser = series(problem, t, slot, plan.cycle)
+            changed = plan.trial(fits, (), ((t, ser),))
+            if changed is not None and (gain := gain_value - weight * plan.cost_change(changed)) > best_gain:
+                best, best_gain = (changed, ser), gain
+        if best is not None:
+            plan.apply(best[0], (), ((t, best[1]),))
 
 
 def _best_move(plan: _Plan, slot: Slot, fits: Fits, weight: float) -> bool:

@@ -137,14 +137,14 @@ def build_problem(
     dist_m = model.distance_m(places.geometry, places.geometry)
     reach = model.matrix(territory.demand_points(), candidates.geometry, limit_min=spec.serve_within_min)
     covers = tuple(tuple(np.nonzero(np.isfinite(reach[:, s]))[0].tolist()) for s in range(len(candidates)))
-    visits = spec.visits_per_week()
+    people = _stop_population(territory, candidates, reach) if spec.stops.frequency_by_population else None
     stops = tuple(
         Stop(
             stop_id=row.site_id,
             name=row.name,
             location=i,
             service_min=spec.stops.service_min,
-            visits_per_week=visits,
+            visits_per_week=spec.visits_per_week(0.0 if people is None else float(people[i])),
             windows=_windows(row.site_id, row.opening_hours, spec.stops.use_opening_hours),
             required=row.site_id in spec.stops.required,
         )
@@ -183,6 +183,20 @@ def build_problem(
         max_stops_per_day=spec.max_stops_per_day,
     )
     return problem, places
+
+
+def _stop_population(territory: Territory, candidates: gpd.GeoDataFrame, reach: np.ndarray) -> np.ndarray:
+    """Inhabitants of each candidate stop's own commune (its ``zone_id``), else of the nearest zone it serves."""
+    zones = territory.zones
+    nearest = np.where(
+        np.isfinite(reach).any(axis=0),
+        zones["population"].to_numpy(dtype=float)[np.argmin(np.where(np.isfinite(reach), reach, np.inf), axis=0)],
+        0.0,
+    )
+    if "zone_id" not in candidates:
+        return nearest
+    own = candidates["zone_id"].map(zones.set_index("zone_id")["population"]).to_numpy(dtype=float)
+    return np.where(np.isnan(own), nearest, own)
 
 
 def _check_reachable(problem: RoundsProblem, spec: RoundsSpec) -> None:
