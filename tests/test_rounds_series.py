@@ -156,7 +156,7 @@ def test_an_unreachable_arc_is_never_driven():
     minutes[0, 1] = dist[0, 1] = np.inf
     problem = replace(problem, time_min=minutes, dist_m=dist)
     setup = _setup(problem)
-    vrp, clients = _vrp_problem(problem, setup.slots, setup.candidates, setup.prizes, setup.cycle)
+    vrp, _ = _vrp_problem(problem, setup.slots, setup.candidates, setup.prizes, setup.cycle)
     assert vrp.duration[0, 1] > max(t.max_duration for t in vrp.vehicle_types)
     assert vrp.duration[0, 1] > max(t.shift_end - t.shift_start for t in vrp.vehicle_types)
     result = solve(problem, time_limit_s=60, seed=1, max_iterations=ITERATIONS)
