@@ -5,8 +5,13 @@ than six stops a day), this engine plans the same :class:`~optimize.rounds.Round
 the same :class:`~optimize.rounds.RoundsResult`:
 
 1. **Cycle.** A stop is visited every ``k`` weeks (``k`` divides the horizon) or ``n`` times a week.
-   The engine plans a cycle of ``k`` weeks (one week for ``n`` a week) and repeats it over the
-   horizon, so a stop keeps its truck and weekday from one cycle to the next.
+   The engine plans a cycle of the least common multiple of the stops' periods (one week for
+   weekly or ``n`` a week) and repeats it over the horizon, so a stop keeps its truck and weekday
+   from one cycle to the next. With mixed frequencies (weekly beside every 2 or 4 weeks) a stop
+   needs several visits a cycle, tied to one truck and weekday; PyVRP cannot tie them, so
+   :mod:`optimize._rounds_series` plans such a cycle instead (series of truck-days, a greedy start,
+   then a local search and ruin-and-recreate on exactly timed days); steps 2-4 are for one
+   frequency.
 2. **Prizes.** A person is counted once: zones go to candidate stops greedily (the stop adding the
    most people first) and a stop's prize is the value of its own zones over the cycle. A stop with
    no zone of its own is left out as served by another stop.
