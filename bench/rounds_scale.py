@@ -84,7 +84,7 @@ def compare(limit: float, seed: int) -> None:
             print(
                 row(
                     name,
-                    "exact (12 nearest), from the routing plan",
+                    "exact (12 nearest), from the nearest-stop plan",
                     problem,
                     functools.partial(solve_rounds, problem, "exact", time_limit_s=limit, seed=seed),
                 )
