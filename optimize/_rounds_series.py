@@ -209,7 +209,7 @@ def improve(plan: _Plan, slots: list[Slot], fits: Fits, *, max_days_timed: int, 
                 return "its work limit"
             if time.perf_counter() > deadline:
                 return "the time limit"
-            improved |= _best_move(plan, slot, fits, weight)
+            improved |= _best_move(plan, slot, fits, weight, deadline)
         if not improved:
             break
     return None
@@ -233,7 +233,7 @@ def perturb(
         removed = _ruin(trial, fits, rng)
         if not removed:
             break
-        _recreate(trial, slots, fits, removed)
+        _recreate(trial, slots, fits, removed, limit)
         improve(trial, slots, fits, max_days_timed=max(0, limit - plan.work.done), deadline=deadline)
         rounds += 1
         if trial.objective() > best.objective() + EPS:
@@ -265,12 +265,15 @@ def _ruin(plan: _Plan, fits: Fits, rng: random.Random) -> list[int]:
     return area
 
 
-def _recreate(plan: _Plan, slots: list[Slot], fits: Fits, area: list[int]) -> None:
-    """Put the area's stops back, each on its best series while that gains (value less driving)."""
+def _recreate(plan: _Plan, slots: list[Slot], fits: Fits, area: list[int], limit: int) -> None:
+    """Put the area's stops back, each on its best series while that gains (value less driving), within
+    ``limit`` days timed in all."""
     problem = plan.problem
     weight = problem.horizon_weeks / plan.cycle
     for t in area:
         check()
+        if plan.work.done >= limit:
+            return
         k = period_weeks(problem.stops[t])
         base = _value(problem, set(plan.where))
         gain_value = _value(problem, set(plan.where) | {t}) - base
@@ -286,8 +289,10 @@ def _recreate(plan: _Plan, slots: list[Slot], fits: Fits, area: list[int]) -> No
             plan.apply(best[0], (), ((t, best[1]),))
 
 
-def _best_move(plan: _Plan, slot: Slot, fits: Fits, weight: float) -> bool:
-    """Apply the day's best improving move (drop, add, swap, move a series here); True when one was found."""
+def _best_move(plan: _Plan, slot: Slot, fits: Fits, weight: float, deadline: float) -> bool:
+    """Apply the day's best improving move (drop, add, swap, move a series here); True when one was found.
+
+    The moves are tried in a fixed order until the work limit (or the deadline, a guard) comes."""
     problem = plan.problem
     v, _, day = slot
     order = plan.order(slot)
@@ -308,6 +313,8 @@ def _best_move(plan: _Plan, slot: Slot, fits: Fits, weight: float) -> bool:
     values: dict[frozenset[int], float] = {}
     best, best_gain = None, EPS
     for out, into, stops in trials:
+        if plan.work.done >= plan.work.limit or time.perf_counter() > deadline:
+            break
         if stops not in values:
             values[stops] = _value(problem, set(stops)) - base
         if not out and values[stops] <= best_gain:  # an added stop only adds driving
