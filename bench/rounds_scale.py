@@ -10,6 +10,7 @@ checker. ``--first-feasible`` times the first feasible plan on Pas-de-Calais (88
     .venv/bin/python bench/rounds_scale.py [--time-limit 60] [--seed 1]
     .venv/bin/python bench/rounds_scale.py --first-feasible
     .venv/bin/python bench/rounds_scale.py --agreement
+    .venv/bin/python bench/rounds_scale.py --cp-sat lozere-bus.yaml aveyron-bus.yaml
 """
 
 from __future__ import annotations
@@ -141,18 +142,48 @@ def agreement(seed: int) -> None:
     print(f"brute-force optimum found on {found} of {total} instances")
 
 
+def cp_sat_settings(names: list[str], seed: int) -> None:
+    """CP-SAT on the enumerated truck-days (12 nearest), no start plan: interleaved workers against one LP search."""
+    from optimize._solver import cp_sat
+    from optimize.rounds import _model, enumerate_days
+
+    settings = {
+        "2 interleaved workers": {},
+        "2 interleaved workers, linearization 2": {"linearization_level": 2},
+        "1 worker, linearization 2 (kept)": {"interleave_search": False, "num_workers": 1, "linearization_level": 2},
+    }
+    for name in names:
+        problem = problem_of(name)
+        days = enumerate_days(problem, deadline=time.perf_counter() + 600, neighbours=12, max_patterns=20_000)
+        for label, params in settings.items():
+            model, *_ = _model(problem, list(days.patterns), days.day_class)
+            solver = cp_sat(16.8, seed, 2, wall_limit_s=600)  # the work limit of a 60 s exact solve
+            for key, value in params.items():
+                setattr(solver.parameters, key, value)
+            started, cpu = time.perf_counter(), time.process_time()
+            code = solver.solve(model)
+            print(
+                f"| {name} ({len(days.patterns)} truck-days) | {label} | {solver.status_name(code)} | "
+                f"{solver.objective_value / 100:,.1f} | {solver.deterministic_time:.2f} | "
+                f"{time.perf_counter() - started:.1f} | {time.process_time() - cpu:.1f} |"
+            )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--time-limit", type=float, default=60.0)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--first-feasible", action="store_true")
     parser.add_argument("--agreement", action="store_true", help="mixed frequencies against brute force")
+    parser.add_argument("--cp-sat", nargs="*", metavar="SCENARIO", help="CP-SAT settings on these scenarios")
     args = parser.parse_args()
     print(f"machine: {platform.platform()}, python {platform.python_version()}")
     if args.first_feasible:
         first_feasible(args.seed)
     elif args.agreement:
         agreement(args.seed)
+    elif args.cp_sat is not None:
+        cp_sat_settings(args.cp_sat or ["lozere-bus.yaml"], args.seed)
     else:
         compare(args.time_limit, args.seed)
 
