@@ -26,7 +26,7 @@ import time
 import numpy as np
 
 from optimize._cancel import check
-from optimize._rounds_search import EPS, MAX_PASSES, Days, Slot, _near, _value, _Work
+from optimize._rounds_search import EPS, MAX_PASSES, Days, Slot, Work, nearest_free, week_value
 from optimize._sequencing import MAX_STOPS, DayPlan
 from optimize.rounds import RoundsProblem, day_plan, period_weeks
 
@@ -47,17 +47,17 @@ def needed(problem: RoundsProblem, s: int) -> int:
     return max(1, int(problem.stops[s].visits_per_week))
 
 
-class _Plan:
+class SeriesPlan:
     """Days of the cycle (timed) and each open stop's series, changed only by :meth:`apply`."""
 
-    def __init__(self, problem: RoundsProblem, cycle: int, work: _Work) -> None:
+    def __init__(self, problem: RoundsProblem, cycle: int, work: Work) -> None:
         self.problem, self.cycle, self.work = problem, cycle, work
         self.days: Days = {}
         self.where: dict[int, list[Series]] = {}
 
-    def copy(self) -> _Plan:
+    def copy(self) -> SeriesPlan:
         """An independent copy (the work counter is shared)."""
-        other = _Plan(self.problem, self.cycle, self.work)
+        other = SeriesPlan(self.problem, self.cycle, self.work)
         other.days = dict(self.days)
         other.where = {s: list(sers) for s, sers in self.where.items()}
         return other
@@ -65,7 +65,7 @@ class _Plan:
     def objective(self) -> float:
         """Euros: a week's value of the people served, less the cycle's driving paid over the horizon."""
         weight = self.problem.horizon_weeks / self.cycle
-        return _value(self.problem, set(self.where)) - weight * sum(plan.cost for plan, _ in self.days.values())
+        return week_value(self.problem, set(self.where)) - weight * sum(plan.cost for plan, _ in self.days.values())
 
     def order(self, slot: Slot) -> tuple[int, ...]:
         """The stops of a truck-day, in order."""
@@ -130,11 +130,11 @@ class _Plan:
 
 
 def greedy(
-    problem: RoundsProblem, slots: list[Slot], candidates: list[int], fits: Fits, cycle: int, work: _Work
-) -> _Plan:
+    problem: RoundsProblem, slots: list[Slot], candidates: list[int], fits: Fits, cycle: int, work: Work
+) -> SeriesPlan:
     """The nearest-stop plan with series: each truck-day goes on to the nearest stop bringing new people
     whose whole series fits; a stop that could not get all its series is taken out again."""
-    plan = _Plan(problem, cycle, work)
+    plan = SeriesPlan(problem, cycle, work)
     need = {s: needed(problem, s) for s in candidates}
     started = {s: problem.stops[s].required for s in candidates}
     covered = np.zeros(len(problem.population), dtype=bool)
@@ -172,7 +172,7 @@ def greedy(
     return plan
 
 
-def _drop_short(plan: _Plan) -> None:
+def _drop_short(plan: SeriesPlan) -> None:
     """Take out every stop with fewer series than its frequency needs, and the stops of a day that then
     no longer fits (rare: a shorter day may miss a window it used to wait for)."""
     out = {s for s, sers in plan.where.items() if len(sers) < needed(plan.problem, s)}
@@ -197,7 +197,7 @@ def _drop_short(plan: _Plan) -> None:
         return
 
 
-def improve(plan: _Plan, slots: list[Slot], fits: Fits, *, max_days_timed: int, deadline: float) -> str | None:
+def improve(plan: SeriesPlan, slots: list[Slot], fits: Fits, *, max_days_timed: int, deadline: float) -> str | None:
     """Improve ``plan`` in place by passes over its days; returns what cut the search (None: nothing)."""
     weight = plan.problem.horizon_weeks / plan.cycle  # the cycle's driving is paid this many times
     plan.work.limit = plan.work.done + max_days_timed
@@ -216,8 +216,8 @@ def improve(plan: _Plan, slots: list[Slot], fits: Fits, *, max_days_timed: int, 
 
 
 def perturb(
-    plan: _Plan, slots: list[Slot], fits: Fits, rng: random.Random, *, max_days_timed: int, deadline: float
-) -> tuple[_Plan, int, str | None]:
+    plan: SeriesPlan, slots: list[Slot], fits: Fits, rng: random.Random, *, max_days_timed: int, deadline: float
+) -> tuple[SeriesPlan, int, str | None]:
     """Ruin and recreate from the best plan until the work limit: take out a random open stop and its
     nearest open neighbours, put back the stops of that area each on its best series, improve, keep the
     result when it is better (Vidal et al. 2012 and :mod:`optimize._periodic_search` do the same with
@@ -245,7 +245,7 @@ RUIN = (1, 4)  # open stops taken out by a ruin, at least and at most
 AREA = 8  # stops of the ruined area tried when recreating (nearest to the first one taken out)
 
 
-def _ruin(plan: _Plan, fits: Fits, rng: random.Random) -> list[int]:
+def _ruin(plan: SeriesPlan, fits: Fits, rng: random.Random) -> list[int]:
     """Take a random optional open stop and its nearest optional open stops out; the area's stops, shuffled."""
     problem = plan.problem
     optional = sorted(s for s in plan.where if not problem.stops[s].required and needed(problem, s) == 1)
@@ -265,7 +265,7 @@ def _ruin(plan: _Plan, fits: Fits, rng: random.Random) -> list[int]:
     return area
 
 
-def _recreate(plan: _Plan, slots: list[Slot], fits: Fits, area: list[int], limit: int) -> None:
+def _recreate(plan: SeriesPlan, slots: list[Slot], fits: Fits, area: list[int], limit: int) -> None:
     """Put the area's stops back, each on its best series while that gains (value less driving), within
     ``limit`` days timed in all."""
     problem = plan.problem
@@ -275,8 +275,8 @@ def _recreate(plan: _Plan, slots: list[Slot], fits: Fits, area: list[int], limit
         if plan.work.done >= limit:
             return
         k = period_weeks(problem.stops[t])
-        base = _value(problem, set(plan.where))
-        gain_value = _value(problem, set(plan.where) | {t}) - base
+        base = week_value(problem, set(plan.where))
+        gain_value = week_value(problem, set(plan.where) | {t}) - base
         best, best_gain = None, EPS
         for slot in slots:
             if slot[1] > k or t not in fits[slot[0], slot[2]]:
@@ -289,7 +289,7 @@ def _recreate(plan: _Plan, slots: list[Slot], fits: Fits, area: list[int], limit
             plan.apply(best[0], (), ((t, best[1]),))
 
 
-def _best_move(plan: _Plan, slot: Slot, fits: Fits, weight: float, deadline: float) -> bool:
+def _best_move(plan: SeriesPlan, slot: Slot, fits: Fits, weight: float, deadline: float) -> bool:
     """Apply the day's best improving move (drop, add, swap, move a series here); True when one was found.
 
     The moves are tried in a fixed order until the work limit (or the deadline, a guard) comes."""
@@ -301,22 +301,23 @@ def _best_move(plan: _Plan, slot: Slot, fits: Fits, weight: float, deadline: flo
     dropped = [s for s in order if not problem.stops[s].required]
     trials: list[tuple[tuple[int, ...], tuple[tuple[int, Series], ...], frozenset[int]]] = []
     trials += [((s,), (), frozenset(open_stops - {s})) for s in dropped]
-    for t in _near(problem, order, problem.vehicles[v].depot, single, open_stops):
+    for t in nearest_free(problem, order, problem.vehicles[v].depot, single, open_stops):
         add = ((t, series(problem, t, slot, plan.cycle)),)
         trials.append(((), add, frozenset(open_stops | {t})))
         trials += [((s,), add, frozenset((open_stops - {s}) | {t})) for s in dropped]
-    for t in _near(problem, order, problem.vehicles[v].depot, [t for t in single if t in plan.where], set(order)):
+    placed = [t for t in single if t in plan.where]
+    for t in nearest_free(problem, order, problem.vehicles[v].depot, placed, set(order)):
         ser = series(problem, t, slot, plan.cycle)
         if plan.where[t] != [ser]:
             trials.append(((t,), ((t, ser),), frozenset(open_stops)))
-    base = _value(problem, open_stops)
+    base = week_value(problem, open_stops)
     values: dict[frozenset[int], float] = {}
     best, best_gain = None, EPS
     for out, into, stops in trials:
         if plan.work.done >= plan.work.limit or time.perf_counter() > deadline:
             break
         if stops not in values:
-            values[stops] = _value(problem, set(stops)) - base
+            values[stops] = week_value(problem, set(stops)) - base
         if not out and values[stops] <= best_gain:  # an added stop only adds driving
             continue
         changed = plan.trial(fits, out, into)
@@ -331,7 +332,7 @@ def _best_move(plan: _Plan, slot: Slot, fits: Fits, weight: float, deadline: flo
     return True
 
 
-def resequence(plan: _Plan) -> None:
+def resequence(plan: SeriesPlan) -> None:
     """Each day of up to ``MAX_STOPS`` stops in its exact best order, when that costs less."""
     for slot, (timed, order) in list(plan.days.items()):
         if 1 < len(order) <= MAX_STOPS:

@@ -46,7 +46,7 @@ import numpy as np
 
 from optimize._cancel import cancel_scope, check
 from optimize._errors import InfeasibleError
-from optimize._rounds_search import _Work, improve
+from optimize._rounds_search import Work, improve
 from optimize._rounds_series import greedy as series_greedy
 from optimize._rounds_series import improve as series_improve
 from optimize._rounds_series import perturb, resequence
@@ -226,7 +226,7 @@ def _series_results(
     """
     cycle, slots, fits, _, candidates, reachable = setup
     time_limit_s, work_s = limits
-    plan = series_greedy(problem, slots, candidates, fits, cycle, _Work(0))
+    plan = series_greedy(problem, slots, candidates, fits, cycle, Work(0))
     progress(f"first feasible plan (nearest stop first): {len(plan.where)} stops")
     notes = (f"planned by series of truck-days (mixed frequencies) over a {cycle}-week cycle, repeated",)
     first = _result(problem, dict(plan.days), cycle, reachable, seed, started, (*notes, "nearest stop first"))
@@ -269,7 +269,7 @@ def baseline(problem: RoundsProblem, *, seed: int = 0) -> RoundsResult:
     started = time.perf_counter()
     cycle, slots, fits, prizes, candidates, reachable = _setup(problem)
     if mixed(problem, cycle):
-        days = dict(series_greedy(problem, slots, candidates, fits, cycle, _Work(0)).days)
+        days = dict(series_greedy(problem, slots, candidates, fits, cycle, Work(0)).days)
     else:
         days = _exact_days(problem, nearest_stop_plan(problem, slots, candidates), prizes)
     return _result(problem, days, cycle, reachable, seed, started, ("nearest stop first, no search",))
