@@ -354,7 +354,7 @@ def _vrp_problem(
     problem: RoundsProblem, slots: list[Slot], candidates: list[int], prizes: dict[int, float], cycle: int
 ) -> tuple[VrpProblem, list[_Client]]:
     """The PyVRP instance: a vehicle type per truck-day of the cycle, a client per visit (per window)."""
-    longest_shift = max(_shift_s(problem, v) for v in range(len(problem.vehicles)))
+    longest_shift = max((v.shift_end_min - v.shift_start_min) * 60 for v in problem.vehicles)
     duration = _integers(problem.time_min * 60, above=longest_shift)
     profiles = [_vehicle_costs(problem, v) for v in range(len(problem.vehicles))]
     types = []
