@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from types import SimpleNamespace
 
 import numpy as np
+import pandas as pd
 
 import planner.jobs.rounds as job
 from optimize._solver import SolveInfo, Status
@@ -56,3 +58,13 @@ def test_exact_with_weekly_and_fortnightly_stops():
     )
     result = solve_rounds(problem, "exact", time_limit_s=30, seed=0)
     assert check(problem, result) == [] and result.open_stops
+
+
+def test_a_stop_takes_its_communes_size_else_the_nearest_zone_it_serves():
+    """A town hall's own commune decides its frequency; a listed site without one takes the nearest zone in reach."""
+    zones = pd.DataFrame({"zone_id": ["A", "B", "C"], "population": [2000.0, 400.0, 50.0]})
+    candidates = pd.DataFrame({"site_id": ["mairie-A", "site", "far"], "zone_id": ["A", None, None]})
+    reach = np.array([[0.0, 9.0, np.inf], [5.0, 2.0, np.inf], [np.inf, 14.0, np.inf]])  # zones x stops
+    people = job._stop_population(SimpleNamespace(zones=zones), candidates, reach)
+    assert people.tolist() == [2000.0, 400.0, 0.0]
+    assert job._stop_population(SimpleNamespace(zones=zones), candidates.drop(columns="zone_id"), reach)[0] == 2000.0
