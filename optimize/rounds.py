@@ -751,7 +751,9 @@ def build_result(
 def served_levels(problem: RoundsProblem, open_stops: set[int] | frozenset[int]) -> np.ndarray:
     """Visits per week reaching each zone: the frequency of its most frequent open stop within reach."""
     level = np.zeros(len(problem.population))
-    for s in open_stops:
-        zones = list(problem.covers[s])
-        level[zones] = np.maximum(level[zones], problem.stops[s].visits_per_week)
+    stops = [s for s in open_stops if problem.covers[s]]
+    if stops:  # one scatter-max over every (zone, level) pair: the local searches call this for each move
+        zones = np.fromiter((z for s in stops for z in problem.covers[s]), dtype=np.intp)
+        levels = np.repeat([problem.stops[s].visits_per_week for s in stops], [len(problem.covers[s]) for s in stops])
+        np.maximum.at(level, zones, levels)
     return level
