@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from optimize.vrp import INF, VrpClient, VrpProblem, VrpVehicleType, _pyvrp_data
+from optimize.vrp import INF, VrpClient, VrpProblem, VrpVehicleType, pyvrp_data
 
 if TYPE_CHECKING:
     from optimize._periodic_problem import PeriodicProblem
@@ -65,7 +65,7 @@ class DayRouter:
             customers = [i for i in range(1, problem.num_customers + 1) if any(d in c for c in problem.combinations[i])]
             vrp = _vrp(problem, customers)
             optional = tuple(replace(c, required=False) for c in vrp.clients)
-            data = _pyvrp_data(replace(vrp, clients=optional))  # vrp.py's one compilation into PyVRP
+            data = pyvrp_data(replace(vrp, clients=optional))  # vrp.py's one compilation into PyVRP
             size = min(NEIGHBOURS, max(1, len(customers) - 1))
             ls = LocalSearch(
                 data,

@@ -26,7 +26,7 @@ Slot = tuple[int, int, int]  # (vehicle, week of the cycle, weekday)
 Days = dict[Slot, tuple[DayPlan, tuple[int, ...]]]
 
 
-class _Work:
+class Work:
     """Days timed so far, against the search's work limit."""
 
     def __init__(self, limit: int) -> None:
@@ -56,7 +56,7 @@ def improve(
     """
     days = dict(days)
     weight = problem.horizon_weeks / cycle  # the cycle's driving is paid this many times
-    work = _Work(max_days_timed)
+    work = Work(max_days_timed)
     for _ in range(MAX_PASSES):
         improved = False
         for slot in slots:
@@ -82,13 +82,13 @@ def _used(days: Days) -> Days:
     return {slot: day for slot, day in days.items() if day[1]}
 
 
-def _value(problem: RoundsProblem, open_stops: set[int]) -> float:
+def week_value(problem: RoundsProblem, open_stops: set[int]) -> float:
     """Euros a week of the people these open stops serve, each counted once at its best frequency."""
     return float(problem.population @ served_levels(problem, open_stops)) * problem.person_value
 
 
 def _best_move(
-    problem: RoundsProblem, days: Days, slot: Slot, pool: list[int], weight: float, work: _Work
+    problem: RoundsProblem, days: Days, slot: Slot, pool: list[int], weight: float, work: Work
 ) -> Days | None:
     """The day's best improving change (drop, swap, insert), or None."""
     v = slot[0]
@@ -96,12 +96,12 @@ def _best_move(
     plan, order = days.get(slot, (None, ()))
     cost = plan.cost if plan else 0.0
     open_stops = {s for _, o in days.values() for s in o}
-    base = _value(problem, open_stops)
+    base = week_value(problem, open_stops)
     trials: list[tuple[tuple[int, ...], set[int]]] = []
     kept = [i for i, s in enumerate(order) if not problem.stops[s].required]  # a required stop stays
     for i in kept:
         trials.append((order[:i] + order[i + 1 :], open_stops - {order[i]}))
-    for t in _near(problem, order, vehicle.depot, pool, open_stops):
+    for t in nearest_free(problem, order, vehicle.depot, pool, open_stops):
         for i in range(len(order) + 1):
             if len(order) < problem.max_stops_per_day:
                 trials.append(((*order[:i], t, *order[i:]), open_stops | {t}))
@@ -112,7 +112,7 @@ def _best_move(
     for trial, stops in trials:
         key = frozenset(stops)
         if key not in values:
-            values[key] = _value(problem, stops) - base
+            values[key] = week_value(problem, stops) - base
         if len(trial) > len(order) and values[key] <= best_gain:  # an added stop only adds driving
             continue
         new = work.plan(problem, slot, trial) if trial else None
@@ -125,7 +125,7 @@ def _best_move(
 
 
 def _best_relocation(
-    problem: RoundsProblem, days: Days, slot: Slot, pool: list[int], weight: float, work: _Work
+    problem: RoundsProblem, days: Days, slot: Slot, pool: list[int], weight: float, work: Work
 ) -> Days | None:
     """The best move of a nearby stop from another day into this one, when it saves driving."""
     v = slot[0]
@@ -137,7 +137,7 @@ def _best_relocation(
     home = {s: other for other, (_, o) in days.items() if other != slot for s in o}
     best: Days | None = None
     best_gain = EPS
-    for t in _near(problem, order, vehicle.depot, [t for t in pool if t in home], set(order)):
+    for t in nearest_free(problem, order, vehicle.depot, [t for t in pool if t in home], set(order)):
         other = home[t]
         old_plan, old_order = days[other]
         rest = tuple(s for s in old_order if s != t)
@@ -156,7 +156,9 @@ def _best_relocation(
     return best
 
 
-def _near(problem: RoundsProblem, order: tuple[int, ...], depot: int, pool: list[int], taken: set[int]) -> list[int]:
+def nearest_free(
+    problem: RoundsProblem, order: tuple[int, ...], depot: int, pool: list[int], taken: set[int]
+) -> list[int]:
     """Stops of ``pool`` not in ``taken``: the ``NEAREST`` closest to each stop of the day (or to its depot)."""
     free = [t for t in pool if t not in taken]
     if not free:

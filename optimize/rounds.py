@@ -457,7 +457,7 @@ def solve(
     time_limit_s: float,
     seed: int,
     cancel: threading.Event | None = None,
-    workers: int = 2,
+    workers: int = 1,
     neighbours: int | None = 12,
     max_patterns: int = 20_000,
     enumeration: Enumeration | None = None,
@@ -526,6 +526,9 @@ def _solve(
         _add_hint(problem, model, patterns, day_class, count, hint)
     left = max(0.1, time_limit_s - (time.perf_counter() - started))
     solver = cp_sat(WORK_SHARE * work_s, seed, workers, wall_limit_s=left)
+    if workers == 1:  # one search with the full LP relaxation: on the Lozère buses it proves in 0.4
+        solver.parameters.interleave_search = False  # deterministic seconds what interleaved workers prove in 4
+        solver.parameters.linearization_level = 2  # (bench/RESULTS.md)
     with stopping(solver.stop_search):
         code = solver.solve(model)
     if stopped_by_wall_clock(solver):
@@ -748,7 +751,9 @@ def build_result(
 def served_levels(problem: RoundsProblem, open_stops: set[int] | frozenset[int]) -> np.ndarray:
     """Visits per week reaching each zone: the frequency of its most frequent open stop within reach."""
     level = np.zeros(len(problem.population))
-    for s in open_stops:
-        zones = list(problem.covers[s])
-        level[zones] = np.maximum(level[zones], problem.stops[s].visits_per_week)
+    stops = [s for s in open_stops if problem.covers[s]]
+    if stops:  # one scatter-max over every (zone, level) pair: the local searches call this for each move
+        zones = np.fromiter((z for s in stops for z in problem.covers[s]), dtype=np.intp)
+        levels = np.repeat([problem.stops[s].visits_per_week for s in stops], [len(problem.covers[s]) for s in stops])
+        np.maximum.at(level, zones, levels)
     return level

@@ -5,8 +5,13 @@ than six stops a day), this engine plans the same :class:`~optimize.rounds.Round
 the same :class:`~optimize.rounds.RoundsResult`:
 
 1. **Cycle.** A stop is visited every ``k`` weeks (``k`` divides the horizon) or ``n`` times a week.
-   The engine plans a cycle of ``k`` weeks (one week for ``n`` a week) and repeats it over the
-   horizon, so a stop keeps its truck and weekday from one cycle to the next.
+   The engine plans a cycle of the least common multiple of the stops' periods (one week for
+   weekly or ``n`` a week) and repeats it over the horizon, so a stop keeps its truck and weekday
+   from one cycle to the next. With mixed frequencies (weekly beside every 2 or 4 weeks) a stop
+   needs several visits a cycle, tied to one truck and weekday; PyVRP cannot tie them, so
+   :mod:`optimize._rounds_series` plans such a cycle instead (series of truck-days, a greedy start,
+   then a local search and ruin-and-recreate on exactly timed days); steps 2-4 are for one
+   frequency.
 2. **Prizes.** A person is counted once: zones go to candidate stops greedily (the stop adding the
    most people first) and a stop's prize is the value of its own zones over the cycle. A stop with
    no zone of its own is left out as served by another stop.
@@ -29,16 +34,22 @@ reachable stop covers, driving free (:func:`optimize.rounds.value_bound`).
 from __future__ import annotations
 
 import heapq
+import math
+import random
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from typing import NamedTuple
 
 import numpy as np
 
 from optimize._cancel import cancel_scope, check
 from optimize._errors import InfeasibleError
-from optimize._rounds_search import improve
+from optimize._rounds_search import Work, improve
+from optimize._rounds_series import greedy as series_greedy
+from optimize._rounds_series import improve as series_improve
+from optimize._rounds_series import perturb, resequence
 from optimize._sequencing import DayPlan
 from optimize._solver import SolveInfo, Status, check_limit
 from optimize.rounds import (
@@ -61,10 +72,22 @@ DAY_S = 24 * 3600
 WORK_PER_SECOND = 5_000  # the work budget: iterations x clients per second of time limit (see bench/RESULTS.md)
 MIN_ITERATIONS = 200
 SEARCH_DAYS_PER_SECOND = 300  # the local search's work limit: days timed per second of time limit
+SERIES_DAYS_PER_SECOND = 2_000  # the series search of mixed frequencies (it times a whole series per move)
 ROUTING_SHARE = 0.7  # of the time left, at most, for PyVRP (a wall-clock guard); the local search follows
 GREEDY_TRIES = 25  # nearest candidates tried at each step of the greedy plan
 
 Slot = tuple[int, int, int]  # (vehicle, week of the cycle, weekday)
+
+
+class _Setup(NamedTuple):
+    """What both planners start from: the cycle, its truck-days, who fits where, prizes, candidates, reachable stops."""
+
+    cycle: int
+    slots: list[Slot]
+    fits: dict[tuple[int, int], list[int]]
+    prizes: dict[int, float]
+    candidates: list[int]
+    reachable: set[int]
 
 
 @dataclass(frozen=True)
@@ -101,13 +124,16 @@ def solve(
 
 
 def cycle_weeks(problem: RoundsProblem) -> int:
-    """Weeks of the repeated cycle: the stops' common period (1 for weekly or more)."""
-    periods = {period_weeks(stop) for stop in problem.stops} or {1}
-    if len(periods) > 1:
-        raise InfeasibleError(
-            [f"the routing engine plans one frequency for all stops (got visits every {sorted(periods)} weeks)"]
-        )
-    return periods.pop()
+    """Weeks of the repeated cycle: the least common multiple of the stops' periods (1 for weekly or more).
+
+    Every period divides the horizon (the problem checks it), so the cycle does too.
+    """
+    return math.lcm(*(period_weeks(stop) for stop in problem.stops), 1)
+
+
+def mixed(problem: RoundsProblem, cycle: int) -> bool:
+    """True when some stop needs more than one visit a cycle: its visits are then a series (mixed frequencies)."""
+    return any(st.visits_per_week * cycle > 1 + 1e-9 for st in problem.stops) and cycle > 1
 
 
 def _solve(
@@ -120,9 +146,34 @@ def _solve(
     progress: Callable[[str], None],
 ) -> RoundsResult:
     """The body of :func:`solve`."""
-    cycle, slots, fits, prizes, candidates = _setup(problem)
-    reachable = {s for stops in fits.values() for s in stops}
-    progress(f"{len(candidates)} candidate stops worth a visit, {len(slots)} truck-days a cycle of {cycle} week(s)")
+    setup = _setup(problem)
+    cycle, slots = setup.cycle, setup.slots
+    worth = len(setup.candidates)
+    progress(f"{worth} candidate stops worth a visit, {len(slots)} truck-days a cycle of {cycle} week(s)")
+    if mixed(problem, cycle):
+        results = _series_results(problem, setup, (time_limit_s, work_s), seed, started, progress)
+    else:
+        results = _routed_results(problem, setup, (time_limit_s, work_s), seed, started, max_iterations, progress)
+    required = {st.stop_id for st in problem.stops if st.required}
+    complete = [r for r in results if required <= set(r.open_stops)]
+    if not complete:
+        missing = sorted(required - set(max(results, key=lambda r: len(r.open_stops)).open_stops))
+        raise InfeasibleError([f"no plan found that serves these required stops: {', '.join(missing)}"])
+    return max(complete, key=lambda r: (r.info.objective, -len(r.routes)))
+
+
+def _routed_results(
+    problem: RoundsProblem,
+    setup: _Setup,
+    limits: tuple[float, float],
+    seed: int,
+    started: float,
+    max_iterations: int | None,
+    progress: Callable[[str], None],
+) -> list[RoundsResult]:
+    """One visit per stop and cycle (or n a week): the greedy plan, PyVRP's, and both improved stop by stop."""
+    cycle, slots, fits, prizes, candidates, reachable = setup
+    time_limit_s, work_s = limits
     greedy = _exact_days(problem, nearest_stop_plan(problem, slots, candidates), prizes)
     progress(f"first feasible plan (nearest stop first): {len({s for _, o in greedy.values() for s in o})} stops")
     notes = [f"planned by vehicle routing over a {cycle}-week cycle repeated over the horizon"]
@@ -155,17 +206,44 @@ def _solve(
         if "the time limit" in cuts:
             note += ": another run may differ"
         results = [replace(r, notes=(*r.notes, note)) for r in results]
-    required = {st.stop_id for st in problem.stops if st.required}
-    complete = [r for r in results if required <= set(r.open_stops)]
-    if not complete:
-        missing = sorted(required - set(max(results, key=lambda r: len(r.open_stops)).open_stops))
-        raise InfeasibleError([f"no plan found that serves these required stops: {', '.join(missing)}"])
-    return max(complete, key=lambda r: (r.info.objective, -len(r.routes)))
+    return results
 
 
-def _setup(
+def _series_results(
     problem: RoundsProblem,
-) -> tuple[int, list[Slot], dict[tuple[int, int], list[int]], dict[int, float], list[int]]:
+    setup: _Setup,
+    limits: tuple[float, float],
+    seed: int,
+    started: float,
+    progress: Callable[[str], None],
+) -> list[RoundsResult]:
+    """Mixed frequencies: the series greedy plan, and the same improved series by series.
+
+    See :mod:`optimize._rounds_series`.
+
+    PyVRP routes single visits and cannot tie a stop's visits to one truck and weekday every ``k``
+    weeks; the series search keeps them tied and times every day exactly.
+    """
+    cycle, slots, fits, _, candidates, reachable = setup
+    time_limit_s, work_s = limits
+    plan = series_greedy(problem, slots, candidates, fits, cycle, Work(0))
+    progress(f"first feasible plan (nearest stop first): {len(plan.where)} stops")
+    notes = (f"planned by series of truck-days (mixed frequencies) over a {cycle}-week cycle, repeated",)
+    first = _result(problem, dict(plan.days), cycle, reachable, seed, started, (*notes, "nearest stop first"))
+    deadline = started + time_limit_s - 0.2
+    budget, spent = round(SERIES_DAYS_PER_SECOND * work_s), plan.work.done  # days timed by the search
+    series_improve(plan, slots, fits, max_days_timed=budget // 2, deadline=deadline)
+    left = budget - (plan.work.done - spent)
+    plan, rounds, cut = perturb(plan, slots, fits, random.Random(seed), max_days_timed=left, deadline=deadline)
+    resequence(plan)
+    note = f"then improved series by series with the exact objective, {rounds} ruin-and-recreate rounds"
+    note += f", cut by {cut}" if cut else ""
+    if cut == "the time limit":
+        note += ": another run may differ"
+    return [first, _result(problem, dict(plan.days), cycle, reachable, seed, started, (*notes, note))]
+
+
+def _setup(problem: RoundsProblem) -> _Setup:
     """The cycle, its truck-days, the stops each truck can serve each weekday, prizes, candidates worth a visit."""
     reasons = explain_infeasible(problem)
     if reasons:
@@ -182,15 +260,18 @@ def _setup(
     reachable = {s for stops in fits.values() for s in stops}
     prizes = stop_prizes(problem, reachable, cycle)
     candidates = sorted(s for s in reachable if prizes[s] > 0 or problem.stops[s].required)
-    return cycle, slots, fits, prizes, candidates
+    return _Setup(cycle, slots, fits, prizes, candidates, reachable)
 
 
 def baseline(problem: RoundsProblem, *, seed: int = 0) -> RoundsResult:
-    """The nearest-stop greedy plan alone (:func:`nearest_stop_plan`), as a result: the benchmarks' baseline."""
+    """The nearest-stop greedy plan alone (:func:`nearest_stop_plan`, or its series form for mixed
+    frequencies), as a result: the benchmarks' baseline."""
     started = time.perf_counter()
-    cycle, slots, fits, prizes, candidates = _setup(problem)
-    reachable = {s for stops in fits.values() for s in stops}
-    days = _exact_days(problem, nearest_stop_plan(problem, slots, candidates), prizes)
+    cycle, slots, fits, prizes, candidates, reachable = _setup(problem)
+    if mixed(problem, cycle):
+        days = dict(series_greedy(problem, slots, candidates, fits, cycle, Work(0)).days)
+    else:
+        days = _exact_days(problem, nearest_stop_plan(problem, slots, candidates), prizes)
     return _result(problem, days, cycle, reachable, seed, started, ("nearest stop first, no search",))
 
 
@@ -273,7 +354,8 @@ def _vrp_problem(
     problem: RoundsProblem, slots: list[Slot], candidates: list[int], prizes: dict[int, float], cycle: int
 ) -> tuple[VrpProblem, list[_Client]]:
     """The PyVRP instance: a vehicle type per truck-day of the cycle, a client per visit (per window)."""
-    duration = _integers(problem.time_min * 60)
+    longest_shift = max((v.shift_end_min - v.shift_start_min) * 60 for v in problem.vehicles)
+    duration = _integers(problem.time_min * 60, above=longest_shift)
     profiles = [_vehicle_costs(problem, v) for v in range(len(problem.vehicles))]
     types = []
     for v, w, d in slots:
@@ -327,10 +409,16 @@ def _vrp_problem(
     return vrp, clients
 
 
-def _integers(matrix: np.ndarray) -> np.ndarray:
-    """Rounded integers, unreachable (inf) arcs ten times the longest reachable one."""
+def _integers(matrix: np.ndarray, *, above: int = 0) -> np.ndarray:
+    """Rounded integers, unreachable (inf) arcs ten times the longest reachable one and more than ``above``.
+
+    PyVRP takes no missing arc (its own model fills them with a large number too). An unreachable
+    arc's duration is made longer than every shift (``above``): a route through it breaks its
+    shift, so PyVRP never calls such a plan feasible, and the exact re-timing of each day (on the
+    true matrix, where the arc is infinite) drops it in any case.
+    """
     finite = np.isfinite(matrix)
-    big = 10 * max(1.0, float(matrix[finite].max(initial=0)))
+    big = max(10 * max(1.0, float(matrix[finite].max(initial=0))), above + 1)
     return np.where(finite, np.round(np.where(finite, matrix, 0)), big).astype(np.int64)
 
 

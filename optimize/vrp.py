@@ -146,8 +146,12 @@ class VrpResult:
         return SolveInfo(self.status, float(self.cost), float("nan"), self.time_s, self.seed)
 
 
-def _pyvrp_data(problem: VrpProblem):  # -> pyvrp.ProblemData (pyvrp is typed loosely)
-    """Compile the problem into PyVRP's ProblemData (depots are the vehicle types' depots)."""
+def pyvrp_data(problem: VrpProblem):  # -> pyvrp.ProblemData (pyvrp is typed loosely)
+    """Compile the problem into PyVRP's ProblemData (depots are the vehicle types' depots).
+
+    Public because it is the one compilation into PyVRP: the periodic engine's day router
+    (:mod:`optimize._periodic_days`) runs PyVRP's local search on the same data.
+    """
     from pyvrp import Client, ClientGroup, Depot, Location, ProblemData, VehicleType
 
     depots = sorted({v.depot for v in problem.vehicle_types})
@@ -227,7 +231,7 @@ def _solve(
     from pyvrp.stop import MaxIterations, MaxRuntime, MultipleCriteria, StoppingCriterion
 
     start = time.perf_counter()
-    data = _pyvrp_data(problem)
+    data = pyvrp_data(problem)
     warm = None
     if initial:
         warm = Solution(data, [Route(data, list(r.clients), r.vehicle_type) for r in initial if r.clients])

@@ -164,6 +164,25 @@ class VehicleSpec(_Strict):
         return self
 
 
+FREQUENCY = r"^(weekly|fortnightly|[1-5]/week|every [2-4] weeks)$"
+
+
+def visits_per_week(frequency: str) -> float:
+    """Visits a week of a frequency: weekly 1, fortnightly 0.5, every k weeks 1/k, n/week n."""
+    if frequency == "fortnightly":
+        return 0.5
+    if frequency.startswith("every "):
+        return 1 / int(frequency.split()[1])
+    return 1.0 if frequency == "weekly" else float(frequency.split("/")[0])
+
+
+class FrequencyRule(_Strict):
+    """Stops in a commune of at least ``min_population`` inhabitants get ``frequency``."""
+
+    min_population: float = Field(ge=0, description="inhabitants of the stop's commune, at least")
+    frequency: str = Field(pattern=FREQUENCY, description="weekly, fortnightly, every 2-4 weeks, or 1-5/week")
+
+
 class StopsSpec(_Strict):
     """Candidate stops and how they are visited."""
 
@@ -172,8 +191,13 @@ class StopsSpec(_Strict):
     service_min: int = Field(150, gt=0, le=600, description="length of one visit")
     frequency: str = Field(
         "fortnightly",
-        pattern=r"^(weekly|fortnightly|[1-5]/week|every [2-4] weeks)$",
+        pattern=FREQUENCY,
         description="weekly, fortnightly, every 2-4 weeks, or 1-5/week",
+    )
+    frequency_by_population: list[FrequencyRule] = Field(
+        default_factory=list,
+        description="mixed frequencies: a stop takes the rule of the largest min_population its commune "
+        "reaches (e.g. weekly from 1,000 inhabitants), else frequency",
     )
     use_opening_hours: bool = Field(False, description="visit a stop only within its opening hours")
     required: list[str] = Field(default_factory=list, description="site ids that must be served")
@@ -210,12 +234,13 @@ class RoundsSpec(_Strict):
 
     @model_validator(mode="after")
     def _frequency_fits_horizon(self) -> RoundsSpec:
-        period = round(1 / self.visits_per_week()) if self.visits_per_week() < 1 else 1
-        if self.horizon_weeks % period:
-            raise ValueError(
-                f"frequency '{self.stops.frequency}' (a visit every {period} weeks) needs horizon_weeks "
-                f"a multiple of {period}"
-            )
+        for frequency in [self.stops.frequency, *(rule.frequency for rule in self.stops.frequency_by_population)]:
+            visits = visits_per_week(frequency)
+            period = round(1 / visits) if visits < 1 else 1
+            if self.horizon_weeks % period:
+                raise ValueError(
+                    f"frequency '{frequency}' (a visit every {period} weeks) needs horizon_weeks a multiple of {period}"
+                )
         if self.start_date and self.end_date and self.end_date < self.start_date:
             raise ValueError(f"end_date {self.end_date} comes before start_date {self.start_date}")
         ids = [v.vehicle_id for v in self.fleet]
@@ -223,14 +248,11 @@ class RoundsSpec(_Strict):
             raise ValueError(f"vehicle ids must be unique (got {ids})")
         return self
 
-    def visits_per_week(self) -> float:
-        """Visits per week each open stop receives."""
-        frequency = self.stops.frequency
-        if frequency == "fortnightly":
-            return 0.5
-        if frequency.startswith("every "):
-            return 1 / int(frequency.split()[1])
-        return 1.0 if frequency == "weekly" else float(frequency.split("/")[0])
+    def visits_per_week(self, population: float = 0.0) -> float:
+        """Visits per week of an open stop whose commune has ``population`` inhabitants."""
+        rules = sorted(self.stops.frequency_by_population, key=lambda rule: -rule.min_population)
+        chosen = next((rule.frequency for rule in rules if population >= rule.min_population), self.stops.frequency)
+        return visits_per_week(chosen)
 
 
 # ---------------------------------------------------------------------------------------------- rooms

@@ -15,6 +15,7 @@ from planner.jobs.coverage import run_coverage
 from planner.jobs.rounds import RoundsRun, run_rounds
 from planner.scenario import load_scenario
 from tests.rounds_checker import check
+from tests.test_rounds_series import _series_ok
 
 pytestmark = pytest.mark.slow
 
@@ -68,6 +69,23 @@ def test_aveyron_buses_within_opening_hours():
     assert check(run.problem, run.result) == []
     assert {r.vehicle_id for r in run.result.routes} == {v.vehicle_id for v in run.spec.fleet}
     assert all(st.windows for st in run.problem.stops if st.stop_id in run.result.open_stops)
+
+
+def test_hautes_alpes_mixed_frequencies(tmp_path):
+    """Hautes-Alpes (05, mountain), two buses: weekly stops in the bourgs, every 2 or 4 weeks in the villages,
+    each stop's visits one truck and weekday apart by its period, checker clean, calendars every 4 weeks."""
+    run = _run("hautes-alpes-bus.yaml")
+    assert check(run.problem, run.result) == [] and _series_ok(run.problem, run.result.routes) == []
+    served = {st.visits_per_week for st in run.problem.stops if st.stop_id in run.result.open_stops}
+    assert served == {1.0, 0.5, 0.25} and "mixed frequencies" in run.result.notes[0]
+    write_rounds(run, tmp_path, folium.Map())
+    ics = icalendar.Calendar.from_ical((tmp_path / "bus-gap" / "itineraire.ics").read_bytes())
+    events = list(ics.walk("VEVENT"))
+    assert events and all(e["RRULE"]["INTERVAL"] == [4] for e in events)
+    weekly = next(
+        st.stop_id for st in run.problem.stops if st.visits_per_week == 1 and st.stop_id in run.result.open_stops
+    )
+    assert sorted(run.visits.loc[run.visits["stop_id"] == weekly, "week"]) == [1, 2, 3, 4]
 
 
 def test_pas_de_calais_is_never_an_empty_optimal_plan():

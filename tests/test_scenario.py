@@ -119,6 +119,24 @@ def test_with_solver_validates_even_without_a_solve(changes, where, message):
         assert message in caught.value.problems[0].problem
 
 
+def test_frequency_by_population_picks_the_largest_rule_reached():
+    """Mixed frequencies: a stop's commune size picks its rule (largest threshold first), else the default."""
+    scenario = load_scenario(ROOT / "scenarios" / "hautes-alpes-bus.yaml")
+    spec = scenario.rounds
+    assert [spec.visits_per_week(p) for p in (40_000, 1500, 1499, 300, 299, 0)] == [1.0, 1.0, 0.5, 0.5, 0.25, 0.25]
+    with pytest.raises(InputError, match=r"frequency .every 3 weeks. .* needs horizon_weeks a multiple of 3"):
+        spec.override(
+            stops={
+                **spec.stops.model_dump(),
+                "frequency_by_population": [{"min_population": 10, "frequency": "every 3 weeks"}],
+            }
+        )
+    with pytest.raises(InputError, match=r"frequency_by_population\.0\.frequency: String should match pattern"):
+        spec.override(
+            stops={**spec.stops.model_dump(), "frequency_by_population": [{"min_population": 10, "frequency": "daily"}]}
+        )
+
+
 def test_override_validates_like_a_file():
     """override() runs the field and model validators that model_copy(update=...) skips."""
     scenario = load_scenario(PLAN)

@@ -8,8 +8,10 @@ are written here.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import itertools
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -22,6 +24,7 @@ from shapely.geometry import LineString
 
 from optimize import rounds_routing
 from optimize._sequencing import MAX_STOPS, Break
+from optimize._solver import Status
 from optimize.rounds import RoundsProblem, RoundsResult, Stop, Vehicle, day_plan, enumerate_days, period_weeks, solve
 from planner._errors import InfeasibleError, InputError
 from planner.data.hours import FRENCH_DAYS, HoursError, clock_min, clock_text, next_monday, parse_opening_hours
@@ -37,7 +40,7 @@ Progress = Callable[[str], None]
 AUTO_ENUMERATION_SHARE = 0.25  # auto: at most this share of the time limit to learn whether the exact engine fits
 AUTO_MAX_TRUCK_DAYS = 5_000  # auto: more feasible truck-days than this and the routing engine plans (CP-SAT
 # proved 2,059 Lozère truck-days optimal in about 5 s and found no plan at all among 15,738 in 40 s)
-HINT_SHARE = 0.3  # exact: share of the time for the routing plan that starts CP-SAT
+ROUTING_SHARE = 0.3  # exact: share of the time kept for the routing engine when CP-SAT proves nothing
 
 
 class RoundsKpis(TypedDict):
@@ -137,14 +140,14 @@ def build_problem(
     dist_m = model.distance_m(places.geometry, places.geometry)
     reach = model.matrix(territory.demand_points(), candidates.geometry, limit_min=spec.serve_within_min)
     covers = tuple(tuple(np.nonzero(np.isfinite(reach[:, s]))[0].tolist()) for s in range(len(candidates)))
-    visits = spec.visits_per_week()
+    people = _stop_population(territory, candidates, reach) if spec.stops.frequency_by_population else None
     stops = tuple(
         Stop(
             stop_id=row.site_id,
             name=row.name,
             location=i,
             service_min=spec.stops.service_min,
-            visits_per_week=visits,
+            visits_per_week=spec.visits_per_week(0.0 if people is None else float(people[i])),
             windows=_windows(row.site_id, row.opening_hours, spec.stops.use_opening_hours),
             required=row.site_id in spec.stops.required,
         )
@@ -183,6 +186,20 @@ def build_problem(
         max_stops_per_day=spec.max_stops_per_day,
     )
     return problem, places
+
+
+def _stop_population(territory: Territory, candidates: gpd.GeoDataFrame, reach: np.ndarray) -> np.ndarray:
+    """Inhabitants of each candidate stop's own commune (its ``zone_id``), else of the nearest zone it serves."""
+    zones = territory.zones
+    nearest = np.where(
+        np.isfinite(reach).any(axis=0),
+        zones["population"].to_numpy(dtype=float)[np.argmin(np.where(np.isfinite(reach), reach, np.inf), axis=0)],
+        0.0,
+    )
+    if "zone_id" not in candidates:
+        return nearest
+    own = candidates["zone_id"].map(zones.set_index("zone_id")["population"]).to_numpy(dtype=float)
+    return np.where(np.isnan(own), nearest, own)
 
 
 def _check_reachable(problem: RoundsProblem, spec: RoundsSpec) -> None:
@@ -259,9 +276,10 @@ def solve_rounds(
 
     ``auto`` enumerates the feasible truck-days (within ``AUTO_MAX_TRUCK_DAYS`` and a share of the
     time) and goes on as ``exact`` when that list is complete, else hands the rest of the time to the
-    routing engine. ``exact`` starts CP-SAT from the routing engine's plan (a share of the time) and
-    keeps the better of the two, so it is never empty while a stop fits a truck-day; its status is
-    optimal only when the enumeration was complete and CP-SAT proved it. The time limit covers all.
+    routing engine. ``exact`` starts CP-SAT from the nearest-stop plan (instant, never empty while a
+    stop fits a truck-day); when CP-SAT does not prove its plan optimal, the routing engine plans
+    with the time kept for it and the better plan is kept. The status is optimal only when the
+    enumeration was complete and CP-SAT proved it. The time limit covers all.
     """
     started = time.perf_counter()
     days, work = None, time_limit_s  # work: the seconds the engines' work limits are sized for (never the clock)
@@ -277,21 +295,33 @@ def solve_rounds(
             left = _left(started, time_limit_s)
             return rounds_routing.solve(problem, time_limit_s=left, seed=seed, work_s=work, progress=progress)
         progress(f"exact engine: all {len(days.patterns)} feasible truck-days enumerated")
-    start = rounds_routing.solve(
-        problem, time_limit_s=HINT_SHARE * _left(started, time_limit_s), seed=seed, work_s=HINT_SHARE * work
-    )
+    start = rounds_routing.baseline(problem, seed=seed)
     exact = solve(
         problem,
-        time_limit_s=_left(started, time_limit_s),
+        time_limit_s=(1 - ROUTING_SHARE) * _left(started, time_limit_s),
         seed=seed,
         enumeration=days,
         hint=start,
-        work_s=(1 - HINT_SHARE) * work,
+        work_s=(1 - ROUTING_SHARE) * work,
         progress=progress,
     )
-    if exact.info.objective >= start.info.objective:
+    if exact.info.status == Status.OPTIMAL:
         return exact
-    return replace(start, notes=(*start.notes, "the exact engine found no better plan within its time"))
+    plans = [exact, start]
+    with contextlib.suppress(InfeasibleError):  # a required stop the routing engine missed: the others stand
+        plans.append(
+            rounds_routing.solve(
+                problem, time_limit_s=_left(started, time_limit_s), seed=seed, work_s=ROUTING_SHARE * work
+            )
+        )
+    required = {st.stop_id for st in problem.stops if st.required}
+    complete = [r for r in plans if not math.isnan(r.info.objective) and required <= set(r.open_stops)]
+    if not complete:
+        raise InfeasibleError([f"no plan found that serves these required stops: {', '.join(sorted(required))}"])
+    best = max(complete, key=lambda r: r.info.objective)
+    if best is exact:
+        return exact
+    return replace(best, notes=(*best.notes, "the exact engine found no better plan within its time"))
 
 
 def _left(started: float, time_limit_s: float) -> float:
