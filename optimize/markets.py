@@ -26,15 +26,19 @@ Search. The whole model is large and its LP bound weak: from scratch, CP-SAT fin
 ``start`` (the separate plans), the hint is completed (every variable, by one propagation solve with the
 decisions fixed), then improved by small CP-SAT searches, everything else fixed: each provider's sessions
 and each truck's days, then every two providers who can work on the same half-day together (a market of
-two providers can need both to move), the trucks again, then one search over everything. Every search has a
-deterministic work limit (a share of ``time_limit_s``) and the wall clock as a safety net; the result
-says which ended the search (``ended_by``) and lists every search's objective in its notes. The bound
-reported is the last whole-model search's.
+two providers can need both to move), the trucks again, then one search over everything. The work,
+``WORK_PER_SECOND`` CP-SAT deterministic seconds per second of ``time_limit_s`` (the rooms' measured
+rate), is shared out beforehand: a fixed share to the completion, the neighbourhoods (the same share each,
+their list counted from the problem alone) and the last search. Each search ends on its work, so a seed
+gives the same plan whatever the machine's load; the wall clock (what is left of ``time_limit_s``) is
+only a safety net, and the result says which ended the search (``ended_by``) and lists every search's
+objective in its notes. The bound reported is the last whole-model search's.
 
-The rooms' and rounds' models are reused through their module-private helpers (``rooms._options``,
-``_build``, ``_cost``, ``_result``; ``rounds._day_patterns``, ``build_result``): their constraints are not
-written twice, except the rounds' frequency and zone-value constraints, which live inside
-``rounds.solve`` and are restated in :func:`_truck_part` over per-week choices.
+The rooms' and rounds' models are reused through their public parts (``rooms.session_options``,
+``build_model``, ``travel_and_hire``, ``build_result``; ``rounds.day_patterns``, ``served_value``,
+``build_result``): their constraints are not written twice, except the rounds' frequency constraints,
+which live inside ``rounds.solve`` over pattern counts and are restated in :func:`_frequency` over
+per-week choices.
 """
 
 from __future__ import annotations
@@ -55,14 +59,16 @@ from optimize import rounds as rounds_model
 from optimize._cancel import cancellable, check, stopping
 from optimize._errors import InfeasibleError, ProblemError
 from optimize._solver import SolveInfo, Status, check_limit, cp_sat, stopped_by_wall_clock, to_cents
-from optimize.rooms import RoomsProblem, RoomsResult
+from optimize.rooms import WORK_PER_SECOND, RoomsProblem, RoomsResult
 from optimize.rounds import RoundsProblem, RoundsResult
 
 TENTHS = rooms_model.TENTHS
-ENUMERATION_SHARE = 0.3  # of the time limit, at most, for enumerating the trucks' days
-COMPLETION_SHARE = 0.05  # of the time limit, at most, for completing the start plan's hint
-STAGE_SHARE = 0.025  # of the time limit, per provider or truck search
-FINAL_SHARE = 0.25  # of the time limit, for the last search over both blocks
+ENUMERATION_SHARE = 0.3  # of the time limit, at most, for enumerating the trucks' days (a wall-clock guard)
+# Shares of the work (WORK_PER_SECOND x time_limit_s deterministic seconds): the hint's completion, all the
+# neighbourhoods together (an equal part each), the last search over both plans.
+COMPLETION_SHARE = 0.05
+NEIGHBOURHOODS_SHARE = 0.6
+FINAL_SHARE = 0.35
 
 
 @dataclass(frozen=True)
@@ -255,6 +261,7 @@ class _Trucks:
     value: cp_model.LinearExprT
     cost: cp_model.LinearExprT
     reachable: set[int]
+    time_cut: bool  # the wall clock cut the enumeration of the truck-days
 
 
 def _truck_part(
@@ -267,7 +274,7 @@ def _truck_part(
             raise InfeasibleError(
                 [f"stop {stop.name}: {stop.visits_per_week:g} visits a week needs a two-week horizon"]
             )
-    patterns = _patterns(problem, deadline, notes, neighbours)
+    patterns, time_cut = _patterns(problem, deadline, notes, neighbours)
     y = {(i, w): model.new_bool_var(f"y_{i}_{w}") for i in range(len(patterns)) for w in range(1, weeks + 1)}
     open_ = [model.new_bool_var(f"open_{s}") for s in range(len(problem.stops))]
     by_day: dict[tuple[int, int, int], list[cp_model.IntVar]] = {}
@@ -283,23 +290,27 @@ def _truck_part(
         _frequency(problem, model, s, {k: v for k, v in by_stop.items() if k[0] == s}, y, open_[s])
     cost = cp_model.LinearExpr.sum([to_cents(patterns[i].plan.cost) * var for (i, _), var in y.items()])
     reachable = {s for s, _, _ in by_stop}
-    return _Trucks(patterns, y, open_, rounds_model.served_value(problem, model, open_), cost, reachable)
+    value = rounds_model.served_value(problem, model, open_)
+    return _Trucks(patterns, y, open_, value, cost, reachable, time_cut)
 
 
 def _patterns(
     problem: RoundsProblem, deadline: float, notes: list[str], neighbours: int
-) -> list[rounds_model.DayPattern]:
-    """Every feasible truck-day of every truck and weekday (the rounds' enumeration)."""
+) -> tuple[list[rounds_model.DayPattern], bool]:
+    """Every feasible truck-day of every truck and weekday (the rounds' enumeration), and whether the wall
+    clock (``deadline``) cut it."""
     patterns: list[rounds_model.DayPattern] = []
+    time_cut = False
     for v in range(len(problem.vehicles)):
         for day in problem.days:
-            found, cut = rounds_model._day_patterns(
+            found, cut = rounds_model.day_patterns(
                 problem, v, day, neighbours=neighbours, max_patterns=20_000, deadline=deadline
             )
             if cut:
-                notes.append(f"truck {problem.vehicles[v].vehicle_id}, day {day}: day patterns cut")
+                notes.append(f"truck {problem.vehicles[v].vehicle_id}, day {day}: day patterns cut by {cut}")
+            time_cut |= cut == rounds_model.TIME_CUT
             patterns += found
-    return patterns
+    return patterns, time_cut
 
 
 def _frequency(
@@ -330,7 +341,7 @@ def _frequency(
 
 
 def _presence(
-    problem: MarketsProblem, options: list[rooms_model._Option], x: list[cp_model.IntVar], trucks: _Trucks
+    problem: MarketsProblem, options: list[rooms_model.SessionOption], x: list[cp_model.IntVar], trucks: _Trucks
 ) -> dict[tuple[int, int, int], dict[str, list[cp_model.IntVar]]]:
     """Per (market place, week, slot): per service, the literals of sessions and truck visits bringing it."""
     rooms = problem.rooms.rooms()
@@ -442,7 +453,7 @@ def solve(
 def _hint(
     problem: MarketsProblem,
     model: cp_model.CpModel,
-    options: list[rooms_model._Option],
+    options: list[rooms_model.SessionOption],
     x: list[cp_model.IntVar],
     trucks: _Trucks,
     start: tuple[RoundsResult, RoomsResult],
@@ -470,23 +481,33 @@ def _hint(
         model.add_hint(var, (p.vehicle, p.weekday, w, tuple(sorted(p.stops))) in driven)
 
 
-def _complete_hint(model: cp_model.CpModel, decisions: list[cp_model.IntVar], seed: int, limit_s: float) -> None:
+def _complete_hint(
+    model: cp_model.CpModel, decisions: list[cp_model.IntVar], seed: int, work: float, deadline: float
+) -> bool:
     """Turn a hint of the decisions into a hint of every variable: solve the model with the decisions fixed
     to their hinted values (the rest follows by propagation), and hint its solution. A hint that breaks a
-    constraint is left as given."""
+    constraint is left as given. ``work`` ends the solve, ``deadline`` (the wall clock) guards it; returns
+    whether the wall clock ended it."""
     hinted = dict(zip(model.proto.solution_hint.vars, model.proto.solution_hint.values, strict=True))
     trial = model.clone()
     for var in decisions:
         trial.add(trial.get_int_var_from_proto_index(var.index) == hinted.get(var.index, 0))
-    solver = cp_sat(limit_s, seed, 1)
-    code = solver.solve(trial)
+    solver = cp_sat(work, seed, 1, wall_limit_s=_left(deadline))
+    with stopping(solver.stop_search):
+        code = solver.solve(trial)
     if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        return
+        return stopped_by_wall_clock(solver)
     values = [solver.value(trial.get_int_var_from_proto_index(i)) for i in range(len(model.proto.variables))]
     if _within_domains(model, values):
         model.clear_hints()
         for index, value in enumerate(values):
             model.add_hint(model.get_int_var_from_proto_index(index), value)
+    return stopped_by_wall_clock(solver)
+
+
+def _left(deadline: float) -> float:
+    """Wall-clock seconds left before ``deadline``, at least 0.1 (CP-SAT's guard for one search)."""
+    return max(0.1, deadline - time.perf_counter())
 
 
 def _solve(
@@ -498,11 +519,12 @@ def _solve(
     greedy: bool = False,
 ) -> MarketsResult:
     started = time.perf_counter()
+    work, deadline = WORK_PER_SECOND * time_limit_s, started + time_limit_s
     reasons = rounds_model.explain_infeasible(problem.rounds) + rooms_model.explain_infeasible(problem.rooms)
     if reasons:
         raise InfeasibleError(reasons)
-    options = rooms_model._options(problem.rooms)
-    built = rooms_model._build(problem.rooms, options)
+    options = rooms_model.session_options(problem.rooms)
+    built = rooms_model.build_model(problem.rooms, options)
     model = built.model
     notes: list[str] = []
     trucks = _truck_part(problem.rounds, model, started + ENUMERATION_SHARE * time_limit_s, notes)
@@ -511,33 +533,31 @@ def _solve(
         _hint(problem, model, options, built.x, trucks, start)
     presence = _presence(problem, options, built.x, trucks)
     sync = _sync(problem, model, presence)
-    rooms_cost = rooms_model._cost(problem.rooms, options, built, built.start)
+    rooms_cost = rooms_model.travel_and_hire(problem.rooms, options, built, built.start)
     people = round(problem.people_eur * 100 / TENTHS)  # cents per tenth of a person-equivalent
     weighted = zip([trucks.value, trucks.cost, built.value, rooms_cost, sync], [1, -1, people, -1, 1], strict=True)
     kept = [(term, w) for term, w in weighted if isinstance(term, cp_model.LinearExpr)]  # an empty part is a 0
     model.maximize(cp_model.LinearExpr.weighted_sum([t for t, _ in kept], [w for _, w in kept]))
+    wall = trucks.time_cut
     if start is not None:
-        _complete_hint(model, [*built.x, *trucks.y.values()], seed, COMPLETION_SHARE * time_limit_s)
+        decisions = [*built.x, *trucks.y.values()]
+        wall |= _complete_hint(model, decisions, seed, COMPLETION_SHARE * work, deadline)
     _gather(problem, model, presence)  # after the completion: the start plan need not gather anyone
-    deadline = started + time_limit_s
     current = _hinted(model)
     searches = []
     if start is not None:  # improve the start plan one provider's or one truck's decisions at a time
-        singles = _blocks(problem, options, built.x, trucks)
-        providers = singles[: len(problem.rooms.providers)]
-        passes = [providers] if greedy else [singles, _pairs(problem, options, providers), singles[len(providers) :]]
-        decisions = [*built.x, *trucks.y.values()]
-        for blocks in passes:
-            for name, free in blocks:
-                fixed = [v for v in decisions if v.index not in free]
-                found = _search(model, current, fixed, name, STAGE_SHARE * time_limit_s, deadline, seed, workers)
-                searches.append(found)
-                if found.values is not None:
-                    current = found.values
-    if greedy and start is not None:
+        neighbourhoods = _neighbourhoods(problem, options, built.x, trucks, greedy)
+        each = NEIGHBOURHOODS_SHARE * work / len(neighbourhoods) if neighbourhoods else 0.0
+        for name, free in neighbourhoods:
+            fixed = [v for v in decisions if v.index not in free]
+            found = _search(model, current, fixed, name, each, deadline, seed, workers)
+            searches.append(found)
+            if found.values is not None:
+                current = found.values
+    if greedy and searches:
         final = searches[-1]
     else:
-        final = _search(model, current, [], "all", FINAL_SHARE * time_limit_s, deadline, seed, workers)
+        final = _search(model, current, [], "all", FINAL_SHARE * work, deadline, seed, workers)
         searches.append(final)
     if final.code == cp_model.INFEASIBLE and start is None:
         raise InfeasibleError(["the rounds, the rooms and the markets' must_gather cannot all hold together"])
@@ -549,8 +569,8 @@ def _solve(
     values = best.values
     elapsed = time.perf_counter() - started
     proven = not greedy and final.code == cp_model.OPTIMAL and best is final
-    wall = any(f.wall for f in searches)
-    ended_by = "optimal" if proven else ("wall clock" if wall else "work limit")
+    wall |= any(f.wall for f in searches)
+    ended_by = "wall clock" if wall else ("optimal" if proven else "work limit")
     if wall:
         notes.append("the wall-clock limit ended a search before its work limit: another run may differ")
     notes.append(
@@ -572,7 +592,7 @@ def _solve(
     info = SolveInfo(Status.OPTIMAL if proven else Status.FEASIBLE, best.objective / 100, bound / 100, elapsed, seed)
     rounds = _rounds_result(problem.rounds, trucks, values, info, notes)
     chosen = [i for i, var in enumerate(built.x) if values[var.index]]
-    rooms = rooms_model._result(problem.rooms, options, chosen, info, ())
+    rooms = rooms_model.build_result(problem.rooms, options, chosen, info, ())
     return MarketsResult(
         info,
         rounds,
@@ -597,8 +617,24 @@ class _Found:
     wall: bool
 
 
+def _neighbourhoods(
+    problem: MarketsProblem,
+    options: list[rooms_model.SessionOption],
+    x: list[cp_model.IntVar],
+    trucks: _Trucks,
+    greedy: bool,
+) -> list[tuple[str, set[int]]]:
+    """The improving searches in order, each a name and the variable indices it frees: every provider and
+    truck, every two providers who can share a half-day, the trucks again (``greedy``: the providers only)."""
+    singles = _blocks(problem, options, x, trucks)
+    providers = singles[: len(problem.rooms.providers)]
+    if greedy:
+        return providers
+    return [*singles, *_pairs(problem, options, providers), *singles[len(providers) :]]
+
+
 def _blocks(
-    problem: MarketsProblem, options: list[rooms_model._Option], x: list[cp_model.IntVar], trucks: _Trucks
+    problem: MarketsProblem, options: list[rooms_model.SessionOption], x: list[cp_model.IntVar], trucks: _Trucks
 ) -> list[tuple[str, set[int]]]:
     """The neighbourhoods of the improving searches: each provider's sessions, each truck's days."""
     blocks = [
@@ -613,7 +649,7 @@ def _blocks(
 
 
 def _pairs(
-    problem: MarketsProblem, options: list[rooms_model._Option], providers: list[tuple[str, set[int]]]
+    problem: MarketsProblem, options: list[rooms_model.SessionOption], providers: list[tuple[str, set[int]]]
 ) -> list[tuple[str, set[int]]]:
     """Two providers' sessions at once, for every two providers who can work on the same half-day: a market
     of two providers can need both to move."""
@@ -655,12 +691,13 @@ def _search(
     hint: list[int] | None,
     fixed: list[cp_model.IntVar],
     name: str,
-    limit_s: float,
+    work: float,
     deadline: float,
     seed: int,
     workers: int,
 ) -> _Found:
-    """Solve the joint model hinted with ``hint``, the ``fixed`` variables held at their hinted values."""
+    """Solve the joint model hinted with ``hint``, the ``fixed`` variables held at their hinted values, for
+    ``work`` deterministic seconds (``deadline``, the wall clock, only guards it)."""
     trial = model.clone() if fixed else model
     if hint is not None:
         trial.clear_hints()
@@ -668,8 +705,7 @@ def _search(
             trial.add_hint(trial.get_int_var_from_proto_index(index), value)
         for var in fixed:
             trial.add(trial.get_int_var_from_proto_index(var.index) == hint[var.index])
-    wall = max(0.1, min(limit_s, deadline - time.perf_counter()))
-    solver = cp_sat(limit_s, seed, workers, wall_limit_s=wall)
+    solver = cp_sat(max(0.01, work), seed, workers, wall_limit_s=_left(deadline))
     if fixed:  # a neighbourhood: most variables are fixed, presolving the whole model would take its time
         solver.parameters.cp_model_presolve = False
     with stopping(solver.stop_search):
