@@ -139,7 +139,8 @@ def build_problem(
 
 def check_markets(scenario: Scenario, coverage: CoverageResult) -> None:
     """Refuse a markets section that cannot work before anything is solved: unknown places, vehicles
-    without a service, more providers required at once than a place has rooms."""
+    without a service, more providers required at once than a place has rooms, rounds and rooms on different
+    calendars (start or end date)."""
     spec = _spec(scenario)
     rounds_spec, rooms_spec = scenario.rounds, scenario.rooms
     if rounds_spec is None or rooms_spec is None:  # the scenario refuses this; kept for the type checker
@@ -150,7 +151,15 @@ def check_markets(scenario: Scenario, coverage: CoverageResult) -> None:
     stops = set(rounds_job._candidates(scenario, coverage.territory, rounds_spec)["site_id"])
     providers = {p.provider_id for p in rooms_spec.providers}
     vehicles = {v.vehicle_id for v in rounds_spec.fleet}
-    problems = []
+    problems = [
+        Problem(
+            f"rooms, field '{field}'",
+            f"{getattr(rooms_spec, field)} but rounds.{field} is {getattr(rounds_spec, field)}: the markets' posters "
+            "and the crews' and providers' calendars follow one calendar, give both the same date",
+        )
+        for field in ("start_date", "end_date")
+        if getattr(rooms_spec, field) != getattr(rounds_spec, field)
+    ]
     for number, place in enumerate(spec.places):
         site = place.site if place.site in rooms_count else f"mairie-{place.site}"
         where = f"markets.places[{number}] ({place.site})"
