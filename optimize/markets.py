@@ -27,8 +27,8 @@ Search. The whole model is large and its LP bound weak: from scratch, CP-SAT fin
 decisions fixed), then improved by small CP-SAT searches, everything else fixed: each provider's sessions
 and each truck's days, then every two providers who can work on the same half-day together (a market of
 two providers can need both to move), the trucks again, then one search over everything. The work,
-``WORK_PER_SECOND`` CP-SAT deterministic seconds per second of ``time_limit_s`` (the rooms' measured
-rate), is shared out beforehand: a fixed share to the completion, the neighbourhoods (the same share each,
+``WORK_PER_SECOND`` CP-SAT deterministic seconds per second of ``time_limit_s`` (a rate measured under
+load), is shared out beforehand: a fixed share to the completion, the neighbourhoods (the same share each,
 their list counted from the problem alone) and the last search. Each search ends on its work, so a seed
 gives the same plan whatever the machine's load; the wall clock (what is left of ``time_limit_s``) is
 only a safety net, and the result says which ended the search (``ended_by``) and lists every search's
@@ -59,10 +59,16 @@ from optimize import rounds as rounds_model
 from optimize._cancel import cancellable, check, stopping
 from optimize._errors import InfeasibleError, ProblemError
 from optimize._solver import SolveInfo, Status, check_limit, cp_sat, stopped_by_wall_clock, to_cents
-from optimize.rooms import WORK_PER_SECOND, RoomsProblem, RoomsResult
+from optimize.rooms import RoomsProblem, RoomsResult
 from optimize.rounds import RoundsProblem, RoundsResult
 
 TENTHS = rooms_model.TENTHS
+# CP-SAT deterministic seconds of work per second of the time limit. Measured on the shared 2-core machine
+# under a load of 10: the joint model's searches ran at 0.2-0.26 deterministic s per wall s (the notes list
+# each search's work and wall time), and building the model, cloning it per search and enumerating the
+# trucks' days take wall time of their own; at 0.1 the work ends every search while the machine runs at
+# least that fast, the wall clock beyond that.
+WORK_PER_SECOND = 0.1
 ENUMERATION_SHARE = 0.3  # of the time limit, at most, for enumerating the trucks' days (a wall-clock guard)
 # Shares of the work (WORK_PER_SECOND x time_limit_s deterministic seconds): the hint's completion, all the
 # neighbourhoods together (an equal part each), the last search over both plans.
@@ -547,11 +553,16 @@ def _solve(
     searches = []
     if start is not None:  # improve the start plan one provider's or one truck's decisions at a time
         neighbourhoods = _neighbourhoods(problem, options, built.x, trucks, greedy)
-        each = NEIGHBOURHOODS_SHARE * work / len(neighbourhoods) if neighbourhoods else 0.0
+        budget = NEIGHBOURHOODS_SHARE * work
+        each, spent = budget / max(1, len(neighbourhoods)), 0.0
         for name, free in neighbourhoods:
+            if spent >= budget:  # CP-SAT overran the small limits: the work counted so far ends the pass
+                notes.append(f"neighbourhoods from {name} on left out: their work ({budget:.2f}) was spent")
+                break
             fixed = [v for v in decisions if v.index not in free]
-            found = _search(model, current, fixed, name, each, deadline, seed, workers)
+            found = _search(model, current, fixed, name, min(each, budget - spent), deadline, seed, workers)
             searches.append(found)
+            spent += found.work
             if found.values is not None:
                 current = found.values
     if greedy and searches:
@@ -574,8 +585,8 @@ def _solve(
     if wall:
         notes.append("the wall-clock limit ended a search before its work limit: another run may differ")
     notes.append(
-        "searches (decisions free, status, objective EUR): "
-        + "; ".join(f"{f.free}: {f.status} {f.objective / 100:,.2f}" for f in searches)
+        "searches (decisions free, status, objective EUR, deterministic work / wall-clock s): "
+        + "; ".join(f"{f.free}: {f.status} {f.objective / 100:,.2f} ({f.work:.2f} / {f.wall_s:.1f})" for f in searches)
     )
     parts = {
         "trucks' people value": trucks.value,
@@ -615,6 +626,8 @@ class _Found:
     bound: float  # cents
     values: list[int] | None
     wall: bool
+    work: float  # CP-SAT deterministic seconds spent
+    wall_s: float  # wall-clock seconds spent
 
 
 def _neighbourhoods(
@@ -697,7 +710,9 @@ def _search(
     workers: int,
 ) -> _Found:
     """Solve the joint model hinted with ``hint``, the ``fixed`` variables held at their hinted values, for
-    ``work`` deterministic seconds (``deadline``, the wall clock, only guards it)."""
+    ``work`` deterministic seconds (``deadline``, the wall clock, only guards it: past it, nothing is run)."""
+    if time.perf_counter() >= deadline:
+        return _Found(name, int(cp_model.UNKNOWN), "no time left", -math.inf, math.inf, None, True, 0.0, 0.0)
     trial = model.clone() if fixed else model
     if hint is not None:
         trial.clear_hints()
@@ -711,20 +726,13 @@ def _search(
     with stopping(solver.stop_search):
         raw = solver.solve(trial)
     code, status = int(raw), raw.name.lower()
+    spent = (stopped_by_wall_clock(solver), solver.deterministic_time, solver.wall_time)
     if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        return _Found(name, code, status, -math.inf, math.inf, None, stopped_by_wall_clock(solver))
+        return _Found(name, code, status, -math.inf, math.inf, None, *spent)
     values = [solver.value(trial.get_int_var_from_proto_index(i)) for i in range(len(model.proto.variables))]
     if not _within_domains(model, values):  # seen once under heavy load: a stopped search's incomplete values
-        return _Found(name, code, "incomplete", -math.inf, math.inf, None, stopped_by_wall_clock(solver))
-    return _Found(
-        name,
-        code,
-        status,
-        solver.objective_value,
-        solver.best_objective_bound,
-        values,
-        stopped_by_wall_clock(solver),
-    )
+        return _Found(name, code, "incomplete", -math.inf, math.inf, None, *spent)
+    return _Found(name, code, status, solver.objective_value, solver.best_objective_bound, values, *spent)
 
 
 def _rounds_result(
