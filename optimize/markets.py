@@ -24,9 +24,10 @@ Formulation (one CP-SAT model over both plans):
 
 Search. The whole model is large and its LP bound weak: from scratch, CP-SAT finds poor plans. Given a
 ``start`` (the separate plans), the hint is completed (every variable, by one propagation solve with the
-decisions fixed), then improved by small CP-SAT searches, everything else fixed: each provider's sessions
-and each truck's days, then every two providers who can work on the same half-day together (a market of
-two providers can need both to move), the trucks again, then one search over everything. The work,
+decisions fixed), then improved by small CP-SAT searches, everything else fixed (as fixed domains, dropped
+by a light presolve): every two providers who can work on the same half-day together (a market of two
+providers can need both to move), each provider in no such pair, each truck's days, then one search over
+everything. The work,
 ``WORK_PER_SECOND`` CP-SAT deterministic seconds per second of ``time_limit_s`` (a rate measured under
 load), is shared out beforehand: a fixed share to the completion, the neighbourhoods (the same share each,
 their list counted from the problem alone) and the last search. Each search ends on its work, so a seed
@@ -637,13 +638,17 @@ def _neighbourhoods(
     trucks: _Trucks,
     greedy: bool,
 ) -> list[tuple[str, set[int]]]:
-    """The improving searches in order, each a name and the variable indices it frees: every provider and
-    truck, every two providers who can share a half-day, the trucks again (``greedy``: the providers only)."""
+    """The improving searches in order, each a name and the variable indices it frees: every two providers
+    who can share a half-day (a market of two providers can need both to move; a pair's search also makes
+    either one's moves), each provider in no pair, each truck (``greedy``: each provider alone)."""
     singles = _blocks(problem, options, x, trucks)
     providers = singles[: len(problem.rooms.providers)]
     if greedy:
         return providers
-    return [*singles, *_pairs(problem, options, providers), *singles[len(providers) :]]
+    pairs = _pairs(problem, options, providers)
+    paired = {k for _, _, ks in pairs for k in ks}
+    alone = [p for k, p in enumerate(providers) if k not in paired]
+    return [*((name, free) for name, free, _ in pairs), *alone, *singles[len(providers) :]]
 
 
 def _blocks(
@@ -663,12 +668,12 @@ def _blocks(
 
 def _pairs(
     problem: MarketsProblem, options: list[rooms_model.SessionOption], providers: list[tuple[str, set[int]]]
-) -> list[tuple[str, set[int]]]:
-    """Two providers' sessions at once, for every two providers who can work on the same half-day: a market
-    of two providers can need both to move."""
+) -> list[tuple[str, set[int], tuple[int, int]]]:
+    """Two providers' sessions at once (name, variable indices, the two providers), for every two providers
+    who can work on the same half-day: a market of two providers can need both to move."""
     slots = [{o.slot for o in options if o.provider == k} for k in range(len(problem.rooms.providers))]
     return [
-        (f"{a[0]}+{b[0]}", a[1] | b[1])
+        (f"{a[0]}+{b[0]}", a[1] | b[1], (i, j))
         for (i, a), (j, b) in combinations(enumerate(providers), 2)
         if slots[i] & slots[j]
     ]
@@ -716,20 +721,23 @@ def _search(
     trial = model.clone() if fixed else model
     if hint is not None:
         trial.clear_hints()
-        for index, value in enumerate(hint):
-            trial.add_hint(trial.get_int_var_from_proto_index(index), value)
-        for var in fixed:
-            trial.add(trial.get_int_var_from_proto_index(var.index) == hint[var.index])
+        trial.proto.solution_hint.vars.extend(range(len(hint)))  # the proto's lists: a Python loop is slow
+        trial.proto.solution_hint.values.extend(hint)
+        for var in fixed:  # a fixed domain (the decisions are booleans, [0, 1]), not an added constraint
+            domain = trial.proto.variables[var.index].domain
+            domain[0] = domain[1] = hint[var.index]
     solver = cp_sat(max(0.01, work), seed, workers, wall_limit_s=_left(deadline))
-    if fixed:  # a neighbourhood: most variables are fixed, presolving the whole model would take its time
-        solver.parameters.cp_model_presolve = False
+    if fixed:  # a neighbourhood: a light presolve drops the fixed part (probing the whole model would spend the work)
+        solver.parameters.cp_model_probing_level = 0
+        solver.parameters.symmetry_level = 0
+        solver.parameters.max_presolve_iterations = 1
     with stopping(solver.stop_search):
         raw = solver.solve(trial)
     code, status = int(raw), raw.name.lower()
     spent = (stopped_by_wall_clock(solver), solver.deterministic_time, solver.wall_time)
     if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return _Found(name, code, status, -math.inf, math.inf, None, *spent)
-    values = [solver.value(trial.get_int_var_from_proto_index(i)) for i in range(len(model.proto.variables))]
+    values = list(solver.response_proto.solution)
     if not _within_domains(model, values):  # seen once under heavy load: a stopped search's incomplete values
         return _Found(name, code, "incomplete", -math.inf, math.inf, None, *spent)
     return _Found(name, code, status, solver.objective_value, solver.best_objective_bound, values, *spent)

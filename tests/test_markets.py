@@ -233,9 +233,7 @@ def test_the_same_seed_gives_the_same_joint_plan():
     and the plan passes the checker; the work limit, not the clock, ended them."""
     problem = _medium()
     separate = solve(replace(problem, sync_eur_per_person=0.0), time_limit_s=5, seed=3)
-    first, second = (
-        solve(problem, time_limit_s=10, seed=3, start=(separate.rounds, separate.rooms)) for _ in range(2)
-    )
+    first, second = (solve(problem, time_limit_s=10, seed=3, start=(separate.rounds, separate.rooms)) for _ in range(2))
     assert first.rooms.bookings == second.rooms.bookings
     assert first.rounds.routes == second.rounds.routes
     assert first.markets == second.markets and first.info.objective == second.info.objective

@@ -30,6 +30,7 @@ from planner.exports.rounds import holidays_of, write_rounds
 from planner.exports.sheets import render
 from planner.i18n import attribution, date_text, label, number, weekday
 from planner.jobs.markets import MarketsRun
+from planner.jobs.rooms import RoomsRun
 
 
 @dataclass(frozen=True)
@@ -69,6 +70,12 @@ def plan_until(run: MarketsRun) -> dt.date:
     """The markets' last day, the same for the posters, the feeds and the crews' and providers' calendars:
     the rounds' plan end (their horizon repeated, or their ``end_date``)."""
     return plan_end(run.start_date, run.problem.rounds.horizon_weeks, run.rounds.spec.end_date)
+
+
+def sessions_run(run: MarketsRun) -> RoomsRun:
+    """The joint plan's sessions on the markets' calendar: the providers' calendars end with the markets'
+    (:func:`plan_until`), not after the rooms' own 26 one-week repetitions."""
+    return replace(run.rooms, spec=run.rooms.spec.model_copy(update={"end_date": plan_until(run)}))
 
 
 def schedule(
@@ -255,7 +262,7 @@ def write_markets(
     written += [
         f"tournees/{n}" for n in write_rounds(run.rounds, folder / "tournees", base_map(), lang, csv_format=fmt)
     ]
-    rooms = replace(run.rooms, spec=run.rooms.spec.model_copy(update={"end_date": plan_until(run)}))  # same span
+    rooms = sessions_run(run)
     written += [
         f"permanences/{n}" for n in write_rooms(rooms, folder / "permanences", base_map(), lang, csv_format=fmt)
     ]
