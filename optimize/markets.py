@@ -65,11 +65,12 @@ from optimize.rounds import RoundsProblem, RoundsResult
 
 TENTHS = rooms_model.TENTHS
 # CP-SAT deterministic seconds of work per second of the time limit. Measured on the shared 2-core machine
-# under a load of 10: the joint model's searches ran at 0.2-0.26 deterministic s per wall s (the notes list
-# each search's work and wall time), and building the model, cloning it per search and enumerating the
-# trucks' days take wall time of their own; at 0.1 the work ends every search while the machine runs at
-# least that fast, the wall clock beyond that.
-WORK_PER_SECOND = 0.1
+# under a load of 10 to 12 (the notes list each search's work and wall time): the searches ran at 0.1-0.25
+# deterministic s per wall s on small instances, 0.05-0.15 on Aveyron (283 stops, where cloning and
+# presolving the model for each neighbourhood is not counted as work), and building the model and
+# enumerating the trucks' days take wall time of their own. At 0.05 the work ends every search while the
+# machine runs at least that fast, the wall clock beyond that.
+WORK_PER_SECOND = 0.05
 ENUMERATION_SHARE = 0.3  # of the time limit, at most, for enumerating the trucks' days (a wall-clock guard)
 # Shares of the work (WORK_PER_SECOND x time_limit_s deterministic seconds): the hint's completion, all the
 # neighbourhoods together (an equal part each), the last search over both plans.
@@ -544,7 +545,8 @@ def _solve(
     people = round(problem.people_eur * 100 / TENTHS)  # cents per tenth of a person-equivalent
     weighted = zip([trucks.value, trucks.cost, built.value, rooms_cost, sync], [1, -1, people, -1, 1], strict=True)
     kept = [(term, w) for term, w in weighted if isinstance(term, cp_model.LinearExpr)]  # an empty part is a 0
-    model.maximize(cp_model.LinearExpr.weighted_sum([t for t, _ in kept], [w for _, w in kept]))
+    objective = cp_model.LinearExpr.weighted_sum([t for t, _ in kept], [w for _, w in kept])
+    model.maximize(objective)
     wall = trucks.time_cut
     if start is not None:
         decisions = [*built.x, *trucks.y.values()]
@@ -552,20 +554,26 @@ def _solve(
     _gather(problem, model, presence)  # after the completion: the start plan need not gather anyone
     current = _hinted(model)
     searches = []
-    if start is not None:  # improve the start plan one provider's or one truck's decisions at a time
+    if current is not None and not any(p.must_gather for p in problem.places):  # the start plan holds: kept
+        searches.append(
+            _Found(
+                "start",
+                int(cp_model.FEASIBLE),
+                "start",
+                _evaluate(objective, current),
+                math.inf,
+                current,
+                False,
+                0.0,
+                0.0,
+            )
+        )
+    if start is not None:  # improve the start plan a few providers' or one truck's decisions at a time
         neighbourhoods = _neighbourhoods(problem, options, built.x, trucks, greedy)
-        budget = NEIGHBOURHOODS_SHARE * work
-        each, spent = budget / max(1, len(neighbourhoods)), 0.0
-        for name, free in neighbourhoods:
-            if spent >= budget:  # CP-SAT overran the small limits: the work counted so far ends the pass
-                notes.append(f"neighbourhoods from {name} on left out: their work ({budget:.2f}) was spent")
-                break
-            fixed = [v for v in decisions if v.index not in free]
-            found = _search(model, current, fixed, name, min(each, budget - spent), deadline, seed, workers)
-            searches.append(found)
-            spent += found.work
-            if found.values is not None:
-                current = found.values
+        found, current = _improve(
+            model, current, decisions, neighbourhoods, NEIGHBOURHOODS_SHARE * work, (deadline, seed, workers), notes
+        )
+        searches += found
     if greedy and searches:
         final = searches[-1]
     else:
@@ -573,7 +581,8 @@ def _solve(
         searches.append(final)
     if final.code == cp_model.INFEASIBLE and start is None:
         raise InfeasibleError(["the rounds, the rooms and the markets' must_gather cannot all hold together"])
-    best = max((f for f in searches if f.values is not None), key=lambda f: f.objective, default=None)
+    done = [f for f in searches if f.values is not None]
+    best = max(reversed(done), key=lambda f: f.objective, default=None)  # on a tie, the latest
     if best is None or best.values is None:
         raise InfeasibleError(
             [f"no joint plan found within {time_limit_s:g} s: give a longer time limit or fewer candidate stops"]
@@ -614,6 +623,33 @@ def _solve(
         ended_by,
         tuple(notes),
     )
+
+
+def _improve(
+    model: cp_model.CpModel,
+    current: list[int] | None,
+    decisions: list[cp_model.IntVar],
+    neighbourhoods: list[tuple[str, set[int]]],
+    budget: float,
+    limits: tuple[float, int, int],
+    notes: list[str],
+) -> tuple[list[_Found], list[int] | None]:
+    """Search each neighbourhood in turn from the best plan so far, an equal part of the ``budget`` (work) each,
+    until the work counted is spent (CP-SAT overruns small limits); ``limits``: the deadline, seed and workers
+    of :func:`_search`. Returns the searches and the last plan."""
+    found: list[_Found] = []
+    each, spent = budget / max(1, len(neighbourhoods)), 0.0
+    for name, free in neighbourhoods:
+        if spent >= budget:
+            notes.append(f"neighbourhoods from {name} on left out: their work ({budget:.2f}) was spent")
+            break
+        fixed = [v for v in decisions if v.index not in free]
+        result = _search(model, current, fixed, name, min(each, budget - spent), *limits)
+        found.append(result)
+        spent += result.work
+        if result.values is not None:
+            current = result.values
+    return found, current
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,8 @@ from itertools import product
 import numpy as np
 import pytest
 
+from optimize import rooms as rooms_model
+from optimize import rounds as rounds_model
 from optimize._errors import InfeasibleError, ProblemError
 from optimize.markets import MarketPlace, MarketsProblem, markets_of, solve
 from optimize.rooms import Premises, Provider, Room, RoomsProblem, half_days
@@ -232,8 +234,11 @@ def test_the_same_seed_gives_the_same_joint_plan():
     """Two solves with one seed give the very same plan (searches end on counted work, not on the clock),
     and the plan passes the checker; the work limit, not the clock, ended them."""
     problem = _medium()
-    separate = solve(replace(problem, sync_eur_per_person=0.0), time_limit_s=5, seed=3)
-    first, second = (solve(problem, time_limit_s=10, seed=3, start=(separate.rounds, separate.rooms)) for _ in range(2))
+    separate = (
+        rounds_model.solve(problem.rounds, time_limit_s=5, seed=3),
+        rooms_model.solve(problem.rooms, time_limit_s=5, seed=3),
+    )
+    first, second = (solve(problem, time_limit_s=20, seed=3, start=separate) for _ in range(2))
     assert first.rooms.bookings == second.rooms.bookings
     assert first.rounds.routes == second.rounds.routes
     assert first.markets == second.markets and first.info.objective == second.info.objective
