@@ -25,8 +25,8 @@ Formulation (one CP-SAT model over both plans):
 Search. The whole model is large and its LP bound weak: from scratch, CP-SAT finds poor plans. Given a
 ``start`` (the separate plans), the hint is completed (every variable, by one propagation solve with the
 decisions fixed), then improved by small CP-SAT searches, everything else fixed (as fixed domains, dropped
-by a light presolve): every two providers who can work on the same half-day together (a market of two
-providers can need both to move), each provider in no such pair, each truck's days, then one search over
+by a light presolve): each truck's days, every two providers who can work on the same half-day together
+(a market of two providers can need both to move), each provider in no such pair, then one search over
 everything. The work,
 ``WORK_PER_SECOND`` CP-SAT deterministic seconds per second of ``time_limit_s`` (a rate measured under
 load), is shared out beforehand: a fixed share to the completion, the neighbourhoods (the same share each,
@@ -674,9 +674,10 @@ def _neighbourhoods(
     trucks: _Trucks,
     greedy: bool,
 ) -> list[tuple[str, set[int]]]:
-    """The improving searches in order, each a name and the variable indices it frees: every two providers
-    who can share a half-day (a market of two providers can need both to move; a pair's search also makes
-    either one's moves), each provider in no pair, each truck (``greedy``: each provider alone)."""
+    """The improving searches in order, each a name and the variable indices it frees: each truck (a truck
+    joins the providers' sessions), every two providers who can share a half-day (a market of two providers
+    can need both to move; a pair's search also makes either one's moves), each provider in no pair
+    (``greedy``: each provider alone)."""
     singles = _blocks(problem, options, x, trucks)
     providers = singles[: len(problem.rooms.providers)]
     if greedy:
@@ -684,7 +685,7 @@ def _neighbourhoods(
     pairs = _pairs(problem, options, providers)
     paired = {k for _, _, ks in pairs for k in ks}
     alone = [p for k, p in enumerate(providers) if k not in paired]
-    return [*((name, free) for name, free, _ in pairs), *alone, *singles[len(providers) :]]
+    return [*singles[len(providers) :], *((name, free) for name, free, _ in pairs), *alone]
 
 
 def _blocks(
