@@ -101,17 +101,26 @@ def main(argv: list[str] | None = None) -> None:
         # the greedy plan measured the same way: the markets run with its result in place of the joint one
         greedy_measures = _measure(scenario, coverage, rounds, rooms, greedy)
         print(f"territory: {scenario.name}, {len(problem.places)} market places, time limit {args.time_limit:g} s")
-        print("plan,people_2plus,people_3plus,markets,trips_saved_week,co2_kg_saved_week,cost_eur_week,time_s,checker")
+        print(
+            "plan,people_2plus,people_3plus,markets,trips_saved_week,co2_kg_saved_week,cost_eur_week,time_s,checker,"
+            "ended_by"
+        )
         rows = [
-            ("separate", measures["separate"], separate_s, "-"),
-            ("greedy", greedy_measures, separate_s + greedy_s, len(check(problem, greedy))),
-            ("joint", measures["joint"], separate_s + joint_s, len(check(problem, joint_run.result))),
+            ("separate", measures["separate"], separate_s, "-", "-"),
+            ("greedy", greedy_measures, separate_s + greedy_s, len(check(problem, greedy)), greedy.ended_by),
+            (
+                "joint",
+                measures["joint"],
+                separate_s + joint_s,
+                len(check(problem, joint_run.result)),
+                joint_run.result.ended_by,
+            ),
         ]
-        for name, m, seconds, violations in rows:
+        for name, m, seconds, violations, ended_by in rows:
             people = m["people_one_trip"]  # type: ignore[index]
             print(
                 f"{name},{people['2']:.0f},{people['3+']:.0f},{m['markets']},{m['trips_saved_per_week']:.2f},"  # type: ignore[index]
-                f"{m['co2_kg_saved_per_week']:.2f},{m['cost_eur_per_week']:.2f},{seconds:.1f},{violations}"  # type: ignore[index]
+                f"{m['co2_kg_saved_per_week']:.2f},{m['cost_eur_per_week']:.2f},{seconds:.1f},{violations},{ended_by}"  # type: ignore[index]
             )
 
 
