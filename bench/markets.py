@@ -32,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from optimize.markets import solve
 from planner.data.france import load_france
 from planner.jobs.coverage import run_coverage
-from planner.jobs.markets import build_problem, run_markets
+from planner.jobs.markets import build_problem, measure, run_markets
 from planner.jobs.rooms import run_rooms
 from planner.jobs.rounds import run_rounds
 from planner.scenario import Scenario, load_scenario
@@ -126,32 +126,10 @@ def main(argv: list[str] | None = None) -> None:
 
 def _measure(scenario: Scenario, coverage, rounds, rooms, result) -> dict[str, object]:  # type: ignore[no-untyped-def]
     """The joint plan's measures computed for another result (the greedy one), by the job's own code."""
-    from planner.jobs import markets as job
-
     problem, _ = build_problem(scenario, coverage, rounds, rooms)
     assert scenario.markets is not None
-    best, saved = job._best(
-        problem,
-        result.rounds,
-        result.rooms,
-        job._sites(rounds, rooms),
-        coverage.model,
-        coverage,
-        scenario.markets,
-        rooms.spec.usage_rate,
-    )
-    return dict(
-        job._plan_measures(
-            scenario.markets,
-            rounds,
-            rooms,
-            result.rounds,
-            result.rooms,
-            result.markets,
-            best,
-            saved,
-        )
-    )
+    plan = (result.rounds, result.rooms)
+    return dict(measure(scenario.markets, problem, coverage, (rounds, rooms), plan, result.markets)[0])
 
 
 if __name__ == "__main__":
