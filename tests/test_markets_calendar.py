@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+import icalendar
 import pytest
 
 from optimize.markets import visit_slot
@@ -28,22 +29,28 @@ def run() -> MarketsRun:
     """The Lozère markets plan at short limits (its searches end on counted work: the same plan each time)."""
     scenario = load_scenario(ROOT / "scenarios" / "lozere-markets.yaml").with_solver(time_limit_s=5, seed=1)
     assert scenario.rooms is not None and scenario.markets is not None
+    rooms = scenario.rooms
     scenario = scenario.override(markets=scenario.markets.override(time_limit_s=30))  # the buses join markets
     coverage = run_coverage(scenario)
-    return run_markets(
-        scenario, coverage, run_rounds(scenario, coverage), run_rooms(scenario, coverage, scenario.rooms)
-    )
+    return run_markets(scenario, coverage, run_rounds(scenario, coverage), run_rooms(scenario, coverage, rooms))
+
+
+def _events(cal: icalendar.Calendar) -> dict[str, icalendar.Event]:
+    """A calendar's events by UID."""
+    return {str(e["uid"]): e for e in cal.walk("VEVENT") if isinstance(e, icalendar.Event)}
 
 
 def _from_crews_and_providers(run: MarketsRun) -> Presence:
     """Who is at each market place, on each date and half-day, read from the crews' and providers' calendars."""
     place_of = {run.problem.rooms.premises[p.premises].premises_id: p.place_id for p in run.problem.places}
-    place_of.update({run.problem.rounds.stops[p.stop].stop_id: p.place_id for p in run.problem.places if p.stop})
+    place_of.update(
+        {run.problem.rounds.stops[p.stop].stop_id: p.place_id for p in run.problem.places if p.stop is not None}
+    )
     half_day = dict(zip(run.markets["slot"], run.markets["half_day"], strict=True))
     entities = run.problem.entities()
     present: Presence = {}
     for vehicle in run.rounds.visits["vehicle_id"].unique():
-        events = {str(e["uid"]): e for e in rounds_export.calendar(run.rounds, vehicle).walk("VEVENT")}
+        events = _events(rounds_export.calendar(run.rounds, vehicle))
         for v in run.rounds.visits[run.rounds.visits["vehicle_id"] == vehicle].itertuples():
             if v.stop_id in place_of:
                 minutes = [int(t[:2]) * 60 + int(t[3:]) for t in (v.start, v.end)]
@@ -53,7 +60,7 @@ def _from_crews_and_providers(run: MarketsRun) -> Presence:
                     present.setdefault(key, set()).add(entities[vehicle])
     sessions = sessions_run(run)
     for provider in sessions.bookings["provider_id"].unique():
-        events = {str(e["uid"]): e for e in rooms_export.calendar(sessions, provider).walk("VEVENT")}
+        events = _events(rooms_export.calendar(sessions, provider))
         for b in sessions.bookings[sessions.bookings["provider_id"] == provider].itertuples():
             if b.premises_id in place_of:
                 for start in occurrences(events[f"{provider}-j{b.day}-{b.half_day}@maillage"]):
@@ -72,7 +79,7 @@ def test_posters_feeds_and_calendars_give_the_same_market_dates(run: MarketsRun)
     for place in sorted(set(run.markets["place_id"])):
         lines = schedule(run, place)
         text = poster(run, place)
-        feed = {str(e["uid"]): e for e in place_calendar(run, place).walk("VEVENT")}
+        feed = _events(place_calendar(run, place))
         assert len(feed) == len(lines)
         for line, event in zip(lines, feed.values(), strict=True):
             assert [d.date() for d in occurrences(event)] == list(line.dates)  # the feed: the poster's dates
