@@ -25,12 +25,13 @@ Formulation (one CP-SAT model over both plans):
 Search. The whole model is large and its LP bound weak: from scratch, CP-SAT finds poor plans. Given a
 ``start`` (the separate plans), the hint is completed (every variable, by one propagation solve with the
 decisions fixed), then improved by small CP-SAT searches, everything else fixed (as fixed domains, dropped
-by a light presolve): each truck's days, every two providers who can work on the same half-day together
-(a market of two providers can need both to move), each provider in no such pair, then one search over
-everything. The work,
+by a light presolve): each provider's sessions (the greedy alignment's pass, so the joint plan is never
+worse than it), then each truck's days and every two providers who can work on the same half-day together
+(a market of two providers can need both to move), then one search over everything. The work,
 ``WORK_PER_SECOND`` CP-SAT deterministic seconds per second of ``time_limit_s`` (a rate measured under
-load), is shared out beforehand: a fixed share to the completion, the neighbourhoods (the same share each,
-their list counted from the problem alone) and the last search. Each search ends on its work, so a seed
+load), is shared out beforehand: a fixed share to the completion, to each pass of neighbourhoods (the same
+share to each neighbourhood of a pass, their list counted from the problem alone; a pass ends when the work
+it counted is spent) and to the last search. Each search ends on its work, so a seed
 gives the same plan whatever the machine's load; the wall clock (what is left of ``time_limit_s``) is
 only a safety net, and the result says which ended the search (``ended_by``) and lists every search's
 objective in its notes. The bound reported is the last whole-model search's.
@@ -72,11 +73,13 @@ TENTHS = rooms_model.TENTHS
 # machine runs at least that fast, the wall clock beyond that.
 WORK_PER_SECOND = 0.05
 ENUMERATION_SHARE = 0.3  # of the time limit, at most, for enumerating the trucks' days (a wall-clock guard)
-# Shares of the work (WORK_PER_SECOND x time_limit_s deterministic seconds): the hint's completion, all the
-# neighbourhoods together (an equal part each), the last search over both plans.
+# Shares of the work (WORK_PER_SECOND x time_limit_s deterministic seconds): the hint's completion, the pass
+# over each provider alone (the greedy alignment's, an equal part each), the pass over each truck and every
+# two providers who can share a half-day (the joint plan only), the last search over both plans.
 COMPLETION_SHARE = 0.05
-NEIGHBOURHOODS_SHARE = 0.6
-FINAL_SHARE = 0.35
+PROVIDERS_SHARE = 0.6
+PAIRS_SHARE = 0.25
+FINAL_SHARE = 0.1
 
 
 @dataclass(frozen=True)
@@ -569,11 +572,12 @@ def _solve(
             )
         )
     if start is not None:  # improve the start plan a few providers' or one truck's decisions at a time
-        neighbourhoods = _neighbourhoods(problem, options, built.x, trucks, greedy)
-        found, current = _improve(
-            model, current, decisions, neighbourhoods, NEIGHBOURHOODS_SHARE * work, (deadline, seed, workers), notes
-        )
-        searches += found
+        passes = _neighbourhoods(problem, options, built.x, trucks)[: 1 if greedy else 2]
+        for neighbourhoods, share in zip(passes, (PROVIDERS_SHARE, PAIRS_SHARE), strict=False):
+            found, current = _improve(
+                model, current, decisions, neighbourhoods, share * work, (deadline, seed, workers), notes
+            )
+            searches += found
     if greedy and searches:
         final = searches[-1]
     else:
@@ -672,20 +676,14 @@ def _neighbourhoods(
     options: list[rooms_model.SessionOption],
     x: list[cp_model.IntVar],
     trucks: _Trucks,
-    greedy: bool,
-) -> list[tuple[str, set[int]]]:
-    """The improving searches in order, each a name and the variable indices it frees: each truck (a truck
-    joins the providers' sessions), every two providers who can share a half-day (a market of two providers
-    can need both to move; a pair's search also makes either one's moves), each provider in no pair
-    (``greedy``: each provider alone)."""
+) -> tuple[list[tuple[str, set[int]]], list[tuple[str, set[int]]]]:
+    """The two passes of improving searches, each search a name and the variable indices it frees: each
+    provider alone (the greedy alignment stops there, so the joint plan is never worse than it), then each
+    truck (a truck joins the providers' sessions) and every two providers who can share a half-day (a market
+    of two providers can need both to move)."""
     singles = _blocks(problem, options, x, trucks)
     providers = singles[: len(problem.rooms.providers)]
-    if greedy:
-        return providers
-    pairs = _pairs(problem, options, providers)
-    paired = {k for _, _, ks in pairs for k in ks}
-    alone = [p for k, p in enumerate(providers) if k not in paired]
-    return [*singles[len(providers) :], *((name, free) for name, free, _ in pairs), *alone]
+    return providers, [*singles[len(providers) :], *_pairs(problem, options, providers)]
 
 
 def _blocks(
@@ -705,12 +703,12 @@ def _blocks(
 
 def _pairs(
     problem: MarketsProblem, options: list[rooms_model.SessionOption], providers: list[tuple[str, set[int]]]
-) -> list[tuple[str, set[int], tuple[int, int]]]:
-    """Two providers' sessions at once (name, variable indices, the two providers), for every two providers
-    who can work on the same half-day: a market of two providers can need both to move."""
+) -> list[tuple[str, set[int]]]:
+    """Two providers' sessions at once (name, variable indices), for every two providers who can work on the
+    same half-day: a market of two providers can need both to move."""
     slots = [{o.slot for o in options if o.provider == k} for k in range(len(problem.rooms.providers))]
     return [
-        (f"{a[0]}+{b[0]}", a[1] | b[1], (i, j))
+        (f"{a[0]}+{b[0]}", a[1] | b[1])
         for (i, a), (j, b) in combinations(enumerate(providers), 2)
         if slots[i] & slots[j]
     ]
