@@ -421,10 +421,10 @@ def _gather(
     for m, place in enumerate(problem.places):
         if not place.must_gather:
             continue
-        needed = {entities[e] for e in place.must_gather}
+        needed = sorted({entities[e] for e in place.must_gather})  # one order, whatever the string hashes
         meets = []
         for (mm, w, k), services in presence.items():
-            if mm == m and needed <= set(services):
+            if mm == m and set(needed) <= set(services):
                 meet = model.new_bool_var(f"gather_{m}_{w}_{k}")
                 for service in needed:
                     model.add(meet <= sum(services[service]))
