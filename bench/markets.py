@@ -29,10 +29,10 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from optimize.markets import solve
+from optimize.markets import MarketsResult, solve
 from planner.data.france import load_france
 from planner.jobs.coverage import run_coverage
-from planner.jobs.markets import build_problem, run_markets
+from planner.jobs.markets import build_problem, measure, run_markets
 from planner.jobs.rooms import run_rooms
 from planner.jobs.rounds import run_rounds
 from planner.scenario import Scenario, load_scenario
@@ -101,48 +101,40 @@ def main(argv: list[str] | None = None) -> None:
         # the greedy plan measured the same way: the markets run with its result in place of the joint one
         greedy_measures = _measure(scenario, coverage, rounds, rooms, greedy)
         print(f"territory: {scenario.name}, {len(problem.places)} market places, time limit {args.time_limit:g} s")
-        print("plan,people_2plus,people_3plus,markets,trips_saved_week,co2_kg_saved_week,cost_eur_week,time_s,checker")
+        print(
+            "plan,people_2plus,people_3plus,markets,trips_saved_week,co2_kg_saved_week,cost_eur_week,time_s,checker,"
+            "ended_by,objective_eur"
+        )
         rows = [
-            ("separate", measures["separate"], separate_s, "-"),
-            ("greedy", greedy_measures, separate_s + greedy_s, len(check(problem, greedy))),
-            ("joint", measures["joint"], separate_s + joint_s, len(check(problem, joint_run.result))),
+            ("separate", measures["separate"], separate_s, "-", "-", "-"),
+            ("greedy", greedy_measures, separate_s + greedy_s, len(check(problem, greedy)), *_ended(greedy)),
+            (
+                "joint",
+                measures["joint"],
+                separate_s + joint_s,
+                len(check(problem, joint_run.result)),
+                *_ended(joint_run.result),
+            ),
         ]
-        for name, m, seconds, violations in rows:
+        for name, m, seconds, violations, ended_by, objective in rows:
             people = m["people_one_trip"]  # type: ignore[index]
             print(
                 f"{name},{people['2']:.0f},{people['3+']:.0f},{m['markets']},{m['trips_saved_per_week']:.2f},"  # type: ignore[index]
-                f"{m['co2_kg_saved_per_week']:.2f},{m['cost_eur_per_week']:.2f},{seconds:.1f},{violations}"  # type: ignore[index]
+                f"{m['co2_kg_saved_per_week']:.2f},{m['cost_eur_per_week']:.2f},{seconds:.1f},{violations},{ended_by},{objective}"  # type: ignore[index]
             )
+
+
+def _ended(result: MarketsResult) -> tuple[str, str]:
+    """What ended a markets solve and its objective (euros a week, the joint model's)."""
+    return result.ended_by, f"{result.info.objective:.2f}"
 
 
 def _measure(scenario: Scenario, coverage, rounds, rooms, result) -> dict[str, object]:  # type: ignore[no-untyped-def]
     """The joint plan's measures computed for another result (the greedy one), by the job's own code."""
-    from planner.jobs import markets as job
-
     problem, _ = build_problem(scenario, coverage, rounds, rooms)
     assert scenario.markets is not None
-    best, saved = job._best(
-        problem,
-        result.rounds,
-        result.rooms,
-        job._sites(rounds, rooms),
-        coverage.model,
-        coverage,
-        scenario.markets,
-        rooms.spec.usage_rate,
-    )
-    return dict(
-        job._plan_measures(
-            scenario.markets,
-            rounds,
-            rooms,
-            result.rounds,
-            result.rooms,
-            result.markets,
-            best,
-            saved,
-        )
-    )
+    plan = (result.rounds, result.rooms)
+    return dict(measure(scenario.markets, problem, coverage, (rounds, rooms), plan, result.markets)[0])
 
 
 if __name__ == "__main__":

@@ -20,7 +20,7 @@ import numpy as np
 
 from optimize.rounds import RoundsProblem, day_plan, served_levels, solve
 from planner.jobs.coverage import run_coverage
-from planner.jobs.rounds import _candidates, _depots, build_problem
+from planner.jobs.rounds import _depots, build_problem, candidate_stops
 from planner.scenario import load_scenario
 
 SCENARIO = Path(__file__).resolve().parents[1] / "scenarios" / "lozere-bus.yaml"
@@ -78,7 +78,7 @@ def main() -> None:
     assert spec is not None
     problem, _ = build_problem(
         coverage.territory,
-        _candidates(scenario, coverage.territory, spec),
+        candidate_stops(scenario, coverage.territory, spec),
         _depots(coverage.territory, spec),
         spec,
         coverage.model,

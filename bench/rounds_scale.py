@@ -30,7 +30,7 @@ sys.path.insert(0, str(ROOT))  # the independent checker lives in tests/
 from optimize import rounds_routing  # noqa: E402
 from optimize.rounds import RoundsProblem, RoundsResult  # noqa: E402
 from planner.jobs.coverage import run_coverage  # noqa: E402
-from planner.jobs.rounds import _candidates, _depots, _exact_fits, build_problem, solve_rounds  # noqa: E402
+from planner.jobs.rounds import _depots, _exact_fits, build_problem, candidate_stops, solve_rounds  # noqa: E402
 from planner.scenario import load_scenario  # noqa: E402
 from tests.rounds_checker import check  # noqa: E402
 
@@ -44,7 +44,7 @@ def problem_of(name: str) -> RoundsProblem:
     assert spec is not None
     coverage = run_coverage(scenario)
     territory = coverage.territory
-    candidates, depots = _candidates(scenario, territory, spec), _depots(territory, spec)
+    candidates, depots = candidate_stops(scenario, territory, spec), _depots(territory, spec)
     return build_problem(territory, candidates, depots, spec, coverage.model)[0]
 
 

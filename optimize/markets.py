@@ -24,17 +24,23 @@ Formulation (one CP-SAT model over both plans):
 
 Search. The whole model is large and its LP bound weak: from scratch, CP-SAT finds poor plans. Given a
 ``start`` (the separate plans), the hint is completed (every variable, by one propagation solve with the
-decisions fixed), then improved by small CP-SAT searches, everything else fixed: each provider's sessions
-and each truck's days, then every two providers who can work on the same half-day together (a market of
-two providers can need both to move), the trucks again, then one search over everything. Every search has a
-deterministic work limit (a share of ``time_limit_s``) and the wall clock as a safety net; the result
-says which ended the search (``ended_by``) and lists every search's objective in its notes. The bound
-reported is the last whole-model search's.
+decisions fixed), then improved by small CP-SAT searches, everything else fixed (as fixed domains, dropped
+by a light presolve): each provider's sessions (the greedy alignment's pass, so the joint plan is never
+worse than it), then each truck's days and every two providers who can work on the same half-day together
+(a market of two providers can need both to move), then one search over everything. The work,
+``WORK_PER_SECOND`` CP-SAT deterministic seconds per second of ``time_limit_s`` (a rate measured under
+load), is shared out beforehand: a fixed share to the completion, to each pass of neighbourhoods (the same
+share to each neighbourhood of a pass, their list counted from the problem alone; a pass ends when the work
+it counted is spent) and to the last search. Each search ends on its work, so a seed
+gives the same plan whatever the machine's load; the wall clock (what is left of ``time_limit_s``) is
+only a safety net, and the result says which ended the search (``ended_by``) and lists every search's
+objective in its notes. The bound reported is the last whole-model search's.
 
-The rooms' and rounds' models are reused through their module-private helpers (``rooms._options``,
-``_build``, ``_cost``, ``_result``; ``rounds._day_patterns``, ``build_result``): their constraints are not
-written twice, except the rounds' frequency and zone-value constraints, which live inside
-``rounds.solve`` and are restated in :func:`_truck_part` over per-week choices.
+The rooms' and rounds' models are reused through their public parts (``rooms.session_options``,
+``build_model``, ``travel_and_hire``, ``build_result``; ``rounds.day_patterns``, ``served_value``,
+``build_result``): their constraints are not written twice, except the rounds' frequency constraints,
+which live inside ``rounds.solve`` over pattern counts and are restated in :func:`_frequency` over
+per-week choices.
 """
 
 from __future__ import annotations
@@ -59,10 +65,21 @@ from optimize.rooms import RoomsProblem, RoomsResult
 from optimize.rounds import RoundsProblem, RoundsResult
 
 TENTHS = rooms_model.TENTHS
-ENUMERATION_SHARE = 0.3  # of the time limit, at most, for enumerating the trucks' days
-COMPLETION_SHARE = 0.05  # of the time limit, at most, for completing the start plan's hint
-STAGE_SHARE = 0.025  # of the time limit, per provider or truck search
-FINAL_SHARE = 0.25  # of the time limit, for the last search over both blocks
+# CP-SAT deterministic seconds of work per second of the time limit. Measured on the shared 2-core machine
+# under a load of 10 to 12 (the notes list each search's work and wall time): the searches ran at 0.1-0.25
+# deterministic s per wall s on small instances, 0.05-0.15 on Aveyron (283 stops, where cloning and
+# presolving the model for each neighbourhood is not counted as work), and building the model and
+# enumerating the trucks' days take wall time of their own. At 0.05 the work ends every search while the
+# machine runs at least that fast, the wall clock beyond that.
+WORK_PER_SECOND = 0.05
+ENUMERATION_SHARE = 0.3  # of the time limit, at most, for enumerating the trucks' days (a wall-clock guard)
+# Shares of the work (WORK_PER_SECOND x time_limit_s deterministic seconds): the hint's completion, the pass
+# over each provider alone (the greedy alignment's, an equal part each), the pass over each truck and every
+# two providers who can share a half-day (the joint plan only), the last search over both plans.
+COMPLETION_SHARE = 0.05
+PROVIDERS_SHARE = 0.6
+PAIRS_SHARE = 0.25
+FINAL_SHARE = 0.1
 
 
 @dataclass(frozen=True)
@@ -255,6 +272,7 @@ class _Trucks:
     value: cp_model.LinearExprT
     cost: cp_model.LinearExprT
     reachable: set[int]
+    time_cut: bool  # the wall clock cut the enumeration of the truck-days
 
 
 def _truck_part(
@@ -267,7 +285,7 @@ def _truck_part(
             raise InfeasibleError(
                 [f"stop {stop.name}: {stop.visits_per_week:g} visits a week needs a two-week horizon"]
             )
-    patterns = _patterns(problem, deadline, notes, neighbours)
+    patterns, time_cut = _patterns(problem, deadline, notes, neighbours)
     y = {(i, w): model.new_bool_var(f"y_{i}_{w}") for i in range(len(patterns)) for w in range(1, weeks + 1)}
     open_ = [model.new_bool_var(f"open_{s}") for s in range(len(problem.stops))]
     by_day: dict[tuple[int, int, int], list[cp_model.IntVar]] = {}
@@ -283,23 +301,27 @@ def _truck_part(
         _frequency(problem, model, s, {k: v for k, v in by_stop.items() if k[0] == s}, y, open_[s])
     cost = cp_model.LinearExpr.sum([to_cents(patterns[i].plan.cost) * var for (i, _), var in y.items()])
     reachable = {s for s, _, _ in by_stop}
-    return _Trucks(patterns, y, open_, rounds_model.served_value(problem, model, open_), cost, reachable)
+    value = rounds_model.served_value(problem, model, open_)
+    return _Trucks(patterns, y, open_, value, cost, reachable, time_cut)
 
 
 def _patterns(
     problem: RoundsProblem, deadline: float, notes: list[str], neighbours: int
-) -> list[rounds_model.DayPattern]:
-    """Every feasible truck-day of every truck and weekday (the rounds' enumeration)."""
+) -> tuple[list[rounds_model.DayPattern], bool]:
+    """Every feasible truck-day of every truck and weekday (the rounds' enumeration), and whether the wall
+    clock (``deadline``) cut it."""
     patterns: list[rounds_model.DayPattern] = []
+    time_cut = False
     for v in range(len(problem.vehicles)):
         for day in problem.days:
-            found, cut = rounds_model._day_patterns(
+            found, cut = rounds_model.day_patterns(
                 problem, v, day, neighbours=neighbours, max_patterns=20_000, deadline=deadline
             )
             if cut:
-                notes.append(f"truck {problem.vehicles[v].vehicle_id}, day {day}: day patterns cut")
+                notes.append(f"truck {problem.vehicles[v].vehicle_id}, day {day}: day patterns cut by {cut}")
+            time_cut |= cut == rounds_model.TIME_CUT
             patterns += found
-    return patterns
+    return patterns, time_cut
 
 
 def _frequency(
@@ -330,7 +352,7 @@ def _frequency(
 
 
 def _presence(
-    problem: MarketsProblem, options: list[rooms_model._Option], x: list[cp_model.IntVar], trucks: _Trucks
+    problem: MarketsProblem, options: list[rooms_model.SessionOption], x: list[cp_model.IntVar], trucks: _Trucks
 ) -> dict[tuple[int, int, int], dict[str, list[cp_model.IntVar]]]:
     """Per (market place, week, slot): per service, the literals of sessions and truck visits bringing it."""
     rooms = problem.rooms.rooms()
@@ -399,10 +421,10 @@ def _gather(
     for m, place in enumerate(problem.places):
         if not place.must_gather:
             continue
-        needed = {entities[e] for e in place.must_gather}
+        needed = sorted({entities[e] for e in place.must_gather})  # one order, whatever the string hashes
         meets = []
         for (mm, w, k), services in presence.items():
-            if mm == m and needed <= set(services):
+            if mm == m and set(needed) <= set(services):
                 meet = model.new_bool_var(f"gather_{m}_{w}_{k}")
                 for service in needed:
                     model.add(meet <= sum(services[service]))
@@ -442,7 +464,7 @@ def solve(
 def _hint(
     problem: MarketsProblem,
     model: cp_model.CpModel,
-    options: list[rooms_model._Option],
+    options: list[rooms_model.SessionOption],
     x: list[cp_model.IntVar],
     trucks: _Trucks,
     start: tuple[RoundsResult, RoomsResult],
@@ -470,23 +492,33 @@ def _hint(
         model.add_hint(var, (p.vehicle, p.weekday, w, tuple(sorted(p.stops))) in driven)
 
 
-def _complete_hint(model: cp_model.CpModel, decisions: list[cp_model.IntVar], seed: int, limit_s: float) -> None:
+def _complete_hint(
+    model: cp_model.CpModel, decisions: list[cp_model.IntVar], seed: int, work: float, deadline: float
+) -> bool:
     """Turn a hint of the decisions into a hint of every variable: solve the model with the decisions fixed
     to their hinted values (the rest follows by propagation), and hint its solution. A hint that breaks a
-    constraint is left as given."""
+    constraint is left as given. ``work`` ends the solve, ``deadline`` (the wall clock) guards it; returns
+    whether the wall clock ended it."""
     hinted = dict(zip(model.proto.solution_hint.vars, model.proto.solution_hint.values, strict=True))
     trial = model.clone()
     for var in decisions:
         trial.add(trial.get_int_var_from_proto_index(var.index) == hinted.get(var.index, 0))
-    solver = cp_sat(limit_s, seed, 1)
-    code = solver.solve(trial)
+    solver = cp_sat(work, seed, 1, wall_limit_s=_left(deadline))
+    with stopping(solver.stop_search):
+        code = solver.solve(trial)
     if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        return
+        return stopped_by_wall_clock(solver)
     values = [solver.value(trial.get_int_var_from_proto_index(i)) for i in range(len(model.proto.variables))]
     if _within_domains(model, values):
         model.clear_hints()
         for index, value in enumerate(values):
             model.add_hint(model.get_int_var_from_proto_index(index), value)
+    return stopped_by_wall_clock(solver)
+
+
+def _left(deadline: float) -> float:
+    """Wall-clock seconds left before ``deadline``, at least 0.1 (CP-SAT's guard for one search)."""
+    return max(0.1, deadline - time.perf_counter())
 
 
 def _solve(
@@ -498,11 +530,12 @@ def _solve(
     greedy: bool = False,
 ) -> MarketsResult:
     started = time.perf_counter()
+    work, deadline = WORK_PER_SECOND * time_limit_s, started + time_limit_s
     reasons = rounds_model.explain_infeasible(problem.rounds) + rooms_model.explain_infeasible(problem.rooms)
     if reasons:
         raise InfeasibleError(reasons)
-    options = rooms_model._options(problem.rooms)
-    built = rooms_model._build(problem.rooms, options)
+    options = rooms_model.session_options(problem.rooms)
+    built = rooms_model.build_model(problem.rooms, options)
     model = built.model
     notes: list[str] = []
     trucks = _truck_part(problem.rounds, model, started + ENUMERATION_SHARE * time_limit_s, notes)
@@ -511,37 +544,49 @@ def _solve(
         _hint(problem, model, options, built.x, trucks, start)
     presence = _presence(problem, options, built.x, trucks)
     sync = _sync(problem, model, presence)
-    rooms_cost = rooms_model._cost(problem.rooms, options, built, built.start)
+    rooms_cost = rooms_model.travel_and_hire(problem.rooms, options, built, built.start)
     people = round(problem.people_eur * 100 / TENTHS)  # cents per tenth of a person-equivalent
     weighted = zip([trucks.value, trucks.cost, built.value, rooms_cost, sync], [1, -1, people, -1, 1], strict=True)
     kept = [(term, w) for term, w in weighted if isinstance(term, cp_model.LinearExpr)]  # an empty part is a 0
-    model.maximize(cp_model.LinearExpr.weighted_sum([t for t, _ in kept], [w for _, w in kept]))
+    objective = cp_model.LinearExpr.weighted_sum([t for t, _ in kept], [w for _, w in kept])
+    model.maximize(objective)
+    wall = trucks.time_cut
     if start is not None:
-        _complete_hint(model, [*built.x, *trucks.y.values()], seed, COMPLETION_SHARE * time_limit_s)
+        decisions = [*built.x, *trucks.y.values()]
+        wall |= _complete_hint(model, decisions, seed, COMPLETION_SHARE * work, deadline)
     _gather(problem, model, presence)  # after the completion: the start plan need not gather anyone
-    deadline = started + time_limit_s
     current = _hinted(model)
     searches = []
-    if start is not None:  # improve the start plan one provider's or one truck's decisions at a time
-        singles = _blocks(problem, options, built.x, trucks)
-        providers = singles[: len(problem.rooms.providers)]
-        passes = [providers] if greedy else [singles, _pairs(problem, options, providers), singles[len(providers) :]]
-        decisions = [*built.x, *trucks.y.values()]
-        for blocks in passes:
-            for name, free in blocks:
-                fixed = [v for v in decisions if v.index not in free]
-                found = _search(model, current, fixed, name, STAGE_SHARE * time_limit_s, deadline, seed, workers)
-                searches.append(found)
-                if found.values is not None:
-                    current = found.values
-    if greedy and start is not None:
+    if current is not None and not any(p.must_gather for p in problem.places):  # the start plan holds: kept
+        searches.append(
+            _Found(
+                "start",
+                int(cp_model.FEASIBLE),
+                "start",
+                _evaluate(objective, current),
+                math.inf,
+                current,
+                False,
+                0.0,
+                0.0,
+            )
+        )
+    if start is not None:  # improve the start plan a few providers' or one truck's decisions at a time
+        passes = _neighbourhoods(problem, options, built.x, trucks)[: 1 if greedy else 2]
+        for neighbourhoods, share in zip(passes, (PROVIDERS_SHARE, PAIRS_SHARE), strict=False):
+            found, current = _improve(
+                model, current, decisions, neighbourhoods, share * work, (deadline, seed, workers), notes
+            )
+            searches += found
+    if greedy and searches:
         final = searches[-1]
     else:
-        final = _search(model, current, [], "all", FINAL_SHARE * time_limit_s, deadline, seed, workers)
+        final = _search(model, current, [], "all", FINAL_SHARE * work, deadline, seed, workers)
         searches.append(final)
     if final.code == cp_model.INFEASIBLE and start is None:
         raise InfeasibleError(["the rounds, the rooms and the markets' must_gather cannot all hold together"])
-    best = max((f for f in searches if f.values is not None), key=lambda f: f.objective, default=None)
+    done = [f for f in searches if f.values is not None]
+    best = max(reversed(done), key=lambda f: f.objective, default=None)  # on a tie, the latest
     if best is None or best.values is None:
         raise InfeasibleError(
             [f"no joint plan found within {time_limit_s:g} s: give a longer time limit or fewer candidate stops"]
@@ -549,13 +594,13 @@ def _solve(
     values = best.values
     elapsed = time.perf_counter() - started
     proven = not greedy and final.code == cp_model.OPTIMAL and best is final
-    wall = any(f.wall for f in searches)
-    ended_by = "optimal" if proven else ("wall clock" if wall else "work limit")
+    wall |= any(f.wall for f in searches)
+    ended_by = "wall clock" if wall else ("optimal" if proven else "work limit")
     if wall:
         notes.append("the wall-clock limit ended a search before its work limit: another run may differ")
     notes.append(
-        "searches (decisions free, status, objective EUR): "
-        + "; ".join(f"{f.free}: {f.status} {f.objective / 100:,.2f}" for f in searches)
+        "searches (decisions free, status, objective EUR, deterministic work / wall-clock s): "
+        + "; ".join(f"{f.free}: {f.status} {f.objective / 100:,.2f} ({f.work:.2f} / {f.wall_s:.1f})" for f in searches)
     )
     parts = {
         "trucks' people value": trucks.value,
@@ -572,7 +617,7 @@ def _solve(
     info = SolveInfo(Status.OPTIMAL if proven else Status.FEASIBLE, best.objective / 100, bound / 100, elapsed, seed)
     rounds = _rounds_result(problem.rounds, trucks, values, info, notes)
     chosen = [i for i, var in enumerate(built.x) if values[var.index]]
-    rooms = rooms_model._result(problem.rooms, options, chosen, info, ())
+    rooms = rooms_model.build_result(problem.rooms, options, chosen, info, ())
     return MarketsResult(
         info,
         rounds,
@@ -582,6 +627,33 @@ def _solve(
         ended_by,
         tuple(notes),
     )
+
+
+def _improve(
+    model: cp_model.CpModel,
+    current: list[int] | None,
+    decisions: list[cp_model.IntVar],
+    neighbourhoods: list[tuple[str, set[int]]],
+    budget: float,
+    limits: tuple[float, int, int],
+    notes: list[str],
+) -> tuple[list[_Found], list[int] | None]:
+    """Search each neighbourhood in turn from the best plan so far, an equal part of the ``budget`` (work) each,
+    until the work counted is spent (CP-SAT overruns small limits); ``limits``: the deadline, seed and workers
+    of :func:`_search`. Returns the searches and the last plan."""
+    found: list[_Found] = []
+    each, spent = budget / max(1, len(neighbourhoods)), 0.0
+    for name, free in neighbourhoods:
+        if spent >= budget:
+            notes.append(f"neighbourhoods from {name} on left out: their work ({budget:.2f}) was spent")
+            break
+        fixed = [v for v in decisions if v.index not in free]
+        result = _search(model, current, fixed, name, min(each, budget - spent), *limits)
+        found.append(result)
+        spent += result.work
+        if result.values is not None:
+            current = result.values
+    return found, current
 
 
 @dataclass(frozen=True)
@@ -595,10 +667,27 @@ class _Found:
     bound: float  # cents
     values: list[int] | None
     wall: bool
+    work: float  # CP-SAT deterministic seconds spent
+    wall_s: float  # wall-clock seconds spent
+
+
+def _neighbourhoods(
+    problem: MarketsProblem,
+    options: list[rooms_model.SessionOption],
+    x: list[cp_model.IntVar],
+    trucks: _Trucks,
+) -> tuple[list[tuple[str, set[int]]], list[tuple[str, set[int]]]]:
+    """The two passes of improving searches, each search a name and the variable indices it frees: each
+    provider alone (the greedy alignment stops there, so the joint plan is never worse than it), then each
+    truck (a truck joins the providers' sessions) and every two providers who can share a half-day (a market
+    of two providers can need both to move)."""
+    singles = _blocks(problem, options, x, trucks)
+    providers = singles[: len(problem.rooms.providers)]
+    return providers, [*singles[len(providers) :], *_pairs(problem, options, providers)]
 
 
 def _blocks(
-    problem: MarketsProblem, options: list[rooms_model._Option], x: list[cp_model.IntVar], trucks: _Trucks
+    problem: MarketsProblem, options: list[rooms_model.SessionOption], x: list[cp_model.IntVar], trucks: _Trucks
 ) -> list[tuple[str, set[int]]]:
     """The neighbourhoods of the improving searches: each provider's sessions, each truck's days."""
     blocks = [
@@ -613,10 +702,10 @@ def _blocks(
 
 
 def _pairs(
-    problem: MarketsProblem, options: list[rooms_model._Option], providers: list[tuple[str, set[int]]]
+    problem: MarketsProblem, options: list[rooms_model.SessionOption], providers: list[tuple[str, set[int]]]
 ) -> list[tuple[str, set[int]]]:
-    """Two providers' sessions at once, for every two providers who can work on the same half-day: a market
-    of two providers can need both to move."""
+    """Two providers' sessions at once (name, variable indices), for every two providers who can work on the
+    same half-day: a market of two providers can need both to move."""
     slots = [{o.slot for o in options if o.provider == k} for k in range(len(problem.rooms.providers))]
     return [
         (f"{a[0]}+{b[0]}", a[1] | b[1])
@@ -655,40 +744,38 @@ def _search(
     hint: list[int] | None,
     fixed: list[cp_model.IntVar],
     name: str,
-    limit_s: float,
+    work: float,
     deadline: float,
     seed: int,
     workers: int,
 ) -> _Found:
-    """Solve the joint model hinted with ``hint``, the ``fixed`` variables held at their hinted values."""
+    """Solve the joint model hinted with ``hint``, the ``fixed`` variables held at their hinted values, for
+    ``work`` deterministic seconds (``deadline``, the wall clock, only guards it: past it, nothing is run)."""
+    if time.perf_counter() >= deadline:
+        return _Found(name, int(cp_model.UNKNOWN), "no time left", -math.inf, math.inf, None, True, 0.0, 0.0)
     trial = model.clone() if fixed else model
     if hint is not None:
         trial.clear_hints()
-        for index, value in enumerate(hint):
-            trial.add_hint(trial.get_int_var_from_proto_index(index), value)
-        for var in fixed:
-            trial.add(trial.get_int_var_from_proto_index(var.index) == hint[var.index])
-    wall = max(0.1, min(limit_s, deadline - time.perf_counter()))
-    solver = cp_sat(limit_s, seed, workers, wall_limit_s=wall)
-    if fixed:  # a neighbourhood: most variables are fixed, presolving the whole model would take its time
-        solver.parameters.cp_model_presolve = False
+        trial.proto.solution_hint.vars.extend(range(len(hint)))  # the proto's lists: a Python loop is slow
+        trial.proto.solution_hint.values.extend(hint)
+        for var in fixed:  # a fixed domain (the decisions are booleans, [0, 1]), not an added constraint
+            domain = trial.proto.variables[var.index].domain
+            domain[0] = domain[1] = hint[var.index]
+    solver = cp_sat(max(0.01, work), seed, workers, wall_limit_s=_left(deadline))
+    if fixed:  # a neighbourhood: a light presolve drops the fixed part (probing the whole model would spend the work)
+        solver.parameters.cp_model_probing_level = 0
+        solver.parameters.symmetry_level = 0
+        solver.parameters.max_presolve_iterations = 1
     with stopping(solver.stop_search):
         raw = solver.solve(trial)
     code, status = int(raw), raw.name.lower()
+    spent = (stopped_by_wall_clock(solver), solver.deterministic_time, solver.wall_time)
     if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        return _Found(name, code, status, -math.inf, math.inf, None, stopped_by_wall_clock(solver))
-    values = [solver.value(trial.get_int_var_from_proto_index(i)) for i in range(len(model.proto.variables))]
+        return _Found(name, code, status, -math.inf, math.inf, None, *spent)
+    values = list(solver.response_proto.solution)
     if not _within_domains(model, values):  # seen once under heavy load: a stopped search's incomplete values
-        return _Found(name, code, "incomplete", -math.inf, math.inf, None, stopped_by_wall_clock(solver))
-    return _Found(
-        name,
-        code,
-        status,
-        solver.objective_value,
-        solver.best_objective_bound,
-        values,
-        stopped_by_wall_clock(solver),
-    )
+        return _Found(name, code, "incomplete", -math.inf, math.inf, None, *spent)
+    return _Found(name, code, status, solver.objective_value, solver.best_objective_bound, values, *spent)
 
 
 def _rounds_result(

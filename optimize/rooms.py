@@ -299,8 +299,9 @@ def start_ranges(slot: Slot, duration: int, *windows: tuple[Window, ...]) -> tup
 
 
 @dataclass(frozen=True)
-class _Option:
-    """A place and time a provider could hold one session: room (model numbering), slot, start ranges."""
+class SessionOption:
+    """A place and time a provider could hold one session: room (index into ``RoomsProblem.rooms()``),
+    slot, start ranges; the rooms model has one boolean per option (:func:`session_options`)."""
 
     provider: int
     room: int
@@ -317,7 +318,7 @@ def _suitable(provider: Provider, premises: Premises, room: Room) -> bool:
     )
 
 
-def _options(problem: RoomsProblem) -> list[_Option]:
+def session_options(problem: RoomsProblem) -> list[SessionOption]:
     """Every (provider, room, slot) where a session fits and a return trip from home fits the day."""
     options = []
     rooms = problem.rooms()
@@ -337,7 +338,7 @@ def _options(problem: RoomsProblem) -> list[_Option]:
             for k, slot in enumerate(problem.slots):
                 starts = start_ranges(slot, provider.session_min, windows, provider.windows)
                 if starts:
-                    options.append(_Option(p, r, k, premises.location, starts))
+                    options.append(SessionOption(p, r, k, premises.location, starts))
     return options
 
 
@@ -348,7 +349,7 @@ def _hours(minutes: float) -> str:
     return f"{minutes / 60:g} h"
 
 
-def _provider_reasons(problem: RoomsProblem, p: int, mine: list[_Option]) -> list[str]:
+def _provider_reasons(problem: RoomsProblem, p: int, mine: list[SessionOption]) -> list[str]:
     """Why provider ``p`` alone cannot hold its sessions (empty when nothing is evident)."""
     provider = problem.providers[p]
     who = f"provider {provider.label} ({provider.service})"
@@ -395,7 +396,7 @@ def _provider_reasons(problem: RoomsProblem, p: int, mine: list[_Option]) -> lis
     return []
 
 
-def _equipment_reasons(problem: RoomsProblem, options: list[_Option]) -> list[str]:
+def _equipment_reasons(problem: RoomsProblem, options: list[SessionOption]) -> list[str]:
     """Providers with the same needs competing for too few equipped room half-days."""
     reasons = []
     for needs in sorted({p.needs for p in problem.providers if p.needs}, key=sorted):
@@ -413,11 +414,11 @@ def _equipment_reasons(problem: RoomsProblem, options: list[_Option]) -> list[st
 
 def explain_infeasible(problem: RoomsProblem) -> list[str]:
     """Plain-words reasons why the providers cannot all hold their sessions (empty when none is evident)."""
-    return _reasons(problem, _options(problem))
+    return _reasons(problem, session_options(problem))
 
 
-def _reasons(problem: RoomsProblem, options: list[_Option]) -> list[str]:
-    by_provider: dict[int, list[_Option]] = {p: [] for p in range(len(problem.providers))}
+def _reasons(problem: RoomsProblem, options: list[SessionOption]) -> list[str]:
+    by_provider: dict[int, list[SessionOption]] = {p: [] for p in range(len(problem.providers))}
     for option in options:
         by_provider[option.provider].append(option)
     reasons = [r for p, mine in by_provider.items() for r in _provider_reasons(problem, p, mine)]
@@ -428,8 +429,9 @@ def _reasons(problem: RoomsProblem, options: list[_Option]) -> list[str]:
 
 
 @dataclass
-class _Model:
-    """The CP-SAT model and the handles the two stages and the solution reading need."""
+class RoomsModel:
+    """The CP-SAT model of the rooms' hard constraints and coverage value (:func:`build_model`), with the
+    handles the two stages, the markets model and the solution reading need."""
 
     model: cp_model.CpModel
     x: list[cp_model.IntVar]
@@ -446,7 +448,7 @@ def _travel_cents(problem: RoomsProblem, minutes: float) -> int:
     return to_cents(minutes * problem.travel_eur_per_hour / 60)
 
 
-def _option_cost(problem: RoomsProblem, option: _Option, rooms: list[tuple[int, Room]]) -> int:
+def _option_cost(problem: RoomsProblem, option: SessionOption, rooms: list[tuple[int, Room]]) -> int:
     """Cents for a session: hire, off-preference penalty, and a return trip from home."""
     provider = problem.providers[option.provider]
     q, room = rooms[option.room]
@@ -460,7 +462,7 @@ def day_travel(problem: RoomsProblem, path: tuple[int, ...]) -> float:
     return float(sum(problem.time_min[a, b] for a, b in pairwise(path)))
 
 
-def _compatible(problem: RoomsProblem, am: _Option, pm: _Option) -> bool:
+def _compatible(problem: RoomsProblem, am: SessionOption, pm: SessionOption) -> bool:
     """Whether a morning session at ``am`` and an afternoon one at ``pm`` fit in one day."""
     provider = problem.providers[am.provider]
     between = float(problem.time_min[am.location, pm.location])
@@ -472,7 +474,7 @@ def _compatible(problem: RoomsProblem, am: _Option, pm: _Option) -> bool:
     )
 
 
-def _saving(problem: RoomsProblem, am: _Option, pm: _Option) -> int:
+def _saving(problem: RoomsProblem, am: SessionOption, pm: SessionOption) -> int:
     """Cents saved by driving from the morning place to the afternoon place instead of home in between.
 
     Never negative: shortest travel times obey the triangle inequality (rounding aside).
@@ -494,7 +496,7 @@ class _Place:
     options: tuple[int, ...]
 
 
-def _places(problem: RoomsProblem, options: list[_Option]) -> list[_Place]:
+def _places(problem: RoomsProblem, options: list[SessionOption]) -> list[_Place]:
     """Group options by provider, slot, location and time class (earliest start in the morning, latest
     start in the afternoon): pairs of a day are then checked between places, not rooms."""
     first = _mornings(problem)
@@ -505,7 +507,7 @@ def _places(problem: RoomsProblem, options: list[_Option]) -> list[_Place]:
     return [_Place(p, problem.slots[k].day, k in first, tuple(members)) for (p, k, _, _), members in grouped.items()]
 
 
-def _build(problem: RoomsProblem, options: list[_Option], *, assume: bool = False) -> _Model:
+def build_model(problem: RoomsProblem, options: list[SessionOption], *, assume: bool = False) -> RoomsModel:
     """The hard constraints and the coverage value, hinted with a greedy plan; with ``assume``, each
     provider's weekly count holds only under its assumption literal (to name conflicts), no hint."""
     model = cp_model.CpModel()
@@ -531,13 +533,15 @@ def _build(problem: RoomsProblem, options: list[_Option], *, assume: bool = Fals
     days, incompatible = _link_days(problem, options, x, model, chosen)
     if assume:
         model.add_assumptions(keep)
-        return _Model(model, x, keep, 0, days, incompatible, chosen, 0, 0)
+        return RoomsModel(model, x, keep, 0, days, incompatible, chosen, 0, 0)
     values, served, start_value = _coverage(problem, options, x, model, chosen)
     value = cp_model.LinearExpr.weighted_sum(served, values)
-    return _Model(model, x, keep, value, days, incompatible, chosen, sum(values), start_value)
+    return RoomsModel(model, x, keep, value, days, incompatible, chosen, sum(values), start_value)
 
 
-def _cost(problem: RoomsProblem, options: list[_Option], built: _Model, held: set[int]) -> cp_model.LinearExprT:
+def travel_and_hire(
+    problem: RoomsProblem, options: list[SessionOption], built: RoomsModel, held: set[int]
+) -> cp_model.LinearExprT:
     """Cents of travel, hire and off-preference sessions, for the second stage; hinted with ``held``.
 
     Each session is costed as a return trip from home; a pair variable credits the saving of driving
@@ -573,7 +577,7 @@ def _cost(problem: RoomsProblem, options: list[_Option], built: _Model, held: se
     return cp_model.LinearExpr.weighted_sum([v for v, _ in terms], [c for _, c in terms])
 
 
-def _greedy(problem: RoomsProblem, options: list[_Option], costs: list[int]) -> set[int]:
+def _greedy(problem: RoomsProblem, options: list[SessionOption], costs: list[int]) -> set[int]:
     """A first plan for the search to start from (see :func:`_greedy_pass`).
 
     Providers left short of sessions go first in the next pass, up to three passes; the solver
@@ -595,7 +599,7 @@ class _Greedy:
     """The state of one greedy pass: rooms and provider slots taken, each provider-day's session,
     sessions left per provider, and the zones already reached per service."""
 
-    def __init__(self, problem: RoomsProblem, options: list[_Option]) -> None:
+    def __init__(self, problem: RoomsProblem, options: list[SessionOption]) -> None:
         self.problem, self.options = problem, options
         rooms = problem.rooms()
         self.worth = {
@@ -648,7 +652,9 @@ class _Greedy:
         return len(free) >= self.left[p]
 
 
-def _greedy_pass(problem: RoomsProblem, options: list[_Option], costs: list[int], first_served: set[int]) -> set[int]:
+def _greedy_pass(
+    problem: RoomsProblem, options: list[SessionOption], costs: list[int], first_served: set[int]
+) -> set[int]:
     """Sessions added one by one, providers in ``first_served`` first, then most people newly reached,
     then cheapest, keeping every hard constraint, and never a session that would leave its provider
     fewer usable half-days than sessions to hold. Lazy greedy: a session's gain can only fall as
@@ -683,7 +689,7 @@ def _mornings(problem: RoomsProblem) -> set[int]:
     }
 
 
-def _pair_fits(problem: RoomsProblem, options: list[_Option], i: int, j: int, first: set[int]) -> bool:
+def _pair_fits(problem: RoomsProblem, options: list[SessionOption], i: int, j: int, first: set[int]) -> bool:
     """Whether options ``i`` and ``j`` (same provider and day) fit together; False for the same slot."""
     if options[i].slot == options[j].slot:
         return False
@@ -692,7 +698,11 @@ def _pair_fits(problem: RoomsProblem, options: list[_Option], i: int, j: int, fi
 
 
 def _link_days(
-    problem: RoomsProblem, options: list[_Option], x: list[cp_model.IntVar], model: cp_model.CpModel, chosen: set[int]
+    problem: RoomsProblem,
+    options: list[SessionOption],
+    x: list[cp_model.IntVar],
+    model: cp_model.CpModel,
+    chosen: set[int],
 ) -> tuple[list[list[tuple[_Place, cp_model.IntVar]]], int]:
     """Rule out morning and afternoon places that do not fit in one day (see :func:`_compatible`).
 
@@ -723,7 +733,11 @@ def _link_days(
 
 
 def _coverage(
-    problem: RoomsProblem, options: list[_Option], x: list[cp_model.IntVar], model: cp_model.CpModel, chosen: set[int]
+    problem: RoomsProblem,
+    options: list[SessionOption],
+    x: list[cp_model.IntVar],
+    model: cp_model.CpModel,
+    chosen: set[int],
 ) -> tuple[list[int], list[cp_model.IntVar], int]:
     """Per (service, zone) within reach: its value in tenths of a person (demand, once, plus the balance
     bonus for real demand), and a boolean that can be true only when a premises reaching it holds the
@@ -808,11 +822,11 @@ def _solve(
 ) -> RoomsResult:
     started = time.perf_counter()
     work = WORK_PER_SECOND * time_limit_s
-    options = _options(problem)
+    options = session_options(problem)
     reasons = _reasons(problem, options)
     if reasons:
         raise InfeasibleError(reasons)
-    built = _build(problem, options)
+    built = build_model(problem, options)
     progress(f"{len(options)} possible sessions, {built.incompatible} morning-afternoon pairs ruled out")
     progress(f"greedy start: {built.start_value / TENTHS:,.1f} people-equivalents")
     model = built.model
@@ -829,7 +843,7 @@ def _solve(
     reached = round(first.objective_value)
     progress(f"stage 1: {reached / TENTHS:,.1f} people-equivalents ({first.status_name(code).lower()})")
     _hint_solution(model, first)
-    cost = _cost(problem, options, built, {i for i, var in enumerate(built.x) if first.value(var)})
+    cost = travel_and_hire(problem, options, built, {i for i, var in enumerate(built.x) if first.value(var)})
     model.add(built.value >= reached)
     model.minimize(cost)
     second = _solver(work - first.deterministic_time, time_limit_s - _since(started), seed, workers)
@@ -847,12 +861,12 @@ def _solve(
         seed,
     )
     chosen = [i for i, var in enumerate(built.x) if final.value(var)]
-    return _result(problem, options, chosen, info, tuple(notes))
+    return build_result(problem, options, chosen, info, tuple(notes))
 
 
 def _without_solution(
     problem: RoomsProblem,
-    options: list[_Option],
+    options: list[SessionOption],
     start: set[int],
     bound: float,
     elapsed: float,
@@ -866,7 +880,7 @@ def _without_solution(
         info = SolveInfo(Status.UNKNOWN, float("nan"), bound / TENTHS, elapsed, seed)
         empty = {s: np.zeros(len(d), dtype=bool) for s, d in problem.demand.items()}
         return RoomsResult(info, (), (), empty, dict.fromkeys(problem.demand, 0.0), 0.0, 0.0, tuple(notes))
-    result = _result(problem, options, sorted(start), SolveInfo(Status.FEASIBLE, 0.0, 0.0, 0.0, seed), ())
+    result = build_result(problem, options, sorted(start), SolveInfo(Status.FEASIBLE, 0.0, 0.0, 0.0, seed), ())
     value = sum(_zone_value(problem, s, int(z)) for s, served in result.served.items() for z in np.nonzero(served)[0])
     notes.append("no plan found by the solver in time: this is the greedy start plan")
     info = SolveInfo(Status.FEASIBLE, value / TENTHS, bound / TENTHS, elapsed, seed)
@@ -903,9 +917,9 @@ def _stage_two_note(solver: cp_model.CpSolver, code: cp_model.CpSolverStatus) ->
     return "travel and hire: no time left to reduce them after the coverage stage"
 
 
-def _conflict(problem: RoomsProblem, options: list[_Option], time_limit_s: float, seed: int) -> str:
+def _conflict(problem: RoomsProblem, options: list[SessionOption], time_limit_s: float, seed: int) -> str:
     """Name providers whose weekly sessions cannot all be held together, from the solver's assumptions."""
-    built = _build(problem, options, assume=True)
+    built = build_model(problem, options, assume=True)
     solver = cp_sat(max(1.0, WORK_PER_SECOND * time_limit_s / 2), seed, 1, wall_limit_s=max(1.0, time_limit_s / 2))
     with stopping(solver.stop_search):
         solver.solve(built.model)
@@ -917,11 +931,13 @@ def _conflict(problem: RoomsProblem, options: list[_Option], time_limit_s: float
     )
 
 
-def _result(
-    problem: RoomsProblem, options: list[_Option], chosen: list[int], info: SolveInfo, notes: tuple[str, ...]
+def build_result(
+    problem: RoomsProblem, options: list[SessionOption], chosen: list[int], info: SolveInfo, notes: tuple[str, ...]
 ) -> RoomsResult:
+    """The plan of the ``chosen`` options (indices into ``options``): bookings with their start times, each
+    provider's day path and travel, the zones served; every model that books sessions ends here."""
     rooms = problem.rooms()
-    by_day: dict[tuple[int, int], list[_Option]] = {}
+    by_day: dict[tuple[int, int], list[SessionOption]] = {}
     for i in chosen:
         o = options[i]
         by_day.setdefault((o.provider, problem.slots[o.slot].day), []).append(o)

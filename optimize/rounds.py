@@ -41,6 +41,7 @@ from optimize._solver import SolveInfo, Status, check_limit, cp_sat, stopped_by_
 ENUMERATION_SHARE = 0.5  # of the time limit, at most, for enumerating truck-days (a wall-clock guard)
 WORK_SHARE = 0.4  # CP-SAT's deterministic work limit, as a share of the work seconds: the wall clock is a guard
 MAX_HORIZON_WEEKS = 4
+TIME_CUT = "the time limit"  # what cut an enumeration when its wall-clock deadline passed
 MAX_STOPS_PER_DAY = 30  # the routing engine's limit; the exact one sequences up to MAX_STOPS
 
 Window = tuple[int, int, int]  # (iso weekday, start minute, end minute)
@@ -351,7 +352,7 @@ class Enumeration:
     notes: tuple[str, ...]
 
 
-def _day_patterns(
+def day_patterns(
     problem: RoundsProblem, v: int, day: int, *, neighbours: int | None, max_patterns: int, deadline: float
 ) -> tuple[list[DayPattern], str | None]:
     """Every feasible set of up to ``max_stops_per_day`` stops for truck ``v`` on ``day``, built upwards.
@@ -384,7 +385,7 @@ def _day_patterns(
         for stops in layer:
             check()  # a cancelled run stops here too
             if time.perf_counter() > deadline:  # the time limit bounds the enumeration too
-                return patterns, "the time limit"
+                return patterns, TIME_CUT
             plan = day_plan(problem, vehicle, day, stops)
             if plan is None:
                 continue
@@ -407,7 +408,7 @@ def _day_patterns(
 def enumerate_days(
     problem: RoundsProblem, *, deadline: float, neighbours: int | None = None, max_patterns: int = 50_000
 ) -> Enumeration:
-    """Every feasible truck-day of the problem (see :func:`_day_patterns`), weekdays with the same days merged.
+    """Every feasible truck-day of the problem (see :func:`day_patterns`), weekdays with the same days merged.
 
     Complete only when no neighbour limit, pattern cap (counted over the whole fleet) or ``deadline``
     (``time.perf_counter`` seconds) cut it, and the days fit the exact sequencer (``MAX_STOPS``).
@@ -428,7 +429,7 @@ def enumerate_days(
                 first = seen[signature]
                 day_class[v, first] = (*day_class[v, first], day)
                 continue
-            found, cut = _day_patterns(
+            found, cut = day_patterns(
                 problem, v, day, neighbours=neighbours, max_patterns=max_patterns - len(patterns), deadline=deadline
             )
             if cut:

@@ -58,17 +58,17 @@ LABELS: dict[str, dict[str, str]] = {
         "markets_poster_intro": "Plusieurs services publics et d'accompagnement au même endroit, le même jour : "
         "faites toutes vos démarches en un seul déplacement.",
         "markets_every": "tous les {day}s",
-        "markets_ordinals": "{first} et {second} {day}s",
-        "markets_ord_1": "1er",
-        "markets_ord_2": "2e",
-        "markets_ord_3": "3e",
-        "markets_ord_4": "4e",
+        "markets_every_2": "un {day} sur deux, à partir du {first}",
+        "markets_every_3": "un {day} sur trois, à partir du {first}",
+        "markets_every_4": "un {day} sur quatre, à partir du {first}",
+        "markets_month_days": "{month} : {days}",
+        "markets_dates": "Dates",
         "markets_hours": "{start}-{end}",
         "markets_where": "Lieu",
         "markets_when": "Quand",
         "markets_who": "Services présents",
         "markets_none": "pas de marché de services dans ce lieu",
-        "markets_fifth": "Pas de passage du bus le 5e {day} d'un mois.",
+        "markets_holiday": "Pas de marché le {date} ({name}, jour férié).",
         "markets_event": "Marché de services : {services}",
         "markets_shuttle_title": "Bussoservice — car {coach}",
         "markets_headline": "Marchés de services : {markets} marchés ({joint2} hab. peuvent faire 2 démarches "
@@ -526,17 +526,17 @@ LABELS: dict[str, dict[str, str]] = {
         "markets_poster_intro": "Several public and support services in one place on the same day: "
         "do all your errands in one trip.",
         "markets_every": "every {day}",
-        "markets_ordinals": "{first} and {second} {day}s",
-        "markets_ord_1": "1st",
-        "markets_ord_2": "2nd",
-        "markets_ord_3": "3rd",
-        "markets_ord_4": "4th",
+        "markets_every_2": "every other {day}, from {first}",
+        "markets_every_3": "every third {day}, from {first}",
+        "markets_every_4": "every fourth {day}, from {first}",
+        "markets_month_days": "{month}: {days}",
+        "markets_dates": "Dates",
         "markets_hours": "{start}-{end}",
         "markets_where": "Place",
         "markets_when": "When",
         "markets_who": "Services present",
         "markets_none": "no service market at this place",
-        "markets_fifth": "No bus on the 5th {day} of a month.",
+        "markets_holiday": "No market on {date} ({name}, public holiday).",
         "markets_event": "Service market: {services}",
         "markets_shuttle_title": "Bussoservice — coach {coach}",
         "markets_headline": "Service markets: {markets} markets ({joint2} people can do 2 errands or more in one trip, "
@@ -990,10 +990,11 @@ def weekday(iso_day: int, lang: str = "fr") -> str:
 
 
 def date_text(date: dt.date | str, lang: str = "fr", form: str = "long") -> str:
-    """A date as ``lang`` writes it: ``lundi 4 janvier 2027`` (long), ``lun. 4 janv.`` (short), ``04/01/2027``."""
+    """A date as ``lang`` writes it: ``lundi 4 janvier 2027`` (long), ``lun. 4 janv.`` (short), ``04/01/2027``
+    (numeric), ``janvier 2027`` (month)."""
     if isinstance(date, str):
         date = dt.date.fromisoformat(date[:10])
-    pattern = {"long": "EEEE d MMMM y", "short": "EEE d MMM", "numeric": "dd/MM/y"}[form]
+    pattern = {"long": "EEEE d MMMM y", "short": "EEE d MMM", "numeric": "dd/MM/y", "month": "LLLL y"}[form]
     return str(format_date(date, pattern, locale=LOCALES[lang]))
 
 

@@ -692,6 +692,12 @@ CASES = [
         "one service with a rooms.usage_rate",
     ),
     Case(
+        "a market whose providers and buses start on different weeks",
+        _markets("  start_date: 2027-01-04       # Monday of the week", "  start_date: 2027-01-11       # Monday"),
+        "markets, rooms, field 'start_date': 2027-01-11 but rounds.start_date is 2027-01-04: the markets' posters "
+        "and the crews' and providers' calendars follow one calendar, give both the same date",
+    ),
+    Case(
         "markets without rounds",
         _without_rounds,
         "a markets: section plans the rounds and the rooms together: add both sections",

@@ -8,6 +8,8 @@ from itertools import product
 import numpy as np
 import pytest
 
+from optimize import rooms as rooms_model
+from optimize import rounds as rounds_model
 from optimize._errors import InfeasibleError, ProblemError
 from optimize.markets import MarketPlace, MarketsProblem, markets_of, solve
 from optimize.rooms import Premises, Provider, Room, RoomsProblem, half_days
@@ -194,3 +196,51 @@ def test_a_cancelled_solve_stops_with_nothing_kept():
         solve(_problem(1.0), time_limit_s=10, seed=0, cancel=event)
     with pytest.raises(Cancelled):
         shuttle.solve(shuttle_problem(), time_limit_s=10, seed=0, cancel=event)
+
+
+def _medium(seed: int = 7) -> MarketsProblem:
+    """Eight towns on a 60 km square, two trucks and four providers over a fortnight: large enough that the
+    neighbourhood searches end on their work, not on proving their optimum."""
+    rng = np.random.default_rng(seed)
+    xy = rng.uniform(0, 60, size=(8, 2))
+    minutes = np.rint(np.hypot(*(xy[:, None, :] - xy[None, :, :]).transpose(2, 0, 1)) * 1.2)
+    population = rng.integers(500, 5000, size=8).astype(float)
+    covers = tuple(tuple(int(z) for z in np.nonzero(minutes[t] <= 20)[0]) for t in range(8))
+    rounds = RoundsProblem(
+        stops=tuple(Stop(f"S{t}", f"S{t}", t, 150, visits_per_week=0.5) for t in range(8)),
+        vehicles=tuple(Vehicle(f"bus{v}", v, services=("fs",)) for v in range(2)),
+        time_min=minutes,
+        dist_m=minutes * 1000,
+        covers=covers,
+        population=population,
+        horizon_weeks=2,
+        person_value=0.5,
+        max_stops_per_day=2,
+    )
+    services = ("caf", "msa", "emploi", "banque")
+    rooms = RoomsProblem(
+        premises=tuple(Premises(f"S{t}", f"S{t}", t, (Room("a"), Room("b"))) for t in range(8)),
+        providers=tuple(Provider(s, s, 2 * k, sessions_per_week=3, max_travel_min=150) for k, s in enumerate(services)),
+        time_min=minutes,
+        demand={s: population * rate for s, rate in zip(services, (0.06, 0.05, 0.04, 0.03), strict=True)},
+        covers={s: covers for s in services},
+        slots=half_days(),
+    )
+    places = tuple(MarketPlace(f"S{t}", t, t, covers[t]) for t in range(8))
+    return MarketsProblem(rounds, rooms, places, sync_eur_per_person=0.5, people_eur=5.0)
+
+
+def test_the_same_seed_gives_the_same_joint_plan():
+    """Two solves with one seed give the very same plan (searches end on counted work, not on the clock),
+    and the plan passes the checker; the work limit, not the clock, ended them."""
+    problem = _medium()
+    separate = (
+        rounds_model.solve(problem.rounds, time_limit_s=5, seed=3),
+        rooms_model.solve(problem.rooms, time_limit_s=5, seed=3),
+    )
+    first, second = (solve(problem, time_limit_s=20, seed=3, start=separate) for _ in range(2))
+    assert first.rooms.bookings == second.rooms.bookings
+    assert first.rounds.routes == second.rounds.routes
+    assert first.markets == second.markets and first.info.objective == second.info.objective
+    assert first.markets and check(problem, first) == []
+    assert first.ended_by in ("work limit", "optimal") and second.ended_by == first.ended_by

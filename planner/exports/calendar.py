@@ -53,6 +53,7 @@ class Event:
     sequence: int | None = None  # published feeds: grows with each change of the event
     status: str | None = None  # published feeds: CONFIRMED or CANCELLED
     month_ordinals: tuple[int, ...] = ()  # instead of weekly: on these weekdays of each month (1, 3: 1st and 3rd)
+    every_weeks: int | None = None  # this event's own repetition, in weeks (default: the calendar's)
 
     @classmethod
     def at(cls, row: Any, uid: str, summary: str, location: str, description: str) -> Event:
@@ -119,14 +120,14 @@ def weekly_calendar(
     cal.add("method", "PUBLISH")
     cal.add("x-wr-calname", name)
     end_utc = dt.datetime.combine(until, dt.time(23, 59, 59), tzinfo=PARIS).astimezone(dt.UTC)
-    step = dt.timedelta(weeks=every_weeks or 1)
     for item in events:
         day = dt.date.fromisoformat(item.day)
         start = dt.datetime.combine(day, dt.time.fromisoformat(item.start), tzinfo=PARIS)
         rule: dict[str, object] = {"freq": "weekly", "until": end_utc}
-        if every_weeks is not None:
-            rule["interval"] = every_weeks
-        repeats = [day + step * i for i in range((until - day) // step + 1)]
+        interval = item.every_weeks or every_weeks
+        if interval is not None:
+            rule["interval"] = interval
+        repeats = repeat_dates(day, interval or 1, until)
         if item.month_ordinals:
             code = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")[day.weekday()]
             rule = {"freq": "monthly", "byday": [f"{n}{code}" for n in item.month_ordinals], "until": end_utc}
@@ -159,6 +160,17 @@ def plan_end(start: dt.date, horizon_weeks: int, end_date: dt.date | None = None
     datetime.date(2028, 1, 2)
     """
     return end_date or start + dt.timedelta(weeks=horizon_weeks * DEFAULT_REPEATS) - dt.timedelta(days=1)
+
+
+def repeat_dates(first: dt.date, every_weeks: int, until: dt.date) -> list[dt.date]:
+    """The dates of an event on ``first`` repeating every ``every_weeks`` weeks until ``until`` (its ``RRULE``):
+    the one rule the calendars, the posters and their date lists follow.
+
+    >>> repeat_dates(dt.date(2027, 3, 2), 2, dt.date(2027, 4, 13))
+    [datetime.date(2027, 3, 2), datetime.date(2027, 3, 16), datetime.date(2027, 3, 30), datetime.date(2027, 4, 13)]
+    """
+    step = dt.timedelta(weeks=every_weeks)
+    return [first + step * i for i in range((until - first) // step + 1)]
 
 
 def month_ordinal_dates(first: dt.date, until: dt.date, ordinals: tuple[int, ...]) -> list[dt.date]:

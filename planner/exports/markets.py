@@ -2,16 +2,19 @@
 poster and a calendar feed per market place, the zones' errands in one trip, and the joint plan's truck
 rounds and provider sessions in the rounds' and rooms' own files.
 
-Fortnightly visits are written the French way markets are announced: a truck of week 1 of the two-week
-horizon comes on the 1st and 3rd weekday of the month, one of week 2 on the 2nd and 4th (a 5th weekday
-of a month has no fortnightly visit); weekly sessions come every week.
+A market's dates follow the plan's own cycle, the one the crews' and providers' calendars follow: a service
+there every week comes every week, one there in one week of the two-week horizon comes every other week
+from its first date (:func:`planner.exports.calendar.repeat_dates`), until the rounds' plan end, public
+holidays left out. The posters print those very dates month by month, and the feeds repeat by the same rule
+(``RRULE`` weekly, every one or two weeks, the same holidays as ``EXDATE``), so they never disagree, whatever
+the number of a weekday in a month.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import folium
@@ -20,18 +23,19 @@ import icalendar
 import pandas as pd
 
 from planner.exports._safe import csv_format_for, file_names, write_csv
-from planner.exports.calendar import Event, month_ordinal_dates, plan_end, weekly_calendar
+from planner.exports.calendar import Event, plan_end, repeat_dates, weekly_calendar
 from planner.exports.geo import write_geojson
 from planner.exports.rooms import write_rooms
 from planner.exports.rounds import holidays_of, write_rounds
 from planner.exports.sheets import render
-from planner.i18n import attribution, label, number, weekday
+from planner.i18n import attribution, date_text, label, number, weekday
 from planner.jobs.markets import MarketsRun
+from planner.jobs.rooms import RoomsRun
 
 
 @dataclass(frozen=True)
 class Line:
-    """One line of a place's market calendar: when (text), hours, services present, and its rule."""
+    """One line of a place's market calendar: when (text), hours, services present, its rule and its dates."""
 
     when: str
     services: str
@@ -39,8 +43,10 @@ class Line:
     start: str
     end: str
     first: dt.date
-    ordinals: tuple[int, ...]  # empty: every week
+    every_weeks: int  # 1: every week; the horizon's weeks: one week in that many
     half_day: str
+    dates: tuple[dt.date, ...]  # every market day of the line until the plan's end, public holidays left out
+    off: tuple[tuple[dt.date, str], ...]  # the line's days that are public holidays (no market), with their names
 
 
 def clock(minutes_text: str, lang: str) -> str:
@@ -51,56 +57,78 @@ def clock(minutes_text: str, lang: str) -> str:
     return f"{hours}h{minutes:02d}" if minutes else f"{hours}h"
 
 
-def recurrence(day: int, ordinals: tuple[int, ...], lang: str) -> str:
-    """``tous les mardis`` or ``1er et 3e mardis`` (``every Tuesday``, ``1st and 3rd Tuesdays``)."""
+def recurrence(day: int, every_weeks: int, first: dt.date, lang: str) -> str:
+    """``tous les mardis`` or ``un mardi sur deux, à partir du mardi 5 janvier 2027`` (``every Tuesday``,
+    ``every other Tuesday, from Tuesday 5 January 2027``): the rule of :func:`repeat_dates`, in words."""
     name = weekday(day, lang)
-    if not ordinals:
+    if every_weeks == 1:
         return label("markets_every", lang, day=name)
-    first, second = (label(f"markets_ord_{n}", lang) for n in ordinals)
-    return label("markets_ordinals", lang, first=first, second=second, day=name)
+    return label(f"markets_every_{every_weeks}", lang, day=name, first=date_text(first, lang))
 
 
-def _ordinals(week: int, weeks: int) -> tuple[int, ...]:
-    """The weekdays of the month a visit of ``week`` (of a ``weeks``-week horizon) falls on; () every week."""
-    return () if weeks == 1 else (week, week + 2)
+def plan_until(run: MarketsRun) -> dt.date:
+    """The markets' last day, the same for the posters, the feeds and the crews' and providers' calendars:
+    the rounds' plan end (their horizon repeated, or their ``end_date``)."""
+    return plan_end(run.start_date, run.problem.rounds.horizon_weeks, run.rounds.spec.end_date)
 
 
-def _first(start: dt.date, day: int, ordinals: tuple[int, ...], until: dt.date) -> dt.date:
-    """The first date from ``start`` on weekday ``day`` (and one of ``ordinals`` of its month, if given)."""
-    first = start + dt.timedelta(days=(day - start.isoweekday()) % 7)
-    return month_ordinal_dates(first, until, ordinals)[0] if ordinals else first
+def sessions_run(run: MarketsRun) -> RoomsRun:
+    """The joint plan's sessions on the markets' calendar: the providers' calendars end with the markets'
+    (:func:`plan_until`), not after the rooms' own 26 one-week repetitions."""
+    return replace(run.rooms, spec=run.rooms.spec.model_copy(update={"end_date": plan_until(run)}))
 
 
-def schedule(run: MarketsRun, place_id: str, lang: str = "fr") -> list[Line]:
+def schedule(
+    run: MarketsRun, place_id: str, lang: str = "fr", holidays_off: dict[dt.date, str] | None = None
+) -> list[Line]:
     """A place's market calendar: per half-day of the week, the services there every week, then those there
-    one week in two (on the 1st and 3rd, or 2nd and 4th, weekday of the month)."""
+    in one week of the horizon only (every other week from that week's date), each with its dates."""
     weeks = run.problem.rounds.horizon_weeks
-    until = plan_end(run.start_date, weeks, run.rooms.spec.end_date)
+    until = plan_until(run)
+    off = holidays_of(run.rounds) if holidays_off is None else holidays_off
     names = run.spec.service_names
     mine = run.markets[run.markets["place_id"] == place_id]
     lines = []
     for (day, half_day), rows in mine.groupby(["day", "half_day"], sort=True):
         per_week = {int(r.week): set(r.services.split(";")) for r in rows.itertuples()}
         common = set.intersection(*per_week.values()) if len(per_week) == weeks else set()
-        groups: list[tuple[tuple[int, ...], set[str]]] = [((), common)] if common else []
-        groups += [(_ordinals(w, weeks), found - common) for w, found in sorted(per_week.items()) if found - common]
-        for ordinals, services in groups:
-            hours = label(
-                "markets_hours", lang, start=clock(rows["start"].min(), lang), end=clock(rows["end"].max(), lang)
-            )
+        groups: list[tuple[int, int, set[str]]] = [(1, min(per_week), common)] if common else []
+        groups += [(weeks, w, found - common) for w, found in sorted(per_week.items()) if found - common]
+        hours = label("markets_hours", lang, start=clock(rows["start"].min(), lang), end=clock(rows["end"].max(), lang))
+        for every_weeks, week, services in groups:
+            first = run.start_date + dt.timedelta(weeks=week - 1, days=int(day) - 1)
+            days = repeat_dates(first, every_weeks, until)
             lines.append(
                 Line(
-                    f"{recurrence(int(day), ordinals, lang)}, {hours}",
+                    f"{recurrence(int(day), every_weeks, first, lang)}, {hours}",
                     ", ".join(names.get(s, s) for s in sorted(services)),
                     int(day),
                     rows["start"].min(),
                     rows["end"].max(),
-                    _first(run.start_date, int(day), ordinals, until),
-                    ordinals,
+                    first,
+                    every_weeks,
                     str(half_day),
+                    tuple(d for d in days if d not in off),
+                    tuple((d, off[d]) for d in days if d in off),
                 )
             )
     return lines
+
+
+def months(dates: tuple[dt.date, ...], lang: str = "fr") -> list[str]:
+    """Dates grouped by month as a poster prints them: ``janvier 2027 : 5, 19``."""
+    by_month: dict[tuple[int, int], list[dt.date]] = {}
+    for d in dates:
+        by_month.setdefault((d.year, d.month), []).append(d)
+    return [
+        label(
+            "markets_month_days",
+            lang,
+            month=date_text(days[0], lang, "month"),
+            days=", ".join(str(d.day) for d in days),
+        )
+        for days in by_month.values()
+    ]
 
 
 def _place_row(run: MarketsRun, place_id: str) -> pd.Series:
@@ -118,10 +146,11 @@ def place_name(run: MarketsRun, place_id: str) -> str:
     )
 
 
-def poster(run: MarketsRun, place_id: str, lang: str = "fr") -> str:
-    """A printable poster of a place's markets: ``Marché de services de X : 1er et 3e mardis, 9h-12h : ...``."""
-    lines = schedule(run, place_id, lang)
-    fortnightly = sorted({line.day for line in lines if line.ordinals})
+def poster(run: MarketsRun, place_id: str, lang: str = "fr", holidays_off: dict[dt.date, str] | None = None) -> str:
+    """A printable poster of a place's markets: ``Marché de services de X : un mardi sur deux, à partir du
+    mardi 5 janvier 2027, 9h-12h : ...``, each line's dates month by month, the public holidays without one."""
+    lines = schedule(run, place_id, lang, holidays_off)
+    off = sorted({item for line in lines for item in line.off})
     return render(
         "market_poster.html.j2",
         lang=lang,
@@ -131,9 +160,10 @@ def poster(run: MarketsRun, place_id: str, lang: str = "fr") -> str:
         t_where=label("markets_where", lang),
         t_when=label("markets_when", lang),
         t_who=label("markets_who", lang),
-        lines=lines,
+        t_dates=label("markets_dates", lang),
+        lines=[(line, months(line.dates, lang)) for line in lines],
         none=label("markets_none", lang),
-        notes=[label("markets_fifth", lang, day=weekday(d, lang)) for d in fortnightly],
+        notes=[label("markets_holiday", lang, date=date_text(d, lang), name=name) for d, name in off],
         attribution=attribution(lang, road=run.rounds.travel.get("model") == "road"),
     )
 
@@ -155,11 +185,11 @@ def place_calendar(
 ) -> icalendar.Calendar:
     """The residents' calendar feed of a place's markets: one repeating event per line of its calendar."""
     row = _place_row(run, place_id)
-    weeks = run.problem.rounds.horizon_weeks
     name = place_name(run, place_id)
+    off = holidays_of(run.rounds) if holidays_off is None else holidays_off
     events = [
         Event(
-            f"marche-{place_id}-j{line.day}-{line.half_day}-{'-'.join(map(str, line.ordinals)) or 'hebdo'}@maillage",
+            f"marche-{place_id}-j{line.day}-{line.half_day}-{line.first.isoformat()}-{line.every_weeks}@maillage",
             label("markets_event", lang, services=line.services),
             line.first.isoformat(),
             line.start,
@@ -168,17 +198,17 @@ def place_calendar(
             float(row.geometry.y),
             float(row.geometry.x),
             line.when,
-            month_ordinals=line.ordinals,
+            every_weeks=line.every_weeks,
         )
-        for line in schedule(run, place_id, lang)
+        for line in schedule(run, place_id, lang, off)
     ]
     return weekly_calendar(
         "markets",
         label("markets_poster_title", lang, place=name),
         run.start_date,
         events,
-        until=plan_end(run.start_date, weeks, run.rooms.spec.end_date),
-        holidays_off=holidays_of(run.rounds) if holidays_off is None else holidays_off,
+        until=plan_until(run),
+        holidays_off=off,
         generated=generated,
     )
 
@@ -225,15 +255,16 @@ def write_markets(
     for place_id in places["site_id"]:
         name = f"lieux/{names[place_id]}"
         (folder / name).mkdir(parents=True, exist_ok=True)
-        (folder / name / "affiche.html").write_text(poster(run, place_id, lang), encoding="utf-8")
+        (folder / name / "affiche.html").write_text(poster(run, place_id, lang, off), encoding="utf-8")
         ics = place_calendar(run, place_id, lang, generated=generated, holidays_off=off)
         (folder / name / "calendrier.ics").write_bytes(ics.to_ical())
         written += [f"{name}/affiche.html", f"{name}/calendrier.ics"]
     written += [
         f"tournees/{n}" for n in write_rounds(run.rounds, folder / "tournees", base_map(), lang, csv_format=fmt)
     ]
+    rooms = sessions_run(run)
     written += [
-        f"permanences/{n}" for n in write_rooms(run.rooms, folder / "permanences", base_map(), lang, csv_format=fmt)
+        f"permanences/{n}" for n in write_rooms(rooms, folder / "permanences", base_map(), lang, csv_format=fmt)
     ]
     return written
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import TypedDict
 
 import geopandas as gpd
@@ -139,18 +139,27 @@ def build_problem(
 
 def check_markets(scenario: Scenario, coverage: CoverageResult) -> None:
     """Refuse a markets section that cannot work before anything is solved: unknown places, vehicles
-    without a service, more providers required at once than a place has rooms."""
+    without a service, more providers required at once than a place has rooms, rounds and rooms on different
+    calendars (start or end date)."""
     spec = _spec(scenario)
     rounds_spec, rooms_spec = scenario.rounds, scenario.rooms
     if rounds_spec is None or rooms_spec is None:  # the scenario refuses this; kept for the type checker
         raise InputError.one("scenario", "markets", "needs rounds: and rooms: sections")
     _services(rounds_spec, rooms_spec)
-    premises, _ = rooms_job._premises_table(scenario, coverage.territory, rooms_spec)
+    premises, _ = rooms_job.premises_table(scenario, coverage.territory, rooms_spec)
     rooms_count = {sid: len(rooms) for sid, rooms in zip(premises["site_id"], premises["rooms"], strict=True)}
-    stops = set(rounds_job._candidates(scenario, coverage.territory, rounds_spec)["site_id"])
+    stops = set(rounds_job.candidate_stops(scenario, coverage.territory, rounds_spec)["site_id"])
     providers = {p.provider_id for p in rooms_spec.providers}
     vehicles = {v.vehicle_id for v in rounds_spec.fleet}
-    problems = []
+    problems = [
+        Problem(
+            f"rooms, field '{field}'",
+            f"{getattr(rooms_spec, field)} but rounds.{field} is {getattr(rounds_spec, field)}: the markets' posters "
+            "and the crews' and providers' calendars follow one calendar, give both the same date",
+        )
+        for field in ("start_date", "end_date")
+        if getattr(rooms_spec, field) != getattr(rounds_spec, field)
+    ]
     for number, place in enumerate(spec.places):
         site = place.site if place.site in rooms_count else f"mairie-{place.site}"
         where = f"markets.places[{number}] ({place.site})"
@@ -203,17 +212,13 @@ def run_markets(
         f"planning {len(places)} market places with the rounds and rooms together ({spec.time_limit_s:g} s at most)"
     )
     result = solve(problem, time_limit_s=spec.time_limit_s, seed=spec.seed, start=(rounds.result, rooms.result))
-    joint_rounds = _as_rounds(rounds, result.rounds, coverage.model)
-    joint_rooms = _as_rooms(scenario, rooms, result.rooms, coverage.model)
+    joint_rounds = rounds_job.with_result(rounds, result.rounds, coverage.model)
+    joint_rooms = rooms_job.with_result(scenario, rooms, result.rooms, coverage.model)
     start = rooms.start_date
     separate = markets_of(problem, rounds.result, rooms.result)
-    sites = _sites(rounds, rooms)
-    joint_best, joint_saved = _best(
-        problem, result.rounds, result.rooms, sites, coverage.model, coverage, spec, rooms.spec.usage_rate
-    )
-    sep_best, sep_saved = _best(
-        problem, rounds.result, rooms.result, sites, coverage.model, coverage, spec, rooms.spec.usage_rate
-    )
+    runs = (rounds, rooms)
+    sep_measures, sep_best = measure(spec, problem, coverage, runs, (rounds.result, rooms.result), separate)
+    joint_measures, joint_best = measure(spec, problem, coverage, runs, (result.rounds, result.rooms), result.markets)
     zones = coverage.territory.zones[["zone_id", "name", "population", "geometry"]].copy()
     for week in range(problem.rounds.horizon_weeks):
         zones[f"services_one_trip_separate_week{week + 1}"] = sep_best[week].astype(int)
@@ -225,10 +230,8 @@ def run_markets(
             f"per need, N needs met at one site save N - 1 car round trips ({spec.car_co2_g_per_km:g} g CO2/km, "
             f"{spec.car_source})"
         ),
-        "separate": _plan_measures(spec, rounds, rooms, rounds.result, rooms.result, separate, sep_best, sep_saved),
-        "joint": _plan_measures(
-            spec, rounds, rooms, result.rounds, result.rooms, result.markets, joint_best, joint_saved
-        ),
+        "separate": sep_measures,
+        "joint": joint_measures,
         "status": str(result.info.status),
         "objective_eur": result.info.objective,
         "bound_eur": result.info.bound,
@@ -253,34 +256,27 @@ def run_markets(
     )
 
 
-def _as_rounds(run: RoundsRun, result: RoundsResult, model: TravelModel) -> RoundsRun:
-    """The joint plan's trucks as a rounds run: the rounds' tables and figures rebuilt from it."""
-    visits = rounds_job._visit_table(result, run.places, run.start_date)
-    routes = rounds_job._route_lines(result, run.places, run.problem, model)
-    return replace(
-        run, result=result, visits=visits, routes=routes, kpis=rounds_job._kpis(run.problem, result, run.spec)
-    )
-
-
-def _as_rooms(scenario: Scenario, run: RoomsRun, result: RoomsResult, model: TravelModel) -> RoomsRun:
-    """The joint plan's sessions as a rooms run: the rooms' tables and figures rebuilt from it."""
-    premises, _ = rooms_job._premises_table(scenario, run.territory, run.spec)
-    homes = rooms_job._homes(run.territory, run.spec)
-    bookings = rooms_job._booking_table(run.problem, result, premises, run.start_date)
-    days = rooms_job._day_table(run.problem, result, rooms_job._locations(premises, homes), model)
-    occupancy = rooms_job._occupancy(run.problem, premises, bookings)
-    served = rooms_job._served_table(run.territory, run.problem, result)
-    kpis = rooms_job._kpis(run.problem, result, run.spec, occupancy, days, list(result.notes))
-    return replace(
-        run, result=result, premises=occupancy, bookings=bookings, provider_days=days, served=served, kpis=kpis
-    )
-
-
 def _sites(rounds: RoundsRun, rooms: RoomsRun) -> gpd.GeoDataFrame:
     """Every site a service can be at: the rooms' premises and the rounds' candidate stops, by site id."""
     frames = [rooms.premises[["site_id", "name", "geometry"]], rounds.places[["site_id", "name", "geometry"]]]
     table = pd.concat(frames, ignore_index=True).drop_duplicates("site_id")
     return gpd.GeoDataFrame(table, crs="EPSG:4326").set_index("site_id")
+
+
+def measure(
+    spec: MarketsSpec,
+    problem: MarketsProblem,
+    coverage: CoverageResult,
+    runs: tuple[RoundsRun, RoomsRun],
+    plan: tuple[RoundsResult, RoomsResult],
+    markets: tuple[Market, ...],
+) -> tuple[PlanMeasures, np.ndarray]:
+    """A plan's measures by the stated model (any plan of the separate runs' problems: separate, greedy, joint),
+    and per week and zone the most services reachable in one trip."""
+    rounds, rooms = runs
+    sites = _sites(rounds, rooms)
+    best, saved = _best(problem, *plan, sites, coverage.model, coverage, spec, rooms.spec.usage_rate)
+    return _plan_measures(spec, rounds, rooms, *plan, markets, best, saved), best
 
 
 def _best(
@@ -402,7 +398,7 @@ def market_table(
                 "week": market.week,
                 "day": market.day,
                 "day_name": FRENCH_DAYS[market.day - 1],
-                "half_day": rooms_job._half_day(problem.rooms, market.slot),
+                "half_day": rooms_job.half_day(problem.rooms, market.slot),
                 "slot": market.slot,
                 "date": (start + dt.timedelta(weeks=market.week - 1, days=market.day - 1)).isoformat(),
                 "start": clock_text(min(a for a, _ in times)),

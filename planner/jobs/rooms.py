@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from itertools import pairwise
 from pathlib import Path
 from typing import TypedDict
@@ -84,7 +84,7 @@ def _town_hall_key(sites: pd.DataFrame, key: str) -> str | None:
     return f"mairie-{key}" if f"mairie-{key}" in sites.index else None
 
 
-def _premises_table(scenario: Scenario, territory: Territory, spec: RoomsSpec) -> tuple[gpd.GeoDataFrame, list[str]]:
+def premises_table(scenario: Scenario, territory: Territory, spec: RoomsSpec) -> tuple[gpd.GeoDataFrame, list[str]]:
     """Premises rows (site columns plus ``rooms``: the RoomSpecs of each) and notes on what was left out."""
     notes, frames = [], []
     if spec.premises.town_halls:
@@ -262,7 +262,7 @@ def run_rooms(
 ) -> RoomsRun:
     """Plan the week's room bookings on the territory and travel model of a coverage run."""
     territory, model = coverage.territory, coverage.model
-    premises, notes = _premises_table(scenario, territory, spec)
+    premises, notes = premises_table(scenario, territory, spec)
     homes = _homes(territory, spec)
     _check_premises_ids(spec, premises)
     progress(f"travel times between {len(premises)} premises and {len(homes)} homes")
@@ -301,7 +301,7 @@ def _slots(spec: RoomsSpec) -> tuple[Slot, ...]:
     return tuple(Slot(d, *span) for d in spec.days for span in spans)
 
 
-def _half_day(problem: RoomsProblem, slot: int) -> str:
+def half_day(problem: RoomsProblem, slot: int) -> str:
     """``matin`` or ``après-midi``: the slot's place in its day."""
     day = problem.slots[slot].day
     first = min((k for k, s in enumerate(problem.slots) if s.day == day), key=lambda k: problem.slots[k].start_min)
@@ -325,7 +325,7 @@ def _booking_table(
                 "day": b.day,
                 "day_name": FRENCH_DAYS[b.day - 1],
                 "date": (start + dt.timedelta(days=b.day - 1)).isoformat(),
-                "half_day": _half_day(problem, b.slot),
+                "half_day": half_day(problem, b.slot),
                 "start": clock_text(b.start_min),
                 "end": clock_text(b.end_min),
                 "premises_id": b.premises_id,
@@ -434,4 +434,18 @@ def _kpis(
         solve_time_s=result.info.time_s,
         seed=result.info.seed,
         notes=notes,
+    )
+
+
+def with_result(scenario: Scenario, run: RoomsRun, result: RoomsResult, model: TravelModel) -> RoomsRun:
+    """The run with another plan of the same problem (the markets' joint one): its tables and figures rebuilt
+    from that plan, so the rooms' exports write it."""
+    premises, _ = premises_table(scenario, run.territory, run.spec)
+    bookings = _booking_table(run.problem, result, premises, run.start_date)
+    days = _day_table(run.problem, result, _locations(premises, _homes(run.territory, run.spec)), model)
+    occupancy = _occupancy(run.problem, premises, bookings)
+    kpis = _kpis(run.problem, result, run.spec, occupancy, days, list(result.notes))
+    served = _served_table(run.territory, run.problem, result)
+    return replace(
+        run, result=result, premises=occupancy, bookings=bookings, provider_days=days, served=served, kpis=kpis
     )

@@ -86,7 +86,8 @@ class RoundsRun:
     coverage_with_stops: CoverageSummary
 
 
-def _candidates(scenario: Scenario, territory: Territory, spec: RoundsSpec) -> gpd.GeoDataFrame:
+def candidate_stops(scenario: Scenario, territory: Territory, spec: RoundsSpec) -> gpd.GeoDataFrame:
+    """The candidate stops' sites: the territory's sites of the stops' kinds and the stops' files, checked."""
     sites = territory.sites[territory.sites["kind"].isin(spec.stops.kinds)]
     extra = [read_layer(scenario.resolve(path), "sites") for path in spec.stops.files]
     if spec.stops.use_opening_hours:  # only then are the stops' hours read
@@ -236,7 +237,7 @@ def run_rounds(
     if spec is None:
         raise InputError.one("scenario", "rounds", "has no rounds: section", hint="see scenarios/lozere-bus.yaml")
     territory, model = coverage.territory, coverage.model
-    candidates = _candidates(scenario, territory, spec)
+    candidates = candidate_stops(scenario, territory, spec)
     depots = _depots(territory, spec)
     progress("travel times between stops")
     fixed = coverage.access["time_min"].to_numpy() if fixed_minutes is None else fixed_minutes
@@ -438,3 +439,11 @@ def _kpis(problem: RoundsProblem, result: RoundsResult, spec: RoundsSpec) -> Rou
             "notes": list(result.notes),
         }
     )
+
+
+def with_result(run: RoundsRun, result: RoundsResult, model: TravelModel) -> RoundsRun:
+    """The run with another plan of the same problem (the markets' joint one): its tables and figures rebuilt
+    from that plan, so the rounds' exports write it."""
+    visits = _visit_table(result, run.places, run.start_date)
+    routes = _route_lines(result, run.places, run.problem, model)
+    return replace(run, result=result, visits=visits, routes=routes, kpis=_kpis(run.problem, result, run.spec))
