@@ -898,7 +898,7 @@ LABELS: dict[str, dict[str, str]] = {
         "planner_declared": "Unavailability recorded: re-plan to publish it.",
         "planner_replanned": "Version {version} published; {moved} residents' appointments moved or cancelled.",
         "planner_replan_failed": "Re-planning failed: {error}",
-        "planner_kind_provider": "provider",
+        "planner_kind_provider": "itinerant provider",
         "planner_kind_crew": "crew",
         "planner_kind_premises_owner": "premises owner",
         "app_sign_in_intro": "For planners only: sign in with your Maillage account (made by `maillage planners add`).",

@@ -75,7 +75,7 @@ def plan_until(run: MarketsRun) -> dt.date:
 def sessions_run(run: MarketsRun) -> RoomsRun:
     """The joint plan's sessions on the markets' calendar: the providers' calendars end with the markets'
     (:func:`plan_until`), not after the rooms' own 26 one-week repetitions."""
-    return replace(run.rooms, spec=run.rooms.spec.model_copy(update={"end_date": plan_until(run)}))
+    return replace(run.rooms, spec=run.rooms.spec.override(end_date=plan_until(run)))
 
 
 def schedule(
