@@ -77,6 +77,16 @@ LABELS: dict[str, dict[str, str]] = {
         "(modèle énoncé dans summary.json)",
         "markets_shuttle": "  Bussoservice : {riders} voyageurs attendus par semaine, {served} transportés, "
         "{km} km et {hours} h de car",
+        "markets_shuttle_reach": "  à portée d'un marché : {car} hab. en voiture, {shuttle} de plus par le "
+        "Bussoservice ({total} en tout)",
+        "markets_shuttle_left": "  voyageurs non transportés par semaine : {reasons} (arrets_non_desservis.csv)",
+        "shuttle_left_item": "{riders} : {why}",
+        "shuttle_why_no_coach": "aucun car libre ce jour-là",
+        "shuttle_why_ride_too_long": "trajet plus long que la durée maximale à bord",
+        "shuttle_why_windows": "horaires du marché impossibles à tenir",
+        "shuttle_why_coach_hours": "aucun car libre à ces heures (hors des heures libres entre les services scolaires)",
+        "shuttle_why_partner": "l'aller ou le retour est impossible",
+        "shuttle_why_coaches_busy": "cars déjà pleins ou occupés par d'autres voyageurs",
         "access_time": "Temps d'accès au service le plus proche",
         "minutes": "min",
         "unreachable": "inaccessible",
@@ -495,6 +505,16 @@ LABELS: dict[str, dict[str, str]] = {
         "markets_trips": "  {trips} trips and {co2} kg of CO2 saved per week (model stated in summary.json)",
         "markets_shuttle": "  Bussoservice: {riders} riders expected per week, {served} carried, "
         "{km} km and {hours} h of coach",
+        "markets_shuttle_reach": "  within reach of a market: {car} people by car, {shuttle} more by the Bussoservice "
+        "({total} in all)",
+        "markets_shuttle_left": "  riders not carried per week: {reasons} (arrets_non_desservis.csv)",
+        "shuttle_left_item": "{riders}: {why}",
+        "shuttle_why_no_coach": "no coach free that day",
+        "shuttle_why_ride_too_long": "ride longer than the longest time on board",
+        "shuttle_why_windows": "the market's hours cannot be kept",
+        "shuttle_why_coach_hours": "no coach free at those hours (outside the free hours between school runs)",
+        "shuttle_why_partner": "the outbound or return trip is impossible",
+        "shuttle_why_coaches_busy": "coaches already full or busy with other riders",
         "access_time": "Time to the nearest service",
         "minutes": "min",
         "unreachable": "unreachable",

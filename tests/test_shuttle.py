@@ -176,3 +176,11 @@ def test_a_return_is_never_served_without_its_outbound():
     assert {"V-out", "V-back"} <= set(result.unserved) and result.reasons["V-back"] == "partner"
     assert check(problem, result) == []
     assert check(problem, replace(result, unserved=("V-out",)))
+
+
+def test_every_reason_has_words_in_both_languages():
+    """The reasons reach the left-out table and the report through the label table, French and English."""
+    from optimize.shuttle import REASONS
+    from planner.i18n import LABELS
+
+    assert all(f"shuttle_why_{code}" in LABELS[lang] for code in REASONS for lang in ("fr", "en"))
