@@ -14,6 +14,7 @@ import os
 import platform
 import re
 import time
+import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -334,7 +335,9 @@ def _check_language(page: Page, where: str, banned: tuple[str, ...], numbers: re
     assert not odd, f"{where}: numbers of the other language {odd[:5]}"
 
 
-def _run_page(page: Page, title: str, scenario: str, limit_label: str, run: str, seconds: int, done: str) -> None:
+def _run_page(
+    page: Page, title: str, scenario: str, limit_label: str, run: str, seconds: int, done: str, wait_ms: int = SLOW_MS
+) -> None:
     _go(page, title)
     from playwright.sync_api import expect
 
@@ -342,7 +345,7 @@ def _run_page(page: Page, title: str, scenario: str, limit_label: str, run: str,
     expect(page.get_by_role("combobox", name=name)).to_have_value(scenario, timeout=30_000)
     _set_number(page, limit_label, seconds)
     page.get_by_role("button", name=run).click()
-    page.get_by_test_id("stMetricLabel").get_by_text(done, exact=True).first.wait_for(timeout=SLOW_MS)
+    page.get_by_test_id("stMetricLabel").get_by_text(done, exact=True).first.wait_for(timeout=wait_ms)
     page.wait_for_timeout(500)
 
 
@@ -443,3 +446,63 @@ def test_every_page_in_english(page: Page) -> None:
     _walk(page, "en")
     page.get_by_test_id("stSidebar").get_by_text("Français", exact=True).click()
     page.get_by_text("Avant / après : où").first.wait_for(timeout=30_000)  # still on the before/after page
+
+
+MARKETS_S = 30  # the joint model found no plan within 10 s on 2 busy cores; rounds and rooms come first
+MARKETS_MS = 600_000  # rounds, rooms, the joint model and the coaches, each within MARKETS_S, then the files
+
+
+def _markets_tab(page: Page, tab: str, expected: str) -> None:
+    """Open the results tab ``tab`` and wait for ``expected`` in its table."""
+    page.get_by_role("tab", name=tab).click()
+    page.get_by_text(expected).first.wait_for(timeout=30_000)
+
+
+def test_markets_page_in_french_and_english(page: Page) -> None:
+    """Run the Lozère markets from the Marchés page: separate and synchronised plans side by side, the map of
+    markets and coaches' routes, the calendar, the coaches' timetable, the riders left at home with why, and
+    the zip (posters, calendars, coach timetables) in French; then the same page in English, no word of the
+    other language and no raw column name in either."""
+    _run_page(
+        page,
+        "Marchés",
+        "lozere-markets.yaml",
+        "Temps de calcul maximal (s)",
+        "Lancer",
+        MARKETS_S,
+        "Habitants pouvant faire 2 démarches ou plus en un déplacement",
+        MARKETS_MS,
+    )
+    _wait_for_map(page)
+    frame = page.frame_locator('[data-testid="stIFrame"]').first
+    frame.get_by_text("Bussoservice : trajets des cars").first.wait_for(timeout=30_000)  # the coaches' legend
+    page.get_by_role("columnheader", name="Plan synchronisé").first.wait_for(timeout=30_000)
+    page.get_by_role("columnheader", name="Plans séparés").first.wait_for(timeout=30_000)
+    raw = ("coach_id", "on_board", "pickup", "delivery", "day_name", "half_day", "place_id")
+    _markets_tab(page, "Calendrier", "Marché de services de")
+    _markets_tab(page, "Horaires des cars", "montée")
+    _markets_tab(page, "Voyageurs non transportés", "raison")
+    _expand_status(page)
+    _check_language(page, "markets", ENGLISH_SEEN + raw, ENGLISH_NUMBER)
+    _screenshot(page, "markets")
+    with page.expect_download(timeout=60_000) as download:
+        page.get_by_role("button", name="Tout télécharger (zip)").click()
+    with zipfile.ZipFile(download.value.path()) as folder:
+        names = folder.namelist()
+        posters = [n for n in names if n.startswith("markets/lieux/") and n.endswith(".html")]
+        coaches = [n for n in names if n.startswith("markets/bussoservice/cars/") and n.endswith("horaires.ics")]
+        assert posters and coaches, names
+        assert "markets/bussoservice/arrets_non_desservis.csv" in names
+        assert icalendar.Calendar.from_ical(folder.read(coaches[0])).walk("VEVENT") is not None
+
+    page.get_by_test_id("stSidebar").get_by_text("English", exact=True).click()
+    page.get_by_role("columnheader", name="Synchronised plan").first.wait_for(timeout=60_000)
+    _wait_for_map(page)
+    frame.get_by_text("Bussoservice: the coaches' routes").first.wait_for(timeout=30_000)
+    _markets_tab(page, "Calendar", "Service market")
+    _markets_tab(page, "Coach timetables", "boarding")
+    _markets_tab(page, "Riders not carried", "reason")
+    _expand_status(page)
+    banned = (*FRENCH_SEEN, "Plan synchronisé", "Horaires des cars", "montée", "descente", "voyageurs", *raw)
+    _check_language(page, "markets (English)", banned, FRENCH_NUMBER)
+    _screenshot(page, "en-markets")

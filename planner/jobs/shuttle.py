@@ -128,7 +128,7 @@ def run_shuttle(coverage: CoverageResult, markets: MarketsRun, progress: Progres
     for week, day in days:
         todays = held[(held["week"] == week) & (held["day"] == day)]
         problem, names, trips = _day_problem(coverage, markets, spec, depots, todays, riding, zone_place, day)
-        progress(f"Bussoservice: week {week}, {FRENCH_DAYS[day - 1]}, {len(problem.requests)} trips")
+        progress(f"Bussoservice: week {week}, day {day}, {len(problem.requests)} trips")
         result = solve(problem, time_limit_s=budget, seed=spec.seed)
         solved.append((week, day, problem, result, names, trips))
     timetable = _timetable(solved, markets.start_date)
