@@ -11,13 +11,15 @@ over the half-day markets of its nearest market place; a commune expecting fewer
 market gets no stop. Riders are picked up at the commune's demand point, arrive at the market between
 ``arrive_before_min`` before it opens and ``stay_min`` before it closes, and are taken back after
 ``stay_min`` there. One dial-a-ride problem per market day (:mod:`optimize.shuttle`), with the coaches
-free that weekday. No files are written here.
+free that weekday; the days share ``shuttle.time_limit_s`` (a day ending early leaves its time to the next) and
+each search ends after ``SOLUTIONS_PER_DAY`` solutions. No files are written here.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import math
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from itertools import pairwise
@@ -38,6 +40,8 @@ from planner.scenario import ShuttleSpec
 
 Progress = Callable[[str], None]
 RETURN_SLACK_MIN = 30  # riders are picked up for the return at most this long after the market closes
+SOLUTIONS_PER_DAY = 50  # the search of a market day ends here (same seed, same plan), the clock only a safety net
+DAY_RESERVE_S = 1.0  # a day's search may use the time earlier days left, less this much per day still to plan
 
 
 class ShuttleKpis(TypedDict):
@@ -123,13 +127,15 @@ def run_shuttle(coverage: CoverageResult, markets: MarketsRun, progress: Progres
     per_market = {z: riders_week[z] / per_place[p] for z, p in zone_place.items()}
     riding = {z: r for z, r in per_market.items() if r >= spec.min_riders}
     days = sorted({(int(r.week), int(r.day)) for r in held.itertuples()})
-    budget = spec.time_limit_s / max(1, len(days))
+    deadline = time.perf_counter() + spec.time_limit_s
     solved = []
-    for week, day in days:
+    for n, (week, day) in enumerate(days):
         todays = held[(held["week"] == week) & (held["day"] == day)]
         problem, names, trips = _day_problem(coverage, markets, spec, depots, todays, riding, zone_place, day)
         progress(f"Bussoservice: week {week}, day {day}, {len(problem.requests)} trips")
-        result = solve(problem, time_limit_s=budget, seed=spec.seed)
+        later = len(days) - n - 1  # the days still to plan each keep at least DAY_RESERVE_S
+        budget = max(DAY_RESERVE_S, deadline - time.perf_counter() - later * DAY_RESERVE_S)
+        result = solve(problem, time_limit_s=budget, seed=spec.seed, solutions=SOLUTIONS_PER_DAY)
         solved.append((week, day, problem, result, names, trips))
     timetable = _timetable(solved, markets.start_date)
     routes = _routes(solved, coverage)
