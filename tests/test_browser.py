@@ -452,10 +452,16 @@ MARKETS_S = 30  # the joint model found no plan within 10 s on 2 busy cores; rou
 MARKETS_MS = 600_000  # rounds, rooms, the joint model and the coaches, each within MARKETS_S, then the files
 
 
+def _tables_text(page: Page) -> str:
+    """The text of every table on the page, hidden tabs included (a dataframe draws on a canvas: its words are
+    only in its accessibility table, which ``inner_text`` does not read)."""
+    return "\n".join(page.get_by_test_id("stDataFrame").evaluate_all("els => els.map(e => e.textContent)"))
+
+
 def _markets_tab(page: Page, tab: str, expected: str) -> None:
-    """Open the results tab ``tab`` and wait for ``expected`` in its table."""
+    """Open the results tab ``tab`` and wait for ``expected`` in one of the page's tables."""
     page.get_by_role("tab", name=tab).click()
-    page.get_by_text(expected).first.wait_for(timeout=30_000)
+    page.get_by_test_id("stDataFrame").get_by_text(expected).first.wait_for(state="attached", timeout=30_000)
 
 
 def test_markets_page_in_french_and_english(page: Page) -> None:
@@ -475,13 +481,14 @@ def test_markets_page_in_french_and_english(page: Page) -> None:
     )
     _wait_for_map(page)
     frame = page.frame_locator('[data-testid="stIFrame"]').first
-    frame.get_by_text("Bussoservice : trajets des cars").first.wait_for(timeout=30_000)  # the coaches' legend
-    page.get_by_role("columnheader", name="Plan synchronisé").first.wait_for(timeout=30_000)
-    page.get_by_role("columnheader", name="Plans séparés").first.wait_for(timeout=30_000)
+    frame.get_by_text("Bussoservice : trajets des cars").first.wait_for(state="attached", timeout=30_000)  # legend
     raw = ("coach_id", "on_board", "pickup", "delivery", "day_name", "half_day", "place_id")
     _markets_tab(page, "Calendrier", "Marché de services de")
     _markets_tab(page, "Horaires des cars", "montée")
     _markets_tab(page, "Voyageurs non transportés", "raison")
+    tables = _tables_text(page)
+    assert "Plans séparés" in tables and "Plan synchronisé" in tables, tables[:500]  # side by side
+    assert not [word for word in (*ENGLISH_SEEN, *raw) if word in tables], tables[:2000]
     _expand_status(page)
     _check_language(page, "markets", ENGLISH_SEEN + raw, ENGLISH_NUMBER)
     _screenshot(page, "markets")
@@ -496,13 +503,15 @@ def test_markets_page_in_french_and_english(page: Page) -> None:
         assert icalendar.Calendar.from_ical(folder.read(coaches[0])).walk("VEVENT") is not None
 
     page.get_by_test_id("stSidebar").get_by_text("English", exact=True).click()
-    page.get_by_role("columnheader", name="Synchronised plan").first.wait_for(timeout=60_000)
+    page.get_by_test_id("stDataFrame").get_by_text("Synchronised plan").first.wait_for(state="attached", timeout=60_000)
     _wait_for_map(page)
-    frame.get_by_text("Bussoservice: the coaches' routes").first.wait_for(timeout=30_000)
+    frame.get_by_text("Bussoservice: the coaches' routes").first.wait_for(state="attached", timeout=30_000)
     _markets_tab(page, "Calendar", "Service market")
     _markets_tab(page, "Coach timetables", "boarding")
     _markets_tab(page, "Riders not carried", "reason")
     _expand_status(page)
     banned = (*FRENCH_SEEN, "Plan synchronisé", "Horaires des cars", "montée", "descente", "voyageurs", *raw)
+    tables = _tables_text(page)
+    assert not [word for word in banned if word in tables], tables[:2000]
     _check_language(page, "markets (English)", banned, FRENCH_NUMBER)
     _screenshot(page, "en-markets")
