@@ -458,6 +458,17 @@ def _tables_text(page: Page) -> str:
     return "\n".join(page.get_by_test_id("stDataFrame").evaluate_all("els => els.map(e => e.textContent)"))
 
 
+def _wait_in_a_map(page: Page, text: str, timeout_s: float = 30) -> None:
+    """Wait until one of the page's maps (iframes) holds ``text``, hidden or not (a layer name or a legend)."""
+    frames = page.frame_locator('[data-testid="stIFrame"]')
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if any(frames.nth(i).get_by_text(text).count() for i in range(page.get_by_test_id("stIFrame").count())):
+            return
+        page.wait_for_timeout(500)
+    raise AssertionError(f"{text!r} in none of the {page.get_by_test_id('stIFrame').count()} maps")
+
+
 def _markets_tab(page: Page, tab: str, expected: str) -> None:
     """Open the results tab ``tab`` and wait for ``expected`` in one of the page's tables (a column header: the
     markets and the riders carried depend on how far the searches got)."""
@@ -481,8 +492,7 @@ def test_markets_page_in_french_and_english(page: Page) -> None:
         MARKETS_MS,
     )
     _wait_for_map(page)
-    frame = page.frame_locator('[data-testid="stIFrame"]').first
-    frame.get_by_text("Bussoservice : trajets des cars").first.wait_for(state="attached", timeout=30_000)  # legend
+    _wait_in_a_map(page, "Bussoservice : trajets des cars")  # the coaches' routes and their legend
     raw = ("coach_id", "on_board", "pickup", "delivery", "day_name", "half_day", "place_id")
     _markets_tab(page, "Calendrier", "Calendrier des marchés")
     _markets_tab(page, "Horaires des cars", "à bord")
@@ -517,7 +527,7 @@ def test_markets_page_in_french_and_english(page: Page) -> None:
     )
     page.get_by_test_id("stDataFrame").get_by_text("Synchronised plan").first.wait_for(state="attached", timeout=60_000)
     _wait_for_map(page)
-    frame.get_by_text("Bussoservice: the coaches' routes").first.wait_for(state="attached", timeout=30_000)
+    _wait_in_a_map(page, "Bussoservice: the coaches' routes")
     _markets_tab(page, "Calendar", "Market calendar")
     _markets_tab(page, "Coach timetables", "on board")
     _markets_tab(page, "Riders not carried", "reason")
