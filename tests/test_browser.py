@@ -525,6 +525,7 @@ def test_markets_page_in_french_and_english(page: Page) -> None:
         "People able to do 2 errands or more in one trip",
         MARKETS_MS,
     )
+    page.get_by_text("#2 lozere-markets").first.wait_for(timeout=MARKETS_MS)  # the first run's results show meanwhile
     page.get_by_test_id("stDataFrame").get_by_text("Synchronised plan").first.wait_for(state="attached", timeout=60_000)
     _wait_for_map(page)
     _wait_in_a_map(page, "Bussoservice: the coaches' routes")
