@@ -20,7 +20,7 @@ import streamlit as st
 from planner._errors import InfeasibleError, InputError
 from planner.app import access, compare, coverage, markets, plan, rooms, rounds, week
 from planner.app.background import BackgroundJob
-from planner.app.shared import Metric, RunRecord, display_table, execute, keep_run, scenario_files
+from planner.app.shared import Metric, RunRecord, execute, keep_run, scenario_files
 from planner.app.uploads import (
     LAYER_TYPES,
     NETWORK_TYPES,
@@ -620,12 +620,13 @@ def markets_results(record: RunRecord, lang: str) -> None:
     show_table(markets.comparison_table(run, lang))
     bold("markets_map", lang)
     show_map(record.maps.get("markets/bussoservice/carte.html") or record.maps["markets/tournees/map.html"])
-    tabs = ("page_markets", "markets_tab_calendar", "markets_tab_coaches")
-    held, calendar, coaches = st.tabs([label(k, lang) for k in tabs])
+    tabs = ("page_markets", "markets_tab_calendar", "markets_tab_coaches", "markets_tab_left")
+    held, calendar, coaches, left = st.tabs([label(k, lang) for k in tabs])
     show_table(markets.market_table(run, lang), held)
     show_table(markets.calendar_table(run, lang), calendar)
     if record.run.shuttle is not None:
-        show_table(display_table(record.run.shuttle.timetable, lang), coaches)
+        show_table(markets.coach_table(record.run.shuttle, lang), coaches)
+        show_table(markets.left_out_table(record.run.shuttle, lang), left)
     zip_button(record, lang, "markets_zip")
 
 

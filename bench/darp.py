@@ -6,11 +6,13 @@ node: id, x, y, service time, load, earliest, latest; pickups ``1..n``, deliveri
 distances are both the cost and the travel time; the solver works on whole minutes, so every time is scaled
 by ``SCALE`` (tenths) before it is rounded up, and the cost is recomputed here from the routes with float
 distances. Each plan is checked by ``tests/shuttle_checker.py``. Best-known costs, when a CSV of
-``instance,bks`` is given, give the gap ``100 * (cost - bks) / bks``.
+``instance,bks`` is given (``bench/darp_bks.csv`` holds those found, with their source), give the gap
+``100 * (cost - bks) / bks``; requests left unserved are listed by reason (``optimize.shuttle.REASONS``).
 
 Usage (from the repository root)::
 
-    .venv/bin/python bench/darp.py --folder /path/to/cordeau --instances a2-16,b2-16 --time-limit 10
+    .venv/bin/python bench/darp.py --folder /path/to/cordeau --instances a2-16,b2-16 --time-limit 10 \
+        --bks bench/darp_bks.csv
 """
 
 from __future__ import annotations
@@ -76,7 +78,7 @@ def main(argv: list[str] | None = None) -> None:
     if args.bks:
         with args.bks.open(encoding="utf-8") as stream:
             bks = {row["instance"]: float(row["bks"]) for row in csv.DictReader(stream)}
-    print("instance,requests,served,cost,bks,gap_pct,checker_violations,ended_by,time_s")
+    print("instance,requests,served,cost,bks,gap_pct,checker_violations,ended_by,time_s,unserved_reasons")
     for name in args.instances.split(","):
         problem, dist = read(args.folder / f"{name}.txt")
         started = time.perf_counter()
@@ -89,7 +91,7 @@ def main(argv: list[str] | None = None) -> None:
         violations = len(check(problem, result))
         print(
             f"{name},{len(problem.requests)},{served},{cost:.2f},{best or ''},{gap},{violations},"
-            f"{result.ended_by},{elapsed:.1f}"
+            f"{result.ended_by},{elapsed:.1f},{' '.join(sorted(set(result.reasons.values())))}"
         )
 
 

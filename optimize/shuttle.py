@@ -4,14 +4,17 @@ dial-a-ride problem (pickup and delivery with time windows, capacity and maximum
 Each request carries a group of riders from a pickup location to a delivery location; its pickup and its
 delivery are visited by the same coach, pickup first, each within its time window, and the minutes
 between them at most the request's ``max_ride_min``. A request may also be ``after`` another (a return
-trip): its pickup is then at least ``stay_min`` after that request's delivery. Coaches leave their depot
-and are back within their free hours, never carrying more than their seats; each stop takes
-``boarding_min``. Riders left unserved cost ``unserved_eur`` each, so every request that fits is served.
+trip): its pickup is then at least ``stay_min`` after that request's delivery, and the two are served
+together or not at all (nobody is left at the market, no coach fetches riders it never brought). Coaches
+leave their depot and are back within their free hours, never carrying more than their seats; each stop
+takes ``boarding_min``. Riders left unserved cost ``unserved_eur`` each, so every request that fits is
+served; each unserved request gets a reason (``REASONS``): those no idle coach could serve alone are
+found before the search and left out of it.
 
 Solved with OR-Tools routing (parallel cheapest insertion, then guided local search). The search ends
-after ``solutions`` improving solutions (deterministic work: same input, same plan) with the wall clock
-as a safety net; the result says which ended it. Routing gives no bound: the reported bound is 0 (every
-request is served at no cost), so the gap is an upper bound on the true gap.
+after ``solutions`` solutions (deterministic work: same input, same plan) with the wall clock as a safety
+net; the result says which ended it. Routing gives no bound: the reported bound is 0 (every request is
+served at no cost), so the gap is an upper bound on the true gap.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ import math
 import threading
 import time
 from contextlib import nullcontext
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from itertools import pairwise
 
 import numpy as np
@@ -152,14 +155,20 @@ class CoachRoute:
     cost: float
 
 
+# Why a request is left unserved, most telling first (labels in planner.i18n under ``shuttle_why_<code>``).
+REASONS = ("no_coach", "ride_too_long", "windows", "coach_hours", "partner", "coaches_busy")
+
+
 @dataclass(frozen=True)
 class ShuttleResult:
-    """The coaches' routes, the requests left unserved and how the search ended."""
+    """The coaches' routes, the requests left unserved with the reason for each (a code of ``REASONS``),
+    and how the search ended."""
 
     info: SolveInfo
     routes: tuple[CoachRoute, ...]
     unserved: tuple[str, ...]
     ended_by: str
+    reasons: dict[str, str] = field(default_factory=dict)
 
     def riders(self, problem: ShuttleProblem) -> int:
         """Riders carried (each request counted once)."""
@@ -177,7 +186,7 @@ def solve(
     time_limit_s: float,
     seed: int,
     cancel: threading.Event | None = None,
-    solutions: int = 400,
+    solutions: int = 100,
 ) -> ShuttleResult:
     """Route the coaches (see the module docstring). ``seed`` is recorded: OR-Tools routing has no random
     element here, so equal inputs and limits give equal plans whatever the seed."""
@@ -189,17 +198,42 @@ def solve(
 def _solve(problem: ShuttleProblem, time_limit_s: float, seed: int, solutions: int) -> ShuttleResult:
     started = time.perf_counter()
     check()
-    if not problem.requests or not problem.coaches:
+    reasons = impossible(problem)
+    todo = [r for r in problem.requests if r.request_id not in reasons]
+    if not todo:
         info = SolveInfo(Status.OPTIMAL, 0.0, 0.0, time.perf_counter() - started, seed)
-        return ShuttleResult(info, (), tuple(r.request_id for r in problem.requests), "optimal")
+        return ShuttleResult(info, (), tuple(r.request_id for r in problem.requests), "optimal", reasons)
+    found = _search(problem, todo, time_limit_s - (time.perf_counter() - started), solutions)
+    check()
+    elapsed = time.perf_counter() - started
+    if found is None:
+        info = SolveInfo(Status.UNKNOWN, float("nan"), 0.0, elapsed, seed)
+        busy = {r.request_id: "coaches_busy" for r in todo}
+        return ShuttleResult(info, (), tuple(r.request_id for r in problem.requests), "no solution", reasons | busy)
+    routes, objective, ended_by = found
+    routes = _without_one_way(problem, routes, reasons)
+    served = {c.request_id for r in routes for c in r.calls}
+    reasons |= {
+        r.request_id: "coaches_busy" for r in todo if r.request_id not in served and r.request_id not in reasons
+    }
+    unserved = tuple(r.request_id for r in problem.requests if r.request_id not in served)
+    info = SolveInfo(Status.FEASIBLE, objective, 0.0, elapsed, seed)
+    return ShuttleResult(info, routes, unserved, ended_by, reasons)
+
+
+def _search(
+    problem: ShuttleProblem, requests: list[Request], time_left_s: float, solutions: int
+) -> tuple[tuple[CoachRoute, ...], float, str] | None:
+    """The routing search on ``requests``: routes, objective and what ended it, or None without a solution."""
+    started = time.perf_counter()
     # nodes: one per coach depot, then a pickup and a delivery per request
     k = len(problem.coaches)
     nodes = [c.depot for c in problem.coaches]
-    for r in problem.requests:
+    for r in requests:
         nodes += [r.pickup, r.delivery]
     manager = pywrapcp.RoutingIndexManager(len(nodes), k, list(range(k)), list(range(k)))
     routing = pywrapcp.RoutingModel(manager)
-    demand = [0] * k + [x for r in problem.requests for x in (r.riders, -r.riders)]
+    demand = [0] * k + [x for r in requests for x in (r.riders, -r.riders)]
 
     def service(node: int) -> int:
         return 0 if node < k else problem.boarding_min
@@ -217,57 +251,145 @@ def _solve(problem: ShuttleProblem, time_limit_s: float, seed: int, solutions: i
 
         routing.SetArcCostEvaluatorOfVehicle(routing.RegisterTransitCallback(cost), v)
     horizon = max(
-        24 * 60, *(c.free[1] for c in problem.coaches), *(r.delivery_window[1] for r in problem.requests)
+        24 * 60, *(c.free[1] for c in problem.coaches), *(r.delivery_window[1] for r in requests)
     )  # minutes of the day, or the instance's own units when they run past a day
     routing.AddDimension(transit, horizon, horizon, False, "time")
     load = routing.RegisterUnaryTransitCallback(lambda i: demand[manager.IndexToNode(i)])
     routing.AddDimensionWithVehicleCapacity(load, 0, [c.capacity for c in problem.coaches], True, "load")
-    _requests(problem, manager, routing, k)
+    _requests(problem, requests, manager, routing, k)
     _coaches(problem, routing)
     params = pywrapcp.DefaultRoutingSearchParameters()
     params.first_solution_strategy = routing_enums_pb2.FirstSolutionStrategy.PARALLEL_CHEAPEST_INSERTION
     params.local_search_metaheuristic = routing_enums_pb2.LocalSearchMetaheuristic.GUIDED_LOCAL_SEARCH
     params.solution_limit = solutions
-    params.time_limit.FromMilliseconds(max(100, int(1000 * (time_limit_s - (time.perf_counter() - started)))))
-    routing.AddAtSolutionCallback(lambda: routing.solver().FinishCurrentSearch() if is_cancelled() else None)
+    params.time_limit.FromMilliseconds(max(100, int(1000 * (time_left_s - (time.perf_counter() - started)))))
+    found = [0]
+
+    def at_solution() -> None:
+        found[0] += 1
+        if is_cancelled():
+            routing.solver().FinishCurrentSearch()
+
+    routing.AddAtSolutionCallback(at_solution)
     assignment = routing.SolveWithParameters(params)
-    check()
-    elapsed = time.perf_counter() - started
     if assignment is None:
-        info = SolveInfo(Status.UNKNOWN, float("nan"), 0.0, elapsed, seed)
-        return ShuttleResult(info, (), tuple(r.request_id for r in problem.requests), "no solution")
-    ended_by = "wall clock" if elapsed >= time_limit_s * 0.99 else "solution limit"
-    routes, unserved = _read(problem, manager, routing, assignment, nodes, k)
-    objective = assignment.ObjectiveValue() / 100
-    info = SolveInfo(Status.FEASIBLE, objective, 0.0, elapsed, seed)
-    return ShuttleResult(info, routes, unserved, ended_by)
+        return None
+    ended_by = "solution limit" if found[0] >= solutions else "wall clock"
+    routes = _read(problem, requests, manager, routing, assignment, nodes, k)
+    return routes, assignment.ObjectiveValue() / 100, ended_by
 
 
 def _requests(
-    problem: ShuttleProblem, manager: pywrapcp.RoutingIndexManager, routing: pywrapcp.RoutingModel, k: int
+    problem: ShuttleProblem,
+    requests: list[Request],
+    manager: pywrapcp.RoutingIndexManager,
+    routing: pywrapcp.RoutingModel,
+    k: int,
 ) -> None:
     """Each request's pickup and delivery: one coach, pickup first, windows, ride time, a penalty when
-    left out; a return trip picked up ``stay_min`` after its outbound delivery."""
+    left out; a return trip picked up ``stay_min`` after its outbound delivery. Ride time and the stay are
+    node precedences of the time dimension, which the routing filters check on every move (a constraint
+    added to the solver instead is only seen once a move is complete, and then rejects nearly every
+    insertion: requests stayed unserved although a coach was free)."""
     clock, solver = routing.GetDimensionOrDie("time"), routing.solver()
     index_of = {}
-    for q, r in enumerate(problem.requests):
+    for q, r in enumerate(requests):
         p, d = manager.NodeToIndex(k + 2 * q), manager.NodeToIndex(k + 2 * q + 1)
         index_of[r.request_id] = (p, d)
         routing.AddPickupAndDelivery(p, d)
         solver.Add(routing.VehicleVar(p) == routing.VehicleVar(d))
-        solver.Add(clock.CumulVar(p) <= clock.CumulVar(d))
-        solver.Add(clock.CumulVar(d) - clock.CumulVar(p) - problem.boarding_min <= r.max_ride_min)
+        clock.AddNodePrecedence(d, p, -(r.max_ride_min + problem.boarding_min))  # on board at most max_ride_min
         clock.CumulVar(p).SetRange(*r.pickup_window)
         clock.CumulVar(d).SetRange(*r.delivery_window)
         penalty = to_cents(problem.unserved_eur * r.riders)
         routing.AddDisjunction([p], penalty)
         routing.AddDisjunction([d], penalty)
+    for r in requests:
+        if r.after is not None and r.after in index_of:
+            clock.AddNodePrecedence(index_of[r.after][1], index_of[r.request_id][0], r.stay_min)
+
+
+def impossible(problem: ShuttleProblem) -> dict[str, str]:
+    """The requests no plan can serve, each with its reason: no coach that day, a ride longer than allowed,
+    windows that cannot be met, no coach free at those hours even for that request alone; and the other
+    half of a round trip (``after``) whose outbound or return is impossible."""
+    reasons = {r.request_id: why for r in problem.requests if (why := _alone(problem, r)) is not None}
+    pairs = [(r.request_id, r.after) for r in problem.requests if r.after is not None]
+    for back, out in pairs:
+        if back in reasons and out not in reasons:
+            reasons[out] = "partner"
+        elif out in reasons and back not in reasons:
+            reasons[back] = "partner"
+    return reasons
+
+
+def _alone(problem: ShuttleProblem, r: Request) -> str | None:
+    """Why ``r`` cannot be served even by an idle coach, or None when one coach could serve it alone."""
+    if not problem.coaches:
+        return "no_coach"
+    ride = math.ceil(problem.time_min[r.pickup, r.delivery])
+    if ride > r.max_ride_min:
+        return "ride_too_long"
+    before = {q.request_id: q for q in problem.requests}.get(r.after or "")
+    earliest = max(r.pickup_window[0], before.delivery_window[0] + r.stay_min if before else 0)
+    if earliest + problem.boarding_min + ride > r.delivery_window[1] or earliest > r.pickup_window[1]:
+        return "windows"
+    if not any(_coach_can(problem, c, r, earliest, ride) for c in problem.coaches if c.capacity >= r.riders):
+        return "coach_hours"
+    return None
+
+
+def _coach_can(problem: ShuttleProblem, c: Coach, r: Request, earliest: int, ride: int) -> bool:
+    """Whether coach ``c``, idle, can serve ``r`` alone within its free hours and its longest day."""
+    board = problem.boarding_min
+    there, home = math.ceil(problem.time_min[c.depot, r.pickup]), math.ceil(problem.time_min[r.delivery, c.depot])
+    pickup = max(c.free[0] + there, earliest)
+    delivery = max(pickup + board + ride, r.delivery_window[0])
+    pickup = max(pickup, delivery - board - r.max_ride_min)  # wait at home rather than on board
+    back = delivery + board + home
+    span = back - (pickup - there)
+    longest = c.max_duration_min if c.max_duration_min is not None else span
+    return pickup <= r.pickup_window[1] and delivery <= r.delivery_window[1] and back <= c.free[1] and span <= longest
+
+
+def _without_one_way(
+    problem: ShuttleProblem, routes: tuple[CoachRoute, ...], reasons: dict[str, str]
+) -> tuple[CoachRoute, ...]:
+    """The routes without the round trips served one way only (riders left at the market, or a return with
+    nobody to bring back): their calls go, the other calls keep their times (waiting is allowed and travel
+    times keep the triangle inequality), loads and costs are recounted. Their reasons are set."""
+    served = {c.request_id for r in routes for c in r.calls if c.kind == "pickup"}
+    drop = set()
     for r in problem.requests:
-        if r.after is not None:
-            _, before = index_of[r.after]
-            p, _ = index_of[r.request_id]
-            active = routing.ActiveVar(before) * routing.ActiveVar(p)
-            solver.Add(clock.CumulVar(p) * active >= (clock.CumulVar(before) + r.stay_min) * active)
+        if r.after is not None and (r.request_id in served) != (r.after in served):
+            drop |= {r.request_id, r.after}
+            reasons.setdefault(r.request_id, "coaches_busy" if r.request_id not in served else "partner")
+            reasons.setdefault(r.after, "coaches_busy" if r.after not in served else "partner")
+    if not drop:
+        return routes
+    riders = {r.request_id: r.riders for r in problem.requests}
+    kept = []
+    for route in routes:
+        calls, load = [], 0
+        for call in route.calls:
+            if call.request_id in drop:
+                continue
+            if call.request_id is not None:
+                load += riders[call.request_id] * (1 if call.kind == "pickup" else -1)
+            calls.append(replace(call, load=load))
+        if len(calls) > 2:
+            coach = next(c for c in problem.coaches if c.coach_id == route.coach_id)
+            kept.append(_route(problem, coach, calls))
+    return tuple(kept)
+
+
+def _route(problem: ShuttleProblem, coach: Coach, calls: list[Call]) -> CoachRoute:
+    """A coach route from its calls: minutes driven, metres and cost along them."""
+    legs = list(pairwise(calls))
+    drive = float(sum(problem.time_min[a.location, b.location] for a, b in legs))
+    dist = float(sum(problem.dist_m[a.location, b.location] for a, b in legs))
+    cost = dist / 1000 * coach.cost_per_km + drive / 60 * coach.cost_per_hour
+    return CoachRoute(coach.coach_id, tuple(calls), drive, dist, cost)
 
 
 def _coaches(problem: ShuttleProblem, routing: pywrapcp.RoutingModel) -> None:
@@ -285,40 +407,33 @@ def _coaches(problem: ShuttleProblem, routing: pywrapcp.RoutingModel) -> None:
 
 def _read(
     problem: ShuttleProblem,
+    requests: list[Request],
     manager: pywrapcp.RoutingIndexManager,
     routing: pywrapcp.RoutingModel,
     assignment: pywrapcp.Assignment,
     nodes: list[int],
     k: int,
-) -> tuple[tuple[CoachRoute, ...], tuple[str, ...]]:
+) -> tuple[CoachRoute, ...]:
     clock = routing.GetDimensionOrDie("time")
     loads = routing.GetDimensionOrDie("load")
-    routes, served = [], set()
+    routes = []
     for v, coach in enumerate(problem.coaches):
         index = routing.Start(v)
         calls = []
         while True:
             node = manager.IndexToNode(index)
             arrival = assignment.Value(clock.CumulVar(index))
-            if node < k:
-                kind, request = "depot", None
-            else:
+            change, kind, request = 0, "depot", None
+            if node >= k:
                 q, offset = divmod(node - k, 2)
-                kind, request = ("pickup", "delivery")[offset], problem.requests[q].request_id
-                served.add(request)
+                kind, request = ("pickup", "delivery")[offset], requests[q].request_id
+                change = requests[q].riders * (1 if kind == "pickup" else -1)
             stay = problem.boarding_min if node >= k else 0
-            change = 0 if node < k else problem.requests[q].riders * (1 if kind == "pickup" else -1)
             after = assignment.Value(loads.CumulVar(index)) + change
             calls.append(Call(request, nodes[node], kind, arrival, arrival + stay, after))
             if routing.IsEnd(index):
                 break
             index = assignment.Value(routing.NextVar(index))
-        if len(calls) <= 2:
-            continue
-        legs = list(pairwise(calls))
-        drive = float(sum(problem.time_min[a.location, b.location] for a, b in legs))
-        dist = float(sum(problem.dist_m[a.location, b.location] for a, b in legs))
-        cost = dist / 1000 * coach.cost_per_km + drive / 60 * coach.cost_per_hour
-        routes.append(CoachRoute(coach.coach_id, tuple(calls), drive, dist, cost))
-    unserved = tuple(r.request_id for r in problem.requests if r.request_id not in served)
-    return tuple(routes), unserved
+        if len(calls) > 2:
+            routes.append(_route(problem, coach, calls))
+    return tuple(routes)

@@ -78,6 +78,29 @@ LABELS: dict[str, dict[str, str]] = {
         "(modèle énoncé dans summary.json)",
         "markets_shuttle": "  Bussoservice : {riders} voyageurs attendus par semaine, {served} transportés, "
         "{km} km et {hours} h de car",
+        "markets_shuttle_reach": "  à portée d'un marché : {car} hab. en voiture, {shuttle} de plus par le "
+        "Bussoservice ({total} en tout)",
+        "markets_shuttle_left": "  voyageurs non transportés par semaine : {reasons} (arrets_non_desservis.csv)",
+        "shuttle_left_item": "{riders} : {why}",
+        "shuttle_kind_pickup": "montée",
+        "shuttle_kind_delivery": "descente",
+        "shuttle_kind_depot": "dépôt",
+        "shuttle_dir_aller": "aller",
+        "shuttle_dir_retour": "retour",
+        "markets_tab_left": "Voyageurs non transportés",
+        "col_coach_id": "car",
+        "col_place": "lieu",
+        "col_riders": "voyageurs",
+        "col_on_board": "à bord",
+        "col_commune": "commune",
+        "col_market": "marché",
+        "col_direction": "sens",
+        "shuttle_why_no_coach": "aucun car libre ce jour-là",
+        "shuttle_why_ride_too_long": "trajet plus long que la durée maximale à bord",
+        "shuttle_why_windows": "horaires du marché impossibles à tenir",
+        "shuttle_why_coach_hours": "aucun car libre à ces heures (hors des heures libres entre les services scolaires)",
+        "shuttle_why_partner": "l'aller ou le retour est impossible",
+        "shuttle_why_coaches_busy": "cars déjà pleins ou occupés par d'autres voyageurs",
         "access_time": "Temps d'accès au service le plus proche",
         "minutes": "min",
         "unreachable": "inaccessible",
@@ -295,6 +318,7 @@ LABELS: dict[str, dict[str, str]] = {
         "msg_siting": "choix des sites ({model})",
         "msg_premises_times": "temps de trajet entre {n} lieux et {m} domiciles",
         "msg_planning_rounds": "planification des tournées ({n} s au plus)",
+        "msg_shuttle_day": "Bussoservice : semaine {n}, {weekday}, {m} trajets",
         "msg_booking_rooms": "réservation des salles ({n} s au plus)",
         "msg_truck_days": "{n} journées-véhicule possibles énumérées",
         "msg_truck_days_complete": "{n} journées-véhicule possibles énumérées (liste complète)",
@@ -544,6 +568,29 @@ LABELS: dict[str, dict[str, str]] = {
         "markets_trips": "  {trips} trips and {co2} kg of CO2 saved per week (model stated in summary.json)",
         "markets_shuttle": "  Bussoservice: {riders} riders expected per week, {served} carried, "
         "{km} km and {hours} h of coach",
+        "markets_shuttle_reach": "  within reach of a market: {car} people by car, {shuttle} more by the Bussoservice "
+        "({total} in all)",
+        "markets_shuttle_left": "  riders not carried per week: {reasons} (arrets_non_desservis.csv)",
+        "shuttle_left_item": "{riders}: {why}",
+        "shuttle_kind_pickup": "boarding",
+        "shuttle_kind_delivery": "alighting",
+        "shuttle_kind_depot": "depot",
+        "shuttle_dir_aller": "outbound",
+        "shuttle_dir_retour": "return",
+        "markets_tab_left": "Riders not carried",
+        "col_coach_id": "coach",
+        "col_place": "place",
+        "col_riders": "riders",
+        "col_on_board": "on board",
+        "col_commune": "municipality",
+        "col_market": "market",
+        "col_direction": "direction",
+        "shuttle_why_no_coach": "no coach free that day",
+        "shuttle_why_ride_too_long": "ride longer than the longest time on board",
+        "shuttle_why_windows": "the market's hours cannot be kept",
+        "shuttle_why_coach_hours": "no coach free at those hours (outside the free hours between school runs)",
+        "shuttle_why_partner": "the outbound or return trip is impossible",
+        "shuttle_why_coaches_busy": "coaches already full or busy with other riders",
         "access_time": "Time to the nearest service",
         "minutes": "min",
         "unreachable": "unreachable",
@@ -757,6 +804,7 @@ LABELS: dict[str, dict[str, str]] = {
         "msg_siting": "siting ({model})",
         "msg_premises_times": "travel times between {n} premises and {m} homes",
         "msg_planning_rounds": "planning the rounds ({n} s at most)",
+        "msg_shuttle_day": "Bussoservice: week {n}, {weekday}, {m} trips",
         "msg_booking_rooms": "booking the rooms ({n} s at most)",
         "msg_truck_days": "{n} feasible truck-days enumerated",
         "msg_truck_days_complete": "{n} feasible truck-days enumerated (complete)",
@@ -1112,6 +1160,7 @@ MESSAGES: tuple[tuple[str, str], ...] = (
     (r"Input should be a valid integer(?:, [^(]*)?(?P<got>.*)", "msg_valid_integer"),
     (r"Extra inputs are not permitted(?P<got>.*)", "msg_extra_input"),
     (r"Value error, (?P<text>.*)", "msg_value_error"),
+    (r"Bussoservice: week (?P<n>\d+), day (?P<weekday>[1-7]), (?P<m>\d+) trips", "msg_shuttle_day"),
 )
 _COMPILED = tuple((re.compile(rf"{pattern}\Z"), key) for pattern, key in MESSAGES)
 _GOT = re.compile(r" \(got (?P<value>.*)\)\Z")
@@ -1149,6 +1198,8 @@ def message_text(message: str, lang: str = "fr") -> str:
             if name in ("text", "hint")
             else _status(text, lang)
             if name == "status"
+            else weekday(int(text), lang)
+            if name == "weekday"
             else text
             for name, text in found.groupdict().items()
         }

@@ -1,5 +1,6 @@
 """An independent checker of a Bussoservice plan: every rider picked up and delivered in time by one coach,
-ride times, seats, the coaches' free hours, return trips after the stay; times re-derived from the matrix.
+ride times, seats, the coaches' free hours, return trips after the stay and served with their outbound trip
+(both or neither); times re-derived from the matrix.
 
 Tests call ``check(problem, result)`` and get the list of violations (empty when the plan is valid).
 """
@@ -61,6 +62,8 @@ def _route(problem: ShuttleProblem, route, seen: dict[str, dict[str, tuple[str, 
 def _request(r, result: ShuttleResult, got: dict[str, tuple[str, int, int]], seen) -> list[str]:
     """A request: served by one coach, pickup then delivery, ride time, a return after the stay."""
     rid = r.request_id
+    if r.after is not None and (rid in result.unserved) != (r.after in result.unserved):
+        return [f"request {rid}: served one way only (its outbound {r.after} is not)"]
     if rid in result.unserved:
         return [f"request {rid}: reported unserved but visited"] if got else []
     if set(got) != {"pickup", "delivery"}:

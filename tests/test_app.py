@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from optimize.shuttle import REASONS
 from planner.app import uploads
 from planner.app.shared import SCENARIOS_DIR, execute, scenario_files
 from planner.app.uploads import UPLOAD_DIR, read_scenario, save_upload, user_message
@@ -373,6 +374,9 @@ def test_markets_page_compares_synchronised_and_separate_plans(app: AppTest) -> 
     assert markets_checker.check(run.markets.problem, run.markets.result) == []  # the real run, checked
     for _, _, problem, result in run.shuttle.days:
         assert shuttle_checker.check(problem, result) == []
+    left = run.shuttle.left_out  # every trip left unserved is listed with its reason
+    assert len(left) == sum(len(result.unserved) for *_, result in run.shuttle.days)
+    assert set(left["reason"]) <= set(REASONS)
 
 
 def test_before_after_needs_two_states(app: AppTest) -> None:

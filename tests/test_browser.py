@@ -14,6 +14,7 @@ import os
 import platform
 import re
 import time
+import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -334,7 +335,9 @@ def _check_language(page: Page, where: str, banned: tuple[str, ...], numbers: re
     assert not odd, f"{where}: numbers of the other language {odd[:5]}"
 
 
-def _run_page(page: Page, title: str, scenario: str, limit_label: str, run: str, seconds: int, done: str) -> None:
+def _run_page(
+    page: Page, title: str, scenario: str, limit_label: str, run: str, seconds: int, done: str, wait_ms: int = SLOW_MS
+) -> None:
     _go(page, title)
     from playwright.sync_api import expect
 
@@ -342,7 +345,7 @@ def _run_page(page: Page, title: str, scenario: str, limit_label: str, run: str,
     expect(page.get_by_role("combobox", name=name)).to_have_value(scenario, timeout=30_000)
     _set_number(page, limit_label, seconds)
     page.get_by_role("button", name=run).click()
-    page.get_by_test_id("stMetricLabel").get_by_text(done, exact=True).first.wait_for(timeout=SLOW_MS)
+    page.get_by_test_id("stMetricLabel").get_by_text(done, exact=True).first.wait_for(timeout=wait_ms)
     page.wait_for_timeout(500)
 
 
@@ -443,3 +446,95 @@ def test_every_page_in_english(page: Page) -> None:
     _walk(page, "en")
     page.get_by_test_id("stSidebar").get_by_text("Français", exact=True).click()
     page.get_by_text("Avant / après : où").first.wait_for(timeout=30_000)  # still on the before/after page
+
+
+MARKETS_S = 30  # the joint model found no plan within 10 s on 2 busy cores; rounds and rooms come first
+MARKETS_MS = 600_000  # rounds, rooms, the joint model and the coaches, each within MARKETS_S, then the files
+
+
+def _tables_text(page: Page) -> str:
+    """The text of every table on the page, hidden tabs included (a dataframe draws on a canvas: its words are
+    only in its accessibility table, which ``inner_text`` does not read)."""
+    return "\n".join(page.get_by_test_id("stDataFrame").evaluate_all("els => els.map(e => e.textContent)"))
+
+
+def _wait_in_a_map(page: Page, text: str, timeout_s: float = 30) -> None:
+    """Wait until one of the page's maps (iframes) holds ``text``, hidden or not (a layer name or a legend)."""
+    frames = page.frame_locator('[data-testid="stIFrame"]')
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if any(frames.nth(i).get_by_text(text).count() for i in range(page.get_by_test_id("stIFrame").count())):
+            return
+        page.wait_for_timeout(500)
+    raise AssertionError(f"{text!r} in none of the {page.get_by_test_id('stIFrame').count()} maps")
+
+
+def _markets_tab(page: Page, tab: str, expected: str) -> None:
+    """Open the results tab ``tab`` and wait for ``expected`` in one of the page's tables (a column header: the
+    markets and the riders carried depend on how far the searches got)."""
+    page.get_by_role("tab", name=tab).click()
+    page.get_by_test_id("stDataFrame").get_by_text(expected).first.wait_for(state="attached", timeout=30_000)
+
+
+def test_markets_page_in_french_and_english(page: Page) -> None:
+    """Run the Lozère markets from the Marchés page: separate and synchronised plans side by side, the map of
+    markets and coaches' routes, the calendar, the coaches' timetable, the riders left at home with why, and
+    the zip (posters, calendars, coach timetables) in French; then the same page in English, no word of the
+    other language and no raw column name in either (a run keeps the language it was made in: it runs twice)."""
+    _run_page(
+        page,
+        "Marchés",
+        "lozere-markets.yaml",
+        "Temps de calcul maximal (s)",
+        "Lancer",
+        MARKETS_S,
+        "Habitants pouvant faire 2 démarches ou plus en un déplacement",
+        MARKETS_MS,
+    )
+    _wait_for_map(page)
+    _wait_in_a_map(page, "Bussoservice : trajets des cars")  # the coaches' routes and their legend
+    raw = ("coach_id", "on_board", "pickup", "delivery", "day_name", "half_day", "place_id")
+    _markets_tab(page, "Calendrier", "Calendrier des marchés")
+    _markets_tab(page, "Horaires des cars", "à bord")
+    _markets_tab(page, "Voyageurs non transportés", "raison")
+    tables = _tables_text(page)
+    assert "Plans séparés" in tables and "Plan synchronisé" in tables, tables[:500]  # side by side
+    assert not [word for word in (*ENGLISH_SEEN, *raw) if word in tables], tables[:2000]
+    _expand_status(page)
+    _check_language(page, "markets", ENGLISH_SEEN + raw, ENGLISH_NUMBER)
+    _screenshot(page, "markets")
+    with page.expect_download(timeout=60_000) as download:
+        page.get_by_role("button", name="Tout télécharger (zip)").click()
+    with zipfile.ZipFile(download.value.path()) as folder:
+        names = {n.split("/", 1)[-1]: n for n in folder.namelist()}  # below the run folder's name
+        posters = [n for n in names if n.startswith("markets/lieux/") and n.endswith("affiche.html")]
+        coaches = [n for n in names if n.startswith("markets/bussoservice/cars/") and n.endswith("horaires.ics")]
+        assert posters and coaches, list(names)
+        assert "markets/bussoservice/arrets_non_desservis.csv" in names
+        for coach in coaches:  # each coach's feed parses (a coach with no market day has no event)
+            icalendar.Calendar.from_ical(folder.read(names[coach]))
+
+    page.get_by_test_id("stSidebar").get_by_text("English", exact=True).click()  # a run keeps its language: run again
+    _run_page(
+        page,
+        "Markets",
+        "lozere-markets.yaml",
+        "Solve time limit (s)",
+        "Run",
+        MARKETS_S,
+        "People able to do 2 errands or more in one trip",
+        MARKETS_MS,
+    )
+    page.get_by_text("#2 lozere-markets").first.wait_for(timeout=MARKETS_MS)  # the first run's results show meanwhile
+    page.get_by_test_id("stDataFrame").get_by_text("Synchronised plan").first.wait_for(state="attached", timeout=60_000)
+    _wait_for_map(page)
+    _wait_in_a_map(page, "Bussoservice: the coaches' routes")
+    _markets_tab(page, "Calendar", "Market calendar")
+    _markets_tab(page, "Coach timetables", "on board")
+    _markets_tab(page, "Riders not carried", "reason")
+    _expand_status(page)
+    banned = (*FRENCH_SEEN, "Plan synchronisé", "Horaires des cars", "montée", "descente", "voyageurs", *raw)
+    tables = _tables_text(page)
+    assert not [word for word in banned if word in tables], tables[:2000]
+    _check_language(page, "markets (English)", banned, FRENCH_NUMBER)
+    _screenshot(page, "en-markets")

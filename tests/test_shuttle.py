@@ -138,3 +138,49 @@ def test_coach_without_free_hours_is_refused():
     with pytest.raises(ProblemError) as caught:
         ShuttleProblem((big, *base.requests[1:]), (coach,), TIME, DIST)
     assert "no free hours" in str(caught.value) and "12 riders" in str(caught.value)
+
+
+def test_same_seed_gives_the_same_plan():
+    """The search ends on its solution count, not the clock: two runs give the same routes and times."""
+    problem = _problem(capacity=5)
+    first = solve(problem, time_limit_s=60, seed=3, solutions=15)
+    second = solve(problem, time_limit_s=60, seed=3, solutions=15)
+    assert first.ended_by == second.ended_by == "solution limit"
+    assert first.routes == second.routes and first.unserved == second.unserved
+    assert first.info.objective == second.info.objective
+
+
+def test_unserved_requests_get_their_reason():
+    """A coach free only from 10:30 cannot bring V's riders by 10:00 (and so not take them back); a ride
+    limit shorter than W's direct trip leaves W out; the checker still passes."""
+    base = _problem()
+    late = ShuttleProblem(base.requests, (Coach("car", 0, 10, (630, 1020)),), TIME, DIST, boarding_min=2)
+    result = solve(late, time_limit_s=10, seed=0)
+    assert check(late, result) == []
+    assert result.reasons == {"V-out": "coach_hours", "V-back": "partner", "W-out": "coach_hours", "W-back": "partner"}
+    short = replace(base.requests[1], max_ride_min=5)
+    ride = ShuttleProblem((base.requests[0], short, *base.requests[2:]), base.coaches, TIME, DIST, boarding_min=2)
+    result = solve(ride, time_limit_s=10, seed=0)
+    assert check(ride, result) == []
+    assert result.reasons == {"W-out": "ride_too_long", "W-back": "partner"}
+    assert set(result.unserved) == {"W-out", "W-back"}
+
+
+def test_a_return_is_never_served_without_its_outbound():
+    """V's outbound window closes before any coach can be there, its return alone would fit: neither is
+    served, and the checker flags a plan carrying the return alone."""
+    base = _problem()
+    gone = replace(base.requests[0], pickup_window=(480, 485), delivery_window=(490, 495))
+    problem = ShuttleProblem((gone, *base.requests[1:]), base.coaches, TIME, DIST, boarding_min=2)
+    result = solve(problem, time_limit_s=10, seed=0)
+    assert {"V-out", "V-back"} <= set(result.unserved) and result.reasons["V-back"] == "partner"
+    assert check(problem, result) == []
+    assert check(problem, replace(result, unserved=("V-out",)))
+
+
+def test_every_reason_has_words_in_both_languages():
+    """The reasons reach the left-out table and the report through the label table, French and English."""
+    from optimize.shuttle import REASONS
+    from planner.i18n import LABELS
+
+    assert all(f"shuttle_why_{code}" in LABELS[lang] for code in REASONS for lang in ("fr", "en"))

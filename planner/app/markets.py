@@ -9,10 +9,12 @@ import pandas as pd
 
 from planner.app.shared import Metric, RunRecord, display_table, status_text
 from planner.exports.markets import poster_text
+from planner.exports.shuttle import left_out_table as reasons_in_words
 from planner.i18n import label, number
 
 if TYPE_CHECKING:
     from planner.jobs.markets import MarketsRun, PlanMeasures
+    from planner.jobs.shuttle import ShuttleRun
 
 
 def markets_of(record: RunRecord) -> MarketsRun:
@@ -92,3 +94,20 @@ def calendar_table(run: MarketsRun, lang: str) -> pd.DataFrame:
     """Each market place's calendar in words, as on its poster."""
     places = sorted(set(run.markets["place_id"]))
     return pd.DataFrame({label("markets_calendar_column", lang): [poster_text(run, p, lang) for p in places]})
+
+
+COACH_COLUMNS = ["coach_id", "date", "day_name", "arrival", "departure", "place", "kind", "riders", "on_board"]
+
+
+def coach_table(shuttle: ShuttleRun, lang: str) -> pd.DataFrame:
+    """The coaches' calls: coach, day, times, place, boarding or alighting, riders, riders on board."""
+    shown = shuttle.timetable.reindex(columns=COACH_COLUMNS)
+    shown["kind"] = [label(f"shuttle_kind_{kind}", lang) for kind in shown["kind"]]
+    return display_table(shown, lang, {"kind": "shuttle_what"})
+
+
+def left_out_table(shuttle: ShuttleRun, lang: str) -> pd.DataFrame:
+    """The trips the coaches could not make, per commune and market day, with the reason in words."""
+    shown = reasons_in_words(shuttle, lang)
+    shown["direction"] = [label(f"shuttle_dir_{d}", lang) for d in shown["direction"]]
+    return display_table(shown, lang)

@@ -128,9 +128,21 @@ def shuttle_map(shuttle: ShuttleRun, markets: MarketsRun, base: folium.Map, lang
     return base
 
 
-def shuttle_tables(shuttle: ShuttleRun) -> dict[str, pd.DataFrame]:
-    """The Bussoservice's tables by file name: every coach call, and the stops' timetable for residents."""
-    return {"horaires_cars.csv": shuttle.timetable, "arrets_navette.csv": shuttle.stops}
+def left_out_table(shuttle: ShuttleRun, lang: str = "fr") -> pd.DataFrame:
+    """The trips left unserved, per commune and market day, with the reason in words."""
+    table = shuttle.left_out.copy()
+    table["reason"] = [label(f"shuttle_why_{code}", lang) for code in table["reason"]]
+    return table
+
+
+def shuttle_tables(shuttle: ShuttleRun, lang: str = "fr") -> dict[str, pd.DataFrame]:
+    """The Bussoservice's tables by file name: every coach call, the stops' timetable for residents, and
+    the trips left unserved with the reason."""
+    return {
+        "horaires_cars.csv": shuttle.timetable,
+        "arrets_navette.csv": shuttle.stops,
+        "arrets_non_desservis.csv": left_out_table(shuttle, lang),
+    }
 
 
 def write_shuttle(
@@ -161,7 +173,7 @@ def write_shuttle(
         if len(routes):
             write_geojson(routes, folder / name / "trajets.geojson")
             written.append(f"{name}/trajets.geojson")
-    for file, table in shuttle_tables(shuttle).items():
+    for file, table in shuttle_tables(shuttle, lang).items():
         write_csv(table, folder / file, fmt)
         written.append(file)
     (folder / "carte.html").write_text(standalone_html(shuttle_map(shuttle, markets, base_map, lang)), encoding="utf-8")
@@ -169,9 +181,10 @@ def write_shuttle(
 
 
 def shuttle_headline(shuttle: ShuttleRun, lang: str = "fr") -> list[str]:
-    """The line printed after a Bussoservice run."""
+    """The lines printed after a Bussoservice run: riders and coach work, people within reach of a market
+    by car or by shuttle, and the riders left at home with why."""
     k = shuttle.kpis
-    return [
+    lines = [
         label(
             "markets_shuttle",
             lang,
@@ -179,5 +192,20 @@ def shuttle_headline(shuttle: ShuttleRun, lang: str = "fr") -> list[str]:
             served=number(k["riders_carried_per_week"], lang, 1),
             km=number(k["coach_km_per_week"], lang),
             hours=number(k["coach_hours_per_week"], lang, 1),
-        )
+        ),
+        label(
+            "markets_shuttle_reach",
+            lang,
+            car=number(k["people_within_reach_by_car"], lang),
+            shuttle=number(k["people_reached_by_shuttle"], lang),
+            total=number(k["people_within_reach_car_or_shuttle"], lang),
+        ),
     ]
+    left = sorted(k["riders_left_per_week_by_reason"].items(), key=lambda item: -item[1])
+    if left:
+        reasons = "; ".join(
+            label("shuttle_left_item", lang, riders=number(n, lang, 1), why=label(f"shuttle_why_{code}", lang))
+            for code, n in left
+        )
+        lines.append(label("markets_shuttle_left", lang, reasons=reasons))
+    return lines

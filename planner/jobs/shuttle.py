@@ -1,19 +1,25 @@
 """The Bussoservice job: school coaches, idle between the school runs, bring riders from the communes beyond
 the markets' access time to their nearest market and back.
 
+Each trip left unserved gets its reason (:data:`optimize.shuttle.REASONS`: no coach that day, a ride
+longer than allowed, windows that cannot be met, no coach free at those hours, the other half of the
+round trip impossible, the coaches' seats and hours taken by other riders), per commune and market day.
+
 Stated model: a commune beyond ``markets.access_min`` of every market place, and within
 ``shuttle.max_ride_min`` of one, expects ``population x share_without_car x usage_rate`` riders a week, spread
 over the half-day markets of its nearest market place; a commune expecting fewer than ``min_riders`` per
 market gets no stop. Riders are picked up at the commune's demand point, arrive at the market between
 ``arrive_before_min`` before it opens and ``stay_min`` before it closes, and are taken back after
 ``stay_min`` there. One dial-a-ride problem per market day (:mod:`optimize.shuttle`), with the coaches
-free that weekday. No files are written here.
+free that weekday; the days share ``shuttle.time_limit_s`` (a day ending early leaves its time to the next) and
+each search ends after ``SOLUTIONS_PER_DAY`` solutions. No files are written here.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import math
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from itertools import pairwise
@@ -34,6 +40,8 @@ from planner.scenario import ShuttleSpec
 
 Progress = Callable[[str], None]
 RETURN_SLACK_MIN = 30  # riders are picked up for the return at most this long after the market closes
+SOLUTIONS_PER_DAY = 50  # the search of a market day ends here (same seed, same plan), the clock only a safety net
+DAY_RESERVE_S = 1.0  # a day's search may use the time earlier days left, less this much per day still to plan
 
 
 class ShuttleKpis(TypedDict):
@@ -43,6 +51,8 @@ class ShuttleKpis(TypedDict):
     communes_with_a_stop: int
     riders_expected_per_week: float
     riders_carried_per_week: float
+    riders_left_per_week: float  # whole riders per trip: carried + left can pass the expected (fractional) riders
+    riders_left_per_week_by_reason: dict[str, float]
     people_reached_by_shuttle: float
     people_within_reach_by_car: float
     people_within_reach_car_or_shuttle: float
@@ -64,6 +74,17 @@ class ShuttleRun:
     stops: pd.DataFrame  # one row per commune and market: pickup and drop-off times for residents
     routes: gpd.GeoDataFrame  # one line per coach-day
     kpis: ShuttleKpis
+    left_out: pd.DataFrame  # one row per trip left unserved, with the reason (a code of optimize.shuttle.REASONS)
+
+
+@dataclass(frozen=True)
+class Trip:
+    """Who a request carries: the commune's zone, its name, the market place and the direction."""
+
+    zone: int
+    commune: str
+    market: str
+    direction: str  # "aller" or "retour"
 
 
 def _depots(coverage: CoverageResult, spec: ShuttleSpec) -> gpd.GeoDataFrame:
@@ -106,18 +127,22 @@ def run_shuttle(coverage: CoverageResult, markets: MarketsRun, progress: Progres
     per_market = {z: riders_week[z] / per_place[p] for z, p in zone_place.items()}
     riding = {z: r for z, r in per_market.items() if r >= spec.min_riders}
     days = sorted({(int(r.week), int(r.day)) for r in held.itertuples()})
-    budget = spec.time_limit_s / max(1, len(days))
+    deadline = time.perf_counter() + spec.time_limit_s
     solved = []
-    for week, day in days:
+    for n, (week, day) in enumerate(days):
         todays = held[(held["week"] == week) & (held["day"] == day)]
-        problem, names = _day_problem(coverage, markets, spec, depots, todays, riding, zone_place, day)
-        progress(f"Bussoservice: week {week}, {FRENCH_DAYS[day - 1]}, {len(problem.requests)} trips")
-        result = solve(problem, time_limit_s=budget, seed=spec.seed)
-        solved.append((week, day, problem, result, names))
+        problem, names, trips = _day_problem(coverage, markets, spec, depots, todays, riding, zone_place, day)
+        progress(f"Bussoservice: week {week}, day {day}, {len(problem.requests)} trips")
+        later = len(days) - n - 1  # the days still to plan each keep at least DAY_RESERVE_S
+        budget = max(DAY_RESERVE_S, deadline - time.perf_counter() - later * DAY_RESERVE_S)
+        result = solve(problem, time_limit_s=budget, seed=spec.seed, solutions=SOLUTIONS_PER_DAY)
+        solved.append((week, day, problem, result, names, trips))
     timetable = _timetable(solved, markets.start_date)
     routes = _routes(solved, coverage)
-    kpis = _kpis(markets, spec, solved, riding, riders_week, population, best, weeks)
-    return ShuttleRun(spec, [(w, d, p, r) for w, d, p, r, _ in solved], timetable, _stops(timetable), routes, kpis)
+    left_out = _left_out(solved, markets.start_date)
+    kpis = _kpis(markets, spec, solved, left_out, riding, riders_week, population, best)
+    plans = [(w, d, p, r) for w, d, p, r, _, _ in solved]
+    return ShuttleRun(spec, plans, timetable, _stops(timetable), routes, kpis, left_out)
 
 
 def _day_problem(
@@ -129,8 +154,9 @@ def _day_problem(
     riding: dict[int, float],
     zone_place: dict[int, str],
     day: int,
-) -> tuple[ShuttleProblem, list[tuple[str, Point]]]:
-    """One day's dial-a-ride: the coaches free that day, a trip there and back per commune and market."""
+) -> tuple[ShuttleProblem, list[tuple[str, Point]], dict[str, Trip]]:
+    """One day's dial-a-ride: the coaches free that day, a trip there and back per commune and market, and
+    who each trip carries."""
     zones = coverage.territory.zones
     points = coverage.territory.demand_points()
     places = markets.places.set_index("site_id")
@@ -151,7 +177,7 @@ def _day_problem(
         if (free := _free(spec, i, day)) is not None
     )  # a coach not free today keeps its depot as a location (indices stay aligned) but is not routed
     seats = max((c.capacity for c in coaches), default=0)
-    requests = []
+    requests, trips = [], {}
     for market in todays.itertuples() if seats else ():
         start, end = clock_min(market.start), clock_min(market.end)
         m = at(f"place:{market.place_id}", places.at[market.place_id, "geometry"], str(market.place))
@@ -164,6 +190,10 @@ def _day_problem(
             for part, group in enumerate(range(0, total, seats)):  # groups larger than a coach are split
                 size = min(seats, total - group)
                 out = f"{zones['zone_id'].iloc[z]}-{market.place_id}-{market.slot}-{part}-aller"
+                back = out.removesuffix("aller") + "retour"
+                commune = str(zones["name"].iloc[z])
+                trips[out] = Trip(z, commune, str(market.place), "aller")
+                trips[back] = Trip(z, commune, str(market.place), "retour")
                 requests.append(
                     Request(
                         out, home, m, size, (0, latest), (start - spec.arrive_before_min, latest), spec.max_ride_min
@@ -171,7 +201,7 @@ def _day_problem(
                 )
                 requests.append(
                     Request(
-                        out.removesuffix("aller") + "retour",
+                        back,
                         m,
                         home,
                         size,
@@ -186,12 +216,12 @@ def _day_problem(
     time_min = coverage.model.matrix(series, series).astype(float)
     dist_m = coverage.model.distance_m(series, series)
     problem = ShuttleProblem(tuple(requests), coaches, time_min, dist_m, spec.boarding_min)
-    return problem, list(zip(names, geometry, strict=True))
+    return problem, list(zip(names, geometry, strict=True)), trips
 
 
 def _timetable(solved: list, start: dt.date) -> pd.DataFrame:
     rows = []
-    for week, day, problem, result, names in solved:
+    for week, day, problem, result, names, _ in solved:
         riders = {r.request_id: r.riders for r in problem.requests}
         date = (start + dt.timedelta(weeks=week - 1, days=day - 1)).isoformat()
         for route in result.routes:
@@ -249,10 +279,26 @@ def _stops(timetable: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows).sort_values(["date", "commune", "direction"]) if rows else pd.DataFrame(rows)
 
 
+LEFT_OUT_COLUMNS = ["commune", "market", "date", "day_name", "direction", "riders", "reason"]
+
+
+def _left_out(solved: list, start: dt.date) -> pd.DataFrame:
+    """Per trip left unserved: the commune, the market, the day, the riders and why (a reason code)."""
+    rows = []
+    for week, day, problem, result, _, trips in solved:
+        date = (start + dt.timedelta(weeks=week - 1, days=day - 1)).isoformat()
+        for r in problem.requests:
+            if r.request_id in result.unserved:
+                trip = trips[r.request_id]
+                why = result.reasons.get(r.request_id, "coaches_busy")
+                rows.append([trip.commune, trip.market, date, FRENCH_DAYS[day - 1], trip.direction, r.riders, why])
+    return pd.DataFrame(rows, columns=LEFT_OUT_COLUMNS)
+
+
 def _routes(solved: list, coverage: CoverageResult) -> gpd.GeoDataFrame:
     """One line per coach-day, along the travel model's paths between its calls."""
     rows = []
-    for week, day, _, result, places in solved:
+    for week, day, _, result, places, _ in solved:
         for route in result.routes:
             points = [places[c.location][1] for c in route.calls]
             vertices = [xy for a, b in pairwise(points) if not a.equals(b) for xy in coverage.model.path(a, b)]
@@ -278,22 +324,23 @@ def _kpis(
     markets: MarketsRun,
     spec: ShuttleSpec,
     solved: list,
+    left_out: pd.DataFrame,
     riding: dict[int, float],
     riders_week: np.ndarray,
     population: np.ndarray,
     best: np.ndarray,
-    weeks: int,
 ) -> ShuttleKpis:
+    weeks = markets.problem.rounds.horizon_weeks
     carried = 0
-    reached: set[str] = set()
+    reached: set[int] = set()
     km = hours = co2 = cost = 0.0
     unserved = 0
     solves = []
-    for week, day, problem, result, _ in solved:
+    for week, day, problem, result, _, trips in solved:
         carried += result.riders(problem)
         unserved += len(result.unserved)
         served = {c.request_id for r in result.routes for c in r.calls if c.kind == "pickup"}
-        reached |= {rid.split("-")[0] for rid in served}
+        reached |= {trips[rid].zone for rid in served}  # round trips: served both ways or not at all
         coaches = {c.coach_id: c for c in problem.coaches}
         for route in result.routes:
             km += route.dist_m / 1000
@@ -301,8 +348,9 @@ def _kpis(
             co2 += route.dist_m / 1000 * coaches[route.coach_id].co2_g_per_km / 1000
             cost += route.cost
         solves.append({"week": week, "day": day, "requests": len(problem.requests), "ended_by": result.ended_by})
-    zone_ids = markets.rounds.territory.zones["zone_id"].astype(str).to_numpy()
-    by_shuttle = float(population[np.isin(zone_ids, sorted(reached))].sum())
+    by_shuttle = float(population[sorted(reached)].sum())
+    outbound = left_out[left_out["direction"] == "aller"]
+    left = outbound.groupby("reason")["riders"].sum() / weeks
     by_car = float(population[best <= markets.spec.access_min].sum())
     return ShuttleKpis(
         stated_model=(
@@ -312,7 +360,9 @@ def _kpis(
         ),
         communes_with_a_stop=len(riding),
         riders_expected_per_week=float(sum(riders_week[z] for z in riding)),
+        riders_left_per_week=float(outbound["riders"].sum()) / weeks,
         riders_carried_per_week=carried / 2 / weeks,  # a rider rides there and back
+        riders_left_per_week_by_reason={str(k): float(v) for k, v in left.items()},
         people_reached_by_shuttle=by_shuttle,
         people_within_reach_by_car=by_car,
         people_within_reach_car_or_shuttle=by_car + by_shuttle,

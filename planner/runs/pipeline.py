@@ -101,7 +101,7 @@ def run_tables(run: ScenarioRun, lang: str) -> dict[str, pd.DataFrame]:
     if run.markets is not None:
         tables.update({f"markets/{n}": t for n, t in markets_tables(run.markets).items()})
     if run.shuttle is not None:
-        tables.update({f"markets/bussoservice/{n}": t for n, t in shuttle_tables(run.shuttle).items()})
+        tables.update({f"markets/bussoservice/{n}": t for n, t in shuttle_tables(run.shuttle, lang).items()})
     if run.plan is not None:
         tables["plan/combined_access.csv"] = run.plan
     return tables
