@@ -102,7 +102,9 @@ COACH_COLUMNS = ["coach_id", "date", "day_name", "arrival", "departure", "place"
 def coach_table(shuttle: ShuttleRun, lang: str) -> pd.DataFrame:
     """The coaches' calls: coach, day, times, place, boarding or alighting, riders, riders on board."""
     shown = shuttle.timetable.reindex(columns=COACH_COLUMNS)
-    shown["kind"] = [label(f"shuttle_kind_{kind}", lang) for kind in shown["kind"]]
+    shown["kind"] = [
+        label("shuttle_depot" if kind == "depot" else f"shuttle_kind_{kind}", lang) for kind in shown["kind"]
+    ]
     return display_table(shown, lang, {"kind": "shuttle_what"})
 
 
@@ -110,4 +112,4 @@ def left_out_table(shuttle: ShuttleRun, lang: str) -> pd.DataFrame:
     """The trips the coaches could not make, per commune and market day, with the reason in words."""
     shown = reasons_in_words(shuttle, lang)
     shown["direction"] = [label(f"shuttle_dir_{d}", lang) for d in shown["direction"]]
-    return display_table(shown, lang)
+    return display_table(shown, lang, {"commune": "col_name"})
