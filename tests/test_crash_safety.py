@@ -22,6 +22,7 @@ from planner.runs.folders import run_folder
 ROOT = Path(__file__).resolve().parents[1]
 MAILLAGE = Path(sys.executable).with_name("maillage")
 BUS = ROOT / "scenarios" / "lozere-bus.yaml"
+MARKETS = ROOT / "scenarios" / "lozere-markets.yaml"
 
 
 def _tree(folder: Path) -> dict[str, str]:
@@ -73,16 +74,19 @@ def _wait_for(condition: object, process: subprocess.Popen[bytes], timeout_s: fl
 
 @pytest.mark.parametrize("moment", ["while solving", "while writing its outputs"])
 def test_sigkill_keeps_the_previous_output(tmp_path: Path, previous: Path, moment: str) -> None:
-    """SIGKILL a rounds run over a complete output: that output is intact, no partial folder is left behind."""
+    """SIGKILL a run over a complete output: that output is intact, no partial folder is left behind."""
     out = _copy(previous, tmp_path)
     before = _tree(out)
     assert "summary.json" in before and "coverage.gpkg" in before
-    process = _maillage("rounds", str(BUS), "--time-limit", "20", "--out", str(out))
+    if moment == "while writing its outputs":  # the temporary folder exists and is being filled
+        process = _maillage("rounds", str(BUS), "--time-limit", "20", "--out", str(out))
+    else:  # a joint markets plan: separate rounds and rooms, then the joint search, for tens of seconds
+        process = _maillage("markets", str(MARKETS), "--time-limit", "20", "--out", str(out))
     try:
-        if moment == "while writing its outputs":  # the temporary folder exists and is being filled
+        if moment == "while writing its outputs":
             _wait_for(lambda: any(p.rglob("*.csv") for p in tmp_path.glob(".out.part-*")), process, 120)
         else:
-            time.sleep(4)  # territory and matrices done, CP-SAT searching (20 s limit)
+            time.sleep(4)  # territory and matrices done, the solvers searching
             assert process.poll() is None and not list(tmp_path.glob(".out.part-*"))
         os.killpg(process.pid, signal.SIGKILL)
     finally:
