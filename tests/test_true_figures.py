@@ -82,6 +82,7 @@ def test_census_grid_is_clipped_to_the_territory(shared, tmp_path):
         summary = json.loads((out / "summary.json").read_text())
         assert summary["population_total"] == pytest.approx(76_236, rel=0.005), output
         assert summary["territory"] == "Lozère (48)"
+        assert "Zones les plus peuplées au-delà de 30 min" in output and "Plus grandes communes" not in output
         assert any("zones outside it dropped" in n and "centre" in n for n in summary["notes"])
     layers = dict(pyogrio.list_layers(out / "coverage.gpkg"))  # point zones make point layers (a valid GeoPackage)
     assert layers["zones_access"] == layers["gap_zones"] == "MultiPoint"

@@ -59,6 +59,9 @@ def summary_table(summary: CoverageReport, lang: str = "fr") -> pd.DataFrame:
     return pd.DataFrame(rows, columns=[label("indicator", lang), label("value", lang)])
 
 
+INSEE_CODE = r"(?:\d{2}|2[AB])\d{3}"  # a commune's code: the zones are communes, not a grid or the user's areas
+
+
 def _rounded(share: float | None) -> float | None:
     """A share for a table cell, to four decimals (empty when the territory has no population)."""
     return round(share, 4) if share is not None and math.isfinite(share) else None
@@ -137,7 +140,8 @@ def headline(result: CoverageResult, lang: str = "fr", top: int = 5) -> list[str
     if s.get("estimate_range"):
         lines.append("  " + label("range_line", lang, basis=range_basis(s, lang)))
     gaps = gap_zones(result.access, float(s["target_min"]))
-    lines.append(label("largest_gaps", lang, target=s["target_min"], n=len(gaps)))
+    communes = bool(result.access["zone_id"].astype(str).str.fullmatch(INSEE_CODE).all())
+    lines.append(label("largest_gaps" if communes else "largest_gap_zones", lang, target=s["target_min"], n=len(gaps)))
     people = label("inhabitants_short", lang)
     lines += [
         f"  {g['name']} ({number(g['population'], lang)} {people}, {number(g['time_min'], lang, 1)} min)"
