@@ -10,14 +10,7 @@ import geopandas as gpd
 import pandas as pd
 
 from planner.exports._safe import csv_format_for, write_csv
-from planner.exports.geo import (
-    access_style,
-    official_crs,
-    outline_style,
-    services_style,
-    write_layer,
-    zone_geometry,
-)
+from planner.exports.geo import official_crs, outline_style, services_style, write_access_layer, write_layer
 from planner.exports.maps import coverage_map, standalone_html
 from planner.i18n import label, number, percent
 from planner.jobs.coverage import CoverageReport, CoverageResult
@@ -188,11 +181,8 @@ def write_coverage(
     zones, gaps = tables["access_by_zone.csv"], tables["gap_zones.csv"]
     gpkg = folder / "coverage.gpkg"
     crs = official_crs(result.access)
-    kind = zone_geometry(result.access)
-    points = kind == "MultiPoint"
-    zone_layer = {"crs": crs, "geometry_type": kind}
-    write_layer(zones, gpkg, "zones_access", **zone_layer, style=access_style(label("minutes", lang), points=points))
-    write_layer(gaps, gpkg, "gap_zones", **zone_layer, style=outline_style(points=points))
+    kind = write_access_layer(zones, gpkg, "zones_access", crs=crs, minutes_label=label("minutes", lang))
+    write_layer(gaps, gpkg, "gap_zones", crs=crs, geometry_type=kind, style=outline_style(points=kind == "MultiPoint"))
     own = "source_file" in result.services and bool(result.services["source_file"].notna().any())
     style = services_style(lang, own_sites=own)
     write_layer(result.services, gpkg, "services", crs=crs, geometry_type="Point", style=style)

@@ -131,6 +131,17 @@ def access_style(minutes_label: str = "min", column: str = "time_min", *, points
     )
 
 
+def write_access_layer(
+    zones: gpd.GeoDataFrame, gpkg: Path, layer: str, *, crs: str, minutes_label: str = "min", column: str = "time_min"
+) -> str:
+    """Write ``zones`` as ``layer`` of ``gpkg`` in ``crs``, points or polygons as they are, styled by access
+    time on ``column`` (unstyled when the zones have no such column); return the geometry type written."""
+    kind = zone_geometry(zones)
+    style = access_style(minutes_label, column, points=kind == "MultiPoint") if column in zones else None
+    write_layer(zones, gpkg, layer, crs=crs, geometry_type=kind, style=style)
+    return kind
+
+
 def outline_style(colour: str = "#b2182b", *, points: bool = False) -> str:
     """An outline without fill: the gap zones (dots of ``colour`` when the zones are points)."""
     symbol = _marker("0", colour) if points else _fill("0", colour, colour, 0.8, hollow=True)

@@ -18,7 +18,7 @@ from branca.element import Figure
 
 from planner.exports._safe import csv_format_for, html_columns, html_text, write_csv
 from planner.exports.coverage import headline, population_caveat, range_caption, summary_table
-from planner.exports.geo import access_style, official_crs, write_layer, zone_geometry
+from planner.exports.geo import official_crs, write_access_layer
 from planner.exports.maps import access_legend, class_colour, credit, point, standalone_html
 from planner.exports.readme import write_workbook_of
 from planner.i18n import attribution, label, number, percent
@@ -202,9 +202,7 @@ def write_national_layers(access: gpd.GeoDataFrame, gpkg: Path, lang: str = "fr"
     for crs, codes in sorted(by_crs.items()):
         layer = f"communes_{LAYER_BY_CRS.get(crs, crs.replace(':', '_').lower())}"
         communes = access[access["departement"].isin(codes)]
-        kind = zone_geometry(communes)
-        style = access_style(label("minutes", lang), points=kind == "MultiPoint")
-        write_layer(communes, gpkg, layer, crs=crs, geometry_type=kind, style=style)
+        write_access_layer(communes, gpkg, layer, crs=crs, minutes_label=label("minutes", lang))
         names.append(layer)
     return names
 

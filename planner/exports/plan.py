@@ -9,7 +9,7 @@ import geopandas as gpd
 import pandas as pd
 
 from planner.exports._safe import CsvFormat, write_csv
-from planner.exports.geo import access_style, official_crs, write_geojson, write_layer, zone_geometry
+from planner.exports.geo import official_crs, write_access_layer, write_geojson
 from planner.exports.maps import point
 from planner.i18n import label, number
 from planner.jobs.siting import SitingRun
@@ -53,8 +53,6 @@ def write_plan(zones: gpd.GeoDataFrame, folder: Path, csv_format: CsvFormat = "r
     (GeoPackage in the territory's official projection, styled by access time; CSV in ``csv_format``)."""
     folder.mkdir(parents=True, exist_ok=True)
     gpkg = folder / "combined_access.gpkg"
-    kind = zone_geometry(zones)
-    style = access_style(column="time_best_min", points=kind == "MultiPoint") if "time_best_min" in zones else None
-    write_layer(zones, gpkg, "combined_access", crs=official_crs(zones), geometry_type=kind, style=style)
+    write_access_layer(zones, gpkg, "combined_access", crs=official_crs(zones), column="time_best_min")
     write_csv(pd.DataFrame(zones.drop(columns="geometry")), folder / "combined_access.csv", csv_format)
     return ["combined_access.gpkg", "combined_access.csv"]
