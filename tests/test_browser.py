@@ -313,11 +313,17 @@ FRENCH_NUMBER = re.compile(r"\b\d+,\d{1,2}\s?(?:min|km|h|%|s)\b|× \d+,\d")
 
 
 def _shown_text(page: Page) -> str:
-    """The app's visible text: the page, the sidebar, and the open map's legend and captions."""
+    """The app's visible text: the page, the sidebar, and the open maps' legends and captions (a frame that is
+    being replaced by a rerun is read as empty; the caller reads again)."""
+    from playwright.sync_api import Error as PlaywrightError
+
     text = page.locator("body").inner_text()
     frames = page.frame_locator('[data-testid="stIFrame"]')
     for index in range(page.get_by_test_id("stIFrame").count()):
-        text += "\n" + frames.nth(index).locator("body").inner_text()
+        try:
+            text += "\n" + frames.nth(index).locator("body").inner_text(timeout=5_000)
+        except PlaywrightError:
+            text += "\n"
     return text.replace(NNBSP, " ")
 
 
@@ -327,11 +333,20 @@ def _expand_status(page: Page) -> None:
     page.wait_for_timeout(300)
 
 
-def _check_language(page: Page, where: str, banned: tuple[str, ...], numbers: re.Pattern[str]) -> None:
-    text = _shown_text(page)
-    found = [word for word in banned if word in text]
+def _check_language(
+    page: Page, where: str, banned: tuple[str, ...], numbers: re.Pattern[str], settle_s: float = 30
+) -> None:
+    """No word or number of the other language on the page once it has settled: read again for up to
+    ``settle_s`` while a rerun is still drawing (as Playwright's ``expect`` retries), then fail on what stays."""
+    deadline = time.monotonic() + settle_s
+    while True:
+        text = _shown_text(page)
+        found = [word for word in banned if word in text]
+        odd = numbers.findall(text)
+        if not (found or odd) or time.monotonic() > deadline:
+            break
+        page.wait_for_timeout(1_000)
     assert not found, f"{where}: {found} in the page"
-    odd = numbers.findall(text.replace(" ", " "))
     assert not odd, f"{where}: numbers of the other language {odd[:5]}"
 
 
