@@ -184,3 +184,40 @@ def test_every_reason_has_words_in_both_languages():
     from planner.i18n import LABELS
 
     assert all(f"shuttle_why_{code}" in LABELS[lang] for code in REASONS for lang in ("fr", "en"))
+
+
+def test_the_communes_a_coach_can_bring_to_a_market_follow_its_free_hours():
+    """A commune 25 min from the market and from the depot: a coach free from 9:15 cannot bring it to an 8:30
+    market (riders must arrive within its first hour to stay two hours), can to a 10:00 one, and can on a
+    Wednesday when it is free from 8:30; a commune 70 min away is beyond the longest ride whatever the hours."""
+    from planner.jobs.coach_trips import coaches_free, reachable
+    from planner.scenario import ShuttleSpec
+
+    spec = ShuttleSpec.model_validate(
+        {
+            "usage_rate": 0.1,
+            "usage_source": "test",
+            "share_without_car": 0.1,
+            "car_source": "test",
+            "coaches": [
+                {
+                    "coach_id": "car",
+                    "depot": "depot",
+                    "capacity": 30,
+                    "free": [
+                        {"days": [1], "start": "09:15", "end": "16:15"},
+                        {"days": [3], "start": "08:30", "end": "17:30"},
+                    ],
+                }
+            ],
+        }
+    )
+    # 0 depot, 1 market, 2 near commune, 3 far commune
+    minutes = np.array([[0, 25, 25, 70], [25, 0, 25, 70], [25, 25, 0, 90], [70, 70, 90, 0]], dtype=float)
+    homes = {"near": 2, "far": 3}
+    monday, wednesday = coaches_free(spec, 1, [0]), coaches_free(spec, 3, [0])
+    assert coaches_free(spec, 2, [0]) == ()
+    assert reachable(spec, monday, minutes, homes, 1, (510, 690)) == set()
+    assert reachable(spec, monday, minutes, homes, 1, (600, 780)) == {"near"}
+    assert reachable(spec, wednesday, minutes, homes, 1, (510, 690)) == {"near"}
+    assert reachable(spec, (), minutes, homes, 1, (600, 780)) == set()
