@@ -18,7 +18,9 @@ Formulation (one CP-SAT model over both plans):
   only when at least ``j`` services are present (``j >= min_services``), and a zone within reach of a
   market place counts ``sync_eur_per_person`` per inhabitant for each such level of its best market that
   week: people who can do at least ``min_services`` of their errands in one trip, more for each extra
-  service.
+  service. A zone a shuttle can bring to a market at that place and slot (``MarketPlace.by_shuttle``, worked
+  out by the caller from the coaches' free hours) counts ``shuttle_share`` of its inhabitants (those without a
+  car) for a level no market within the access time gives it.
 * **Objective** (euros, in cents): the rounds' value of people served minus driving cost, the rooms'
   people-equivalents at ``people_eur`` each minus travel and hire, plus the synchronisation value.
 
