@@ -27,6 +27,7 @@ from planner.scenario import MarketsSpec, ShuttleSpec
 RETURN_SLACK_MIN = 30  # riders are picked up for the return at most this long after the market closes
 END_OF_DAY_MIN = 24 * 60 - 1
 Key = TypeVar("Key", bound=Hashable)
+NEAREST_PLACES = 3  # a commune's riders are counted at its nearest market places only (they go to the nearest)
 
 
 def coach_depots(coverage: CoverageResult, spec: ShuttleSpec) -> gpd.GeoDataFrame:
@@ -114,9 +115,10 @@ def by_shuttle(
     weeks: int,
 ) -> list[tuple[tuple[int, tuple[int, ...]], ...]]:
     """Per market place (rows of ``places``, ``covers`` its zones within the access time), per half-day slot: the
-    zones beyond that place's access time a coach could bring to a market held there then, before anything is
-    planned. A market is assumed open from the slot's start for ``session_min``; a zone counts when it expects at
-    least ``min_riders`` riders over the ``weeks`` of the horizon. Empty without a shuttle."""
+    communes a coach could bring to a market held there then, before anything is planned. Counted: communes beyond
+    the access time of every candidate place (the others have a place near by car) expecting at least
+    ``min_riders`` riders over the ``weeks`` of the horizon, at their ``NEAREST_PLACES`` nearest places within the
+    longest ride. A market is assumed open from the slot's start for ``session_min``. Empty without a shuttle."""
     spec = markets.shuttle
     if spec is None:
         return [() for _ in covers]
@@ -124,15 +126,20 @@ def by_shuttle(
     points = coverage.territory.demand_points()
     riders = zones["population"].to_numpy(dtype=float) * spec.share_without_car * spec.usage_rate * weeks
     to_place = coverage.model.matrix(points, places.geometry)
-    riding = np.nonzero((riders >= spec.min_riders) & (to_place.min(axis=1) <= spec.max_ride_min))[0].tolist()
+    by_car = np.zeros(len(points), dtype=bool)
+    by_car[[z for zones in covers for z in zones]] = True
+    nearest = np.argsort(to_place, axis=1, kind="stable")[:, :NEAREST_PLACES]
+    riding = np.nonzero((riders >= spec.min_riders) & ~by_car & (to_place.min(axis=1) <= spec.max_ride_min))[0]
+    linked = {(int(z), int(m)) for z in riding for m in nearest[z] if to_place[z, m] <= spec.max_ride_min}
+    riding = riding.tolist()
     depots = coach_depots(coverage, spec)
     located = [*depots.geometry, *places.geometry, *points.iloc[riding]]
     series = gpd.GeoSeries(located, crs="EPSG:4326")
     time_min = coverage.model.matrix(series, series).astype(float)
     home = {z: len(depots) + len(places) + i for i, z in enumerate(riding)}
     found = []
-    for m, near_by_car in enumerate(covers):
-        near = {z: home[z] for z in riding if z not in set(near_by_car) and to_place[z, m] <= spec.max_ride_min}
+    for m in range(len(covers)):
+        near = {z: home[z] for z in riding if (z, m) in linked}
         known: dict[tuple[tuple[Coach, ...], tuple[int, int]], tuple[int, ...]] = {}
         per_slot = []
         for k, slot in enumerate(slots):
