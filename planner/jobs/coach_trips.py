@@ -122,16 +122,16 @@ def by_shuttle(
     spec = markets.shuttle
     if spec is None:
         return [() for _ in covers]
-    zones = coverage.territory.zones
     points = coverage.territory.demand_points()
-    riders = zones["population"].to_numpy(dtype=float) * spec.share_without_car * spec.usage_rate * weeks
+    population = coverage.territory.zones["population"].to_numpy(dtype=float)
+    riders = population * spec.share_without_car * spec.usage_rate * weeks
     to_place = coverage.model.matrix(points, places.geometry)
     by_car = np.zeros(len(points), dtype=bool)
-    by_car[[z for zones in covers for z in zones]] = True
+    by_car[[z for near in covers for z in near]] = True
     nearest = np.argsort(to_place, axis=1, kind="stable")[:, :NEAREST_PLACES]
-    riding = np.nonzero((riders >= spec.min_riders) & ~by_car & (to_place.min(axis=1) <= spec.max_ride_min))[0]
-    linked = {(int(z), int(m)) for z in riding for m in nearest[z] if to_place[z, m] <= spec.max_ride_min}
-    riding = riding.tolist()
+    beyond = (riders >= spec.min_riders) & ~by_car & (to_place.min(axis=1) <= spec.max_ride_min)
+    riding = [int(z) for z in np.nonzero(beyond)[0]]
+    linked = {(z, int(m)) for z in riding for m in nearest[z] if to_place[z, m] <= spec.max_ride_min}
     depots = coach_depots(coverage, spec)
     located = [*depots.geometry, *places.geometry, *points.iloc[riding]]
     series = gpd.GeoSeries(located, crs="EPSG:4326")
