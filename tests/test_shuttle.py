@@ -166,6 +166,15 @@ def test_unserved_requests_get_their_reason():
     assert set(result.unserved) == {"W-out", "W-back"}
 
 
+def test_a_day_without_any_free_coach_leaves_every_trip_with_its_reason():
+    """No coach free that day: the day is still a problem (not refused), every trip is left out as "no_coach"."""
+    base = _problem()
+    idle = ShuttleProblem(base.requests, (), TIME, DIST, boarding_min=2)
+    result = solve(idle, time_limit_s=5, seed=0)
+    assert result.routes == () and set(result.unserved) == {r.request_id for r in base.requests}
+    assert set(result.reasons.values()) == {"no_coach"}
+
+
 def test_a_return_is_never_served_without_its_outbound():
     """V's outbound window closes before any coach can be there, its return alone would fit: neither is
     served, and the checker flags a plan carrying the return alone."""

@@ -192,9 +192,9 @@ def _day_problem(
     who each trip carries."""
     zones = coverage.territory.zones
     coaches = coaches_free(spec, day, list(range(len(spec.coaches))))
-    seats = max((c.capacity for c in coaches), default=0)
+    seats = max(c.capacity for c in coaches or spec.coaches)  # none free today: its trips are left, "no coach"
     requests, trips = [], {}
-    for market in todays.itertuples() if seats else ():
+    for market in todays.itertuples():
         hours = (clock_min(market.start), clock_min(market.end))
         for z, riders in sorted(riding.items()):
             if market.Index not in visits[z]:
