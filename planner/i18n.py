@@ -431,6 +431,10 @@ LABELS: dict[str, dict[str, str]] = {
         "appointment_cancelled_replan": (
             "La permanence du {date} n'a plus lieu : votre rendez-vous est annulé. Réservez un autre créneau."
         ),
+        "occurrence_moved": "Déplacé depuis le {date} (indisponibilité déclarée), ce jour-là seulement.",
+        "occurrence_cancelled": (
+            "Annulé le {date} seulement (indisponibilité déclarée, pas d'autre place cette semaine)."
+        ),
         # platform: the planners' pages of `maillage serve`, and the app's sign-in
         "language_other": "English",
         "planner_login_title": "Connexion planificateur",
@@ -917,6 +921,8 @@ LABELS: dict[str, dict[str, str]] = {
         "appointment_cancelled_replan": (
             "The session of {date} no longer takes place: your appointment is cancelled. Book another slot."
         ),
+        "occurrence_moved": "Moved from {date} (unavailability declared), on that date only.",
+        "occurrence_cancelled": "Cancelled on {date} only (unavailability declared, no other place that week).",
         # platform: the planners' pages of `maillage serve`, and the app's sign-in
         "language_other": "Français",
         "planner_login_title": "Planner sign-in",

@@ -20,13 +20,14 @@ import hashlib
 import re
 import secrets
 from dataclasses import dataclass
+from typing import Protocol
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from planner.platform.models import Appointment, AuditEntry, EventRecord, Person, Plan, ServiceSlots, utcnow
-from planner.platform.publish import latest_plan, plan_events
+from planner.platform.publish import latest_plan, plan_events, plan_occurrences
 
 DEFAULT_SLOTS = (30, 1)  # minutes per slot, residents per slot
 RETENTION_DAYS = 30  # an appointment is deleted this many days after its day
@@ -123,7 +124,17 @@ def occurrences(event: EventRecord, today: dt.date, weeks: int = WEEKS_AHEAD) ->
     return [first + step * k for k in range(max(weeks // every, 1))]
 
 
-def slot_times(event: EventRecord, minutes: int) -> list[tuple[str, str]]:
+class Hours(Protocol):
+    """Anything with a start and an end (HH:MM): a session, one date of it, where an appointment goes."""
+
+    @property
+    def start(self) -> str: ...
+
+    @property
+    def end(self) -> str: ...
+
+
+def slot_times(event: Hours, minutes: int) -> list[tuple[str, str]]:
     """The ``(start, end)`` of each whole slot of ``minutes`` in the session."""
     begin, finish = _minutes(event.start), _minutes(event.end)
     return [(_hhmm(t), _hhmm(t + minutes)) for t in range(begin, finish - minutes + 1, minutes)]
@@ -142,25 +153,32 @@ def bookable_event(session: Session, event_id: int) -> tuple[EventRecord, Plan]:
 
 
 def slots(session: Session, event: EventRecord, plan: Plan, today: dt.date | None = None) -> list[Slot]:
-    """Every slot of the session's next occurrences with its seats taken."""
+    """Every slot of the session's next occurrences with its seats taken: a date moved alone (a day off
+    re-planned) at its new day and hours, a date cancelled alone not at all."""
     minutes, capacity = slot_rule(session, plan.territory_id, event.service)
-    days = occurrences(event, today or dt.date.today())
+    today = today or dt.date.today()
+    days = occurrences(event, today)
+    changed = [o for o in plan_occurrences(session, plan) if o.uid == event.uid]
+    gone = {o.occurrence for o in changed}
+    when: list[tuple[dt.date, Hours]] = [(day, event) for day in days if day not in gone]
+    when += [(o.day, o) for o in changed if o.status == "CONFIRMED" and today <= o.day and o.occurrence in days]
     rows = session.execute(
         select(Appointment.day, Appointment.start, func.count())
         .where(
             Appointment.territory_id == plan.territory_id,
             Appointment.event_uid == event.uid,
-            Appointment.day.in_(days),
+            Appointment.day.in_([day for day, _ in when]),
             Appointment.seat.is_not(None),
         )
         .group_by(Appointment.day, Appointment.start)
     )
     taken = {(day, start): int(count) for day, start, count in rows}
-    return [
+    found = [
         Slot(day, start, end, capacity, taken.get((day, start), 0))
-        for day in days
-        for start, end in slot_times(event, minutes)
+        for day, hours in when
+        for start, end in slot_times(hours, minutes)
     ]
+    return sorted(found, key=lambda slot: slot.key)
 
 
 def _clean_contact(phone: str | None, email: str | None) -> tuple[str | None, str | None]:

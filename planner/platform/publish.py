@@ -34,6 +34,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from planner._errors import InputError
 from planner.exports._safe import read_csv
+from planner.exports.calendar import plan_end
 from planner.platform import tokens
 from planner.platform.models import (
     AuditEntry,
@@ -298,6 +299,13 @@ def plan_occurrences(session: Session, plan: Plan, person: Person | None = None)
     return [o for o in found if person is None or person.id in o.people]
 
 
+def plan_dates(session: Session, plan: Plan) -> tuple[dt.date, dt.date]:
+    """The first and last day of a version's calendars: its first event's day to the end its feeds repeat to."""
+    events = plan_events(session, plan)
+    first = min((e.day for e in events), default=dt.date.today())
+    return first, plan_end(first, max((e.every_weeks for e in events), default=1))
+
+
 def _same(a: EventRecord, b: EventRecord) -> bool:
     return all(getattr(a, name) == getattr(b, name) for name in CHANGES)
 
@@ -305,7 +313,8 @@ def _same(a: EventRecord, b: EventRecord) -> bool:
 OCCURRENCE_FIELDS = ("status", "day", "start", "end", "summary", "location", "description", "lat", "lon")
 
 
-def _same_date(a: Occurrence | PlannedOccurrence, b: Occurrence | PlannedOccurrence) -> bool:
+def same_date(a: Occurrence | PlannedOccurrence, b: Occurrence | PlannedOccurrence) -> bool:
+    """Whether two single dates of a series say the same (status, day, hours, place, text)."""
     return all(getattr(a, name) == getattr(b, name) for name in OCCURRENCE_FIELDS)
 
 
@@ -325,9 +334,7 @@ def changes(
     found.cancelled = [e for uid, e in old.items() if uid not in new]
     earlier = {(o.uid, o.occurrence): o for o in dates_before}
     found.dates = [
-        o
-        for o in dates_after
-        if (o.uid, o.occurrence) not in earlier or not _same_date(earlier[o.uid, o.occurrence], o)
+        o for o in dates_after if (o.uid, o.occurrence) not in earlier or not same_date(earlier[o.uid, o.occurrence], o)
     ]
     return found
 
@@ -499,7 +506,7 @@ def _dates(
         extra = [_person(session, place, kind, ref, name).id for kind, ref, name in item.people]
         ids = sorted({link.person_id for link in owner.people} | set(extra))
         old = earlier.get(key)
-        if old is not None and _same_date(old, item):
+        if old is not None and same_date(old, item):
             sequence = old.sequence
         else:
             sequence = max(owner.sequence, old.sequence if old is not None else 0) + 1
