@@ -74,19 +74,20 @@ def _feed(base: str, link: str) -> dict[str, icalendar.cal.Component]:
 
 def test_book_then_replan_around_a_day_off(browser: Browser, platform: tuple[str, str, str]) -> None:  # noqa: F811
     base, provider, link = platform
-    page = browser.new_page()
+    page = browser.new_page(locale="fr-FR")  # a French browser: the pages answer in French
     page.goto(f"{base}{link}")
     name = page.locator("h1").inner_text()
     assert "Intervenant" in name and "mardi 05/01/2027" in page.content()
     before = _feed(base, link)
     rows = page.locator("table tr", has_text="–").all_inner_texts()
     assert len(rows) == len(before)  # her week, row for row her feed: nobody else's sessions
-    assert sorted(str(e["SUMMARY"]) for e in before.values()) == sorted(r.split("\t")[1] for r in rows)
+    shown = sorted(tuple(r.split("\t")[1:3]) for r in rows)  # what (service), where (premises, room, address)
+    assert sorted((str(e["SUMMARY"]).split(" — ")[0], str(e["LOCATION"])) for e in before.values()) == shown
     tuesday = [u for u, e in before.items() if e.decoded("DTSTART").date().isoformat() == TUESDAY]
     assert tuesday
     page.goto(f"{base}/rdv/1")  # the resident: the territory's public booking page, then her Tuesday session
-    summary = str(before[tuesday[0]]["SUMMARY"])
-    hrefs = [a.get_attribute("href") for a in page.locator("li a", has_text=summary).all()]
+    summary = str(before[tuesday[0]]["LOCATION"])  # the list: each session's service, then its place
+    hrefs = [a.get_attribute("href") for a in page.locator("li", has_text=summary).locator("a").all()]
     for href in hrefs:
         page.goto(f"{base}{href}")
         if page.locator("legend", has_text="05/01/2027").count():

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import re
 import secrets
 from dataclasses import dataclass
@@ -26,6 +27,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from planner.i18n import date_text, label
 from planner.platform.models import Appointment, AuditEntry, EventRecord, Person, Plan, ServiceSlots, utcnow
 from planner.platform.publish import latest_plan, plan_events, plan_occurrences
 
@@ -39,7 +41,8 @@ CANCEL_SHAPE = re.compile(r"[A-Za-z0-9_-]{43}")
 
 
 class BookingError(Exception):
-    """A booking or cancellation that cannot be done, with the sentence to show the resident."""
+    """A booking or cancellation that cannot be done: the label key of the sentence to show the resident
+    (``booking_error_*``; :func:`planner.i18n.label` writes it in the page's language)."""
 
 
 class SlotFull(BookingError):
@@ -146,9 +149,9 @@ def bookable_event(session: Session, event_id: int) -> tuple[EventRecord, Plan]:
     plan = session.get(Plan, event.plan_id) if event is not None else None
     newest = latest_plan(session, plan.territory) if plan is not None else None
     if event is None or plan is None or newest is None or newest.id != plan.id:
-        raise BookingError("Cette permanence n'existe pas ou n'est plus au planning.")
+        raise BookingError("booking_error_gone")
     if event.kind != "session" or event.status != "CONFIRMED":
-        raise BookingError("Cette permanence n'existe pas ou n'est plus au planning.")
+        raise BookingError("booking_error_gone")
     return event, plan
 
 
@@ -181,13 +184,31 @@ def slots(session: Session, event: EventRecord, plan: Plan, today: dt.date | Non
     return sorted(found, key=lambda slot: slot.key)
 
 
+def notice(key: str, **values: str) -> str:
+    """A re-planning notice as stored on an appointment: its label key and values (a ``date`` in ISO form),
+    so that :func:`notice_text` writes it in the language of whoever reads it."""
+    return json.dumps({"key": key, **values}, ensure_ascii=False)
+
+
+def notice_text(stored: str | None, lang: str = "fr") -> str:
+    """A stored notice in ``lang`` (a notice stored as plain text, as it is)."""
+    if not stored:
+        return ""
+    try:
+        values = json.loads(stored)
+        key = str(values.pop("key"))
+    except (ValueError, AttributeError, KeyError, TypeError):
+        return stored
+    return label(key, lang, **{k: date_text(v, lang) if k == "date" else str(v) for k, v in values.items()})
+
+
 def _clean_contact(phone: str | None, email: str | None) -> tuple[str | None, str | None]:
     phone = (phone or "").strip() or None
     email = (email or "").strip() or None
     if phone is not None and not PHONE.fullmatch(phone):
-        raise BookingError("Numéro de téléphone non reconnu (chiffres, espaces, points, tirets, + au début).")
+        raise BookingError("booking_error_phone")
     if email is not None and (len(email) > 254 or not EMAIL.fullmatch(email)):
-        raise BookingError("Adresse e-mail non reconnue.")
+        raise BookingError("booking_error_email")
     return phone, email
 
 
@@ -223,7 +244,7 @@ def book(
         event, plan = bookable_event(session, event_id)
         offered = {s.key: s for s in slots(session, event, plan, today)}
         if slot_key not in offered:
-            raise BookingError("Ce créneau n'existe pas pour cette permanence.")
+            raise BookingError("booking_error_slot")
         slot = offered[slot_key]
         territory_id, uid = plan.territory_id, event.uid
     for _ in range(slot.capacity + 5):
@@ -271,7 +292,7 @@ def book(
         except IntegrityError:
             continue
         return Booking(reference, token, slot.day, slot.start, slot.end)
-    raise SlotFull("Ce créneau est complet. Choisissez-en un autre.")
+    raise SlotFull("booking_error_full")
 
 
 def by_cancel_token(session: Session, token: str) -> Appointment | None:

@@ -7,7 +7,6 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from planner.data.hours import FRENCH_DAYS
 from planner.exports.calendar import Event, plan_end, weekly_calendar
 from planner.platform.appointments import booked_counts, person_appointments, replan_notices
 from planner.platform.models import EventRecord, Occurrence, Person, Plan
@@ -28,7 +27,7 @@ class Week:
 
     person: Person
     plan: Plan | None
-    days: list[tuple[str, list[EventRecord]]]
+    days: list[tuple[dt.date, list[EventRecord]]]
     cancelled: list[EventRecord]
     dates: list[Occurrence]
 
@@ -41,7 +40,7 @@ def person_week(session: Session, person: Person) -> Week:
     for event in events:
         if event.status == "CONFIRMED":
             days.setdefault(event.day, []).append(event)
-    named = [(f"{FRENCH_DAYS[day.isoweekday() - 1]} {day.strftime('%d/%m/%Y')}", days[day]) for day in sorted(days)]
+    named = [(day, days[day]) for day in sorted(days)]
     dates = plan_occurrences(session, plan, person) if plan else []
     return Week(person, plan, named, [e for e in events if e.status == "CANCELLED"], dates)
 

@@ -53,7 +53,7 @@ from sqlalchemy.orm import Session
 from planner._errors import InfeasibleError, InputError
 from planner.exports._safe import file_name, read_csv
 from planner.i18n import date_text, label
-from planner.platform.appointments import cancel, slot_rule, slot_times
+from planner.platform.appointments import cancel, notice, slot_rule, slot_times
 from planner.platform.models import (
     Appointment,
     AuditEntry,
@@ -638,7 +638,7 @@ class Target:
     location: str
 
 
-def follow_appointments(session: Session, before: Plan, after: Plan, lang: str = "fr") -> list[AppointmentOutcome]:
+def follow_appointments(session: Session, before: Plan, after: Plan) -> list[AppointmentOutcome]:
     """Move the booked appointments of sessions that moved (or were replaced) between two versions, and of
     single dates moved alone, and cancel those that cannot follow, each with a notice the resident reads on
     their appointment's page. Appointments on the other dates stay as they are."""
@@ -679,13 +679,13 @@ def follow_appointments(session: Session, before: Plan, after: Plan, lang: str =
         if found is not None:
             day = _occurrence(item.day, was, found)
             target = Target(found.uid, day, found.start, found.end, found.service, found.location)
-        outcomes.append(_follow(session, item, was, target, after.territory_id, lang))
+        outcomes.append(_follow(session, item, was, target, after.territory_id))
         session.flush()
-    return outcomes + _follow_dates(session, before, after, new, lang)
+    return outcomes + _follow_dates(session, before, after, new)
 
 
 def _follow_dates(
-    session: Session, before: Plan, after: Plan, series: dict[str, EventRecord], lang: str
+    session: Session, before: Plan, after: Plan, series: dict[str, EventRecord]
 ) -> list[AppointmentOutcome]:
     """The appointments on single dates that ``after`` moves or cancels (new, or changed since ``before``)."""
     earlier = {(o.uid, o.occurrence): o for o in plan_occurrences(session, before)}
@@ -709,14 +709,14 @@ def _follow_dates(
         target = Target(date.uid, date.day, date.start, date.end, was.service, date.location)
         for item in list(booked):
             outcomes.append(
-                _follow(session, item, was, target if date.status == "CONFIRMED" else None, after.territory_id, lang)
+                _follow(session, item, was, target if date.status == "CONFIRMED" else None, after.territory_id)
             )
             session.flush()
     return outcomes
 
 
 def _follow(
-    session: Session, item: Appointment, was: EventRecord, target: Target | None, territory_id: int, lang: str
+    session: Session, item: Appointment, was: EventRecord, target: Target | None, territory_id: int
 ) -> AppointmentOutcome:
     before = (item.day, item.start)
     reachable = bool(item.phone or item.email)
@@ -731,9 +731,7 @@ def _follow(
             item.seat = None  # frees the old seat before taking the new one
             session.flush()
             item.event_uid, item.day, item.start, item.end, item.seat = target.uid, day, chosen[0], chosen[1], seat
-            item.notice = label(
-                "appointment_moved", lang, date=date_text(day, lang), start=chosen[0], place=target.location
-            )
+            item.notice = notice("appointment_moved", date=day.isoformat(), start=chosen[0], place=target.location)
             session.add(
                 AuditEntry(
                     actor="maillage",
@@ -747,7 +745,7 @@ def _follow(
         session,
         item,
         actor="maillage",
-        notice=label("appointment_cancelled_replan", lang, date=date_text(before[0], lang)),
+        notice=notice("appointment_cancelled_replan", date=before[0].isoformat()),
     )
     return AppointmentOutcome(item.reference, "cancelled", before, None, reachable)
 
@@ -815,7 +813,7 @@ def replan(
     levels |= dated.levels
     done = publish(session, content, territory=territory, by=by, occurrences=dated.occurrences)
     session.flush()
-    moved = follow_appointments(session, plan, done.plan, lang)
+    moved = follow_appointments(session, plan, done.plan)
     for item in declared:
         item.replanned_in = done.plan.version
     session.add(
