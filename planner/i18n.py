@@ -487,7 +487,7 @@ LABELS: dict[str, dict[str, str]] = {
         "person_col_day": "Jour",
         "person_col_slot": "Créneau",
         "person_col_reference": "Référence",
-        "person_col_contact": "Contact",
+        "person_col_contact": "Coordonnées",
         "person_no_bookings": "Aucun rendez-vous réservé.",
         "person_cancelled": "Annulés",
         "person_no_plan": "Aucun plan publié pour l'instant.",
