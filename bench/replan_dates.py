@@ -69,7 +69,9 @@ def case(name: str, command: str, scenario: Path, kind: str, ref: str, weeks: in
         publish(session, read_run(folder), territory=name, by="bench")
     with db.transaction(sessions) as session:
         person = session.scalars(select(Person).where(Person.kind == kind, Person.ref == ref)).one()
-        first = min(e.day for e in plan_events(session, latest_plan(session, person.territory), person))
+        plan = latest_plan(session, person.territory)
+        assert plan is not None
+        first = min(e.day for e in plan_events(session, plan, person))
         day = first + dt.timedelta(weeks=weeks)
         replan.declare(session, person, day, by="bench")
     began = time.perf_counter()

@@ -504,7 +504,9 @@ LABELS: dict[str, dict[str, str]] = {
         "person_declared": "Indisponibilité transmise à vos planificateurs.",
         "booking_sessions_title": "Permanences {territory}",
         "booking_sessions_heading": "Prendre rendez-vous : permanences {territory}",
-        "booking_sessions_intro": "Planning version {version}. Choisissez une permanence pour voir ses créneaux libres.",
+        "booking_sessions_intro": (
+            "Planning version {version}. Choisissez une permanence pour voir ses créneaux libres."
+        ),
         "booking_every_weeks": "toutes les {n} semaines",
         "booking_weekly": "chaque semaine",
         "booking_no_sessions": "Aucune permanence au planning.",

@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from planner.i18n import LABELS, label
 from planner.platform import appointments, db, replan
-from planner.platform.models import Appointment, EventRecord, Person
+from planner.platform.models import Appointment, EventRecord, Person, Unavailability
 from planner.platform.publish import publish, read_run
 from planner.platform.service import create_app
 from tests.platform_runs import run_folder
@@ -27,12 +27,12 @@ SLOT = re.compile(r'name="slot" value="([^"]+)"')
 CANCEL = re.compile(r'href="(/a/[A-Za-z0-9_-]{43})[^"]*"')
 TAG = re.compile(r"<style>.*?</style>|<[^>]+>", re.DOTALL)
 PREFIXES = ("person_", "booking_", "http_", "appointment_", "occurrence_", "planner_kind_")
-SHARED_KEYS = ("hours", "download_ics", "planner_room_withdrawn", "planner_bad_date", "language_other")
+SHARED_KEYS = ("hours", "download_ics", "planner_room_withdrawn", "planner_bad_date", "msg_outside_plan")
 
 
 def _fragments(lang: str) -> set[str]:
     """The words of these pages in ``lang``: each of their labels cut at its placeholders."""
-    keys = [k for k in LABELS[lang] if k.startswith(PREFIXES) or k in SHARED_KEYS and k != "language_other"]
+    keys = [k for k in LABELS[lang] if k.startswith(PREFIXES) or k in SHARED_KEYS]
     pieces = {p.strip(" .;:·—()") for k in keys for p in re.split(r"\{[^}]*\}", LABELS[lang][k])}
     return {p for p in pieces if len(p) >= 4}
 
@@ -109,8 +109,8 @@ def _visit(client: TestClient, sessions, links: dict[str, str], query: str, head
     post(f"/p/{links['assistante-sociale']}/indisponible", {"day": "7/1", "csrf": csrf}, 400)
     get("/p/" + "x" * 43, 404)
     with db.transaction(sessions) as session:  # leave nothing pending for the next language's visit
-        for item in replan.pending(session, session.scalars(select(Person)).first().territory):  # type: ignore[union-attr]
-            session.delete(item)
+        for declared in session.scalars(select(Unavailability).where(Unavailability.replanned_in.is_(None))):
+            session.delete(declared)
     return shown
 
 
