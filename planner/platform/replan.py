@@ -20,13 +20,13 @@ Four levels are tried in order and the first that has a plan is kept:
 0. ``kept``: as ``pinned``, and the people concerned keep their other sessions too: only the sessions on a
    day off or in a withdrawn room move, to days the person has free (a person whose free days cannot take
    them is re-planned as at ``pinned``).
-1. ``pinned``: only the people concerned (a session or a stop on a day off, a session in a withdrawn room)
-   are re-planned. Every session of everyone else is kept as it is: each is solved as a provider of its
-   own, restricted to its day, its hours and its premises (and put back in its room when the model chose
-   another one of the same premises that is free then). Every other vehicle keeps its days and every stop
-   served stays served (``stops.required``): the rounds model has no input to pin a stop to a vehicle and
-   a day. The people concerned lose the day (or the premises) and prefer their current premises
-   (``preferred``: a session elsewhere costs ``off_preference_eur``).
+1. ``pinned``: only the people concerned (a session on a day off or in a withdrawn room) are re-planned.
+   Every session of everyone else is kept as it is: each is solved as a provider of its own, restricted to
+   its day, its hours and its premises (and put back in its room when the model chose another one of the
+   same premises that is free then). In a part that also holds rounds, every vehicle keeps its days and
+   every stop served stays served (``stops.required``). The people concerned lose the day (or the
+   premises) and prefer their current premises (``preferred``: a session elsewhere costs
+   ``off_preference_eur``).
 2. ``preferred``: everyone may move, all prefer their current premises, every served stop stays served.
 3. ``free``: the plain re-optimisation with the unavailabilities only.
 
@@ -91,14 +91,13 @@ Progress = Callable[[str], None]
 
 @dataclass(frozen=True)
 class Off:
-    """What the declarations take away: weekdays per provider and per vehicle (in one week), premises withdrawn."""
+    """What the declarations take away: weekdays per provider (in the week of a date off), premises withdrawn."""
 
     providers: dict[str, set[int]] = field(default_factory=dict)
-    vehicles: dict[str, set[int]] = field(default_factory=dict)
     premises: set[str] = field(default_factory=set)
 
     def __bool__(self) -> bool:
-        return bool(self.providers or self.vehicles or self.premises)
+        return bool(self.providers or self.premises)
 
 
 @dataclass(frozen=True)
@@ -350,14 +349,13 @@ def _unpinned(run: ScenarioRun, plain: Scenario, folder: Path) -> ScenarioRun:
     return run
 
 
-def _rounds_spec(spec: RoundsSpec, off: Off, held: Held, level: str) -> RoundsSpec:
-    """``spec`` with the vehicles' days off, and at ``level`` the stability inputs."""
+def _rounds_spec(spec: RoundsSpec, held: Held, level: str) -> RoundsSpec:
+    """``spec`` at ``level``'s stability inputs (a part holding rooms and rounds re-run for a withdrawn room):
+    each vehicle keeps its days, every stop served stays served."""
     fleet = []
     for v in spec.fleet:
-        days = _days_left(list(v.days), off.vehicles.get(v.vehicle_id, set()), f"vehicle {v.vehicle_id}")
         mine = held.vehicle_days.get(v.vehicle_id, set())
-        if level in ("kept", "pinned") and mine and not mine & off.vehicles.get(v.vehicle_id, set()):
-            days = sorted(mine)
+        days = sorted(mine) if level in ("kept", "pinned") and mine else list(v.days)
         fleet.append(v.override(**{"days": days}))
     required = set(spec.stops.required) | (held.stops if level != "free" else set())
     stops = spec.stops.override(**{"required": sorted(required)})
@@ -404,19 +402,17 @@ def _edited(scenario: Scenario, folder: Path, off: Off, held: Held, level: str, 
         extra = {"start_date": _monday(folder, BOOKINGS) or rooms.start_date}
         update["rooms"] = rooms.override(**extra | ({"time_limit_s": limit} if limit else {}))
     if scenario.rounds is not None and (folder / VISITS).is_file():
-        rounds = _rounds_spec(scenario.rounds, off, held, level)
+        rounds = _rounds_spec(scenario.rounds, held, level)
         extra = {"start_date": _monday(folder, VISITS) or rounds.start_date}
         update["rounds"] = rounds.override(**extra | ({"time_limit_s": limit} if limit else {}))
     return scenario.override(**update)
 
 
 def _touched(folder: Path, off: Off, held: Held) -> bool:
-    """Whether a part's events belong to someone the declarations concern."""
-    rooms = (folder / BOOKINGS).is_file() and (
-        any(p in held.provider_days for p in off.providers)
-        or any(off.premises & premises for premises in held.provider_premises.values())
+    """Whether a part holds sessions in a withdrawn room."""
+    return (folder / BOOKINGS).is_file() and any(
+        off.premises & premises for premises in held.provider_premises.values()
     )
-    return rooms or ((folder / VISITS).is_file() and any(v in held.vehicle_days for v in off.vehicles))
 
 
 def _rerun(folder: Path, off: Off, held: Held, out: Path, limit: float | None, progress: Progress) -> tuple[Path, str]:
