@@ -540,6 +540,8 @@ LABELS: dict[str, dict[str, str]] = {
         "http_bad_request": "Requête invalide.",
         "msg_declares_a_day": "une date d'indisponibilité est à donner",
         "msg_outside_plan": "en dehors du plan publié ({first} au {last})",
+        "msg_before_from": "avant la première date",
+        "planner_until": "Jusqu'au (facultatif, inclus)",
         "app_sign_in_intro": "Réservé aux planificateurs : connectez-vous avec votre compte Maillage "
         "(créé par `maillage planners add`).",
         "app_sign_in_oidc": "Se connecter avec le compte de l'organisation",
@@ -1097,6 +1099,8 @@ LABELS: dict[str, dict[str, str]] = {
         "http_bad_request": "Invalid request.",
         "msg_declares_a_day": "a date of unavailability is needed",
         "msg_outside_plan": "outside the published plan ({first} to {last})",
+        "msg_before_from": "before the first date",
+        "planner_until": "Until (optional, included)",
         "app_sign_in_intro": "For planners only: sign in with your Maillage account (made by `maillage planners add`).",
         "app_sign_in_oidc": "Sign in with your organisation's account",
         "app_sign_in_no_planner": "No planner account in the database: make one with `maillage planners add`.",
@@ -1209,6 +1213,7 @@ def _num(text: str, lang: str) -> str:
 # (pattern, label key, names of the groups given to the label; groups named n* are numbers)
 MESSAGES: tuple[tuple[str, str], ...] = (
     (r"a (?P<kind>provider|crew) declares a day", "msg_declares_a_day"),
+    (r"before --from", "msg_before_from"),
     (r"outside the published plan \((?P<first>[0-9-]+) to (?P<last>[0-9-]+)\)", "msg_outside_plan"),
     (r"territory", "msg_territory"),
     (r"travel model", "travel_model"),

@@ -27,7 +27,14 @@ SLOT = re.compile(r'name="slot" value="([^"]+)"')
 CANCEL = re.compile(r'href="(/a/[A-Za-z0-9_-]{43})[^"]*"')
 TAG = re.compile(r"<style>.*?</style>|<[^>]+>", re.DOTALL)
 PREFIXES = ("person_", "booking_", "http_", "appointment_", "occurrence_", "planner_kind_")
-SHARED_KEYS = ("hours", "download_ics", "planner_room_withdrawn", "planner_bad_date", "msg_outside_plan")
+SHARED_KEYS = (
+    "hours",
+    "download_ics",
+    "planner_room_withdrawn",
+    "planner_bad_date",
+    "planner_until",
+    "msg_outside_plan",
+)
 
 
 def _fragments(lang: str) -> set[str]:
@@ -107,6 +114,17 @@ def _visit(client: TestClient, sessions, links: dict[str, str], query: str, head
     csrf = CSRF.search(form).group(1)  # type: ignore[union-attr]
     post(f"/p/{links['assistante-sociale']}/indisponible", {"day": "2031-01-07", "csrf": csrf}, 400)
     post(f"/p/{links['assistante-sociale']}/indisponible", {"day": "7/1", "csrf": csrf}, 400)
+    post(f"/p/{links['assistante-sociale']}/indisponible", {"day": "2027-01-12", "until": "13/1", "csrf": csrf}, 400)
+    ranged = post(
+        f"/p/{links['assistante-sociale']}/indisponible",
+        {"day": "2027-01-12", "until": "2027-01-13", "csrf": csrf},
+        200,
+    )
+    with sessions() as session:
+        days = sorted(
+            u.day for u in session.scalars(select(Unavailability).where(Unavailability.replanned_in.is_(None)))
+        )
+    assert days == [dt.date(2027, 1, 12), dt.date(2027, 1, 13)] and "13/01/2027" in ranged
     get("/p/" + "x" * 43, 404)
     with db.transaction(sessions) as session:  # leave nothing pending for the next language's visit
         for declared in session.scalars(select(Unavailability).where(Unavailability.replanned_in.is_(None))):
@@ -139,6 +157,8 @@ def test_persons_and_residents_pages_speak_one_language(pages, lang: str, other:
         ("person_withdraw_link", {}),
         ("person_room_withdrawn_intro", {}),
         ("planner_bad_date", {"day": "'7/1'"}),
+        ("planner_bad_date", {"day": "'13/1'"}),
+        ("person_declared", {}),
         ("msg_outside_plan", {"first": "2027-01-04", "last": "2028-01-02"}),  # 26 fortnights
         ("http_not_found", {}),
     ):

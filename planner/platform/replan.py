@@ -545,7 +545,10 @@ def _week(
     target = out / file_name(f"{folder.name}-{monday.isoformat()}")
     command = ["maillage", "replan", str(folder)]
     write_scenario_run(run, target, edited.language, started=datetime.now(UTC), command=command)
-    placed = [e for e in read_run(target).events if e.kind == "session"]
+    try:
+        placed = [e for e in read_run(target).events if e.kind == "session"]
+    except InputError:  # the model placed no session at all
+        return {}
     kept = {_session_key(e) for e in sessions} - {_session_key(e) for e, _, _ in lost}
     if not kept <= {_session_key(e) for e in placed}:
         return {}

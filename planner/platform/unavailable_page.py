@@ -7,8 +7,6 @@ their page). The declaration is audited under the person's kind and reference.
 
 from __future__ import annotations
 
-import datetime as dt
-
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
@@ -17,7 +15,7 @@ from planner.i18n import label, message_text
 from planner.platform import db
 from planner.platform.person_pages import person
 from planner.platform.replan import declare, pending
-from planner.platform.web import Field, Shared, Web, keep_lang, other_lang, page_lang, render, words
+from planner.platform.web import Field, Shared, Web, form_dates, keep_lang, other_lang, page_lang, render, words
 
 router = APIRouter()
 
@@ -51,7 +49,7 @@ def unavailable_form(request: Request, token: str, web: Shared) -> Response:
 
 @router.post("/p/{token}/indisponible", response_class=HTMLResponse)
 def unavailable(
-    request: Request, token: str, web: Shared, day: Field = "", reason: Field = "", csrf: Field = ""
+    request: Request, token: str, web: Shared, day: Field = "", until: Field = "", reason: Field = "", csrf: Field = ""
 ) -> Response:
     """Record a declaration for the planners."""
     web.throttle(request)
@@ -59,14 +57,13 @@ def unavailable(
     with web.sessions() as session:
         who_id = person(session, token).id
     web.guard(request, f"unavailable:{who_id}", csrf)
-    try:
-        when = dt.date.fromisoformat(day) if day else None
-    except ValueError:
-        return _form(web, request, token, 400, label("planner_bad_date", lang, day=repr(day)))
+    when, last, bad = form_dates(day, until)
+    if bad is not None:
+        return _form(web, request, token, 400, label("planner_bad_date", lang, day=repr(bad)))
     with db.transaction(web.sessions) as session:
         who = person(session, token)
         try:
-            declare(session, who, when, by=f"{who.kind}:{who.ref}", reason=reason)
+            declare(session, who, when, by=f"{who.kind}:{who.ref}", reason=reason, until=last)
         except InputError as exc:
             return _form(web, request, token, 400, message_text(exc.problems[0].problem, lang))
     return _form(web, request, token, message=label("person_declared", lang))

@@ -8,6 +8,7 @@ it can be repeated by a stranger, :meth:`Web.throttle` (the per-address rate lim
 
 from __future__ import annotations
 
+import datetime as dt
 import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -71,6 +72,18 @@ def words(lang: str, keep: str = "") -> dict[str, Any]:
             label("person_session", lang, service=event.service or "") if event.kind == "session" else event.summary
         ),
     }
+
+
+def form_dates(day: str, until: str) -> tuple[dt.date | None, dt.date | None, str | None]:
+    """A declaration form's date and optional last date (YYYY-MM-DD; none: a room withdrawn), and the text
+    that is not a date, if any."""
+    found: list[dt.date | None] = []
+    for text in (day, until if day else ""):
+        try:
+            found.append(dt.date.fromisoformat(text) if text else None)
+        except ValueError:
+            return None, None, text
+    return found[0], found[1], None
 
 
 def other_lang(lang: str) -> str:
