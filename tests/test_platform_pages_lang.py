@@ -159,7 +159,7 @@ def test_persons_and_residents_pages_speak_one_language(pages, lang: str, other:
         ("planner_bad_date", {"day": "'7/1'"}),
         ("planner_bad_date", {"day": "'13/1'"}),
         ("person_declared", {}),
-        ("msg_outside_plan", {"first": "2027-01-04", "last": "2028-01-02"}),  # 26 fortnights
+        ("msg_outside_plan", {"first": "2027-01-05", "last": "2027-07-05"}),  # her feed: 26 weeks
         ("http_not_found", {}),
     ):
         assert label(key, lang, **values) in shown, key
@@ -178,3 +178,7 @@ def test_a_bad_language_is_refused(pages) -> None:
             answer = client.get(url, params={"lang": bad})
             assert answer.status_code == 400 and answer.text == LABELS["fr"]["http_bad_request"], (url, bad)
     assert client.get("/rdv/1?lang=en&lang=fr").status_code == 400
+    week = f"/p/{links['bus-mende']}"  # one page, kept rendered per language
+    assert "Thursday 07/01/2027" in client.get(week, headers={"Accept-Language": "en"}).text
+    assert "jeudi 07/01/2027" in client.get(week).text
+    assert "Thursday 07/01/2027" in client.get(week, headers={"Accept-Language": "en-US,en;q=0.9"}).text

@@ -299,9 +299,10 @@ def plan_occurrences(session: Session, plan: Plan, person: Person | None = None)
     return [o for o in found if person is None or person.id in o.people]
 
 
-def plan_dates(session: Session, plan: Plan) -> tuple[dt.date, dt.date]:
-    """The first and last day of a version's calendars: its first event's day to the end its feeds repeat to."""
-    events = plan_events(session, plan)
+def plan_dates(session: Session, plan: Plan, person: Person | None = None) -> tuple[dt.date, dt.date]:
+    """The first and last day of a version's calendars (``person``'s, as their feed repeats them): its first
+    event's day to the end its feeds repeat to."""
+    events = plan_events(session, plan, person)
     first = min((e.day for e in events), default=dt.date.today())
     return first, plan_end(first, max((e.every_weeks for e in events), default=1))
 

@@ -170,7 +170,7 @@ def declare(
             raise InputError.one(
                 "PERSON_ID", str(person.id), "no published plan", "publish one with `maillage publish`"
             )
-        first, end = plan_dates(session, plan)
+        first, end = plan_dates(session, plan, person)
         outside = next((d for d in (day, last) if not first <= d <= end), None)
         if outside is not None:
             raise InputError.one(
