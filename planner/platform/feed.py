@@ -58,6 +58,7 @@ def person_calendar(session: Session, person: Person) -> bytes:
     label = KIND_LABELS.get(person.kind, person.kind)
     first = min((e.day for e in events), default=dt.date(2000, 1, 3))
     series = {e.uid: e for e in plan_events(session, plan)} if plan and week.dates else {}
+    held = {e.uid for e in events}
     calendar = weekly_calendar(
         person.kind,
         f"{person.name} ({label}) — Maillage" if person.kind == "provider" else f"{person.name} — Maillage",
@@ -79,7 +80,7 @@ def person_calendar(session: Session, person: Person) -> bytes:
                 )
                 for e in events
             ),
-            *(_date_event(o, series[o.uid], counts.get(o.uid, [])) for o in week.dates),
+            *(_date_event(o, series[o.uid], counts.get(o.uid, []), o.uid in held) for o in week.dates),
         ],
         every if every > 1 else None,
         until=plan_end(first, every),
@@ -88,11 +89,13 @@ def person_calendar(session: Session, person: Person) -> bytes:
     return bytes(calendar.to_ical())
 
 
-def _date_event(date: Occurrence, series: EventRecord, counts: list[tuple[dt.date, int]]) -> Event:
-    """The calendar event of one date of ``series`` changed alone: its ``RECURRENCE-ID`` is the date and time
-    the series had it at; the appointments it holds are counted on its new day."""
+def _date_event(date: Occurrence, series: EventRecord, counts: list[tuple[dt.date, int]], holder: bool) -> Event:
+    """The calendar event of one date of ``series`` changed alone: for whoever holds the series, an instance
+    of it (``RECURRENCE-ID``: the date and time the series had it at); for someone else (the owner of the
+    premises it moved to), an event of its own on that date, under a UID of its own. The appointments it
+    holds are counted on its new day."""
     return Event(
-        date.uid,
+        date.uid if holder else f"{date.occurrence.isoformat()}-{date.uid}",
         date.summary,
         date.day.isoformat(),
         date.start,
@@ -103,7 +106,8 @@ def _date_event(date: Occurrence, series: EventRecord, counts: list[tuple[dt.dat
         date.description + _bookings([(day, n) for day, n in counts if day == date.day]),
         sequence=date.sequence,
         status=date.status,
-        replaces=f"{date.occurrence.isoformat()}T{series.start}",
+        replaces=f"{date.occurrence.isoformat()}T{series.start}" if holder else None,
+        once=not holder,
     )
 
 
