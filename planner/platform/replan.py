@@ -518,6 +518,11 @@ def _session_key(event: PlannedEvent) -> tuple[str, int, str, str]:
     return refs.get("provider", ""), event.day.isoweekday(), event.start, refs.get("premises_owner", "")
 
 
+def _same_room(a: PlannedEvent, b: PlannedEvent) -> bool:
+    """Whether two sessions of the plan's week overlap in the same room (their location names the room)."""
+    return a.location == b.location and a.day.isoweekday() == b.day.isoweekday() and a.start < b.end and b.start < a.end
+
+
 def _week(
     folder: Path,
     content: RunContent,
@@ -552,8 +557,13 @@ def _week(
     kept = {_session_key(e) for e in sessions} - {_session_key(e) for e, _, _ in lost}
     if not kept <= {_session_key(e) for e in placed}:
         return {}
+    staying = [e for e in sessions if _session_key(e) in kept]
     shift = monday - (_monday(folder, BOOKINGS) or monday)
-    new = [replace(e, day=e.day + shift) for e in placed if _session_key(e) not in kept]
+    new = [
+        replace(e, day=e.day + shift)
+        for e in placed
+        if _session_key(e) not in kept and not any(_same_room(e, other) for other in staying)
+    ]  # a room the published plan gives someone else then (the model may have put them elsewhere) is not free
     found = {}
     for event, refs, day in sorted(lost, key=lambda item: (item[2], item[0].start)):
         mine = next((e for e in new if _refs(e).get("provider") == refs["provider"]), None)
