@@ -18,7 +18,9 @@ Formulation (one CP-SAT model over both plans):
   only when at least ``j`` services are present (``j >= min_services``), and a zone within reach of a
   market place counts ``sync_eur_per_person`` per inhabitant for each such level of its best market that
   week: people who can do at least ``min_services`` of their errands in one trip, more for each extra
-  service.
+  service. A zone a shuttle can bring to a market at that place and slot (``MarketPlace.by_shuttle``, worked
+  out by the caller from the coaches' free hours) counts ``shuttle_share`` of its inhabitants (those without a
+  car) for a level no market within the access time gives it.
 * **Objective** (euros, in cents): the rounds' value of people served minus driving cost, the rooms'
   people-equivalents at ``people_eur`` each minus travel and hire, plus the synchronisation value.
 
@@ -85,13 +87,19 @@ FINAL_SHARE = 0.1
 @dataclass(frozen=True)
 class MarketPlace:
     """A candidate market place: a premises of the rooms problem, the rounds stop beside it (if any), the
-    zones within the market access time, and the providers or vehicles that must meet there."""
+    zones within the market access time, the providers or vehicles that must meet there, and per half-day slot
+    the zones a shuttle could bring to a market held here then (``(slot, zones)`` pairs; none without one)."""
 
     place_id: str
     premises: int
     stop: int | None
     covers: tuple[int, ...]
     must_gather: tuple[str, ...] = ()
+    by_shuttle: tuple[tuple[int, tuple[int, ...]], ...] = ()
+
+    def shuttled(self, slot: int) -> tuple[int, ...]:
+        """The zones a shuttle can bring to a market here in ``slot``."""
+        return tuple(z for k, zones in self.by_shuttle if k == slot for z in zones)
 
 
 @dataclass(frozen=True)
@@ -105,6 +113,7 @@ class MarketsProblem:
     sync_eur_per_person: float = 0.05
     people_eur: float = 5.0
     max_level: int = 4
+    shuttle_share: float = 0.0  # of a zone's inhabitants, those a shuttle brings (people without a car)
 
     def __post_init__(self) -> None:
         problems = _validate(self)
@@ -127,31 +136,42 @@ def _validate(problem: MarketsProblem) -> list[str]:
         problems.append(f"min_services must be between 1 and max_level ({problem.max_level})")
     if problem.sync_eur_per_person < 0 or problem.people_eur < 0:
         problems.append("sync_eur_per_person and people_eur must be >= 0")
+    if not 0 <= problem.shuttle_share <= 1:
+        problems.append("shuttle_share must be between 0 and 1")
     ids = [p.place_id for p in problem.places]
     if len(ids) != len(set(ids)):
         problems.append("market place ids must be unique")
-    entities = problem.entities()
     for place in problem.places:
-        if not 0 <= place.premises < len(problem.rooms.premises):
-            problems.append(f"market {place.place_id}: premises {place.premises} is not a premises of the rooms")
-            continue
-        if place.stop is not None and not 0 <= place.stop < len(problem.rounds.stops):
-            problems.append(f"market {place.place_id}: stop {place.stop} is not a stop of the rounds")
-        if any(not 0 <= z < zones for z in place.covers):
-            problems.append(f"market {place.place_id}: a covered zone is outside the {zones} zones")
-        unknown = sorted(set(place.must_gather) - set(entities))
-        if unknown:
-            problems.append(f"market {place.place_id}: must_gather names unknown ids {', '.join(unknown)}")
-        providers = [e for e in place.must_gather if e in {p.provider_id for p in problem.rooms.providers}]
-        rooms = len(problem.rooms.premises[place.premises].rooms)
-        if len(providers) > rooms:
-            problems.append(
-                f"market {place.place_id}: {len(providers)} providers must be there at once "
-                f"({', '.join(providers)}) but the premises has {rooms} room(s)"
-            )
-        trucks = [e for e in place.must_gather if e not in providers and e in entities]
-        if trucks and place.stop is None:
-            problems.append(f"market {place.place_id}: vehicles {', '.join(trucks)} must stop there but it is no stop")
+        problems += _place_problems(problem, place)
+    return problems
+
+
+def _place_problems(problem: MarketsProblem, place: MarketPlace) -> list[str]:
+    """What is wrong with one market place: indices out of range, a must_gather that cannot meet there."""
+    zones, entities = len(problem.rounds.population), problem.entities()
+    if not 0 <= place.premises < len(problem.rooms.premises):
+        return [f"market {place.place_id}: premises {place.premises} is not a premises of the rooms"]
+    problems = []
+    if place.stop is not None and not 0 <= place.stop < len(problem.rounds.stops):
+        problems.append(f"market {place.place_id}: stop {place.stop} is not a stop of the rounds")
+    shuttled = [(k, z) for k, brought in place.by_shuttle for z in brought]
+    if any(not 0 <= z < zones for z in place.covers + tuple(z for _, z in shuttled)):
+        problems.append(f"market {place.place_id}: a zone it reaches is outside the {zones} zones")
+    if any(not 0 <= k < len(problem.rooms.slots) for k, _ in shuttled):
+        problems.append(f"market {place.place_id}: a by_shuttle slot is not a slot of the rooms")
+    unknown = sorted(set(place.must_gather) - set(entities))
+    if unknown:
+        problems.append(f"market {place.place_id}: must_gather names unknown ids {', '.join(unknown)}")
+    providers = [e for e in place.must_gather if e in {p.provider_id for p in problem.rooms.providers}]
+    rooms = len(problem.rooms.premises[place.premises].rooms)
+    if len(providers) > rooms:
+        problems.append(
+            f"market {place.place_id}: {len(providers)} providers must be there at once "
+            f"({', '.join(providers)}) but the premises has {rooms} room(s)"
+        )
+    trucks = [e for e in place.must_gather if e not in providers and e in entities]
+    if trucks and place.stop is None:
+        problems.append(f"market {place.place_id}: vehicles {', '.join(trucks)} must stop there but it is no stop")
     return problems
 
 
@@ -243,20 +263,28 @@ def markets_of(problem: MarketsProblem, rounds: RoundsResult, rooms: RoomsResult
 
 
 def sync_value(problem: MarketsProblem, rounds: RoundsResult, rooms: RoomsResult) -> float:
-    """Euros a week of synchronisation of a plan: per zone and week, ``sync_eur_per_person`` per inhabitant for
-    each level from ``min_services`` to the services of its best market place within reach."""
+    """Euros a week of synchronisation of a plan: per zone, week and level from ``min_services`` to the services of
+    its best market within reach, ``sync_eur_per_person`` per inhabitant when a market of that level is within the
+    access time, else per inhabitant a shuttle brings (``shuttle_share``) when a shuttle reaches one."""
     entities = problem.entities()
     population = problem.rounds.population
     weeks = problem.rounds.horizon_weeks
-    best = np.zeros((weeks, len(population)), dtype=int)
-    covers = {p.place_id: list(p.covers) for p in problem.places}
-    for (place, week, _), who in place_services(problem, rounds, rooms).items():
+    by_car = np.zeros((weeks, len(population)), dtype=int)
+    by_shuttle = np.zeros((weeks, len(population)), dtype=int)
+    places = {p.place_id: p for p in problem.places}
+    for (place, week, k), who in place_services(problem, rounds, rooms).items():
         count = min(len({entities[e] for e in who}), problem.max_level)
-        zones = covers[place]
-        best[week - 1, zones] = np.maximum(best[week - 1, zones], count)
+        for best, zones in ((by_car, list(places[place].covers)), (by_shuttle, list(places[place].shuttled(k)))):
+            best[week - 1, zones] = np.maximum(best[week - 1, zones], count)
     worth = to_cents(problem.sync_eur_per_person / weeks)
-    levels = np.clip(best - problem.min_services + 1, 0, None)
-    return sum(round(worth * population[z]) * int(levels[w, z]) for w, z in zip(*np.nonzero(levels), strict=True)) / 100
+    car = np.clip(by_car - problem.min_services + 1, 0, None)
+    shuttle = np.clip(by_shuttle - problem.min_services + 1, 0, None) - car
+    cents = sum(round(worth * population[z]) * int(car[w, z]) for w, z in zip(*np.nonzero(car > 0), strict=True))
+    cents += sum(
+        round(worth * problem.shuttle_share * population[z]) * int(shuttle[w, z])
+        for w, z in zip(*np.nonzero(shuttle > 0), strict=True)
+    )
+    return cents / 100
 
 
 # ------------------------------------------------------------------------------------------- the model
@@ -396,18 +424,28 @@ def _sync(
         for j in range(problem.min_services, min(len(services), problem.max_level) + 1):
             levels[m, w, k, j] = model.new_bool_var(f"level_{m}_{w}_{k}_{j}")
             model.add(j * levels[m, w, k, j] <= sum(count))
-    reach: dict[tuple[int, int, int], list[cp_model.IntVar]] = {}
-    for (m, w, _, j), var in levels.items():
+    by_car: dict[tuple[int, int, int], list[cp_model.IntVar]] = {}
+    by_shuttle: dict[tuple[int, int, int], list[cp_model.IntVar]] = {}
+    for (m, w, k, j), var in levels.items():
         for z in problem.places[m].covers:
-            reach.setdefault((z, w, j), []).append(var)
+            by_car.setdefault((z, w, j), []).append(var)
+        for z in problem.places[m].shuttled(k):
+            by_shuttle.setdefault((z, w, j), []).append(var)
     worth = to_cents(problem.sync_eur_per_person / problem.rounds.horizon_weeks)
     terms = []
     population = problem.rounds.population
-    for (z, w, j), members in reach.items():
-        if population[z] > 0:
-            b = model.new_bool_var(f"sync_{z}_{w}_{j}")
-            model.add(b <= sum(members))
-            terms.append(round(worth * float(population[z])) * b)
+    for key in sorted(by_car.keys() | by_shuttle.keys()):
+        z, w, j = key
+        reached = []  # by car, else by shuttle: one of them counts
+        for members, share, how in ((by_car, 1.0, "car"), (by_shuttle, problem.shuttle_share, "shuttle")):
+            cents = round(worth * share * float(population[z]))
+            if key in members and cents > 0:
+                b = model.new_bool_var(f"sync_{how}_{z}_{w}_{j}")
+                model.add(b <= sum(members[key]))
+                terms.append(cents * b)
+                reached.append(b)
+        if len(reached) > 1:
+            model.add_at_most_one(reached)
     return cp_model.LinearExpr.sum(terms)
 
 

@@ -121,7 +121,7 @@ def _request_problems(r: Request, n: int, seats: int, ids: set[str]) -> list[str
     problems = []
     if not (0 <= r.pickup < n and 0 <= r.delivery < n):
         problems.append(f"request {r.request_id}: a location is outside the {n} locations")
-    if r.riders < 1 or r.riders > seats:
+    if r.riders < 1 or (seats and r.riders > seats):  # no coach at all: every request is left out, said why
         problems.append(f"request {r.request_id}: {r.riders} riders, coaches seat at most {seats}")
     if r.pickup_window[1] < r.pickup_window[0] or r.delivery_window[1] < r.delivery_window[0]:
         problems.append(f"request {r.request_id}: a time window ends before it starts")

@@ -44,19 +44,29 @@ def presence(problem: MarketsProblem, result: MarketsResult) -> dict[tuple[str, 
 
 
 def sync_value(problem: MarketsProblem, found: dict[tuple[str, int, int], set[str]]) -> float:
-    """The synchronisation value of a plan: per zone and week, its best market's levels from k on."""
+    """The synchronisation value of a plan: per zone, week and level from k to its best market's services, the
+    zone's inhabitants when a market of that level is within reach by car, else its ``shuttle_share`` when a
+    shuttle brings it to one."""
     population = problem.rounds.population
-    best = np.zeros((problem.rounds.horizon_weeks, len(population)))
-    covers = {p.place_id: list(p.covers) for p in problem.places}
-    for (place, week, _), services in found.items():
-        zones = covers[place]
-        best[week - 1, zones] = np.maximum(best[week - 1, zones], min(len(services), problem.max_level))
-    levels = np.clip(best - problem.min_services + 1, 0, None)
+    car = np.zeros((problem.rounds.horizon_weeks, len(population)))
+    shuttle = np.zeros_like(car)
+    places = {p.place_id: p for p in problem.places}
+    for (place, week, slot), services in found.items():
+        level = min(len(services), problem.max_level)
+        for z in places[place].covers:
+            car[week - 1, z] = max(car[week - 1, z], level)
+        for k, zones in places[place].by_shuttle:
+            for z in zones if k == slot else ():
+                shuttle[week - 1, z] = max(shuttle[week - 1, z], level)
     per_person = round(problem.sync_eur_per_person / problem.rounds.horizon_weeks * 100)  # cents, as the model
-    return (
-        float(sum(round(per_person * population[z]) * levels[w, z] for w, z in zip(*np.nonzero(levels), strict=True)))
-        / 100
-    )
+    cents = 0
+    for (w, z), by_car in np.ndenumerate(car):
+        for j in range(problem.min_services, problem.max_level + 1):
+            if by_car >= j:
+                cents += round(per_person * float(population[z]))
+            elif shuttle[w, z] >= j:
+                cents += round(per_person * problem.shuttle_share * float(population[z]))
+    return cents / 100
 
 
 def check(problem: MarketsProblem, result: MarketsResult) -> list[str]:

@@ -30,9 +30,12 @@ DIST = TIME * 1000  # 60 km/h
 POPULATION = np.array([1000.0, 1000.0])  # zone 0 near A, zone 1 near B
 
 
-def _problem(sync: float, *, must_gather: tuple[str, ...] = (), rooms_at_a: int = 1) -> MarketsProblem:
+def _problem(
+    sync: float, *, must_gather: tuple[str, ...] = (), rooms_at_a: int = 1, shuttle_share: float = 0.0
+) -> MarketsProblem:
     """One truck (stops A and B, weekly, Monday), one provider (one weekly session at A or B, Monday): the
-    truck prefers A (its depot is closer), the provider B (more people need it there)."""
+    truck prefers A (its depot is closer), the provider B (more people need it there). With ``shuttle_share``,
+    a shuttle brings zone 1 to a Monday-morning market at A (its share of the people count)."""
     rounds = RoundsProblem(
         stops=(Stop("A", "A", 0, 120, visits_per_week=1), Stop("B", "B", 1, 120, visits_per_week=1)),
         vehicles=(Vehicle("bus", 2, days=(1,), lunch=None, services=("fs",)),),
@@ -57,8 +60,11 @@ def _problem(sync: float, *, must_gather: tuple[str, ...] = (), rooms_at_a: int 
         slots=half_days(days=(1,)),
         balance_bonus=0.0,
     )
-    places = (MarketPlace("A", 0, 0, (0,), must_gather), MarketPlace("B", 1, 1, (1,)))
-    return MarketsProblem(rounds, rooms, places, min_services=2, sync_eur_per_person=sync, people_eur=1.0)
+    brought = ((0, (1,)),) if shuttle_share else ()
+    places = (MarketPlace("A", 0, 0, (0,), must_gather, brought), MarketPlace("B", 1, 1, (1,)))
+    return MarketsProblem(
+        rounds, rooms, places, min_services=2, sync_eur_per_person=sync, people_eur=1.0, shuttle_share=shuttle_share
+    )
 
 
 def _brute_force(problem: MarketsProblem) -> float:
@@ -79,6 +85,8 @@ def _brute_force(problem: MarketsProblem) -> float:
         truck_morning = stop is not None  # a one-stop day starts at the shift's start: a morning visit
         if truck_morning and stop == place and slot == 0:
             value += round(problem.sync_eur_per_person * 100) * POPULATION[place] / 100
+            if place == 0:  # zone 1 brought to A by the shuttle, if any
+                value += round(round(problem.sync_eur_per_person * 100) * problem.shuttle_share * POPULATION[1]) / 100
         elif problem.places[0].must_gather:
             continue  # the place's must_gather never meets
         best = max(best, value)
@@ -99,6 +107,28 @@ def test_joint_plan_matches_brute_force(sync):
     if sync == 1.0:
         assert len(result.markets) == 1 and set(result.markets[0].services) == {"fs", "caf"}
         assert result.sync_value == pytest.approx(1000.0)
+
+
+@pytest.mark.parametrize("sync", [0.01, 0.05, 1.0])
+def test_joint_plan_with_a_shuttle_matches_brute_force(sync):
+    """The people a shuttle brings to a market count (their share), and the optimum is still the brute force's."""
+    problem = _problem(sync, shuttle_share=0.5)
+    result = solve(problem, time_limit_s=10, seed=0)
+    assert result.info.status == "optimal"
+    assert result.info.objective == pytest.approx(_brute_force(problem), abs=0.011)
+    assert check(problem, result) == []
+
+
+def test_the_people_a_shuttle_brings_make_a_market_pay():
+    """At 1 cent a person, the market at A is worth exactly its cost (the plan without it is as good); when a
+    shuttle can bring zone 1 to it (half of its people count), the market pays 5 EUR more and is held at A."""
+    nothing = solve(_problem(0.0), time_limit_s=10, seed=0)
+    without = solve(_problem(0.01), time_limit_s=10, seed=0)
+    with_shuttle = solve(_problem(0.01, shuttle_share=0.5), time_limit_s=10, seed=0)
+    assert without.info.objective == pytest.approx(nothing.info.objective)
+    assert [m.place_id for m in with_shuttle.markets] == ["A"]
+    assert with_shuttle.sync_value == pytest.approx(10.0 + 5.0)
+    assert with_shuttle.info.objective == pytest.approx(nothing.info.objective + 5.0)
 
 
 def test_separate_plans_make_no_market_here():

@@ -121,3 +121,20 @@ def test_a_bus_one_week_in_two_follows_its_crews_cycle(run: MarketsRun) -> None:
     for m in five:  # there the market keeps its fortnight (a public holiday skips one)
         there = [d for d in days if d.month == m and d.year == first.year]
         assert there and all((b - a).days % 14 == 0 for a, b in pairwise(there))
+
+
+def test_shuttle_reach_respects_the_coaches_hours(run: MarketsRun) -> None:
+    """The joint plan values the communes a coach can bring to a market at that half-day (their people without a
+    car): never one within the access time by car, and on school days none to a market opening at 8:30 (the
+    coaches are free from 9:15 and riders must arrive within the market's first hour to stay two hours there);
+    on Wednesdays, when the coaches are free all day, some."""
+    spec = run.spec.shuttle
+    assert spec is not None and run.problem.shuttle_share == spec.share_without_car
+    slots = run.problem.rooms.slots
+    brought = {slots[k].day: 0 for k in range(len(slots))}
+    for place in run.problem.places:
+        for k, zones in place.by_shuttle:
+            assert not set(zones) & set(place.covers), place.place_id
+            assert slots[k].day == 3 or slots[k].start_min > 9 * 60, (place.place_id, slots[k])
+            brought[slots[k].day] += len(zones)
+    assert brought[3] > max(brought[d] for d in (1, 2, 4, 5)) > 0

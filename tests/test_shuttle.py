@@ -166,6 +166,15 @@ def test_unserved_requests_get_their_reason():
     assert set(result.unserved) == {"W-out", "W-back"}
 
 
+def test_a_day_without_any_free_coach_leaves_every_trip_with_its_reason():
+    """No coach free that day: the day is still a problem (not refused), every trip is left out as "no_coach"."""
+    base = _problem()
+    idle = ShuttleProblem(base.requests, (), TIME, DIST, boarding_min=2)
+    result = solve(idle, time_limit_s=5, seed=0)
+    assert result.routes == () and set(result.unserved) == {r.request_id for r in base.requests}
+    assert set(result.reasons.values()) == {"no_coach"}
+
+
 def test_a_return_is_never_served_without_its_outbound():
     """V's outbound window closes before any coach can be there, its return alone would fit: neither is
     served, and the checker flags a plan carrying the return alone."""
@@ -184,3 +193,40 @@ def test_every_reason_has_words_in_both_languages():
     from planner.i18n import LABELS
 
     assert all(f"shuttle_why_{code}" in LABELS[lang] for code in REASONS for lang in ("fr", "en"))
+
+
+def test_the_communes_a_coach_can_bring_to_a_market_follow_its_free_hours():
+    """A commune 25 min from the market and from the depot: a coach free from 9:15 cannot bring it to an 8:30
+    market (riders must arrive within its first hour to stay two hours), can to a 10:00 one, and can on a
+    Wednesday when it is free from 8:30; a commune 70 min away is beyond the longest ride whatever the hours."""
+    from planner.jobs.coach_trips import coaches_free, reachable
+    from planner.scenario import ShuttleSpec
+
+    spec = ShuttleSpec.model_validate(
+        {
+            "usage_rate": 0.1,
+            "usage_source": "test",
+            "share_without_car": 0.1,
+            "car_source": "test",
+            "coaches": [
+                {
+                    "coach_id": "car",
+                    "depot": "depot",
+                    "capacity": 30,
+                    "free": [
+                        {"days": [1], "start": "09:15", "end": "16:15"},
+                        {"days": [3], "start": "08:30", "end": "17:30"},
+                    ],
+                }
+            ],
+        }
+    )
+    # 0 depot, 1 market, 2 near commune, 3 far commune
+    minutes = np.array([[0, 25, 25, 70], [25, 0, 25, 70], [25, 25, 0, 90], [70, 70, 90, 0]], dtype=float)
+    homes = {"near": 2, "far": 3}
+    monday, wednesday = coaches_free(spec, 1, [0]), coaches_free(spec, 3, [0])
+    assert coaches_free(spec, 2, [0]) == ()
+    assert reachable(spec, monday, minutes, homes, 1, (510, 690)) == set()
+    assert reachable(spec, monday, minutes, homes, 1, (600, 780)) == {"near"}
+    assert reachable(spec, wednesday, minutes, homes, 1, (510, 690)) == {"near"}
+    assert reachable(spec, (), minutes, homes, 1, (600, 780)) == set()

@@ -40,6 +40,7 @@ from planner._errors import InputError, Problem
 from planner.data.hours import FRENCH_DAYS, clock_text
 from planner.jobs import rooms as rooms_job
 from planner.jobs import rounds as rounds_job
+from planner.jobs.coach_trips import by_shuttle
 from planner.jobs.coverage import CoverageResult
 from planner.jobs.rooms import RoomsRun
 from planner.jobs.rounds import RoundsRun
@@ -116,15 +117,17 @@ def build_problem(
     spec = _spec(scenario)
     places, stops = _places(rooms, rounds, spec)
     reach = coverage.model.matrix(coverage.territory.demand_points(), places.geometry, limit_min=spec.access_min)
+    covers = [
+        tuple(np.nonzero(np.isfinite(reach[:, m]) & (reach[:, m] <= spec.access_min))[0].tolist())
+        for m in range(len(places))
+    ]
+    longest = max((p.session_min for p in rooms.problem.providers), default=24 * 60)  # the market's hours, at most
+    shuttle = by_shuttle(coverage, spec, places, covers, rooms.problem.slots, longest, rounds.problem.horizon_weeks)
     market_places = tuple(
-        MarketPlace(
-            row.site_id,
-            int(row.premises_index),
-            stop,
-            tuple(np.nonzero(np.isfinite(reach[:, m]) & (reach[:, m] <= spec.access_min))[0].tolist()),
-            tuple(place.must_gather),
+        MarketPlace(row.site_id, int(row.premises_index), stop, near, tuple(place.must_gather), brought)
+        for row, stop, place, near, brought in zip(
+            places.itertuples(), stops, spec.places, covers, shuttle, strict=True
         )
-        for m, (row, stop, place) in enumerate(zip(places.itertuples(), stops, spec.places, strict=True))
     )
     problem = MarketsProblem(
         rounds.problem,
@@ -133,6 +136,7 @@ def build_problem(
         min_services=spec.min_services,
         sync_eur_per_person=spec.sync_eur_per_person,
         people_eur=spec.people_eur,
+        shuttle_share=spec.shuttle.share_without_car if spec.shuttle is not None else 0.0,
     )
     return problem, places
 

@@ -7,10 +7,12 @@ round trip impossible, the coaches' seats and hours taken by other riders), per 
 
 Stated model: a commune beyond ``markets.access_min`` of every market place, and within
 ``shuttle.max_ride_min`` of one, expects ``population x share_without_car x usage_rate`` riders a week, spread
-over the half-day markets of its nearest market place; a commune expecting fewer than ``min_riders`` per
-market gets no stop. Riders are picked up at the commune's demand point, arrive at the market between
-``arrive_before_min`` before it opens and ``stay_min`` before it closes, and are taken back after
-``stay_min`` there. One dial-a-ride problem per market day (:mod:`optimize.shuttle`), with the coaches
+over the half-day markets of the nearest place holding markets the coaches can bring them to
+(:mod:`planner.jobs.coach_trips`: a coach free that weekday could serve the round trip alone); a commune with no
+such market is sent to its nearest place, and its trips are left out with their reason. A commune expecting
+fewer than ``min_riders`` per market gets no stop. Riders are picked up at the commune's demand point, arrive at
+the market between ``arrive_before_min`` before it opens and ``stay_min`` before it closes, and are taken back
+after ``stay_min`` there. One dial-a-ride problem per market day (:mod:`optimize.shuttle`), with the coaches
 free that weekday; the days share ``shuttle.time_limit_s`` (a day ending early leaves its time to the next) and
 each search ends after ``SOLUTIONS_PER_DAY`` solutions. No files are written here.
 """
@@ -30,16 +32,15 @@ import numpy as np
 import pandas as pd
 from shapely.geometry import LineString, Point
 
-from optimize.shuttle import Coach, Request, ShuttleProblem, ShuttleResult, solve
+from optimize.shuttle import ShuttleProblem, ShuttleResult, solve
 from planner._errors import InputError
 from planner.data.hours import FRENCH_DAYS, clock_min, clock_text
+from planner.jobs.coach_trips import coach_depots, coaches_free, reachable, round_trip
 from planner.jobs.coverage import CoverageResult
-from planner.jobs.inputs import depot_sites
 from planner.jobs.markets import MarketsRun
 from planner.scenario import ShuttleSpec
 
 Progress = Callable[[str], None]
-RETURN_SLACK_MIN = 30  # riders are picked up for the return at most this long after the market closes
 SOLUTIONS_PER_DAY = 50  # the search of a market day ends here (same seed, same plan), the clock only a safety net
 DAY_RESERVE_S = 1.0  # a day's search may use the time earlier days left, less this much per day still to plan
 
@@ -87,21 +88,31 @@ class Trip:
     direction: str  # "aller" or "retour"
 
 
-def _depots(coverage: CoverageResult, spec: ShuttleSpec) -> gpd.GeoDataFrame:
-    where = [(f"markets.shuttle.coaches[{n}] ({c.coach_id})", c.depot) for n, c in enumerate(spec.coaches)]
-    rows = [
-        {"coach_id": c.coach_id, "name": site["name"], "geometry": site["geometry"]}
-        for c, site in zip(spec.coaches, depot_sites(coverage.territory, where, "markets"), strict=True)
-    ]
-    return gpd.GeoDataFrame(rows, crs="EPSG:4326")
+@dataclass
+class _Locations:
+    """Every place a coach calls at (depots first, then the market places, then the communes' stops), their
+    names and the travel matrices between them."""
+
+    names: list[tuple[str, Point]]
+    place: dict[str, int]  # market place id -> location
+    zone: dict[int, int]  # zone index -> location
+    time_min: np.ndarray
+    dist_m: np.ndarray
 
 
-def _free(spec: ShuttleSpec, coach: int, day: int) -> tuple[int, int] | None:
-    """The coach's free hours on an ISO weekday, or None."""
-    for free in spec.coaches[coach].free:
-        if day in free.days:
-            return clock_min(free.start), clock_min(free.end)
-    return None
+def _locations(
+    coverage: CoverageResult, depots: gpd.GeoDataFrame, places: gpd.GeoDataFrame, zones: list[int]
+) -> _Locations:
+    territory = coverage.territory
+    points = territory.demand_points()
+    names = [(f"Dépôt {n}", g) for n, g in zip(depots["name"], depots.geometry, strict=True)]
+    place = {str(sid): len(names) + i for i, sid in enumerate(places.index)}
+    names += [(str(n), g) for n, g in zip(places["name"], places.geometry, strict=True)]
+    zone = {z: len(names) + i for i, z in enumerate(zones)}
+    names += [(str(territory.zones["name"].iloc[z]), points.iloc[z]) for z in zones]
+    series = gpd.GeoSeries([g for _, g in names], crs="EPSG:4326")
+    time_min = coverage.model.matrix(series, series).astype(float)
+    return _Locations(names, place, zone, time_min, coverage.model.distance_m(series, series))
 
 
 def run_shuttle(coverage: CoverageResult, markets: MarketsRun, progress: Progress = lambda _: None) -> ShuttleRun:
@@ -109,34 +120,32 @@ def run_shuttle(coverage: CoverageResult, markets: MarketsRun, progress: Progres
     spec = markets.spec.shuttle
     if spec is None:
         raise InputError.one("markets", "shuttle", "has no shuttle: section")
-    territory, model = coverage.territory, coverage.model
-    depots = _depots(coverage, spec)
-    held = markets.markets
-    used = sorted(set(held["place_id"]))
-    places = markets.places.set_index("site_id").loc[used] if used else markets.places.iloc[:0]
-    population = territory.zones["population"].to_numpy(dtype=float)
+    population = coverage.territory.zones["population"].to_numpy(dtype=float)
     weeks = markets.problem.rounds.horizon_weeks
-    points = territory.demand_points()
-    minutes = model.matrix(points, places.geometry) if used else np.zeros((len(points), 0))
-    nearest = minutes.argmin(axis=1) if used else np.zeros(len(points), dtype=int)
-    best = minutes.min(axis=1) if used else np.full(len(points), np.inf)
-    beyond = (best > markets.spec.access_min) & (best <= spec.max_ride_min)
+    depots = coach_depots(coverage, spec)
+    held = markets.markets.reset_index(drop=True)
+    used = sorted(set(held["place_id"]))
+    places = markets.places.set_index("site_id").loc[used] if used else markets.places.set_index("site_id").iloc[:0]
+    points = coverage.territory.demand_points()
+    to_place = coverage.model.matrix(points, places.geometry) if used else np.zeros((len(points), 0))
+    best = to_place.min(axis=1) if used else np.full(len(points), np.inf)
     riders_week = population * spec.share_without_car * spec.usage_rate
-    per_place = held.groupby("place_id").size() / weeks if used else pd.Series(dtype=float)
-    zone_place = {int(z): used[int(nearest[z])] for z in np.nonzero(beyond)[0]}
-    per_market = {z: riders_week[z] / per_place[p] for z, p in zone_place.items()}
-    riding = {z: r for z, r in per_market.items() if r >= spec.min_riders}
+    beyond = np.nonzero((best > markets.spec.access_min) & (best <= spec.max_ride_min) & (riders_week > 0))[0]
+    where = _locations(coverage, depots, places, [int(z) for z in beyond])
+    visits = _markets_per_zone(spec, where, held, to_place, used, [int(z) for z in beyond])
+    riding = {z: riders_week[z] * weeks / len(rows) for z, rows in visits.items()}
+    riding = {z: r for z, r in riding.items() if r >= spec.min_riders}
     days = sorted({(int(r.week), int(r.day)) for r in held.itertuples()})
     deadline = time.perf_counter() + spec.time_limit_s
     solved = []
     for n, (week, day) in enumerate(days):
         todays = held[(held["week"] == week) & (held["day"] == day)]
-        problem, names, trips = _day_problem(coverage, markets, spec, depots, todays, riding, zone_place, day)
+        problem, trips = _day_problem(coverage, spec, where, todays, riding, visits, day)
         progress(f"Bussoservice: week {week}, day {day}, {len(problem.requests)} trips")
         later = len(days) - n - 1  # the days still to plan each keep at least DAY_RESERVE_S
         budget = max(DAY_RESERVE_S, deadline - time.perf_counter() - later * DAY_RESERVE_S)
         result = solve(problem, time_limit_s=budget, seed=spec.seed, solutions=SOLUTIONS_PER_DAY)
-        solved.append((week, day, problem, result, names, trips))
+        solved.append((week, day, problem, result, where.names, trips))
     timetable = _timetable(solved, markets.start_date)
     routes = _routes(solved, coverage)
     left_out = _left_out(solved, markets.start_date)
@@ -145,78 +154,62 @@ def run_shuttle(coverage: CoverageResult, markets: MarketsRun, progress: Progres
     return ShuttleRun(spec, plans, timetable, _stops(timetable), routes, kpis, left_out)
 
 
+def _markets_per_zone(
+    spec: ShuttleSpec, where: _Locations, held: pd.DataFrame, to_place: np.ndarray, used: list[str], zones: list[int]
+) -> dict[int, list[int]]:
+    """Per commune beyond the access time, the markets (rows of ``held``) its riders go to: those of the nearest
+    place holding a market the coaches can bring them to, spread over the horizon; else all those of the nearest
+    place (the trips are then left out, with their reason)."""
+    fits: dict[tuple[str, int, str, str], set[int]] = {}  # (place, weekday, start, end) -> zones the coaches reach
+    for row in held.itertuples():
+        key = (str(row.place_id), int(row.day), str(row.start), str(row.end))
+        if key not in fits:
+            near = {z: where.zone[z] for z in zones if to_place[z, used.index(key[0])] <= spec.max_ride_min}
+            coaches = coaches_free(spec, key[1], list(range(len(spec.coaches))))
+            hours = (clock_min(key[2]), clock_min(key[3]))
+            fits[key] = reachable(spec, coaches, where.time_min, near, where.place[key[0]], hours)
+    visits = {}
+    for z in zones:
+        by_place: dict[str, list[int]] = {}
+        for i, row in enumerate(held.itertuples()):
+            if z in fits[str(row.place_id), int(row.day), str(row.start), str(row.end)]:
+                by_place.setdefault(str(row.place_id), []).append(i)
+        nearest = min(by_place or used, key=lambda p: (to_place[z, used.index(p)], p))
+        visits[z] = by_place.get(nearest) or [i for i, p in enumerate(held["place_id"]) if p == nearest]
+    return visits
+
+
 def _day_problem(
     coverage: CoverageResult,
-    markets: MarketsRun,
     spec: ShuttleSpec,
-    depots: gpd.GeoDataFrame,
+    where: _Locations,
     todays: pd.DataFrame,
     riding: dict[int, float],
-    zone_place: dict[int, str],
+    visits: dict[int, list[int]],
     day: int,
-) -> tuple[ShuttleProblem, list[tuple[str, Point]], dict[str, Trip]]:
+) -> tuple[ShuttleProblem, dict[str, Trip]]:
     """One day's dial-a-ride: the coaches free that day, a trip there and back per commune and market, and
     who each trip carries."""
     zones = coverage.territory.zones
-    points = coverage.territory.demand_points()
-    places = markets.places.set_index("site_id")
-    geometry = list(depots.geometry)
-    names = [f"Dépôt {n}" for n in depots["name"]]
-    location: dict[str, int] = {}
-
-    def at(key: str, point: object, name: str) -> int:
-        if key not in location:
-            location[key] = len(geometry)
-            geometry.append(point)
-            names.append(name)
-        return location[key]
-
-    coaches = tuple(
-        Coach(c.coach_id, i, c.capacity, free, c.cost_per_km, c.cost_per_hour, c.co2_g_per_km)
-        for i, c in enumerate(spec.coaches)
-        if (free := _free(spec, i, day)) is not None
-    )  # a coach not free today keeps its depot as a location (indices stay aligned) but is not routed
-    seats = max((c.capacity for c in coaches), default=0)
+    coaches = coaches_free(spec, day, list(range(len(spec.coaches))))
+    seats = max(c.capacity for c in coaches or spec.coaches)  # none free today: its trips are left, "no coach"
     requests, trips = [], {}
-    for market in todays.itertuples() if seats else ():
-        start, end = clock_min(market.start), clock_min(market.end)
-        m = at(f"place:{market.place_id}", places.at[market.place_id, "geometry"], str(market.place))
-        latest = max(start, end - spec.stay_min)
+    for market in todays.itertuples():
+        hours = (clock_min(market.start), clock_min(market.end))
         for z, riders in sorted(riding.items()):
-            if zone_place[z] != market.place_id:
+            if market.Index not in visits[z]:
                 continue
-            home = at(f"zone:{z}", points.iloc[z], str(zones["name"].iloc[z]))
             total = math.ceil(riders - 1e-9)
+            commune = str(zones["name"].iloc[z])
             for part, group in enumerate(range(0, total, seats)):  # groups larger than a coach are split
-                size = min(seats, total - group)
-                out = f"{zones['zone_id'].iloc[z]}-{market.place_id}-{market.slot}-{part}-aller"
-                back = out.removesuffix("aller") + "retour"
-                commune = str(zones["name"].iloc[z])
-                trips[out] = Trip(z, commune, str(market.place), "aller")
-                trips[back] = Trip(z, commune, str(market.place), "retour")
-                requests.append(
-                    Request(
-                        out, home, m, size, (0, latest), (start - spec.arrive_before_min, latest), spec.max_ride_min
-                    )
+                trip = f"{zones['zone_id'].iloc[z]}-{market.place_id}-{market.slot}-{part}"
+                out, back = round_trip(
+                    trip, where.zone[z], where.place[market.place_id], min(seats, total - group), hours, spec
                 )
-                requests.append(
-                    Request(
-                        back,
-                        m,
-                        home,
-                        size,
-                        (start, end + RETURN_SLACK_MIN),
-                        (start, 24 * 60 - 1),
-                        spec.max_ride_min,
-                        after=out,
-                        stay_min=spec.stay_min,
-                    )
-                )
-    series = gpd.GeoSeries(geometry, crs="EPSG:4326")
-    time_min = coverage.model.matrix(series, series).astype(float)
-    dist_m = coverage.model.distance_m(series, series)
-    problem = ShuttleProblem(tuple(requests), coaches, time_min, dist_m, spec.boarding_min)
-    return problem, list(zip(names, geometry, strict=True)), trips
+                requests += [out, back]
+                trips[out.request_id] = Trip(z, commune, str(market.place), "aller")
+                trips[back.request_id] = Trip(z, commune, str(market.place), "retour")
+    return ShuttleProblem(tuple(requests), coaches, where.time_min, where.dist_m, spec.boarding_min), trips
 
 
 def _timetable(solved: list, start: dt.date) -> pd.DataFrame:
