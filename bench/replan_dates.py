@@ -24,20 +24,25 @@ from planner.platform.models import EventRecord, Person, Plan
 from planner.platform.publish import latest_plan, plan_events, publish, read_run
 
 ROOT = Path(__file__).parents[1]
-CORSICA_HOMES = ["2B033", "2B096", "2B042", "2B037"]  # Bastia, Corte, Calvi, Lucciana (Haute-Corse)
+ELSEWHERE = {  # the Lozère providers moved to another département: its town halls, homes in its towns
+    "2B": ["2B033", "2B096", "2B042", "2B037"],  # Haute-Corse: Bastia, Corte, Calvi, Lucciana
+    "59": ["59350", "59512", "59178", "59606"],  # Nord (dense): Lille, Roubaix, Douai, Valenciennes
+    "971": ["97120", "97101", "97118", "97105"],  # Guadeloupe: Pointe-à-Pitre, Les Abymes, Petit-Bourg, Basse-Terre
+}
 
 
-def _corsica(out: Path) -> Path:
-    """The Lozère rooms scenario moved to Haute-Corse: its town halls, no extra rooms, homes there."""
+def _elsewhere(code: str, out: Path) -> Path:
+    """The Lozère rooms scenario moved to département ``code``: its town halls, no extra rooms, homes there."""
     scenario = yaml.safe_load((ROOT / "scenarios" / "lozere-rooms.yaml").read_text(encoding="utf-8"))
-    scenario["name"] = "haute-corse-rooms"
-    scenario["territory"] = {"departement": "2B"}
+    scenario["name"] = f"rooms-{code.lower()}"
+    scenario["territory"] = {"departement": code}
     scenario["rooms"]["premises"]["rooms"] = []
+    homes = ELSEWHERE[code]
     for n, provider in enumerate(scenario["rooms"]["providers"]):
-        provider["home"] = CORSICA_HOMES[n % len(CORSICA_HOMES)]
+        provider["home"] = homes[n % len(homes)]
         provider.pop("needs", None)
         provider.pop("preferred", None)
-    path = out / "haute-corse-rooms.yaml"
+    path = out / f"rooms-{code.lower()}.yaml"
     path.write_text(yaml.safe_dump(scenario, allow_unicode=True), encoding="utf-8")
     return path
 
@@ -107,7 +112,9 @@ def main() -> None:
         case("lozere-rooms", "rooms", scenarios / "lozere-rooms.yaml", "provider", "caf", 0, out, limit),
         case("lozere-rooms-msa", "rooms", scenarios / "lozere-rooms.yaml", "provider", "msa", 2, out, limit),
         case("lozere-bus", "rounds", scenarios / "lozere-bus.yaml", "crew", "bus-mende", 2, out, limit),
-        case("haute-corse-rooms", "rooms", _corsica(out), "provider", "caf", 1, out, limit),
+        case("haute-corse-rooms", "rooms", _elsewhere("2B", out), "provider", "caf", 1, out, limit),
+        case("nord-rooms", "rooms", _elsewhere("59", out), "provider", "msa", 1, out, limit),
+        case("guadeloupe-rooms", "rooms", _elsewhere("971", out), "provider", "assistante-sociale", 1, out, limit),
         case("hautes-alpes-bus", "rounds", scenarios / "hautes-alpes-bus.yaml", "crew", "bus-gap", 4, out, limit),
     ]
     print("| case | declared | level | series identical | that date | people told | replan |")
