@@ -159,7 +159,7 @@ def test_persons_and_residents_pages_speak_one_language(pages, lang: str, other:
         ("planner_bad_date", {"day": "'7/1'"}),
         ("planner_bad_date", {"day": "'13/1'"}),
         ("person_declared", {}),
-        ("msg_outside_plan", {"first": "2027-01-05", "last": "2027-07-05"}),  # her feed: 26 weeks
+        ("msg_outside_plan", {"first": "2027-01-04", "last": "2027-07-05"}),  # to her feed's end: 26 weeks
         ("http_not_found", {}),
     ):
         assert label(key, lang, **values) in shown, key

@@ -300,11 +300,13 @@ def plan_occurrences(session: Session, plan: Plan, person: Person | None = None)
 
 
 def plan_dates(session: Session, plan: Plan, person: Person | None = None) -> tuple[dt.date, dt.date]:
-    """The first and last day of a version's calendars (``person``'s, as their feed repeats them): its first
-    event's day to the end its feeds repeat to."""
-    events = plan_events(session, plan, person)
+    """The first and last day of a version's calendars: its first event's day to the end its feeds repeat
+    to (``person``'s feed, when given)."""
+    events = plan_events(session, plan)
     first = min((e.day for e in events), default=dt.date.today())
-    return first, plan_end(first, max((e.every_weeks for e in events), default=1))
+    mine = plan_events(session, plan, person) if person is not None else events
+    start = min((e.day for e in mine), default=first)
+    return first, plan_end(start, max((e.every_weeks for e in mine), default=1))
 
 
 def _same(a: EventRecord, b: EventRecord) -> bool:
