@@ -302,3 +302,40 @@ def test_a_day_off_without_sessions_moves_nothing(rooms_run: Path, tmp_path: Pat
     assert not any(changes for _, _, changes in done.publication.people) and not done.appointments
     assert done.dates == [] and done.levels == {}
     sessions.kw["bind"].dispose()
+
+
+def test_a_date_off_stays_off_when_a_withdrawn_room_changes_her_series(rooms_run: Path, tmp_path: Path) -> None:
+    """A provider off on Tuesday 12 January (v2), then the premises of her Tuesday session withdrawn (v3):
+    her sessions there are re-planned, and whatever session of hers falls on 12 January in v3 has that date
+    answered again (moved or cancelled), so she is still not expected to work that day."""
+    sessions = db.open_database(f"sqlite:///{tmp_path / 'rooms.db'}")
+    ref = _tuesday_provider(rooms_run)
+    off = TUESDAY + dt.timedelta(weeks=1)
+    with db.transaction(sessions) as session:
+        publish(session, read_run(rooms_run), territory="Lozère", by="test")
+    with db.transaction(sessions) as session:
+        replan.declare(session, _provider(session, ref), off, by="planner", reason="congé")
+    with db.transaction(sessions) as session:
+        replan.replan(session, "Lozère", out=tmp_path / "v2", by="planner", time_limit_s=5)
+    with sessions() as session:
+        tuesday = next(
+            e for e in _events(session, 2).values() if e.uid.startswith(f"session-{ref}-") and e.day == TUESDAY
+        )
+        ids = [link.person_id for link in tuesday.people]
+        owner = session.scalars(select(Person).where(Person.kind == "premises_owner", Person.id.in_(ids))).one()
+        replan.declare(session, owner, None, by="premises_owner", reason="travaux")
+        session.commit()
+    with db.transaction(sessions) as session:
+        done = replan.replan(session, "Lozère", out=tmp_path / "v3", by="planner", time_limit_s=5)
+    assert done.publication.plan.version == 3 and "lozere-rooms" in done.levels
+    with sessions() as session:
+        after = _events(session, 3)
+        due = {
+            u for u, e in after.items()
+            if u.startswith(f"session-{ref}-") and e.status == "CONFIRMED" and e.day <= off
+            and (off - e.day).days % 7 == 0
+        }  # fmt: skip
+        answered = {d.uid for d in plan_occurrences(session, done.publication.plan) if d.occurrence == off}
+        assert due <= answered, (due, answered)
+        assert all(d.day != off for d in plan_occurrences(session, done.publication.plan) if d.status == "CONFIRMED")
+    sessions.kw["bind"].dispose()

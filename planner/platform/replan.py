@@ -10,7 +10,8 @@ their room (:func:`declare`). :func:`replan` publishes version n+1 answering the
   below (her other sessions and everyone else's pinned, the lost one on a day she has free, another room
   or premises allowed), and the re-placement is taken only when nothing else moved; else, and for a truck's
   stops (the rounds model has no input to pin the other stops), that date's occurrence is cancelled with a
-  notice.
+  notice. The dates already answered are kept as they are while their series is; on a series a withdrawn
+  room changed, they are answered again.
 - **A withdrawn room is withdrawn for good**: the parts it touches are re-optimised with the project's
   rooms model (through its job, on the scenario recorded in the part's ``run.json``), as follows.
 
@@ -66,6 +67,7 @@ from planner.platform.models import (
 )
 from planner.platform.publish import (
     BOOKINGS,
+    CHANGES,
     VISITS,
     PlannedEvent,
     PlannedOccurrence,
@@ -207,6 +209,34 @@ def pending(session: Session, territory: Territory) -> list[Unavailability]:
             .order_by(Unavailability.id)
         )
     )
+
+
+def _answered(session: Session, territory: Territory) -> list[Unavailability]:
+    """The dates off of ``territory``'s people that a published version already answered."""
+    return list(
+        session.scalars(
+            select(Unavailability)
+            .join(Person)
+            .where(
+                Person.territory_id == territory.id,
+                Unavailability.replanned_in.is_not(None),
+                Unavailability.day.is_not(None),
+            )
+            .order_by(Unavailability.id)
+        )
+    )
+
+
+def _carried(session: Session, plan: Plan, content: RunContent) -> set[tuple[str, dt.date]]:
+    """The single dates of ``plan`` (series UID, date) the next version keeps as they are: their series is
+    the same in ``content``."""
+    new = {e.uid: e for e in content.events}
+    old = {e.uid: e for e in plan_events(session, plan) if e.status == "CONFIRMED"}
+    return {
+        (o.uid, o.occurrence)
+        for o in plan_occurrences(session, plan)
+        if o.uid in new and o.uid in old and all(getattr(new[o.uid], f) == getattr(old[o.uid], f) for f in CHANGES)
+    }
 
 
 def _off(declared: list[Unavailability]) -> Off:
@@ -462,8 +492,9 @@ def _falls_on(event: PlannedEvent, day: dt.date) -> bool:
     return event.day <= day and (day - event.day).days % (7 * max(event.every_weeks, 1)) == 0
 
 
-def _lost(content: RunContent, declared: list[Unavailability]) -> list[Lost]:
-    """Every occurrence of ``content``'s series due on a date its provider or crew declared off."""
+def _lost(content: RunContent, declared: list[Unavailability], keep: set[tuple[str, dt.date]]) -> list[Lost]:
+    """Every occurrence of ``content``'s series due on a date its provider or crew declared off, but those
+    already answered and kept as they are (``keep``)."""
     off: dict[tuple[str, str], set[dt.date]] = {}
     for item in declared:
         if item.day is not None:
@@ -473,7 +504,9 @@ def _lost(content: RunContent, declared: list[Unavailability]) -> list[Lost]:
         refs = _refs(event)
         for (kind, ref), days in off.items():
             if refs.get(kind) == ref:
-                found += [(event, refs, day) for day in sorted(days) if _falls_on(event, day)]
+                found += [
+                    (event, refs, day) for day in sorted(days) if _falls_on(event, day) and (event.uid, day) not in keep
+                ]
     return found
 
 
@@ -577,6 +610,7 @@ def _dated(
     content: RunContent,
     folders: list[Path],
     declared: list[Unavailability],
+    keep: set[tuple[str, dt.date]],
     out: Path,
     limit: float | None,
     progress: Progress,
@@ -588,7 +622,7 @@ def _dated(
     rounds = next((f.name for f in folders if (f / VISITS).is_file()), "rounds")
     occurrences, levels = [], {}
     weeks: dict[dt.date, list[Lost]] = {}
-    for event, refs, day in _lost(content, declared):
+    for event, refs, day in _lost(content, declared, keep):
         if event.kind == "session":
             weeks.setdefault(day - dt.timedelta(days=day.weekday()), []).append((event, refs, day))
         else:
@@ -818,7 +852,9 @@ def replan(
         else:
             folders.append(folder)
     content = read_runs(folders)
-    dated = _dated(content, folders, declared, out, time_limit_s, progress, lang)
+    answered = _answered(session, place)  # their dates again, where a re-run changed the series they moved
+    keep = _carried(session, plan, content)
+    dated = _dated(content, folders, declared + answered, keep, out, time_limit_s, progress, lang)
     levels |= dated.levels
     done = publish(session, content, territory=territory, by=by, occurrences=dated.occurrences)
     session.flush()
