@@ -607,7 +607,8 @@ def _link(base_url: str, token: str) -> str:
 def _changes_text(changes: PersonChanges) -> str:
     if not changes:
         return "inchangé"
-    return f"{len(changes.added)} ajouté(s), {len(changes.moved)} déplacé(s), {len(changes.cancelled)} annulé(s)"
+    dates = f", {len(changes.dates)} date(s) changée(s)" if changes.dates else ""
+    return f"{len(changes.added)} ajouté(s), {len(changes.moved)} déplacé(s), {len(changes.cancelled)} annulé(s){dates}"
 
 
 @app.command()
@@ -736,14 +737,22 @@ def unavailable(
     person_id: Annotated[int, typer.Argument(help="The person's number, from `maillage people list`.")],
     day: Annotated[
         datetime | None,
-        typer.Option("--day", formats=["%Y-%m-%d"], help="The day a provider or crew cannot work (YYYY-MM-DD)."),
+        typer.Option("--day", formats=["%Y-%m-%d"], help="The date a provider or crew cannot work (YYYY-MM-DD)."),
+    ] = None,
+    first: Annotated[
+        datetime | None,
+        typer.Option("--from", formats=["%Y-%m-%d"], help="First date of a range off (with --to)."),
+    ] = None,
+    last: Annotated[
+        datetime | None,
+        typer.Option("--to", formats=["%Y-%m-%d"], help="Last date of a range off (with --from), included."),
     ] = None,
     reason: Annotated[str, typer.Option("--reason", help="Why (day off, broken-down bus…).")] = "",
     by: Annotated[str | None, typer.Option("--by", help="Who declares (default: the system user).")] = None,
     debug: DebugOption = False,
 ) -> None:
-    """Declare a provider's or crew's day off, or a premises owner's room withdrawn (no --day), for
-    `maillage replan`.
+    """Declare a provider's or crew's date off (or range of dates), or a premises owner's room withdrawn
+    (no date), for `maillage replan`: only the sessions and stops on those dates move.
 
     Example: maillage unavailable 12 --day 2027-01-05 --reason "bus en panne"
     """
@@ -752,10 +761,18 @@ def unavailable(
     from planner.platform import db, replan
 
     def work() -> None:
+        if day is not None and (first or last):
+            raise InputError.one("--day", day.date().isoformat(), "given with --from/--to", "give one or the other")
+        if (first is None) != (last is None):
+            raise InputError.one("--from/--to", "", "a range needs both", "give --from and --to")
+        start = day or first
+        until = last.date() if last else None
         with db.transaction(db.open_database()) as session:
             person = _one_person(session, person_id)
-            replan.declare(session, person, day.date() if day else None, by=by or getpass.getuser(), reason=reason)
-            when = day.date().isoformat() if day else "définitivement"
+            who = by or getpass.getuser()
+            found = replan.declare(session, person, start.date() if start else None, by=who, reason=reason, until=until)
+            dates = [d.day.isoformat() for d in found if d.day]
+            when = (dates[0] if len(dates) == 1 else f"du {dates[0]} au {dates[-1]}") if dates else "définitivement"
             typer.echo(f"{person.name} : indisponible {when} — à prendre en compte par `maillage replan`")
 
     _guarded(debug, work)
@@ -804,6 +821,13 @@ def replan_command(
                 what = _changes_text(changes)
                 link = _link(base_url, token) if token else "lien inchangé"
                 lines.append(f"  [{person.id}] {person.kind} {person.ref} — {person.name} : {what} ({link})")
+            for changed in done.dates:
+                what = (
+                    f"-> {changed.day.isoformat()} {changed.start} {changed.location}"
+                    if changed.status == "CONFIRMED"
+                    else "annulé"
+                )
+                lines.append(f"  {changed.uid} du {changed.occurrence.isoformat()} : {what}")
             for item in done.appointments:
                 after = f" -> {item.after[0].isoformat()} {item.after[1]}" if item.after else ""
                 contact = "contact laissé" if item.reachable else "sans contact : prévenu sur sa page"

@@ -1,7 +1,8 @@
 """The platform's Done-when in headless Debian chromium, on a real ``uvicorn`` of ``maillage serve``'s app:
 a provider's link shows her week; a resident books a slot; the provider's feed shows the booking; a planner
-signs in, marks the provider unavailable that day and re-plans (the real rooms model); the feed shows the
-session moved with a higher SEQUENCE (or cancelled), and the resident's appointment page the notice."""
+signs in, marks the provider unavailable that day and re-plans (the real rooms model); the feed shows that
+date of the session moved with a higher SEQUENCE (or cancelled), the series unchanged, and the resident's
+appointment page the notice."""
 
 from __future__ import annotations
 
@@ -62,26 +63,31 @@ def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, st
 
 
 def _feed(base: str, link: str) -> dict[str, icalendar.cal.Component]:
+    """A feed's series by UID, and the single dates changed alone by ``UID@YYYY-MM-DD`` (their RECURRENCE-ID)."""
     body = httpx.get(f"{base}{link}/calendar.ics", timeout=10)
     assert body.status_code == 200 and body.headers["content-type"].startswith("text/calendar")
-    return {str(e["UID"]): e for e in icalendar.Calendar.from_ical(body.content).walk("VEVENT")}
+    return {
+        str(e["UID"]) + (f"@{e.decoded('RECURRENCE-ID').date()}" if "RECURRENCE-ID" in e else ""): e
+        for e in icalendar.Calendar.from_ical(body.content).walk("VEVENT")
+    }
 
 
 def test_book_then_replan_around_a_day_off(browser: Browser, platform: tuple[str, str, str]) -> None:  # noqa: F811
     base, provider, link = platform
-    page = browser.new_page()
+    page = browser.new_page(locale="fr-FR")  # a French browser: the pages answer in French
     page.goto(f"{base}{link}")
     name = page.locator("h1").inner_text()
     assert "Intervenant" in name and "mardi 05/01/2027" in page.content()
     before = _feed(base, link)
     rows = page.locator("table tr", has_text="–").all_inner_texts()
     assert len(rows) == len(before)  # her week, row for row her feed: nobody else's sessions
-    assert sorted(str(e["SUMMARY"]) for e in before.values()) == sorted(r.split("\t")[1] for r in rows)
+    shown = sorted(tuple(r.split("\t")[1:3]) for r in rows)  # what (service), where (premises, room, address)
+    assert sorted((str(e["SUMMARY"]).split(" — ")[0], str(e["LOCATION"])) for e in before.values()) == shown
     tuesday = [u for u, e in before.items() if e.decoded("DTSTART").date().isoformat() == TUESDAY]
     assert tuesday
     page.goto(f"{base}/rdv/1")  # the resident: the territory's public booking page, then her Tuesday session
-    summary = str(before[tuesday[0]]["SUMMARY"])
-    hrefs = [a.get_attribute("href") for a in page.locator("li a", has_text=summary).all()]
+    summary = str(before[tuesday[0]]["LOCATION"])  # the list: each session's service, then its place
+    hrefs = [a.get_attribute("href") for a in page.locator("li", has_text=summary).locator("a").all()]
     for href in hrefs:
         page.goto(f"{base}{href}")
         if page.locator("legend", has_text="05/01/2027").count():
@@ -115,11 +121,15 @@ def test_book_then_replan_around_a_day_off(browser: Browser, platform: tuple[str
     assert "Version 2 publiée" in page.locator("#message").inner_text()
 
     after = _feed(base, link)
-    assert int(str(after[uid]["SEQUENCE"])) > sequence
-    moved = str(after[uid].get("STATUS")) == "CANCELLED" or after[uid].decoded("DTSTART").date().isoformat() != TUESDAY
+    assert int(str(after[uid]["SEQUENCE"])) == sequence  # the series, and its other dates: unchanged
+    date = after[f"{uid}@{TUESDAY}"]  # that Tuesday alone: moved in its week, or cancelled
+    assert int(str(date["SEQUENCE"])) > sequence
+    moved = str(date.get("STATUS")) == "CANCELLED" or date.decoded("DTSTART").date().isoformat() != TUESDAY
     assert moved
     page.goto(f"{base}{appointment}")
     text = page.content()
     assert reference in text and ("déplacé" in text or "annulé" in text)
     page.goto(f"{base}{link}")
     assert "version 2" in page.content()
+    assert page.locator("h2", has_text="Changements à une date").count() == 1
+    assert page.locator("tr", has_text="05/01/2027").count() == 1  # that Tuesday, changed alone

@@ -3,15 +3,18 @@ stable UIDs, SEQUENCE, cancelled events, per-person changes, bad folders."""
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
+import icalendar
 import pytest
 from sqlalchemy import select
 
 from planner._errors import InputError
 from planner.platform import db, tokens
+from planner.platform.feed import person_calendar
 from planner.platform.models import AccessToken, AuditEntry, EventRecord, Person, Plan, Run
-from planner.platform.publish import plan_events, publish, read_run
+from planner.platform.publish import PlannedOccurrence, plan_events, plan_occurrences, publish, read_run
 from tests.platform_runs import bookings, run_folder, visits
 
 
@@ -123,6 +126,61 @@ def test_a_session_moved_to_other_premises_is_cancelled_for_one_owner_and_added_
     assert changed["premises_owner", other["premises_id"]].added
     if ("premises_owner", first["premises_id"]) in changed:
         assert changed["premises_owner", first["premises_id"]].cancelled
+
+
+def test_a_date_changed_alone_keeps_the_series_and_is_carried_to_the_next_version(sessions, tmp_path: Path) -> None:
+    """One date of a session moved to other premises: the series keeps its SEQUENCE; the provider's feed
+    has that date as an instance of the series, the new premises' owner as an event of its own, the diff
+    lists it for the three of them; the next version, with the series unchanged, keeps it as it was, and
+    drops it once its series changes; a date of an unknown series is refused."""
+    rows = bookings()
+    first, other = rows[0], next(r for r in rows if r["premises_id"] != rows[0]["premises_id"])
+    folder = run_folder(tmp_path / "v1", rounds=False)
+    _publish(sessions, folder)
+    with sessions() as session:
+        series = next(e for e in plan_events(session, _plan(session, 1)) if e.day.isoformat() == first["date"])
+        uid, day, sequence = series.uid, series.day + dt.timedelta(weeks=2), series.sequence
+    moved = PlannedOccurrence(
+        uid, day, "CONFIRMED", day + dt.timedelta(days=1), "14:00", "17:00", "Permanence", "Ailleurs", "", 44.5, 3.5,
+        (("premises_owner", other["premises_id"], other["premises"]),),
+    )  # fmt: skip
+    second = _publish(sessions, folder, occurrences=[moved])
+    changed = {p.ref: c for p, _, c in second.people if c}
+    assert set(changed) == {first["provider_id"], first["premises_id"], other["premises_id"]}
+    assert all(len(c.dates) == 1 and not (c.added or c.moved or c.cancelled) for c in changed.values())
+    with sessions() as session:
+        kept = {e.uid: e for e in plan_events(session, _plan(session, 2))}[uid]
+        assert kept.sequence == sequence and kept.day == series.day
+        (date,) = plan_occurrences(session, _plan(session, 2))
+        assert (date.occurrence, date.day, date.sequence) == (day, day + dt.timedelta(days=1), sequence + 1)
+        people = {p.ref: p for p in session.scalars(select(Person))}
+        mine = icalendar.Calendar.from_ical(person_calendar(session, people[first["provider_id"]]))
+        instance = [e for e in mine.walk("VEVENT") if "RECURRENCE-ID" in e]
+        assert [str(e["UID"]) for e in instance] == [uid] and "RRULE" not in instance[0]
+        assert instance[0].decoded("RECURRENCE-ID").isoformat()[:16] == f"{day.isoformat()}T{series.start}"
+        host = icalendar.Calendar.from_ical(person_calendar(session, people[other["premises_id"]]))
+        alone = [e for e in host.walk("VEVENT") if str(e["UID"]) == f"{day.isoformat()}-{uid}"]
+        assert len(alone) == 1 and "RRULE" not in alone[0] and "RECURRENCE-ID" not in alone[0]
+    third = _publish(sessions, folder)  # the series unchanged: the date kept as it was
+    assert not any(c for _, _, c in third.people)
+    with sessions() as session:
+        (again,) = plan_occurrences(session, _plan(session, 3))
+        assert (again.day, again.sequence) == (date.day, date.sequence)
+
+    def later(table):
+        table[0] = {**table[0], "start": "09:00"}
+        return table
+
+    _publish(sessions, run_folder(tmp_path / "v4", rounds=False, edit_bookings=later))
+    with sessions() as session:
+        assert plan_occurrences(session, _plan(session, 4)) == []  # the series moved: its dates follow it
+    unknown = PlannedOccurrence("nope@maillage", day, "CANCELLED", day, "09:00", "12:00", "", "", "", 0.0, 0.0)
+    with pytest.raises(InputError, match="no such confirmed event"):
+        _publish(sessions, folder, occurrences=[unknown])
+
+
+def _plan(session, version: int) -> Plan:
+    return session.scalars(select(Plan).where(Plan.version == version)).one()
 
 
 def test_new_links_are_issued_on_demand_and_territory_can_be_named(sessions, tmp_path: Path) -> None:

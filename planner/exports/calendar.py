@@ -54,6 +54,8 @@ class Event:
     status: str | None = None  # published feeds: CONFIRMED or CANCELLED
     month_ordinals: tuple[int, ...] = ()  # instead of weekly: on these weekdays of each month (1, 3: 1st and 3rd)
     every_weeks: int | None = None  # this event's own repetition, in weeks (default: the calendar's)
+    replaces: str | None = None  # published feeds: one date of series ``uid`` changed alone (its RECURRENCE-ID)
+    once: bool = False  # published feeds: that date for someone without the series (no repetition, no RECURRENCE-ID)
 
     @classmethod
     def at(cls, row: Any, uid: str, summary: str, location: str, description: str) -> Event:
@@ -141,10 +143,13 @@ def weekly_calendar(
         event.add("dtend", dt.datetime.combine(day, dt.time.fromisoformat(item.end), tzinfo=PARIS))
         event.add("location", item.location)
         event.add("geo", (float(item.lat), float(item.lon)))
-        event.add("rrule", rule)
-        skipped = [dt.datetime.combine(d, start.timetz()) for d in repeats if d in off]
-        if skipped:
-            event.add("exdate", skipped)
+        if item.replaces:  # ISO date and time (Paris) the series had this occurrence at: no repetition of its own
+            event.add("recurrence-id", dt.datetime.fromisoformat(item.replaces).replace(tzinfo=PARIS))
+        elif not item.once:
+            event.add("rrule", rule)
+            skipped = [dt.datetime.combine(d, start.timetz()) for d in repeats if d in off]
+            if skipped:
+                event.add("exdate", skipped)
         event.add("description", item.description)
         if item.status:
             event.add("status", item.status)

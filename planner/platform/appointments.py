@@ -17,16 +17,19 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import re
 import secrets
 from dataclasses import dataclass
+from typing import Protocol
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from planner.i18n import date_text, label
 from planner.platform.models import Appointment, AuditEntry, EventRecord, Person, Plan, ServiceSlots, utcnow
-from planner.platform.publish import latest_plan, plan_events
+from planner.platform.publish import latest_plan, plan_events, plan_occurrences
 
 DEFAULT_SLOTS = (30, 1)  # minutes per slot, residents per slot
 RETENTION_DAYS = 30  # an appointment is deleted this many days after its day
@@ -38,7 +41,8 @@ CANCEL_SHAPE = re.compile(r"[A-Za-z0-9_-]{43}")
 
 
 class BookingError(Exception):
-    """A booking or cancellation that cannot be done, with the sentence to show the resident."""
+    """A booking or cancellation that cannot be done: the label key of the sentence to show the resident
+    (``booking_error_*``; :func:`planner.i18n.label` writes it in the page's language)."""
 
 
 class SlotFull(BookingError):
@@ -123,7 +127,17 @@ def occurrences(event: EventRecord, today: dt.date, weeks: int = WEEKS_AHEAD) ->
     return [first + step * k for k in range(max(weeks // every, 1))]
 
 
-def slot_times(event: EventRecord, minutes: int) -> list[tuple[str, str]]:
+class Hours(Protocol):
+    """Anything with a start and an end (HH:MM): a session, one date of it, where an appointment goes."""
+
+    @property
+    def start(self) -> str: ...
+
+    @property
+    def end(self) -> str: ...
+
+
+def slot_times(event: Hours, minutes: int) -> list[tuple[str, str]]:
     """The ``(start, end)`` of each whole slot of ``minutes`` in the session."""
     begin, finish = _minutes(event.start), _minutes(event.end)
     return [(_hhmm(t), _hhmm(t + minutes)) for t in range(begin, finish - minutes + 1, minutes)]
@@ -135,41 +149,66 @@ def bookable_event(session: Session, event_id: int) -> tuple[EventRecord, Plan]:
     plan = session.get(Plan, event.plan_id) if event is not None else None
     newest = latest_plan(session, plan.territory) if plan is not None else None
     if event is None or plan is None or newest is None or newest.id != plan.id:
-        raise BookingError("Cette permanence n'existe pas ou n'est plus au planning.")
+        raise BookingError("booking_error_gone")
     if event.kind != "session" or event.status != "CONFIRMED":
-        raise BookingError("Cette permanence n'existe pas ou n'est plus au planning.")
+        raise BookingError("booking_error_gone")
     return event, plan
 
 
 def slots(session: Session, event: EventRecord, plan: Plan, today: dt.date | None = None) -> list[Slot]:
-    """Every slot of the session's next occurrences with its seats taken."""
+    """Every slot of the session's next occurrences with its seats taken: a date moved alone (a day off
+    re-planned) at its new day and hours, a date cancelled alone not at all."""
     minutes, capacity = slot_rule(session, plan.territory_id, event.service)
-    days = occurrences(event, today or dt.date.today())
+    today = today or dt.date.today()
+    days = occurrences(event, today)
+    changed = [o for o in plan_occurrences(session, plan) if o.uid == event.uid]
+    gone = {o.occurrence for o in changed}
+    when: list[tuple[dt.date, Hours]] = [(day, event) for day in days if day not in gone]
+    when += [(o.day, o) for o in changed if o.status == "CONFIRMED" and today <= o.day and o.occurrence in days]
     rows = session.execute(
         select(Appointment.day, Appointment.start, func.count())
         .where(
             Appointment.territory_id == plan.territory_id,
             Appointment.event_uid == event.uid,
-            Appointment.day.in_(days),
+            Appointment.day.in_([day for day, _ in when]),
             Appointment.seat.is_not(None),
         )
         .group_by(Appointment.day, Appointment.start)
     )
     taken = {(day, start): int(count) for day, start, count in rows}
-    return [
+    found = [
         Slot(day, start, end, capacity, taken.get((day, start), 0))
-        for day in days
-        for start, end in slot_times(event, minutes)
+        for day, hours in when
+        for start, end in slot_times(hours, minutes)
     ]
+    return sorted(found, key=lambda slot: slot.key)
+
+
+def notice(key: str, **values: str) -> str:
+    """A re-planning notice as stored on an appointment: its label key and values (a ``date`` in ISO form),
+    so that :func:`notice_text` writes it in the language of whoever reads it."""
+    return json.dumps({"key": key, **values}, ensure_ascii=False)
+
+
+def notice_text(stored: str | None, lang: str = "fr") -> str:
+    """A stored notice in ``lang`` (a notice stored as plain text, as it is)."""
+    if not stored:
+        return ""
+    try:
+        values = json.loads(stored)
+        key = str(values.pop("key"))
+    except (ValueError, AttributeError, KeyError, TypeError):
+        return stored
+    return label(key, lang, **{k: date_text(v, lang) if k == "date" else str(v) for k, v in values.items()})
 
 
 def _clean_contact(phone: str | None, email: str | None) -> tuple[str | None, str | None]:
     phone = (phone or "").strip() or None
     email = (email or "").strip() or None
     if phone is not None and not PHONE.fullmatch(phone):
-        raise BookingError("Numéro de téléphone non reconnu (chiffres, espaces, points, tirets, + au début).")
+        raise BookingError("booking_error_phone")
     if email is not None and (len(email) > 254 or not EMAIL.fullmatch(email)):
-        raise BookingError("Adresse e-mail non reconnue.")
+        raise BookingError("booking_error_email")
     return phone, email
 
 
@@ -205,7 +244,7 @@ def book(
         event, plan = bookable_event(session, event_id)
         offered = {s.key: s for s in slots(session, event, plan, today)}
         if slot_key not in offered:
-            raise BookingError("Ce créneau n'existe pas pour cette permanence.")
+            raise BookingError("booking_error_slot")
         slot = offered[slot_key]
         territory_id, uid = plan.territory_id, event.uid
     for _ in range(slot.capacity + 5):
@@ -253,7 +292,7 @@ def book(
         except IntegrityError:
             continue
         return Booking(reference, token, slot.day, slot.start, slot.end)
-    raise SlotFull("Ce créneau est complet. Choisissez-en un autre.")
+    raise SlotFull("booking_error_full")
 
 
 def by_cancel_token(session: Session, token: str) -> Appointment | None:

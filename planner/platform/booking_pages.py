@@ -13,17 +13,32 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from planner.i18n import label
 from planner.platform import appointments, db
 from planner.platform.models import EventRecord, Plan, Territory
 from planner.platform.publish import latest_plan
-from planner.platform.web import GONE, NOT_FOUND, Field, Id, Shared, Web, render
+from planner.platform.web import (
+    GONE,
+    NOT_FOUND,
+    Field,
+    Id,
+    Shared,
+    Web,
+    keep_lang,
+    other_lang,
+    page_lang,
+    render,
+    words,
+)
 
 router = APIRouter()
 
 
 @router.get("/rdv/{territory_id}", response_class=HTMLResponse)
-def territory_sessions(territory_id: Id, web: Shared) -> Response:
-    """The sessions of a territory's newest version open to booking."""
+def territory_sessions(request: Request, territory_id: Id, web: Shared) -> Response:
+    """The sessions of a territory's newest version open to booking, in French or English (``?lang=``, else
+    the browser's choice; every link keeps the language)."""
+    lang = page_lang(request)
     with web.sessions() as session:
         place = session.get(Territory, territory_id)
         plan = latest_plan(session, place) if place is not None else None
@@ -34,7 +49,14 @@ def territory_sessions(territory_id: Id, web: Shared) -> Response:
             .where(EventRecord.plan_id == plan.id, EventRecord.kind == "session", EventRecord.status == "CONFIRMED")
             .order_by(EventRecord.day, EventRecord.start, EventRecord.uid)
         )
-        return render("sessions.html", territory=place, plan=plan, events=list(found))
+        return render(
+            "sessions.html",
+            territory=place,
+            plan=plan,
+            events=list(found),
+            switch=f"/rdv/{territory_id}?lang={other_lang(lang)}",
+            **words(lang, keep_lang(request)),
+        )
 
 
 def _session_event(session: Session, event_id: int) -> tuple[EventRecord, Plan]:
@@ -45,6 +67,7 @@ def _session_event(session: Session, event_id: int) -> tuple[EventRecord, Plan]:
 
 
 def _slots_page(web: Web, request: Request, event_id: int, status: int = 200, error: str | None = None) -> Response:
+    lang = page_lang(request)
     cookie, new = web.browser(request)
     with web.sessions() as session:
         event, plan = _session_event(session, event_id)
@@ -57,9 +80,11 @@ def _slots_page(web: Web, request: Request, event_id: int, status: int = 200, er
             new,
             event=event,
             days=days,
-            error=error,
+            error=label(error, lang) if error else None,
             retention=appointments.RETENTION_DAYS,
             csrf=web.signer.token(f"book:{event_id}", cookie),
+            switch=f"/rdv/s/{event_id}?lang={other_lang(lang)}",
+            **words(lang, keep_lang(request)),
         )
 
 
@@ -90,10 +115,12 @@ def book(
         with web.sessions() as session:
             _session_event(session, event_id)  # 404 when the session is gone
         return _slots_page(web, request, event_id, 400, str(exc))
-    return render("booked.html", 201, booking=made, link=f"/a/{made.cancel_token}")
+    lang, keep = page_lang(request), keep_lang(request)
+    return render("booked.html", 201, booking=made, link=f"/a/{made.cancel_token}{keep}", **words(lang, keep))
 
 
 def _appointment_page(web: Web, request: Request, token: str, status: int = 200, done: bool = False) -> Response:
+    lang = page_lang(request)
     cookie, new = web.browser(request)
     with web.sessions() as session:
         found = appointments.by_cancel_token(session, token)
@@ -114,15 +141,18 @@ def _appointment_page(web: Web, request: Request, token: str, status: int = 200,
             new,
             item=found,
             event=event,
+            notice=appointments.notice_text(found.notice, lang),
             done=done,
             csrf=web.signer.token(f"cancel:{found.reference}", cookie),
-            action=f"/a/{token}/cancel",
+            action=f"/a/{token}/cancel{keep_lang(request)}",
+            switch=f"/a/{token}?lang={other_lang(lang)}",
+            **words(lang, keep_lang(request)),
         )
 
 
 @router.get("/a/{token}", response_class=HTMLResponse)
 def appointment(request: Request, token: str, web: Shared) -> Response:
-    """A resident's appointment, by its own link."""
+    """A resident's appointment, by its own link, in French or English (``?lang=``, else the browser's)."""
     return _appointment_page(web, request, token)
 
 

@@ -190,6 +190,34 @@ class EventRecord(Base):
     people: Mapped[list[EventPerson]] = relationship(cascade="all, delete-orphan")
 
 
+class Occurrence(Base):
+    """One date of a session's or stop's series changed on its own in a published version (iCalendar
+    ``RECURRENCE-ID``): the occurrence of series ``uid`` due on ``occurrence`` is moved to ``day``, ``start``,
+    ``end``, ``summary`` and ``location``, or ``CANCELLED``; every other date of the series stays as it is. ``people``
+    holds the ids of the persons it concerns (the series' people, and the owner of premises it moves to)."""
+
+    __tablename__ = "occurrences"
+    __table_args__ = (
+        UniqueConstraint("plan_id", "uid", "occurrence"),
+        CheckConstraint("status IN ('CONFIRMED', 'CANCELLED')", name="occurrences_status"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("plans.id"))
+    uid: Mapped[str] = mapped_column(String(300))
+    occurrence: Mapped[dt.date]
+    sequence: Mapped[int] = mapped_column(Integer, default=0)
+    status: Mapped[str] = mapped_column(String(20), default="CONFIRMED")
+    day: Mapped[dt.date]
+    start: Mapped[str] = mapped_column(String(5))
+    end: Mapped[str] = mapped_column(String(5))
+    summary: Mapped[str] = mapped_column(Text)
+    location: Mapped[str] = mapped_column(Text)
+    description: Mapped[str] = mapped_column(Text)
+    lat: Mapped[float]
+    lon: Mapped[float]
+    people: Mapped[list[Any]]
+
+
 class EventPerson(Base):
     """Who an event belongs to: the truck's crew, or the provider and the premises' owner."""
 
@@ -264,9 +292,9 @@ class AuditEntry(Base):
 
 
 class Unavailability(Base):
-    """A day a provider or crew cannot work (day off, broken-down bus), or a day a premises owner withdraws
-    their room (``day`` NULL: withdrawn for good), until ``maillage replan`` publishes the version taking it
-    into account (``replanned_in``)."""
+    """A date a provider or crew cannot work (day off, broken-down bus: only the occurrences on that date
+    move), or a premises owner's room withdrawn for good (``day`` NULL), until ``maillage replan`` publishes
+    the version taking it into account (``replanned_in``)."""
 
     __tablename__ = "unavailabilities"
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -16,9 +16,9 @@ from sqlalchemy.orm import Session
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from planner.platform import appointments, cache, tokens
-from planner.platform.feed import KIND_LABELS, person_calendar, person_week
+from planner.platform.feed import person_calendar, person_week
 from planner.platform.models import Person
-from planner.platform.web import HEADERS, NOT_FOUND, Web, render, state
+from planner.platform.web import HEADERS, NOT_FOUND, Web, keep_lang, other_lang, page_lang, render, state, words
 
 router = APIRouter()
 
@@ -46,7 +46,7 @@ def _by_id(session: Session, person_id: int) -> Person:
     return found
 
 
-def _week_page(web: Web, token: str, person_id: int) -> bytes:
+def _week_page(web: Web, token: str, person_id: int, lang: str, keep: str) -> bytes:
     with web.sessions() as session:
         week = person_week(session, _by_id(session, person_id))
         repeat = max((e.every_weeks for _, day in week.days for e in day), default=1)
@@ -56,12 +56,14 @@ def _week_page(web: Web, token: str, person_id: int) -> bytes:
             render(
                 "week.html",
                 week=week,
-                label=KIND_LABELS.get(week.person.kind, ""),
+                here=f"/p/{token}",
+                other=other_lang(lang),
                 feed=f"/p/{token}/calendar.ics",
                 repeat=repeat,
                 booked=booked,
                 sessions=sessions_by_uid,
                 booking_page=f"/rdv/{week.person.territory_id}",
+                **words(lang, keep),
             ).body
         )
 
@@ -73,11 +75,12 @@ def _feed(web: Web, person_id: int) -> bytes:
 
 @router.get("/p/{token}", response_class=HTMLResponse)
 async def page(token: str, request: Request) -> Response:
-    """The person's week."""
+    """The person's week, in French or English (``?lang=``, else the browser's choice)."""
     web = state(request)
+    lang, keep = page_lang(request), keep_lang(request)
     found = _holder(web, token)
-    key = ("page", tokens.digest(token), found.person_id, *found.state)
-    body = web.rendered.get(key, lambda: _week_page(web, token, found.person_id))
+    key = ("page", tokens.digest(token), found.person_id, lang, keep, *found.state)
+    body = web.rendered.get(key, lambda: _week_page(web, token, found.person_id, lang, keep))
     return HTMLResponse(body, headers=HEADERS)
 
 

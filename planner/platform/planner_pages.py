@@ -5,7 +5,6 @@ planner marks someone unavailable and re-plans. French first, English with ``?la
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
@@ -21,7 +20,7 @@ from planner.platform.models import AuditEntry, Person
 from planner.platform.planners import COOKIE, SESSION_SECONDS, sign_in
 from planner.platform.publish import latest_plan
 from planner.platform.replan import declare, pending, replan
-from planner.platform.web import Field, Lang, Shared, Web, render, words
+from planner.platform.web import Field, Lang, Shared, Web, form_dates, render, words
 from planner.runs.folders import default_out
 
 router = APIRouter()
@@ -115,6 +114,7 @@ def unavailable(
     person: PersonId,
     lang: Lang = "fr",
     day: Field = "",
+    until: Field = "",
     reason: Field = "",
     csrf: Field = "",
 ) -> Response:
@@ -123,17 +123,16 @@ def unavailable(
         me = _signed_in(web, request, session, lang)
         me_id, actor = me.id, f"planner:{me.ref}"
     web.guard(request, f"planner:{me_id}", csrf)
-    try:
-        when = dt.date.fromisoformat(day) if day else None
-    except ValueError:
-        return _territory_page(web, request, lang, 400, label("planner_bad_date", lang, day=repr(day)))
+    when, last, bad = form_dates(day, until)
+    if bad is not None:
+        return _territory_page(web, request, lang, 400, label("planner_bad_date", lang, day=repr(bad)))
     with db.transaction(web.sessions) as session:
         me = _signed_in(web, request, session, lang)
         who = session.get(Person, person)
         if who is None or who.territory_id != me.territory_id:
             raise StarletteHTTPException(404, label("planner_unknown_person", lang))
         try:
-            declare(session, who, when, by=actor, reason=reason)
+            declare(session, who, when, by=actor, reason=reason, until=last)
         except InputError as exc:
             return _territory_page(web, request, lang, 400, message_text(exc.problems[0].problem, lang))
     return _territory_page(web, request, lang, message=label("planner_declared", lang))

@@ -10,6 +10,11 @@ is "the same" appointment for the people concerned:
 
 So a stop moved to another day or hour keeps its UID (its ``SEQUENCE`` grows), and an event that is no
 longer in the plan stays in the new version as ``CANCELLED``, for calendars to remove it.
+
+One date of a series may change alone (a day off re-planned for that date only): an :class:`Occurrence` of
+the version, under the series' UID and the date it replaces (iCalendar ``RECURRENCE-ID``), moved or
+cancelled, with its own ``SEQUENCE``; the series and its other dates keep theirs. The next version keeps
+the occurrences of the previous one whose series it keeps unchanged.
 """
 
 from __future__ import annotations
@@ -29,11 +34,13 @@ from sqlalchemy.orm import Session, selectinload
 
 from planner._errors import InputError
 from planner.exports._safe import read_csv
+from planner.exports.calendar import plan_end
 from planner.platform import tokens
 from planner.platform.models import (
     AuditEntry,
     EventPerson,
     EventRecord,
+    Occurrence,
     Person,
     Plan,
     Run,
@@ -69,6 +76,26 @@ class PlannedEvent:
 
 
 @dataclass(frozen=True)
+class PlannedOccurrence:
+    """One date of series ``uid`` changed alone: the occurrence due on ``occurrence`` moved to ``day``,
+    ``start``, ``end``, ``summary`` and ``location`` (``CONFIRMED``) or ``CANCELLED``; ``people`` (kind, ref, name) it
+    concerns besides the series' own (the owner of premises it moves to)."""
+
+    uid: str
+    occurrence: dt.date
+    status: str
+    day: dt.date
+    start: str
+    end: str
+    summary: str
+    location: str
+    description: str
+    lat: float
+    lon: float
+    people: tuple[tuple[str, str, str], ...] = ()
+
+
+@dataclass(frozen=True)
 class RunContent:
     """What a run folder brings to a publication."""
 
@@ -81,14 +108,16 @@ class RunContent:
 
 @dataclass
 class PersonChanges:
-    """What changed for one person between two versions: events (as ``(before, after)`` when moved)."""
+    """What changed for one person between two versions: events (as ``(before, after)`` when moved), and
+    single dates of a series moved or cancelled alone (``dates``)."""
 
     added: list[EventRecord] = field(default_factory=list)
     moved: list[tuple[EventRecord, EventRecord]] = field(default_factory=list)
     cancelled: list[EventRecord] = field(default_factory=list)
+    dates: list[Occurrence] = field(default_factory=list)
 
     def __bool__(self) -> bool:
-        return bool(self.added or self.moved or self.cancelled)
+        return bool(self.added or self.moved or self.cancelled or self.dates)
 
 
 @dataclass(frozen=True)
@@ -259,18 +288,57 @@ def plan_events(session: Session, plan: Plan, person: Person | None = None) -> l
     return list(session.scalars(query.order_by(EventRecord.day, EventRecord.start, EventRecord.uid)))
 
 
+def plan_occurrences(session: Session, plan: Plan, person: Person | None = None) -> list[Occurrence]:
+    """The single dates of a version's series changed alone (those concerning ``person`` when given), in
+    time order."""
+    found = session.scalars(
+        select(Occurrence)
+        .where(Occurrence.plan_id == plan.id)
+        .order_by(Occurrence.day, Occurrence.start, Occurrence.uid, Occurrence.occurrence)
+    )
+    return [o for o in found if person is None or person.id in o.people]
+
+
+def plan_dates(session: Session, plan: Plan, person: Person | None = None) -> tuple[dt.date, dt.date]:
+    """The first and last day of a version's calendars: its first event's day to the end its feeds repeat
+    to (``person``'s feed, when given)."""
+    events = plan_events(session, plan)
+    first = min((e.day for e in events), default=dt.date.today())
+    mine = plan_events(session, plan, person) if person is not None else events
+    start = min((e.day for e in mine), default=first)
+    return first, plan_end(start, max((e.every_weeks for e in mine), default=1))
+
+
 def _same(a: EventRecord, b: EventRecord) -> bool:
     return all(getattr(a, name) == getattr(b, name) for name in CHANGES)
 
 
-def changes(before: Iterable[EventRecord], after: Iterable[EventRecord]) -> PersonChanges:
-    """Added, moved and cancelled events from one version's events of a person to the next's."""
+OCCURRENCE_FIELDS = ("status", "day", "start", "end", "summary", "location", "description", "lat", "lon")
+
+
+def same_date(a: Occurrence | PlannedOccurrence, b: Occurrence | PlannedOccurrence) -> bool:
+    """Whether two single dates of a series say the same (status, day, hours, place, text)."""
+    return all(getattr(a, name) == getattr(b, name) for name in OCCURRENCE_FIELDS)
+
+
+def changes(
+    before: Iterable[EventRecord],
+    after: Iterable[EventRecord],
+    dates_before: Iterable[Occurrence] = (),
+    dates_after: Iterable[Occurrence] = (),
+) -> PersonChanges:
+    """Added, moved and cancelled events from one version's events of a person to the next's, and the
+    single dates changed alone in the next one (new, or changed again)."""
     old = {e.uid: e for e in before if e.status == "CONFIRMED"}
     new = {e.uid: e for e in after if e.status == "CONFIRMED"}
     found = PersonChanges()
     found.added = [e for uid, e in new.items() if uid not in old]
     found.moved = [(old[uid], e) for uid, e in new.items() if uid in old and not _same(old[uid], e)]
     found.cancelled = [e for uid, e in old.items() if uid not in new]
+    earlier = {(o.uid, o.occurrence): o for o in dates_before}
+    found.dates = [
+        o for o in dates_after if (o.uid, o.occurrence) not in earlier or not same_date(earlier[o.uid, o.occurrence], o)
+    ]
     return found
 
 
@@ -286,8 +354,11 @@ def person_changes(session: Session, person: Person, version: int, since: int | 
     }
     if version not in plans:
         raise InputError.one("version", str(version), "no such published version")
-    before = plan_events(session, plans[since or version - 1], person) if (since or version - 1) in plans else []
-    return changes(before, plan_events(session, plans[version], person))
+    previous = plans.get(since or version - 1)
+    before = plan_events(session, previous, person) if previous else []
+    dates_before = plan_occurrences(session, previous, person) if previous else []
+    after = plans[version]
+    return changes(before, plan_events(session, after, person), dates_before, plan_occurrences(session, after, person))
 
 
 def _person(session: Session, territory: Territory, kind: str, ref: str, name: str) -> Person:
@@ -323,11 +394,14 @@ def publish(
     by: str,
     link_days: int = tokens.LINK_DAYS,
     new_links: bool = False,
+    occurrences: Iterable[PlannedOccurrence] = (),
 ) -> Publication:
     """Publish ``content`` as the next version of ``territory``'s plan (default: the scenario's name).
 
     People are created or renamed; those without a valid link (all with ``new_links``) get one. The
     events of the previous version that are not in this one are kept, cancelled, with a higher SEQUENCE.
+    ``occurrences`` change single dates of this version's series; those of the previous version whose
+    series is unchanged are kept (with their SEQUENCE) unless one of ``occurrences`` replaces them.
     """
     parameters = content.record.get("parameters") or {}
     name = (territory or str(parameters.get("name") or "")).strip()
@@ -382,9 +456,10 @@ def publish(
         gone.people = [EventPerson(person_id=link.person_id) for link in old.people]
         session.add(gone)
     session.flush()
+    dated = _dates(session, place, plan, previous, list(occurrences))
 
     concerned = {link.person_id for e in before.values() if e.status == "CONFIRMED" for link in e.people}
-    concerned |= {p.id for p in people.values()}
+    concerned |= {p.id for p in people.values()} | {i for o in dated for i in o.people}
     everyone = session.scalars(select(Person).where(Person.id.in_(concerned)).order_by(Person.kind, Person.ref))
     result = []
     for person in everyone:
@@ -399,7 +474,53 @@ def publish(
             actor=by,
             action="plan_published",
             subject=f"{name} v{plan.version}",
-            detail={"run_folder": run.folder, "run_json_sha256": run.record_sha256, "events": len(content.events)},
+            detail={
+                "run_folder": run.folder,
+                "run_json_sha256": run.record_sha256,
+                "events": len(content.events),
+                "dates": len(dated),
+            },
         )
     )
     return Publication(plan, result)
+
+
+def _dates(
+    session: Session, place: Territory, plan: Plan, previous: Plan | None, given: list[PlannedOccurrence]
+) -> list[Occurrence]:
+    """Record ``plan``'s single dates changed alone: ``given``, and those of ``previous`` whose series is
+    unchanged (same SEQUENCE, confirmed) and that ``given`` does not replace."""
+    series = {e.uid: e for e in plan_events(session, plan)}
+    earlier = {(o.uid, o.occurrence): o for o in plan_occurrences(session, previous)} if previous else {}
+    old_series = {e.uid: e for e in plan_events(session, previous)} if previous else {}
+    wanted = {(o.uid, o.occurrence): o for o in given}
+    unknown = sorted(o.uid for o in given if o.uid not in series or series[o.uid].status != "CONFIRMED")
+    if unknown:
+        raise InputError.one("occurrences", unknown[0], "no such confirmed event in this version", "re-plan again")
+    found = []
+    for key, before in earlier.items():
+        kept = series.get(before.uid)
+        was = old_series.get(before.uid)
+        if key in wanted or kept is None or was is None or kept.status != "CONFIRMED" or kept.sequence != was.sequence:
+            continue
+        found.append(_occurrence_record(plan.id, before, before.people, before.sequence))
+    for key, item in wanted.items():
+        owner = series[item.uid]
+        extra = [_person(session, place, kind, ref, name).id for kind, ref, name in item.people]
+        ids = sorted({link.person_id for link in owner.people} | set(extra))
+        old = earlier.get(key)
+        if old is not None and same_date(old, item):
+            sequence = old.sequence
+        else:
+            sequence = max(owner.sequence, old.sequence if old is not None else 0) + 1
+        found.append(_occurrence_record(plan.id, item, ids, sequence))
+    session.add_all(found)
+    session.flush()
+    return found
+
+
+def _occurrence_record(
+    plan_id: int, source: Occurrence | PlannedOccurrence, people: list[int], sequence: int
+) -> Occurrence:
+    details = {name: getattr(source, name) for name in ("uid", "occurrence", *OCCURRENCE_FIELDS)}
+    return Occurrence(plan_id=plan_id, sequence=sequence, people=list(people), **details)

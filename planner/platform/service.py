@@ -18,6 +18,7 @@ from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from planner.i18n import LABELS, label
 from planner.platform import (
     appointments,
     booking_pages,
@@ -28,17 +29,21 @@ from planner.platform import (
     planners,
     unavailable_page,
 )
-from planner.platform.web import HEADERS, Web
+from planner.platform.web import BAD_REQUEST, HEADERS, Web, request_lang
 
 
-async def _plain_error(_request: Request, exc: Exception) -> Response:
+async def _plain_error(request: Request, exc: Exception) -> Response:
+    """An HTTP error as plain text: a label key in the request's language (French for a bad ``lang``)."""
     assert isinstance(exc, StarletteHTTPException)
     headers = {**HEADERS, "Retry-After": "60"} if exc.status_code == 429 else HEADERS
-    return PlainTextResponse(str(exc.detail), status_code=exc.status_code, headers=headers)
+    detail = str(exc.detail)
+    text = label(detail, request_lang(request) or "fr") if detail in LABELS["fr"] else detail
+    return PlainTextResponse(text, status_code=exc.status_code, headers=headers)
 
 
-async def _bad_request(_request: Request, _exc: Exception) -> Response:
-    return PlainTextResponse("Requête invalide.", status_code=400, headers=HEADERS)
+async def _bad_request(request: Request, _exc: Exception) -> Response:
+    text = label(BAD_REQUEST, request_lang(request) or "fr")
+    return PlainTextResponse(text, status_code=400, headers=HEADERS)
 
 
 def create_app(

@@ -8,11 +8,13 @@ it can be repeated by a stranger, :meth:`Web.throttle` (the per-address rate lim
 
 from __future__ import annotations
 
+import datetime as dt
 import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
+from babel import negotiate_locale
 from fastapi import Depends, Form, Query, Request
 from fastapi import Path as PathParam
 from fastapi.responses import HTMLResponse
@@ -20,7 +22,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from planner.i18n import date_text, label
+from planner.i18n import date_text, label, weekday
 from planner.platform import cache, forms
 from planner.platform.planners import Planners
 
@@ -36,10 +38,13 @@ HEADERS = {
     "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "
     "frame-ancestors 'none'; base-uri 'none'",
 }
-NOT_FOUND = "Lien inconnu, expiré ou révoqué. Demandez un nouveau lien à votre planificateur."
-GONE = "Adresse inconnue."
-FORM_REFUSED = "Formulaire expiré ou invalide : rechargez la page et recommencez."
-TOO_MANY = "Trop de demandes depuis votre adresse : réessayez dans une minute."
+# HTTP errors' details are label keys, written in the page's language by the service's error handler
+NOT_FOUND = "http_not_found"
+GONE = "http_gone"
+FORM_REFUSED = "http_form_refused"
+TOO_MANY = "http_too_many"
+BAD_REQUEST = "http_bad_request"
+LANGS = ["fr", "en"]  # French first
 Field = Annotated[str, Form(max_length=200)]
 Id = Annotated[int, PathParam(ge=1, le=2**31 - 1)]  # an integer column's range on every back-end
 Lang = Annotated[Literal["fr", "en"], Query()]  # the page's language (French first): ``?lang=en``
@@ -53,13 +58,76 @@ def render(name: str, status: int = 200, cookie: str | None = None, **values: An
     return answer
 
 
-def words(lang: str) -> dict[str, Any]:
-    """What a translated template needs: ``t(key, **values)``, ``day(date)`` and the page's language."""
+def words(lang: str, keep: str = "") -> dict[str, Any]:
+    """What a translated template needs: ``t(key, **values)``, ``day(date)`` (numeric), ``weekday(date)``
+    (its day's name and numeric date), ``what(event)``, the page's language and ``keep``, the query its
+    links end with to keep it (:func:`keep_lang`)."""
     return {
         "lang": lang,
+        "keep": keep,
         "t": lambda key, **values: label(key, lang, **values),
         "day": lambda date: date_text(date, lang, "numeric"),
+        "weekday": lambda date: f"{weekday(date.isoweekday(), lang)} {date_text(date, lang, 'numeric')}",
+        "what": lambda event: (
+            label("person_session", lang, service=event.service or "") if event.kind == "session" else event.summary
+        ),
     }
+
+
+def form_dates(day: str, until: str) -> tuple[dt.date | None, dt.date | None, str | None]:
+    """A declaration form's date and optional last date (YYYY-MM-DD; none: a room withdrawn), and the text
+    that is not a date, if any."""
+    found: list[dt.date | None] = []
+    for text in (day, until if day else ""):
+        try:
+            found.append(dt.date.fromisoformat(text) if text else None)
+        except ValueError:
+            return None, None, text
+    return found[0], found[1], None
+
+
+def other_lang(lang: str) -> str:
+    """The language the pages' switch link offers."""
+    return "en" if lang == "fr" else "fr"
+
+
+def browser_lang(header: str) -> str:
+    """French or English, whichever the browser's ``Accept-Language`` prefers (Babel's negotiation, ``q``
+    weights honoured); French when it names neither."""
+    ranked = []
+    for n, part in enumerate(header.split(",")[:20]):
+        tag, _, weight = (piece.strip() for piece in part.partition(";"))
+        try:
+            q = float(weight.removeprefix("q=")) if weight else 1.0
+        except ValueError:
+            q = 0.0
+        if tag and tag != "*" and q > 0:
+            ranked.append((-q, n, tag.replace("-", "_")))
+    return negotiate_locale([tag for _, _, tag in sorted(ranked)], LANGS) or "fr"
+
+
+def request_lang(request: Request) -> str | None:
+    """The language a request asks for: ``?lang=fr`` or ``?lang=en``, else its browser's; ``None`` for any
+    other ``lang``."""
+    asked = request.query_params.getlist("lang")
+    if asked:
+        return asked[0] if len(asked) == 1 and asked[0] in LANGS else None
+    return browser_lang(request.headers.get("accept-language", ""))
+
+
+def keep_lang(request: Request) -> str:
+    """``?lang=…`` when the page was asked in a language with ``?lang=``, for its links to keep it; nothing
+    when the browser's ``Accept-Language`` chose (it chooses again on the next page)."""
+    asked = request_lang(request)
+    return f"?lang={asked}" if asked is not None and "lang" in request.query_params else ""
+
+
+def page_lang(request: Request) -> str:
+    """:func:`request_lang`, a bad ``lang`` refused (400)."""
+    found = request_lang(request)
+    if found is None:
+        raise StarletteHTTPException(400, BAD_REQUEST)
+    return found
 
 
 @dataclass
