@@ -285,6 +285,7 @@ def test_cancel_stops_the_solver(page: Page, app: App) -> None:
 
 ENGLISH_SEEN = (  # English that leaked into the French pages (issue 16), as shown to users
     "planning the rounds",
+    "market places",
     "booking the rooms",
     "greedy start",
     "people-equivalents",
