@@ -21,6 +21,7 @@ from rich.markup import escape  # user data such as an id '[/x]' is text, not ma
 from optimize._cancel import Cancelled, cancellable, check
 from planner._errors import InfeasibleError, InputError, Problem
 from planner.exports.render import RENDERED, chromium
+from planner.i18n import message_text
 from planner.runs.folders import check_out, default_out
 from planner.runs.pipeline import report, run_scenario
 from planner.runs.record import input_paths, write_scenario_run
@@ -233,11 +234,11 @@ def _execute(scenario: Scenario, out: Path | None, scenario_file: Path | None = 
 
     def step(name: str) -> None:
         check()  # Ctrl-C between stages
-        status.update(f"Maillage: {name}…")
+        status.update(f"Maillage · {escape(message_text(name, lang))}…")
 
     with console.status("Maillage…") as status:
         run = run_scenario(scenario, progress=step)
-        status.update("Maillage: writing outputs…")
+        status.update(f"Maillage · {message_text('outputs', lang)}…")
         files = write_scenario_run(
             run, out, lang, started=started, command=sys.argv, scenario_file=scenario_file, force=force
         )
