@@ -224,8 +224,8 @@ def test_the_communes_a_coach_can_bring_to_a_market_follow_its_free_hours():
     # 0 depot, 1 market, 2 near commune, 3 far commune
     minutes = np.array([[0, 25, 25, 70], [25, 0, 25, 70], [25, 25, 0, 90], [70, 70, 90, 0]], dtype=float)
     homes = {"near": 2, "far": 3}
-    monday, wednesday = coaches_free(spec, 1, [0]), coaches_free(spec, 3, [0])
-    assert coaches_free(spec, 2, [0]) == ()
+    monday, wednesday = coaches_free(spec, 1), coaches_free(spec, 3)
+    assert coaches_free(spec, 2) == ()
     assert reachable(spec, monday, minutes, homes, 1, (510, 690)) == set()
     assert reachable(spec, monday, minutes, homes, 1, (600, 780)) == {"near"}
     assert reachable(spec, wednesday, minutes, homes, 1, (510, 690)) == {"near"}

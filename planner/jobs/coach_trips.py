@@ -48,10 +48,11 @@ def free_hours(spec: ShuttleSpec, coach: int, day: int) -> tuple[int, int] | Non
     return None
 
 
-def coaches_free(spec: ShuttleSpec, day: int, depots: list[int]) -> tuple[Coach, ...]:
-    """The coaches free on ``day``, each at its depot's location (``depots[n]`` for ``spec.coaches[n]``)."""
+def coaches_free(spec: ShuttleSpec, day: int) -> tuple[Coach, ...]:
+    """The coaches free on ``day``; coach ``n`` of the spec at location ``n`` (the depots come first in every
+    matrix of the Bussoservice)."""
     return tuple(
-        Coach(c.coach_id, depots[n], c.capacity, free, c.cost_per_km, c.cost_per_hour, c.co2_g_per_km)
+        Coach(c.coach_id, n, c.capacity, free, c.cost_per_km, c.cost_per_hour, c.co2_g_per_km)
         for n, c in enumerate(spec.coaches)
         if (free := free_hours(spec, n, day)) is not None
     )
@@ -143,7 +144,7 @@ def by_shuttle(
         known: dict[tuple[tuple[Coach, ...], tuple[int, int]], tuple[int, ...]] = {}
         per_slot = []
         for k, slot in enumerate(slots):
-            coaches = coaches_free(spec, slot.day, list(range(len(depots))))
+            coaches = coaches_free(spec, slot.day)
             hours = (slot.start_min, min(slot.end_min, slot.start_min + session_min))
             if (coaches, hours) not in known:
                 known[coaches, hours] = tuple(sorted(reachable(spec, coaches, time_min, near, len(depots) + m, hours)))

@@ -131,8 +131,8 @@ def run_shuttle(coverage: CoverageResult, markets: MarketsRun, progress: Progres
     best = to_place.min(axis=1) if used else np.full(len(points), np.inf)
     riders_week = population * spec.share_without_car * spec.usage_rate
     beyond = np.nonzero((best > markets.spec.access_min) & (best <= spec.max_ride_min) & (riders_week > 0))[0]
-    where = _locations(coverage, depots, places, [int(z) for z in beyond])
-    visits = _markets_per_zone(spec, where, held, to_place, used, [int(z) for z in beyond])
+    where = _locations(coverage, depots, places, beyond.tolist())
+    visits = _markets_per_zone(spec, where, held, to_place, used, beyond.tolist())
     riding = {z: riders_week[z] * weeks / len(rows) for z, rows in visits.items()}
     riding = {z: r for z, r in riding.items() if r >= spec.min_riders}
     days = sorted({(int(r.week), int(r.day)) for r in held.itertuples()})
@@ -160,22 +160,23 @@ def _markets_per_zone(
     """Per commune beyond the access time, the markets (rows of ``held``) its riders go to: those of the nearest
     place holding a market the coaches can bring them to, spread over the horizon; else all those of the nearest
     place (the trips are then left out, with their reason)."""
-    fits: dict[tuple[str, int, str, str], set[int]] = {}  # (place, weekday, start, end) -> zones the coaches reach
-    for row in held.itertuples():
-        key = (str(row.place_id), int(row.day), str(row.start), str(row.end))
-        if key not in fits:
-            near = {z: where.zone[z] for z in zones if to_place[z, used.index(key[0])] <= spec.max_ride_min}
-            coaches = coaches_free(spec, key[1], list(range(len(spec.coaches))))
-            hours = (clock_min(key[2]), clock_min(key[3]))
-            fits[key] = reachable(spec, coaches, where.time_min, near, where.place[key[0]], hours)
+    column = {place: m for m, place in enumerate(used)}
+    keys = [(str(r.place_id), int(r.day), str(r.start), str(r.end)) for r in held.itertuples()]
+    fits = {}  # per (place, weekday, start, end): the zones the coaches can bring there and back
+    for place, day, start, end in dict.fromkeys(keys):
+        near = {z: where.zone[z] for z in zones if to_place[z, column[place]] <= spec.max_ride_min}
+        hours = (clock_min(start), clock_min(end))
+        fits[place, day, start, end] = reachable(
+            spec, coaches_free(spec, day), where.time_min, near, where.place[place], hours
+        )
     visits = {}
     for z in zones:
         by_place: dict[str, list[int]] = {}
-        for i, row in enumerate(held.itertuples()):
-            if z in fits[str(row.place_id), int(row.day), str(row.start), str(row.end)]:
-                by_place.setdefault(str(row.place_id), []).append(i)
-        nearest = min(by_place or used, key=lambda p: (to_place[z, used.index(p)], p))
-        visits[z] = by_place.get(nearest) or [i for i, p in enumerate(held["place_id"]) if p == nearest]
+        for i, key in enumerate(keys):
+            if z in fits[key]:
+                by_place.setdefault(key[0], []).append(i)
+        nearest = min(by_place or used, key=lambda place: (to_place[z, column[place]], place))
+        visits[z] = by_place.get(nearest) or [i for i, key in enumerate(keys) if key[0] == nearest]
     return visits
 
 
@@ -191,7 +192,7 @@ def _day_problem(
     """One day's dial-a-ride: the coaches free that day, a trip there and back per commune and market, and
     who each trip carries."""
     zones = coverage.territory.zones
-    coaches = coaches_free(spec, day, list(range(len(spec.coaches))))
+    coaches = coaches_free(spec, day)
     seats = max(c.capacity for c in coaches or spec.coaches)  # none free today: its trips are left, "no coach"
     requests, trips = [], {}
     for market in todays.itertuples():
